@@ -1,0 +1,127 @@
+/**
+ * Offline analysis: recorded telemetry files → the shared monitoring chain → events, segments, summary.
+ */
+import { concat, defer, lastValueFrom, mergeMap, tap, type Observable } from 'rxjs';
+import { assumedCell, type CellConfig } from '../src/domain/cell.js';
+import { DEFAULT_DETECTOR_OPTIONS, type CellSummary, type DetectorOptions, type LabelledSegment } from '../src/domain/detector.js';
+import type { CellEvent } from '../src/domain/events.js';
+import type { Sample } from '../src/domain/sample.js';
+import { writeAnalysis } from '../src/io/analysisOutput.js';
+import { openTelemetry, type ImportOptions, type TelemetryFormat } from '../src/io/importers.js';
+import { RejectionLog, type RejectReason } from '../src/io/report.js';
+import { fromBatches } from '../src/operators/fromBatches.js';
+import { monitorCells } from '../src/operators/monitor.js';
+
+export interface AnalyzeProgress {
+  readonly file: string;
+  readonly fileIndex: number;
+  readonly files: number;
+  readonly bytesRead: number;
+  readonly size_bytes: number;
+  readonly samples: number;
+}
+
+export interface AnalyzeOptions {
+  readonly files: readonly string[];
+  readonly format?: TelemetryFormat;
+  readonly registry?: ReadonlyMap<string, CellConfig>;
+  /** Applied to cells the registry does not list. */
+  readonly assumed?: Partial<CellConfig>;
+  readonly import?: ImportOptions;
+  readonly detector?: DetectorOptions;
+  readonly reorderWindow_ms?: number;
+  readonly auxStaleness_ms?: number;
+  /** Where to write events.jsonl, segments.jsonl, summary.json; nothing is written without it. */
+  readonly outDir?: string;
+  readonly log?: (message: string) => void;
+  readonly progress?: (p: AnalyzeProgress) => void;
+}
+
+export interface AnalyzeResult {
+  readonly events: CellEvent[];
+  readonly segments: LabelledSegment[];
+  readonly summaries: CellSummary[];
+  readonly rejections: RejectionLog;
+  readonly samples: number;
+  readonly assumedCells: string[];
+}
+
+export const DEFAULT_REORDER_WINDOW_MS = 5_000;
+export const DEFAULT_AUX_STALENESS_MS = 120_000;
+
+export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
+  const log = options.log ?? (() => {});
+  const rejections = new RejectionLog((r) =>
+    log(`rejected (${r.reason}) ${r.source}${r.line === undefined ? '' : `:${r.line}`}: ${r.detail} — further ones of this kind are only counted`),
+  );
+  const assumedCells: string[] = [];
+  const resolveCell = (id: string): CellConfig => {
+    const known = options.registry?.get(id);
+    if (known !== undefined) return known;
+    const cell = assumedCell(id, { ...options.assumed, setCurrentMa: options.import?.setCurrent_mA });
+    assumedCells.push(id);
+    log(
+      `cell "${id}" is not in the registry: assuming area ${cell.areaCm2} cm², ${cell.metal}, compliance ${cell.complianceV} V, ` +
+        `Ea ${cell.activationEnergyEv} eV; R_ref is learned from its first half cycles (pass --cells cells.yaml to set them)`,
+    );
+    return cell;
+  };
+
+  let samples = 0;
+  const fileSamples = (path: string, fileIndex: number): Observable<Sample> =>
+    defer(async () => {
+      const file = await openTelemetry(
+        path,
+        rejections,
+        {
+          ...options.import,
+          onNote: log,
+          onProgress: (bytesRead) => options.progress?.({ file: path, fileIndex, files: options.files.length, bytesRead, size_bytes: file.size_bytes, samples }),
+        },
+        options.format,
+      );
+      return fromBatches(file.batches);
+    }).pipe(mergeMap((s) => s));
+
+  const events: CellEvent[] = [];
+  const segments: LabelledSegment[] = [];
+  const summaries: CellSummary[] = [];
+  const onReject = (reason: RejectReason, s: Sample, detail: string): void =>
+    rejections.reject({ source: `cell ${s.cell}`, reason, detail: `${new Date(s.t_ms).toISOString()}: ${detail}` });
+
+  await lastValueFrom(
+    concat(...options.files.map(fileSamples)).pipe(
+      tap(() => samples++),
+      monitorCells({
+        reorderWindow_ms: options.reorderWindow_ms ?? DEFAULT_REORDER_WINDOW_MS,
+        auxStaleness_ms: options.auxStaleness_ms ?? DEFAULT_AUX_STALENESS_MS,
+        detector: options.detector ?? DEFAULT_DETECTOR_OPTIONS,
+        derived: false,
+        resolveCell,
+        onReject,
+      }),
+      tap((out) => {
+        if (out.type === 'result') {
+          summaries.push(out.summary);
+          segments.push(...out.segments);
+        } else if (out.type !== 'derived') events.push(out);
+      }),
+    ),
+    { defaultValue: undefined },
+  );
+
+  if (options.outDir !== undefined) {
+    await writeAnalysis(options.outDir, {
+      events,
+      segments,
+      summaries,
+      meta: {
+        files: options.files,
+        samples,
+        rejected: rejections.toJSON(),
+        assumedCells,
+      },
+    });
+  }
+  return { events, segments, summaries, rejections, samples, assumedCells };
+}

@@ -1,0 +1,74 @@
+import type { RegimeLabel } from './regime.js';
+
+export type Severity = 'info' | 'warning' | 'critical';
+
+export type AlertCode =
+  | 'polarization-onset'
+  | 'compliance'
+  | 'short'
+  | 'isolated-short'
+  | 'short-loop'
+  | 'pressure-range'
+  | 'temperature-range'
+  | 'stale'
+  | 'tmax-exceeded';
+
+/** SPEC §5 regime event. Times are epoch ms here and ISO strings once serialised. */
+export interface RegimeEvent {
+  readonly type: 'regime';
+  readonly cell: string;
+  readonly regime: RegimeLabel;
+  readonly onset_ms: number;
+  readonly detectedAt_ms: number;
+  readonly end_ms?: number;
+}
+
+export interface HalfCycleEvent {
+  readonly type: 'half-cycle';
+  readonly cell: string;
+  readonly index: number;
+  readonly start_ms: number;
+  readonly end_ms: number;
+  readonly duration_s: number;
+  /** Mean set current over the half cycle, signed. */
+  readonly current_mA: number;
+  readonly currentDensity_mA_cm2: number;
+  readonly charge_mAh_cm2: number;
+  readonly metalThickness_um: number;
+  readonly cumulativeCapacity_mAh_cm2: number;
+  readonly plateauAbsVoltage_V: number | null;
+  readonly peakAbsVoltage_V: number;
+  /** Spike-filtered peak of R_app/R_ref(T); null while R_ref is still being learned. */
+  readonly rRatioPeak: number | null;
+  readonly contactFractionMin: number | null;
+  readonly jLocalPeak_mA_cm2: number | null;
+  /** The cycler hit the compliance limit: the true j_local was higher than reported. */
+  readonly jLocalIsLowerBound: boolean;
+  readonly cutByCompliance: boolean;
+  readonly tMax_s: number;
+}
+
+export interface AlertEvent {
+  readonly type: 'alert';
+  readonly cell: string;
+  readonly t_ms: number;
+  readonly severity: Severity;
+  readonly code: AlertCode;
+  /** `raised` for a new condition or event, `cleared` when a condition alert's cause has gone. */
+  readonly state: 'raised' | 'cleared';
+  readonly message: string;
+}
+
+export type CellEvent = RegimeEvent | HalfCycleEvent | AlertEvent;
+
+/** The event time by which events are ordered in outputs. */
+export function eventTime_ms(e: CellEvent): number {
+  switch (e.type) {
+    case 'regime':
+      return e.detectedAt_ms;
+    case 'half-cycle':
+      return e.end_ms;
+    case 'alert':
+      return e.t_ms;
+  }
+}

@@ -1,0 +1,94 @@
+/** The files of SPEC §5 that `cyclewatch analyze` writes: events.jsonl, segments.jsonl, summary.json. */
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CellSummary, LabelledSegment } from '../domain/detector.js';
+import { eventTime_ms, type CellEvent } from '../domain/events.js';
+import { iso } from '../domain/sample.js';
+
+const r6 = (x: number | null): number | null => (x === null || !Number.isFinite(x) ? null : Number(x.toPrecision(6)));
+
+/** An event as SPEC §5 writes it: ISO times, rounded numbers. */
+export function eventToJson(e: CellEvent): Record<string, unknown> {
+  switch (e.type) {
+    case 'regime':
+      return {
+        type: 'regime',
+        cell: e.cell,
+        regime: e.regime,
+        onset: iso(e.onset_ms),
+        detectedAt: iso(e.detectedAt_ms),
+        ...(e.end_ms === undefined ? {} : { end: iso(e.end_ms) }),
+      };
+    case 'half-cycle':
+      return {
+        type: 'half-cycle',
+        cell: e.cell,
+        index: e.index,
+        start: iso(e.start_ms),
+        end: iso(e.end_ms),
+        duration_s: r6(e.duration_s),
+        current_mA: r6(e.current_mA),
+        currentDensity_mA_cm2: r6(e.currentDensity_mA_cm2),
+        charge_mAh_cm2: r6(e.charge_mAh_cm2),
+        metalThickness_um: r6(e.metalThickness_um),
+        cumulativeCapacity_mAh_cm2: r6(e.cumulativeCapacity_mAh_cm2),
+        plateauAbsVoltage_V: r6(e.plateauAbsVoltage_V),
+        peakAbsVoltage_V: r6(e.peakAbsVoltage_V),
+        rRatioPeak: r6(e.rRatioPeak),
+        contactFractionMin: r6(e.contactFractionMin),
+        jLocalPeak_mA_cm2: r6(e.jLocalPeak_mA_cm2),
+        jLocalIsLowerBound: e.jLocalIsLowerBound,
+        cutByCompliance: e.cutByCompliance,
+        tMax_s: r6(e.tMax_s),
+      };
+    case 'alert':
+      return { type: 'alert', cell: e.cell, t: iso(e.t_ms), severity: e.severity, code: e.code, state: e.state, message: e.message };
+  }
+}
+
+export function segmentToJson(s: LabelledSegment): Record<string, unknown> {
+  return { cell: s.cell, regime: s.regime, start: iso(s.start_ms), end: iso(s.end_ms) };
+}
+
+/** Event-time order across cells; stable, so a cell's own order is kept for equal times. */
+export function sortEvents(events: CellEvent[]): CellEvent[] {
+  return events
+    .map((e, i) => ({ e, i, t: eventTime_ms(e) }))
+    .sort((a, b) => a.t - b.t || a.i - b.i)
+    .map((x) => x.e);
+}
+
+export function summaryToJson(summary: CellSummary): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(summary)) {
+    if (typeof v === 'number') out[k] = r6(v);
+    else if (v !== null && typeof v === 'object') out[k] = Object.fromEntries(Object.entries(v).map(([a, b]) => [a, typeof b === 'number' ? r6(b) : b]));
+    else out[k] = v;
+  }
+  return out;
+}
+
+/** Write through a temporary file and rename, so a reader never sees half a file. */
+export async function writeAtomic(path: string, content: string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, content);
+  await rename(tmp, path);
+}
+
+export interface AnalysisFiles {
+  readonly events: CellEvent[];
+  readonly segments: LabelledSegment[];
+  readonly summaries: CellSummary[];
+  readonly meta: Record<string, unknown>;
+}
+
+export async function writeAnalysis(dir: string, a: AnalysisFiles): Promise<{ events: string; segments: string; summary: string }> {
+  await mkdir(dir, { recursive: true });
+  const paths = { events: join(dir, 'events.jsonl'), segments: join(dir, 'segments.jsonl'), summary: join(dir, 'summary.json') };
+  const lines = (xs: Record<string, unknown>[]): string => xs.map((x) => JSON.stringify(x) + '\n').join('');
+  await writeAtomic(paths.events, lines(sortEvents(a.events).map(eventToJson)));
+  await writeAtomic(paths.segments, lines(a.segments.map(segmentToJson)));
+  const cells = Object.fromEntries(a.summaries.map((s) => [s.cell, summaryToJson(s)]));
+  await writeAtomic(paths.summary, JSON.stringify({ ...a.meta, cells }, null, 2) + '\n');
+  return paths;
+}

@@ -1,0 +1,83 @@
+/**
+ * Decoding of telemetry messages (SPEC §4), shared by the live MQTT input and JSON Lines captures.
+ * Returns a sample or a rejection; never throws.
+ */
+import type { Sample } from '../domain/sample.js';
+import type { RejectReason } from './report.js';
+import { timestampOf } from './timestamp.js';
+
+export type Decoded = { readonly ok: true; readonly sample: Sample } | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
+
+export const MAX_PAYLOAD_BYTES = 16 * 1024;
+
+const FIELDS = ['voltage_V', 'current_mA', 'pressure_MPa', 'temperature_C'] as const;
+type Field = (typeof FIELDS)[number];
+
+/** Which fields each topic kind may carry; `telemetry` (one topic with all fields) takes any. */
+const KIND_FIELDS: Record<string, readonly Field[]> = {
+  ec: ['voltage_V', 'current_mA'],
+  pressure: ['pressure_MPa'],
+  temperature: ['temperature_C'],
+  telemetry: FIELDS,
+};
+
+/** `cells/<cell>/<kind>` → cell and kind, or null. */
+export function parseTopic(topic: string, prefix = 'cells'): { cell: string; kind: string } | null {
+  const parts = topic.split('/');
+  const base = prefix.split('/').filter((p) => p.length > 0);
+  if (parts.length !== base.length + 2) return null;
+  for (let i = 0; i < base.length; i++) if (parts[i] !== base[i]) return null;
+  const cell = parts[base.length]!;
+  const kind = parts[base.length + 1]!;
+  if (cell.length === 0 || !(kind in KIND_FIELDS)) return null;
+  return { cell, kind };
+}
+
+export function decodePayload(cell: string, kind: string, payload: unknown): Decoded {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+    return { ok: false, reason: 'malformed', detail: 'payload is not a JSON object' };
+  }
+  const p = payload as Record<string, unknown>;
+  const t_ms = timestampOf(p['t']);
+  if (!Number.isFinite(t_ms)) return { ok: false, reason: 'bad-timestamp', detail: `"t" is ${JSON.stringify(p['t']) ?? 'missing'}` };
+  const allowed = KIND_FIELDS[kind] ?? FIELDS;
+  const values: Partial<Record<Field, number>> = {};
+  let any = false;
+  for (const f of allowed) {
+    const v = p[f];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v)) return { ok: false, reason: 'bad-number', detail: `${f} is ${JSON.stringify(v) ?? String(v)}` };
+    values[f] = v;
+    any = true;
+  }
+  if (!any) return { ok: false, reason: 'no-quantity', detail: `no ${allowed.join('/')} in the payload` };
+  if ((values.voltage_V === undefined) !== (values.current_mA === undefined) && kind === 'ec') {
+    return { ok: false, reason: 'no-current', detail: 'an ec message needs both voltage_V and current_mA' };
+  }
+  return {
+    ok: true,
+    sample: {
+      cell,
+      t_ms,
+      voltage_V: values.voltage_V,
+      current_mA: values.current_mA,
+      pressure_MPa: values.pressure_MPa,
+      temperature_C: values.temperature_C,
+    },
+  };
+}
+
+/** A raw MQTT message: topic and payload bytes/text. */
+export function decodeMessage(topic: string, payload: string | Uint8Array, prefix = 'cells'): Decoded {
+  const size = typeof payload === 'string' ? payload.length : payload.byteLength;
+  if (size > MAX_PAYLOAD_BYTES) return { ok: false, reason: 'too-large', detail: `${size} bytes > ${MAX_PAYLOAD_BYTES}` };
+  const where = parseTopic(topic, prefix);
+  if (where === null) return { ok: false, reason: 'unknown-topic', detail: topic };
+  let json: unknown;
+  try {
+    json = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
+  } catch (e) {
+    return { ok: false, reason: 'malformed', detail: (e as Error).message };
+  }
+  return decodePayload(where.cell, where.kind, json);
+}

@@ -1,0 +1,62 @@
+/** Why a line or message was not used. Counted by reason; the first few are kept with their line numbers. */
+export type RejectReason =
+  | 'malformed'
+  | 'bad-number'
+  | 'bad-timestamp'
+  | 'no-quantity'
+  | 'no-current'
+  | 'unknown-topic'
+  | 'too-large'
+  | 'unknown-cell'
+  | 'duplicate'
+  | 'late'
+  | 'future'
+  | 'past';
+
+export interface Rejection {
+  readonly source: string;
+  readonly line?: number;
+  readonly reason: RejectReason;
+  readonly detail: string;
+}
+
+const KEEP_EXAMPLES = 20;
+
+/** Counts of rejected input by reason, with the first examples for a person to look at. */
+export class RejectionLog {
+  readonly counts = new Map<RejectReason, number>();
+  readonly examples: Rejection[] = [];
+  private readonly onFirst: ((r: Rejection) => void) | undefined;
+
+  constructor(onFirstOfKind?: (r: Rejection) => void) {
+    this.onFirst = onFirstOfKind;
+  }
+
+  reject(r: Rejection): void {
+    const n = this.counts.get(r.reason) ?? 0;
+    this.counts.set(r.reason, n + 1);
+    if (this.examples.length < KEEP_EXAMPLES) this.examples.push(r);
+    if (n === 0) this.onFirst?.(r);
+  }
+
+  get total(): number {
+    let t = 0;
+    for (const n of this.counts.values()) t += n;
+    return t;
+  }
+
+  toJSON(): { total: number; byReason: Record<string, number>; examples: Rejection[] } {
+    return { total: this.total, byReason: Object.fromEntries(this.counts), examples: this.examples };
+  }
+}
+
+/** An input the importer cannot read at all: unknown format, unreadable file, missing columns. */
+export class ImportError extends Error {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(`${path}: ${message}`);
+    this.name = 'ImportError';
+  }
+}

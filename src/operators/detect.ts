@@ -1,0 +1,65 @@
+import { Observable, type OperatorFunction } from 'rxjs';
+import type { CellConfig } from '../domain/cell.js';
+import {
+  createDetectorState,
+  finishDetector,
+  stepDetector,
+  type CellSummary,
+  type DerivedState,
+  type DetectorOptions,
+  type DetectorState,
+  type LabelledSegment,
+} from '../domain/detector.js';
+import type { CellEvent } from '../domain/events.js';
+import type { AlignedSample } from '../domain/sample.js';
+
+export interface DerivedOutput {
+  readonly type: 'derived';
+  readonly cell: string;
+  readonly sample: AlignedSample;
+  readonly derived: DerivedState;
+}
+
+/** Emitted once when the cell's stream completes. */
+export interface CellResult {
+  readonly type: 'result';
+  readonly cell: string;
+  readonly summary: CellSummary;
+  readonly segments: readonly LabelledSegment[];
+}
+
+export type DetectorOutput = CellEvent | DerivedOutput | CellResult;
+
+export interface DetectOptions {
+  readonly detector: DetectorOptions;
+  /** Also emit the derived series for every sample (the live sink writes it; offline analysis does not). */
+  readonly derived: boolean;
+  /** State to resume from (a checkpoint); a fresh state otherwise. */
+  readonly initialState?: DetectorState;
+  /** Called after every sample with the state, e.g. to checkpoint it. */
+  readonly onState?: (state: DetectorState) => void;
+}
+
+/** Runs the domain detector over one cell's aligned samples, in event time. */
+export function detectCell(cell: CellConfig, options: DetectOptions): OperatorFunction<AlignedSample, DetectorOutput> {
+  return (source) =>
+    new Observable<DetectorOutput>((subscriber) => {
+      const state = options.initialState ?? createDetectorState(cell);
+      const emit = (e: CellEvent): void => subscriber.next(e);
+      return source.subscribe({
+        next(x) {
+          stepDetector(state, cell, options.detector, x, emit);
+          if (options.derived && state.last !== null && state.last.t_ms === x.t_ms) {
+            subscriber.next({ type: 'derived', cell: cell.id, sample: x, derived: state.last });
+          }
+          options.onState?.(state);
+        },
+        error: (e) => subscriber.error(e),
+        complete() {
+          const { summary, segments } = finishDetector(state, cell, options.detector, emit);
+          subscriber.next({ type: 'result', cell: cell.id, summary, segments });
+          subscriber.complete();
+        },
+      });
+    });
+}

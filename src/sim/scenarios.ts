@@ -1,0 +1,122 @@
+/**
+ * The runs of the paper (SPEC §1) as simulator scenarios. Times in hours from the start of the run.
+ * Polarization is given as keyframes of `a(t)`: the extra R_app/R_ref reached at the end of a nominal half
+ * cycle (the ratio grows linearly within each half cycle, as voids grow), interpolated on a log scale.
+ */
+import type { CellConfig } from '../domain/cell.js';
+
+export interface CurrentStep {
+  /** Start of this step (h). */
+  readonly from_h: number;
+  readonly j_mA_cm2: number;
+  readonly halfCycle_s: number;
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly description: string;
+  readonly duration_h: number;
+  readonly steps: readonly CurrentStep[];
+  readonly polarization: readonly (readonly [t_h: number, a: number])[];
+  readonly shorts: readonly { readonly from_h: number; readonly to_h: number | null }[];
+  /** Impedance pauses: every `every_h`, `duration_min` of zero current. */
+  readonly rests?: { readonly every_h: number; readonly duration_min: number };
+}
+
+/** The paper's pellet: 0.92 cm², 2.3 mm, σ25 = 6.6 mS cm⁻¹ → R_ref ≈ 37.9 Ω, 0.07 V at 2 mA cm⁻². */
+export function simulatedCell(id: string): CellConfig {
+  return {
+    id,
+    areaCm2: 0.92,
+    thicknessCm: 0.23,
+    sigmaSPerCm: 6.6e-3,
+    activationEnergyEv: 0.3,
+    metal: 'Na',
+    complianceV: 8,
+    pressureMPa: { min: 4, max: 26 },
+    temperatureC: { min: 18, max: 30 },
+  };
+}
+
+const ccdSteps: CurrentStep[] = Array.from({ length: 11 }, (_, k) => ({
+  from_h: (k * 20) / 60,
+  j_mA_cm2: 2 * (k + 1),
+  halfCycle_s: 300,
+}));
+
+export const SCENARIOS: Readonly<Record<string, Scenario>> = {
+  'long-term': {
+    name: 'long-term',
+    description: '±2 mA cm⁻², 1 h half cycles: stable ~300 h, polarization accelerating after 650 h, 8 V after 700 h, 800 h',
+    duration_h: 800,
+    steps: [{ from_h: 0, j_mA_cm2: 2, halfCycle_s: 3600 }],
+    polarization: [
+      [300, 0.01],
+      [400, 1],
+      [650, 4],
+      [700, 115],
+      [800, 4000],
+    ],
+    shorts: [],
+    rests: { every_h: 97.6, duration_min: 30 },
+  },
+  'high-rate': {
+    name: 'high-rate',
+    description: '±5 mA cm⁻², 1 h half cycles: polarization after 10 h, 8 V at ~50 h, first short at 90 h, then the polarization/short loop',
+    duration_h: 200,
+    steps: [{ from_h: 0, j_mA_cm2: 5, halfCycle_s: 3600 }],
+    polarization: [
+      [10, 0.01],
+      [20, 1],
+      [50, 46],
+      [90, 400],
+      [200, 3000],
+    ],
+    shorts: [
+      { from_h: 90, to_h: 93 },
+      { from_h: 101, to_h: 101.5 },
+      { from_h: 118, to_h: 126 },
+      { from_h: 140, to_h: 141 },
+      { from_h: 165, to_h: 175 },
+      { from_h: 190, to_h: null },
+    ],
+  },
+  'very-high-rate': {
+    name: 'very-high-rate',
+    description: '±10 mA cm⁻², 15 min half cycles: stable 3 h, 8 V at 7 h, short at 16 h, then the loop',
+    duration_h: 30,
+    steps: [{ from_h: 0, j_mA_cm2: 10, halfCycle_s: 900 }],
+    polarization: [
+      [3, 0.01],
+      [5, 2],
+      [7, 23],
+      [16, 150],
+      [30, 600],
+    ],
+    shorts: [
+      { from_h: 16, to_h: 17 },
+      { from_h: 19, to_h: 19.3 },
+      { from_h: 22, to_h: 24 },
+      { from_h: 26.5, to_h: null },
+    ],
+  },
+  ccd: {
+    name: 'ccd',
+    description: 'CCD ramp: ±2, 4, … 22 mA cm⁻², 5 min half cycles, 4 half cycles a step; short at 22 mA cm⁻²',
+    duration_h: 11 * (20 / 60),
+    steps: ccdSteps,
+    polarization: [],
+    shorts: [{ from_h: 10 * (20 / 60) + 2 / 60, to_h: null }],
+  },
+  control: {
+    name: 'control',
+    description: '±2 mA cm⁻², 1 h half cycles, 400 h stable: temperature drift, pressure relaxation, rests, spikes, missing and duplicated samples',
+    duration_h: 400,
+    steps: [{ from_h: 0, j_mA_cm2: 2, halfCycle_s: 3600 }],
+    polarization: [],
+    shorts: [],
+    rests: { every_h: 97.6, duration_min: 30 },
+  },
+};
+
+export const SCENARIO_NAMES = Object.keys(SCENARIOS);
