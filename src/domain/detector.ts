@@ -130,8 +130,8 @@ export interface DetectorState {
   ccd_mA_cm2: number | null;
   pressure: RangeWatch;
   temperature: RangeWatch;
-  /** Latest derived values, for live outputs. */
-  last: DerivedState | null;
+  /** Raw values of the last sample (NaN where not known), from which `derivedState` is built. */
+  last: { t_ms: number; rApp_ohm: number; rRef_ohm: number; jSet_mA_cm2: number; atCompliance: boolean };
 }
 
 /** Per-sample derived series (SPEC §5). */
@@ -189,11 +189,14 @@ export function createDetectorState(cell: CellConfig): DetectorState {
     ccd_mA_cm2: null,
     pressure: { out: null, back: null, raised: false },
     temperature: { out: null, back: null, raised: false },
-    last: null,
+    last: { t_ms: NaN, rApp_ohm: NaN, rRef_ohm: NaN, jSet_mA_cm2: 0, atCompliance: false },
   };
 }
 
 type Emit = (event: CellEvent) => void;
+
+/** Reused for the per-sample call: changes are rare and consumed at once, an array per sample is not. */
+const SCRATCH_CHANGES: RegimeChange[] = [];
 
 function alert(s: DetectorState, emit: Emit, t_ms: number, severity: Severity, code: AlertCode, message: string, state: 'raised' | 'cleared' = 'raised'): void {
   const e: AlertEvent = { type: 'alert', cell: s.cell, t_ms, severity, code, state, message };
@@ -233,7 +236,7 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
       s.resting = true;
     }
     s.rest_ms += t - prev_ms;
-    s.last = derived(s, cell, t, null, null, jSet, false);
+    setLast(s, t, NaN, NaN, jSet, false);
     return;
   }
   s.resting = false;
@@ -264,13 +267,13 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
   const tempFactor = x.temperature_C === undefined ? 1 : conductivityFactor(x.temperature_C, cell.activationEnergyEv);
   const rApp = apparentResistance_ohm(V, I);
   if (t < hc.settleUntil_ms) {
-    s.last = derived(s, cell, t, rApp, null, jSet, atCompliance);
+    setLast(s, t, rApp, NaN, jSet, atCompliance);
     return;
   }
   pushDecimated(hc.absV, absV);
   if (s.rRef25_ohm === null) {
     pushDecimated(hc.learnR25 ?? (hc.learnR25 = decimatedSeries()), rApp * tempFactor);
-    s.last = derived(s, cell, t, rApp, null, jSet, atCompliance);
+    setLast(s, t, rApp, NaN, jSet, atCompliance);
     return;
   }
   const rRef = s.rRef25_ohm / tempFactor;
@@ -283,13 +286,29 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
   hc.r2 = hc.r1;
   hc.r1 = ratio;
 
-  const step = observeRatio(s.regime, t, ratio, o.regime);
-  s.regime = step.state;
-  if (step.changes.length > 0) applyChanges(s, step.changes, emit);
-  s.last = derived(s, cell, t, rApp, rRef, jSet, atCompliance);
+  const changes = SCRATCH_CHANGES;
+  changes.length = 0;
+  s.regime = observeRatio(s.regime, t, ratio, o.regime, changes);
+  if (changes.length > 0) applyChanges(s, changes, emit);
+  setLast(s, t, rApp, rRef, jSet, atCompliance);
 }
 
-function derived(s: DetectorState, cell: CellConfig, t_ms: number, rApp: number | null, rRef: number | null, jSet: number, atCompliance: boolean): DerivedState {
+function setLast(s: DetectorState, t_ms: number, rApp_ohm: number, rRef_ohm: number, jSet_mA_cm2: number, atCompliance: boolean): void {
+  const l = s.last;
+  l.t_ms = t_ms;
+  l.rApp_ohm = rApp_ohm;
+  l.rRef_ohm = rRef_ohm;
+  l.jSet_mA_cm2 = jSet_mA_cm2;
+  l.atCompliance = atCompliance;
+}
+
+const orNull = (x: number): number | null => (Number.isNaN(x) ? null : x);
+
+/** The derived series (SPEC §5) as of the last sample, built on demand: offline analysis never asks. */
+export function derivedState(s: DetectorState, cell: CellConfig): DerivedState {
+  const { t_ms, rApp_ohm, rRef_ohm, jSet_mA_cm2: jSet, atCompliance } = s.last;
+  const rApp = orNull(rApp_ohm);
+  const rRef = orNull(rRef_ohm);
   const ratio = rApp !== null && rRef !== null ? rApp / rRef : null;
   const fraction = ratio === null ? null : 1 / ratio;
   return {
@@ -387,9 +406,9 @@ function closeHalfCycle(s: DetectorState, cell: CellConfig, o: DetectorOptions, 
   };
   emit(event);
 
-  const step = observeHalfCycleEnd(s.regime, { start_ms: hc.start_ms, peakRatio: hc.peakRatio, evaluated: judged }, hc.last_ms, o.regime);
-  s.regime = step.state;
-  if (step.changes.length > 0) applyChanges(s, step.changes, emit);
+  const changes: RegimeChange[] = [];
+  s.regime = observeHalfCycleEnd(s.regime, { start_ms: hc.start_ms, peakRatio: hc.peakRatio, evaluated: judged }, hc.last_ms, o.regime, changes);
+  if (changes.length > 0) applyChanges(s, changes, emit);
 }
 
 /** R_ref learned from the first half cycles: the best contact they showed, ignoring shorted outliers. */

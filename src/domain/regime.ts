@@ -67,50 +67,48 @@ export function initialRegimeState(t_ms: number): RegimeState {
   return { regime: 'stable', since_ms: t_ms, high: null, low: null, rebound: null, quietHalfCycles: 0, quietSince_ms: t_ms, beforeShort: 'stable' };
 }
 
-const NO_CHANGES: readonly RegimeChange[] = [];
-
 /** Forget partial runs, e.g. at a rest or a gap in the data: evidence must not span them. */
 export function resetRuns(state: RegimeState): RegimeState {
   if (state.high === null && state.low === null && state.rebound === null) return state;
   return { ...state, high: null, low: null, rebound: null };
 }
 
-/** One evaluable sample (active current, settled) with its temperature-compensated R_app/R_ref. */
-export function observeRatio(
-  state: RegimeState,
-  t_ms: number,
-  ratio: number,
-  th: RegimeThresholds,
-): { state: RegimeState; changes: readonly RegimeChange[] } {
+/**
+ * One evaluable sample (active current, settled) with its temperature-compensated R_app/R_ref.
+ * Decided changes are appended to `changes`. The state object comes back unchanged when nothing moved,
+ * the common case, which keeps the per-sample cost low.
+ */
+export function observeRatio(state: RegimeState, t_ms: number, ratio: number, th: RegimeThresholds, changes: RegimeChange[]): RegimeState {
   const g = th.graceSamples;
   const low = advanceRun(state.low, ratio < th.shortRatio, t_ms, ratio, g);
 
   if (state.regime === 'short') {
     const rebound = advanceRun(state.rebound, ratio >= th.shortExitRatio, t_ms, ratio, g);
-    if (isSustained(rebound, th.shortEndSustain_s * 1000, th.minSustainSamples) && rebound !== null) {
-      // Polarization is sticky: a short that interrupted it hands back to it, as it does once the dendrite breaks.
+    if (rebound !== null && isSustained(rebound, th.shortEndSustain_s * 1000, th.minSustainSamples)) {
+      // Polarization is sticky: a short that interrupted it hands back to it once the dendrite breaks.
       const next: Regime = rebound.peak > th.polarizationRatio || state.beforeShort === 'polarization' ? 'polarization' : 'stable';
       const end_ms = rebound.start_ms;
-      const changes: RegimeChange[] = [
+      changes.push(
         { regime: 'isolated-short', onset_ms: state.since_ms, end_ms, detectedAt_ms: t_ms, from: 'short' },
         { regime: next, onset_ms: end_ms, detectedAt_ms: t_ms, from: 'short' },
-      ];
-      return { state: { ...initialRegimeState(end_ms), regime: next }, changes };
+      );
+      return { ...initialRegimeState(end_ms), regime: next };
     }
-    return { state: { ...state, low, rebound }, changes: NO_CHANGES };
+    return low === state.low && rebound === state.rebound ? state : { ...state, low, rebound };
   }
 
-  if (isSustained(low, th.shortSustain_s * 1000, th.minSustainSamples) && low !== null) {
-    const change: RegimeChange = { regime: 'short', onset_ms: low.start_ms, detectedAt_ms: t_ms, from: state.regime };
-    return { state: { ...initialRegimeState(low.start_ms), regime: 'short', beforeShort: state.regime }, changes: [change] };
+  if (low !== null && isSustained(low, th.shortSustain_s * 1000, th.minSustainSamples)) {
+    changes.push({ regime: 'short', onset_ms: low.start_ms, detectedAt_ms: t_ms, from: state.regime });
+    return { ...initialRegimeState(low.start_ms), regime: 'short', beforeShort: state.regime };
   }
 
-  const high = advanceRun(state.high, ratio > th.polarizationRatio, t_ms, ratio, g);
-  if (state.regime === 'stable' && isSustained(high, th.polarizationSustain_s * 1000, th.minSustainSamples) && high !== null) {
-    const change: RegimeChange = { regime: 'polarization', onset_ms: high.start_ms, detectedAt_ms: t_ms, from: 'stable' };
-    return { state: { ...initialRegimeState(high.start_ms), regime: 'polarization' }, changes: [change] };
+  // Only a stable cell can become polarized; a polarized one leaves through observeHalfCycleEnd.
+  const high = state.regime === 'stable' ? advanceRun(state.high, ratio > th.polarizationRatio, t_ms, ratio, g) : null;
+  if (high !== null && isSustained(high, th.polarizationSustain_s * 1000, th.minSustainSamples)) {
+    changes.push({ regime: 'polarization', onset_ms: high.start_ms, detectedAt_ms: t_ms, from: 'stable' });
+    return { ...initialRegimeState(high.start_ms), regime: 'polarization' };
   }
-  return { state: { ...state, low, high }, changes: NO_CHANGES };
+  return low === state.low && high === state.high ? state : { ...state, low, high };
 }
 
 /**
@@ -122,16 +120,15 @@ export function observeHalfCycleEnd(
   halfCycle: { readonly start_ms: number; readonly peakRatio: number; readonly evaluated: boolean },
   t_ms: number,
   th: RegimeThresholds,
-): { state: RegimeState; changes: readonly RegimeChange[] } {
-  if (state.regime !== 'polarization' || !halfCycle.evaluated) return { state, changes: NO_CHANGES };
-  if (halfCycle.peakRatio >= th.polarizationExitRatio) {
-    return state.quietHalfCycles === 0 ? { state, changes: NO_CHANGES } : { state: { ...state, quietHalfCycles: 0 }, changes: NO_CHANGES };
-  }
+  changes: RegimeChange[],
+): RegimeState {
+  if (state.regime !== 'polarization' || !halfCycle.evaluated) return state;
+  if (halfCycle.peakRatio >= th.polarizationExitRatio) return state.quietHalfCycles === 0 ? state : { ...state, quietHalfCycles: 0 };
   const quietSince_ms = state.quietHalfCycles === 0 ? halfCycle.start_ms : state.quietSince_ms;
   const quietHalfCycles = state.quietHalfCycles + 1;
   if (quietHalfCycles >= th.recoveryHalfCycles) {
-    const change: RegimeChange = { regime: 'stable', onset_ms: quietSince_ms, detectedAt_ms: t_ms, from: 'polarization' };
-    return { state: { ...initialRegimeState(quietSince_ms) }, changes: [change] };
+    changes.push({ regime: 'stable', onset_ms: quietSince_ms, detectedAt_ms: t_ms, from: 'polarization' });
+    return initialRegimeState(quietSince_ms);
   }
-  return { state: { ...state, quietHalfCycles, quietSince_ms }, changes: NO_CHANGES };
+  return { ...state, quietHalfCycles, quietSince_ms };
 }

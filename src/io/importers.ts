@@ -68,17 +68,41 @@ export function sniffFormat(path: string, head: string): TelemetryFormat {
 
 const BATCH = 4096;
 
-function numberOrUndefined(field: string | undefined): number | undefined | null {
-  if (field === undefined || field.length === 0) return undefined;
-  const v = +field;
-  return Number.isFinite(v) ? v : null;
+/** A field as a number: undefined when empty, NaN when not a finite number. */
+function fieldNumber(line: string, from: number, to: number): number | undefined {
+  if (from >= to) return undefined;
+  const v = +line.slice(from, to);
+  return Number.isFinite(v) ? v : NaN;
+}
+
+interface CsvColumns {
+  readonly t: number;
+  readonly cell: number;
+  readonly v: number;
+  readonly i: number;
+  readonly p: number;
+  readonly temp: number;
+}
+
+function csvColumns(path: string, line: string): CsvColumns {
+  const names = line.split(',').map((h) => h.trim().replace(/^"|"$/g, ''));
+  const at = (...n: string[]): number => names.findIndex((h) => n.includes(h));
+  const cols = { t: at('timestamp', 'time', 't'), cell: at('cell'), v: at('voltage_V'), i: at('current_mA'), p: at('pressure_MPa'), temp: at('temperature_C') };
+  if (cols.t < 0) throw new ImportError(path, `line 1: no timestamp column in the header "${line}"`);
+  if (cols.v < 0 && cols.i < 0 && cols.p < 0 && cols.temp < 0) {
+    throw new ImportError(path, `line 1: none of voltage_V, current_mA, pressure_MPa, temperature_C in the header "${line}"`);
+  }
+  return cols;
 }
 
 async function* readCsv(path: string, rejections: RejectionLog, options: ImportOptions): AsyncGenerator<Sample[]> {
   let lineNo = 0;
   let bytes = 0;
-  let cols: { t: number; cell: number; v: number; i: number; p: number; temp: number } | null = null;
+  let cols: CsvColumns | null = null;
   const defaultCell = options.cell ?? basename(path).replace(/\.[^.]*$/, '');
+  // Field boundaries of the current line: start of field k at bounds[k], its end at bounds[k+1]-1.
+  const bounds = new Int32Array(64);
+  let lastCell = defaultCell;
   let out: Sample[] = [];
   for await (const lines of readLineBatches(path)) {
     for (const raw of lines) {
@@ -86,25 +110,27 @@ async function* readCsv(path: string, rejections: RejectionLog, options: ImportO
       bytes += raw.length + 1;
       const line = chomp(raw);
       if (line.length === 0) continue;
-      const f = line.split(',');
       if (cols === null) {
-        const names = f.map((h) => h.trim().replace(/^"|"$/g, ''));
-        const at = (...n: string[]): number => names.findIndex((h) => n.includes(h));
-        cols = { t: at('timestamp', 'time', 't'), cell: at('cell'), v: at('voltage_V'), i: at('current_mA'), p: at('pressure_MPa'), temp: at('temperature_C') };
-        if (cols.t < 0) throw new ImportError(path, `line 1: no timestamp column in the header "${line}"`);
-        if (cols.v < 0 && cols.i < 0 && cols.p < 0 && cols.temp < 0) throw new ImportError(path, `line 1: none of voltage_V, current_mA, pressure_MPa, temperature_C in the header "${line}"`);
+        cols = csvColumns(path, line);
         continue;
       }
-      const t_ms = parseTimestamp_ms(f[cols.t] ?? '');
+      let nf = 0;
+      bounds[0] = 0;
+      for (let at = line.indexOf(','); at >= 0 && nf < 62; at = line.indexOf(',', at + 1)) bounds[++nf] = at + 1;
+      bounds[++nf] = line.length + 1;
+      const num = (k: number): number | undefined => (k >= 0 && k < nf ? fieldNumber(line, bounds[k]!, bounds[k + 1]! - 1) : undefined);
+      const t0 = cols.t < nf ? bounds[cols.t]! : 0;
+      const t1 = cols.t < nf ? bounds[cols.t + 1]! - 1 : 0;
+      const t_ms = parseTimestamp_ms(line.slice(t0, t1));
       if (!Number.isFinite(t_ms)) {
-        rejections.reject({ source: path, line: lineNo, reason: 'bad-timestamp', detail: `"${f[cols.t] ?? ''}"` });
+        rejections.reject({ source: path, line: lineNo, reason: 'bad-timestamp', detail: `"${line.slice(t0, t1)}"` });
         continue;
       }
-      const v = numberOrUndefined(f[cols.v]);
-      const i = numberOrUndefined(f[cols.i]);
-      const p = numberOrUndefined(f[cols.p]);
-      const temp = numberOrUndefined(f[cols.temp]);
-      if (v === null || i === null || p === null || temp === null) {
+      const v = num(cols.v);
+      const i = num(cols.i);
+      const p = num(cols.p);
+      const temp = num(cols.temp);
+      if (Number.isNaN(v) || Number.isNaN(i) || Number.isNaN(p) || Number.isNaN(temp)) {
         rejections.reject({ source: path, line: lineNo, reason: 'bad-number', detail: line.slice(0, 120) });
         continue;
       }
@@ -112,7 +138,14 @@ async function* readCsv(path: string, rejections: RejectionLog, options: ImportO
         rejections.reject({ source: path, line: lineNo, reason: 'no-quantity', detail: line.slice(0, 120) });
         continue;
       }
-      const cell = cols.cell >= 0 ? f[cols.cell] || defaultCell : defaultCell;
+      let cell = defaultCell;
+      if (cols.cell >= 0 && cols.cell < nf) {
+        const c0 = bounds[cols.cell]!;
+        const c1 = bounds[cols.cell + 1]! - 1;
+        // Rows of one cell come in runs: reuse its id string rather than allocate one per row.
+        if (c1 - c0 === lastCell.length && line.startsWith(lastCell, c0)) cell = lastCell;
+        else if (c1 > c0) cell = lastCell = line.slice(c0, c1);
+      }
       out.push({ cell, t_ms, voltage_V: v, current_mA: i ?? (v !== undefined ? options.setCurrent_mA : undefined), pressure_MPa: p, temperature_C: temp });
       if (out.length >= BATCH) {
         yield out;

@@ -2,6 +2,7 @@ import { Observable, type OperatorFunction } from 'rxjs';
 import type { CellConfig } from '../domain/cell.js';
 import {
   createDetectorState,
+  derivedState,
   finishDetector,
   stepDetector,
   type CellSummary,
@@ -49,8 +50,8 @@ export function detectCell(cell: CellConfig, options: DetectOptions): OperatorFu
       return source.subscribe({
         next(x) {
           stepDetector(state, cell, options.detector, x, emit);
-          if (options.derived && state.last !== null && state.last.t_ms === x.t_ms) {
-            subscriber.next({ type: 'derived', cell: cell.id, sample: x, derived: state.last });
+          if (options.derived && state.last.t_ms === x.t_ms) {
+            subscriber.next({ type: 'derived', cell: cell.id, sample: x, derived: derivedState(state, cell) });
           }
           options.onState?.(state);
         },

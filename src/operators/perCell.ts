@@ -1,11 +1,56 @@
-import { groupBy, mergeMap, type Observable, type OperatorFunction } from 'rxjs';
+import { Observable, Subject, type OperatorFunction } from 'rxjs';
 import type { Sample } from '../domain/sample.js';
 
-/** Splits a multi-cell stream by cell and runs `pipeline` on each cell's own ordered stream. */
+/**
+ * Splits a multi-cell stream by cell and runs `pipeline` on each cell's own stream, merging the results.
+ * Like `groupBy` + `mergeMap`, with a fast path for runs of samples from the same cell (the common case
+ * in files and bursts), since it sits on the per-sample path.
+ */
 export function perCell<R>(pipeline: (cell: string, samples: Observable<Sample>) => Observable<R>): OperatorFunction<Sample, R> {
   return (source) =>
-    source.pipe(
-      groupBy((s) => s.cell),
-      mergeMap((group) => pipeline(group.key, group)),
-    );
+    new Observable<R>((subscriber) => {
+      const groups = new Map<string, Subject<Sample>>();
+      let lastCell: string | null = null;
+      let lastGroup: Subject<Sample> | null = null;
+      let open = 0;
+      let sourceDone = false;
+      const inner = { next: (r: R) => subscriber.next(r), error: (e: unknown) => subscriber.error(e) };
+      const groupFor = (cell: string): Subject<Sample> => {
+        let g = groups.get(cell);
+        if (g === undefined) {
+          g = new Subject<Sample>();
+          groups.set(cell, g);
+          open++;
+          pipeline(cell, g.asObservable()).subscribe({
+            ...inner,
+            complete: () => {
+              if (--open === 0 && sourceDone) subscriber.complete();
+            },
+          });
+        }
+        return g;
+      };
+      const sub = source.subscribe({
+        next(s) {
+          if (s.cell !== lastCell) {
+            lastGroup = groupFor(s.cell);
+            lastCell = s.cell;
+          }
+          lastGroup!.next(s);
+        },
+        error: (e) => {
+          for (const g of groups.values()) g.error(e);
+          subscriber.error(e);
+        },
+        complete() {
+          sourceDone = true;
+          if (open === 0) subscriber.complete();
+          for (const g of groups.values()) g.complete();
+        },
+      });
+      return () => {
+        sub.unsubscribe();
+        for (const g of groups.values()) g.complete();
+      };
+    });
 }
