@@ -42,6 +42,8 @@ export interface DetectorOptions {
   readonly gap_s: number;
   /** Half cycles used to learn R_ref when σ is not configured. */
   readonly learnHalfCycles: number;
+  /** Runs that never reverse (one-way plating) learn R_ref from their first this many hours instead. */
+  readonly learnMax_h: number;
   /** |V| at or above this fraction of the compliance voltage counts as at the limit. */
   readonly complianceFraction: number;
   readonly rangeSustain_s: number;
@@ -55,6 +57,7 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   settle_s: 10,
   gap_s: 300,
   learnHalfCycles: 6,
+  learnMax_h: 6,
   complianceFraction: 0.98,
   rangeSustain_s: 60,
   rampMinSteps: 2,
@@ -273,6 +276,10 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
   pushDecimated(hc.absV, absV);
   if (s.rRef25_ohm === null) {
     pushDecimated(hc.learnR25 ?? (hc.learnR25 = decimatedSeries()), rApp * tempFactor);
+    if (t - hc.start_ms >= o.learnMax_h * 3.6e6) {
+      learnReference(s, hc.learnR25!, o, true);
+      hc.learnR25 = null;
+    }
     setLast(s, t, rApp, NaN, jSet, atCompliance);
     return;
   }
@@ -412,11 +419,12 @@ function closeHalfCycle(s: DetectorState, cell: CellConfig, o: DetectorOptions, 
 }
 
 /** R_ref learned from the first half cycles: the best contact they showed, ignoring shorted outliers. */
-function learnReference(s: DetectorState, r25: DecimatedSeries, o: DetectorOptions): void {
-  const m = quantile(r25.values, 0.5);
+function learnReference(s: DetectorState, r25: DecimatedSeries, o: DetectorOptions, final = false): void {
+  // Upper quartile: the settled resistance of the half cycle, past transients that read low at its start.
+  const m = quantile(r25.values, 0.75);
   if (m === null || !(m > 0) || r25.values.length < o.regime.minSustainSamples) return;
   s.learned.push(m);
-  if (s.learned.length < o.learnHalfCycles) return;
+  if (s.learned.length < o.learnHalfCycles && !final) return;
   const typical = quantile(s.learned, 0.5)!;
   s.rRef25_ohm = Math.min(...s.learned.filter((r) => r >= 0.5 * typical));
   s.rRefSource = 'learned';

@@ -223,7 +223,7 @@ async function* readMpt(path: string, head: string, rejections: RejectionLog, op
   const cell = options.cell ?? basename(path).replace(/\.[^.]*$/, '');
   let lineNo = 0;
   let bytes = 0;
-  let cols: { t: number; v: number; i: number } | null = null;
+  let cols: { t: number; v: number; i: number; freq: number } | null = null;
   let start_ms = options.start_ms ?? 0;
   let headerText = '';
   let out: Sample[] = [];
@@ -251,14 +251,16 @@ async function* readMpt(path: string, head: string, rejections: RejectionLog, op
           if (started !== undefined) start_ms = started;
           else options.onNote?.(`${basename(path)}: the header gives no acquisition start; times count from 1970-01-01T00:00:00Z (pass --start to set it)`);
         }
-        cols = { t, v, i };
+        // Impedance rows (PEIS/GEIS) carry an AC mean current, not a galvanostatic one: they are pauses.
+        cols = { t, v, i, freq: names.indexOf('freq/Hz') };
         continue;
       }
       if (line.length === 0 || cols === null) continue;
       const f = line.split('\t');
       const t_s = ecNumber(f[cols.t]);
       const v = ecNumber(f[cols.v]);
-      const i = cols.i >= 0 ? ecNumber(f[cols.i]) : options.setCurrent_mA!;
+      const impedance = cols.freq >= 0 && ecNumber(f[cols.freq]) > 0;
+      const i = impedance ? 0 : cols.i >= 0 ? ecNumber(f[cols.i]) : options.setCurrent_mA!;
       if (!Number.isFinite(t_s)) {
         rejections.reject({ source: path, line: lineNo, reason: 'bad-timestamp', detail: `time/s "${f[cols.t] ?? ''}"` });
         continue;

@@ -1,0 +1,55 @@
+// `npm run bench`: offline analysis throughput and peak RSS against a bare CSV-reading floor, in the same run.
+// Inputs are simulated long-term runs at 1 Hz (800 h = 2.88 M samples; 80 h for the memory comparison),
+// generated once into bench/.cache. Each measurement is the best of REPS alternating runs.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const cache = join(root, 'bench', '.cache');
+const REPS = Number(process.env.BENCH_REPS ?? 3);
+mkdirSync(cache, { recursive: true });
+const sharedFloor = resolve(root, '..', 'shared', 'bench', 'bare-csv.mjs');
+const floor = existsSync(sharedFloor) ? sharedFloor : join(root, 'bench', 'floor-csv.mjs');
+
+function node(args) {
+  return execFileSync(process.execPath, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+}
+
+function dataset(hours) {
+  const csv = join(cache, `long-term-${hours}h.csv`);
+  if (!existsSync(csv)) {
+    process.stderr.write(`bench: simulating ${hours} h at 1 Hz into ${csv}\n`);
+    node(['bin/cyclewatch.js', 'simulate', '--scenario', 'long-term', '--hours', String(hours), '--out', csv]);
+  }
+  return { csv, cells: csv.replace(/\.csv$/, '.cells.yaml') };
+}
+
+function measure(hours) {
+  const { csv, cells } = dataset(hours);
+  const out = join(cache, `out-${hours}h`);
+  let best = null;
+  let bestFloor = null;
+  for (let k = 0; k < REPS; k++) {
+    const f = JSON.parse(node([floor, csv]).trim().split('\n').pop());
+    const c = JSON.parse(node([join(root, 'bench', 'analyze-child.mjs'), csv, cells, out]).trim().split('\n').pop());
+    if (bestFloor === null || +f.s < +bestFloor.s) bestFloor = f;
+    if (best === null || c.s < best.s) best = c;
+    if (best.peakRssMB < c.peakRssMB) best = { ...best, peakRssMB: Math.max(best.peakRssMB, c.peakRssMB) };
+  }
+  rmSync(out, { recursive: true, force: true });
+  return { hours, samples: best.samples, floor_s: +bestFloor.s, floorRowsPerS: bestFloor.rowsPerS, floorRssMB: bestFloor.rssMB, cyclewatch_s: best.s, samplesPerS: best.samplesPerS, peakRssMB: best.peakRssMB, ratio: +(best.s / +bestFloor.s).toFixed(2) };
+}
+
+const rows = [measure(80), measure(800)];
+console.log('\nOffline analyze (simulated long-term run, 1 Hz), best of', REPS);
+console.log('run    samples     floor s  floor/s     cyclewatch s  cyclewatch/s  time ratio  peak RSS MB (floor)');
+for (const r of rows) {
+  console.log(
+    `${String(r.hours).padEnd(5)}h ${String(r.samples).padStart(9)}  ${r.floor_s.toFixed(2).padStart(7)}  ${String(r.floorRowsPerS).padStart(8)}  ${r.cyclewatch_s.toFixed(2).padStart(12)}  ${String(r.samplesPerS).padStart(12)}  ${r.ratio.toFixed(2).padStart(9)}×  ${String(r.peakRssMB).padStart(6)} (${r.floorRssMB})`,
+  );
+}
+const [short, long] = rows;
+console.log(`target: time ratio ≤ 1.5× at 800 h → ${long.ratio <= 1.5 ? 'met' : 'NOT met'} (${long.ratio}×)`);
+console.log(`target: peak RSS flat in run length → 80 h ${short.peakRssMB} MB, 800 h ${long.peakRssMB} MB (${(long.peakRssMB / short.peakRssMB).toFixed(2)}×)`);
