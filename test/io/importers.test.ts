@@ -1,0 +1,159 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { analyze } from '../../pipelines/analyze.js';
+import type { Sample } from '../../src/domain/sample.js';
+import { openTelemetry } from '../../src/io/importers.js';
+import { ImportError, RejectionLog } from '../../src/io/report.js';
+import { parseTimestamp_ms } from '../../src/io/timestamp.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cyclewatch-import-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const file = (name: string, text: string | Buffer): string => {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+
+async function readAll(path: string, options = {}): Promise<{ samples: Sample[]; rejections: RejectionLog; format: string }> {
+  const rejections = new RejectionLog();
+  const f = await openTelemetry(path, rejections, options);
+  const samples: Sample[] = [];
+  for await (const b of f.batches) samples.push(...b);
+  return { samples, rejections, format: f.format };
+}
+
+describe('timestamps', () => {
+  it('parses ISO-8601 forms and epoch milliseconds like Date.parse', () => {
+    for (const t of ['2026-11-25T10:00:00.000Z', '2026-11-25T10:00:00Z', '2026-11-25T23:59:59.5Z', '2026-11-25T10:00:00.123456Z', '2026-11-25T11:00:00+01:00']) {
+      expect(parseTimestamp_ms(t)).toBe(Date.parse(t.replace('.123456', '.123')));
+    }
+    expect(parseTimestamp_ms('1764064800000')).toBe(1764064800000);
+    expect(parseTimestamp_ms('2026-13-45T99:00:00Z')).toBeNaN();
+    expect(parseTimestamp_ms('yesterday')).toBeNaN();
+  });
+});
+
+describe('canonical CSV', () => {
+  it('counts bad rows with their line numbers and keeps every good row around them', async () => {
+    const path = file(
+      'bad.csv',
+      [
+        'timestamp,cell,voltage_V,current_mA,pressure_MPa,temperature_C',
+        '2026-01-01T00:00:00Z,c1,0.07,2,9,23',
+        '2026-01-01T00:00:01Z,c1,abc,2,,',
+        'not-a-time,c1,0.07,2,,',
+        '2026-01-01T00:00:02Z,c1,0.071,2,,',
+        '2026-01-01T00:00:03Z,c1,,,,',
+        '2026-01-01T00:00:04Z,c2,0.5,-2,,24.5',
+        '',
+      ].join('\r\n'),
+    );
+    const { samples, rejections } = await readAll(path);
+    expect(samples.map((s) => [s.cell, s.voltage_V])).toEqual([
+      ['c1', 0.07],
+      ['c1', 0.071],
+      ['c2', 0.5],
+    ]);
+    expect(samples[2]!.temperature_C).toBe(24.5);
+    expect(samples[1]!.pressure_MPa).toBeUndefined();
+    expect(rejections.examples.map((r) => [r.line, r.reason])).toEqual([
+      [3, 'bad-number'],
+      [4, 'bad-timestamp'],
+      [6, 'no-quantity'],
+    ]);
+  });
+
+  it('reads UTF-8 cell names across chunk boundaries', async () => {
+    const rows = ['timestamp,cell,voltage_V,current_mA,pressure_MPa,temperature_C'];
+    for (let k = 0; k < 40_000; k++) rows.push(`${new Date(k * 1000).toISOString()},zelle-ä,0.07,2,,`);
+    const { samples } = await readAll(file('utf8.csv', rows.join('\n')));
+    expect(samples).toHaveLength(40_000);
+    expect(new Set(samples.map((s) => s.cell))).toEqual(new Set(['zelle-ä']));
+  });
+
+  it('fails with a clear error on an unreadable file, an unknown format or a binary .mpr', async () => {
+    await expect(readAll(join(dir, 'missing.csv'))).rejects.toThrow(/missing.csv: cannot read the file \(ENOENT\)/);
+    await expect(readAll(file('x.dat', 'hello world\n'))).rejects.toThrow(/unknown format/);
+    await expect(readAll(file('x.mpr', Buffer.from([0x42, 0x49, 0x4f, 0x00, 0x01])))).rejects.toThrow(/binary EC-Lab .mpr/);
+    await expect(readAll(file('nots.csv', 'foo,bar\n1,2\n'))).rejects.toBeInstanceOf(ImportError);
+  });
+});
+
+describe('JSON Lines of MQTT messages', () => {
+  it('decodes topic/payload captures, counts malformed lines and wrong types', async () => {
+    const path = file(
+      'cap.jsonl',
+      [
+        JSON.stringify({ topic: 'cells/c1/ec', payload: { t: '2026-01-01T00:00:00Z', voltage_V: 0.07, current_mA: 2 } }),
+        JSON.stringify({ topic: 'cells/c1/pressure', payload: JSON.stringify({ t: 1767225601000, pressure_MPa: 9.1 }) }),
+        '{not json',
+        JSON.stringify({ topic: 'cells/c1/ec', payload: { t: '2026-01-01T00:00:02Z', voltage_V: '0.07', current_mA: 2 } }),
+        JSON.stringify({ topic: 'cells/c1/temperature', payload: { t: '2026-01-01T00:00:03Z', temperature_C: 23.4 } }),
+        JSON.stringify({ topic: 'other/c1/ec', payload: {} }),
+      ].join('\n'),
+    );
+    const { samples, rejections, format } = await readAll(path);
+    expect(format).toBe('jsonl');
+    expect(samples.map((s) => [s.t_ms, s.voltage_V ?? s.pressure_MPa ?? s.temperature_C])).toEqual([
+      [1767225600000, 0.07],
+      [1767225601000, 9.1],
+      [1767225603000, 23.4],
+    ]);
+    expect(Object.fromEntries(rejections.counts)).toEqual({ malformed: 1, 'bad-number': 1, 'unknown-topic': 1 });
+  });
+});
+
+const shared = resolve(__dirname, '../../../shared/data/real');
+const fixture = resolve(__dirname, '../fixtures/real/jr862_11_08_23_insitu-impedance-LiLi_1MLiTFSI_TEGDME-1mA_03_GCPL_C05.txt');
+
+describe('BioLogic EC-Lab exports (real files)', () => {
+  it('reads the two-column Li|Li export (no current column) with the set current, all 76,807 rows', async () => {
+    await expect(readAll(fixture)).rejects.toThrow(/no current column.*--set-current-mA/);
+    const { samples, rejections, format } = await readAll(fixture, { setCurrent_mA: 0.4 });
+    expect(format).toBe('mpt');
+    expect(rejections.total).toBe(0);
+    expect(samples).toHaveLength(76_807);
+    expect(samples[0]!.t_ms).toBe(Math.round(907.6301776229229 * 1000));
+    expect(Math.max(...samples.map((s) => s.voltage_V!))).toBeCloseTo(0.663, 3);
+  });
+
+  it('finds the soft short of the Li|Li cell where the data show it (voltage falling from ~23 h)', async () => {
+    const r = await analyze({ files: [fixture], import: { setCurrent_mA: 0.4 } });
+    const s = r.summaries[0]!;
+    expect(s.rRefSource).toBe('learned');
+    expect(s.shortCount).toBeGreaterThan(0);
+    expect(s.timeToFailure_h!).toBeGreaterThan(20);
+    expect(s.timeToFailure_h!).toBeLessThan(30);
+  });
+
+  const mb = join(shared, 'mb.mpt');
+  it.skipIf(!existsSync(mb))('reads the Li|LLZO|Li Modulo Bat export (91-line header, I/mA) as stable, impedance rows as pauses', async () => {
+    const { samples, rejections } = await readAll(mb);
+    expect(rejections.total).toBe(0);
+    expect(samples).toHaveLength(1588);
+    expect(new Date(samples[0]!.t_ms).toISOString().slice(0, 10)).toBe('2021-08-23');
+    const r = await analyze({ files: [mb] });
+    const s = r.summaries[0]!;
+    expect(s.failureMode).toBe('none');
+    expect(s.halfCycles).toBe(8);
+    expect(r.events.filter((e) => e.type === 'regime')).toEqual([]);
+    // ASR ≈ 0.7 kΩ·cm² on 0.5 cm²: R ≈ 1.4 kΩ.
+    expect(s.rRef25_ohm!).toBeGreaterThan(1000);
+    expect(s.rRef25_ohm!).toBeLessThan(1600);
+  });
+
+  for (const [name, rows] of [
+    ['gcpl.issue_211.mpt', 2767],
+    ['gcpl.pr_182.1.mpt', 2533],
+  ] as const) {
+    const path = join(shared, name);
+    it.skipIf(!existsSync(path))(`reads ${name} (<I>/mA) without a rejected row`, async () => {
+      const { samples, rejections } = await readAll(path);
+      expect(rejections.total).toBe(0);
+      expect(samples).toHaveLength(rows);
+      expect(samples.some((s) => s.current_mA! < 0) && samples.some((s) => s.current_mA! > 0)).toBe(true);
+    });
+  }
+});

@@ -1,0 +1,82 @@
+import { TestScheduler } from 'rxjs/testing';
+import { describe, expect, it } from 'vitest';
+import { sample, type Sample } from '../../src/domain/sample.js';
+import { alignAux } from '../../src/operators/align.js';
+import { perCell } from '../../src/operators/perCell.js';
+import { reorderWithin } from '../../src/operators/reorder.js';
+import { map } from 'rxjs';
+
+const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+const ec = (t_s: number, v = 0.07, cell = 'c1'): Sample => sample(cell, t_s * 1000, { voltage_V: v, current_mA: 2 });
+
+describe('reorderWithin', () => {
+  it('puts slightly late samples in place and emits once the window has passed', () => {
+    const rejects: string[] = [];
+    scheduler().run(({ cold, expectObservable }) => {
+      const values = { a: ec(1), b: ec(3), c: ec(2), d: ec(10), e: ec(11) };
+      const source = cold('a-b-c-d-e---------|', values);
+      // window 5 s: 1, 2, 3 are released when t = 10 arrives; 10 and 11 at completion.
+      expectObservable(source.pipe(reorderWithin(5000, (r) => rejects.push(r)))).toBe('------(xyz)-------(uv|)', {
+        x: values.a,
+        y: values.c,
+        z: values.b,
+        u: values.d,
+        v: values.e,
+      });
+    });
+    expect(rejects).toEqual([]);
+  });
+
+  it('rejects exact duplicates and samples later than the window, counting them by reason', () => {
+    const rejects: string[] = [];
+    scheduler().run(({ cold, expectObservable }) => {
+      const values = { a: ec(1), b: ec(1), c: ec(20), d: ec(0.5), e: ec(20) };
+      expectObservable(cold('a-b-c-d-e|', values).pipe(reorderWithin(5000, (r) => rejects.push(r)))).toBe('----a----(c|)', values);
+    });
+    expect(rejects).toEqual(['duplicate', 'late', 'duplicate']);
+  });
+
+  it('keeps two messages of one time that carry different quantities', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const values = { a: ec(1), p: sample('c1', 1000, { pressure_MPa: 9 }) };
+      expectObservable(cold('a-p|', values).pipe(reorderWithin(0, () => {}))).toBe('a-p|', values);
+    });
+  });
+});
+
+describe('alignAux', () => {
+  it('joins the latest pressure and temperature as of each voltage sample, and drops stale ones', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const values = {
+        p: sample('c1', 0, { pressure_MPa: 9 }),
+        t: sample('c1', 500, { temperature_C: 23 }),
+        a: ec(1),
+        b: ec(200),
+      };
+      const out = cold('p-t-a-b|', values).pipe(alignAux(60_000, () => {}));
+      expectObservable(out).toBe('----x-y|', {
+        x: { cell: 'c1', t_ms: 1000, voltage_V: 0.07, current_mA: 2, pressure_MPa: 9, temperature_C: 23 },
+        y: { cell: 'c1', t_ms: 200_000, voltage_V: 0.07, current_mA: 2, pressure_MPa: undefined, temperature_C: undefined },
+      });
+    });
+  });
+
+  it('rejects a voltage without current instead of guessing', () => {
+    const rejects: string[] = [];
+    scheduler().run(({ cold, expectObservable }) => {
+      const bad = sample('c1', 0, { voltage_V: 1 });
+      expectObservable(cold('a|', { a: bad }).pipe(alignAux(1000, (r) => rejects.push(r)))).toBe('-|');
+    });
+    expect(rejects).toEqual(['no-current']);
+  });
+});
+
+describe('perCell', () => {
+  it('gives each cell its own stream, in its own order, and completes when all cells do', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const values = { a: ec(1, 0.1, 'c1'), b: ec(1, 0.2, 'c2'), c: ec(2, 0.3, 'c1') };
+      const out = cold('a-b-c|', values).pipe(perCell((cell, s) => s.pipe(map((x) => `${cell}:${x.voltage_V}`))));
+      expectObservable(out).toBe('a-b-c|', { a: 'c1:0.1', b: 'c2:0.2', c: 'c1:0.3' });
+    });
+  });
+});
