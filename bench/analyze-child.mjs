@@ -7,4 +7,11 @@ const [file, cells, out] = process.argv.slice(2);
 const t0 = performance.now();
 const r = await analyze({ files: [file], registry: await loadRegistry(cells), outDir: out });
 const s = (performance.now() - t0) / 1000;
-console.log(JSON.stringify({ samples: r.samples, s: +s.toFixed(2), samplesPerS: Math.round(r.samples / s), peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024) }));
+console.log(
+  JSON.stringify({
+    samples: r.samples,
+    s: +s.toFixed(2),
+    samplesPerS: Math.round(r.samples / s),
+    peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+  }),
+);

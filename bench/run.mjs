@@ -33,13 +33,28 @@ function measure(hours) {
   let bestFloor = null;
   for (let k = 0; k < REPS; k++) {
     const f = JSON.parse(node([floor, csv]).trim().split('\n').pop());
-    const c = JSON.parse(node([join(root, 'bench', 'analyze-child.mjs'), csv, cells, out]).trim().split('\n').pop());
+    const c = JSON.parse(
+      node([join(root, 'bench', 'analyze-child.mjs'), csv, cells, out])
+        .trim()
+        .split('\n')
+        .pop(),
+    );
     if (bestFloor === null || +f.s < +bestFloor.s) bestFloor = f;
     if (best === null || c.s < best.s) best = c;
     if (best.peakRssMB < c.peakRssMB) best = { ...best, peakRssMB: Math.max(best.peakRssMB, c.peakRssMB) };
   }
   rmSync(out, { recursive: true, force: true });
-  return { hours, samples: best.samples, floor_s: +bestFloor.s, floorRowsPerS: bestFloor.rowsPerS, floorRssMB: bestFloor.rssMB, cyclewatch_s: best.s, samplesPerS: best.samplesPerS, peakRssMB: best.peakRssMB, ratio: +(best.s / +bestFloor.s).toFixed(2) };
+  return {
+    hours,
+    samples: best.samples,
+    floor_s: +bestFloor.s,
+    floorRowsPerS: bestFloor.rowsPerS,
+    floorRssMB: bestFloor.rssMB,
+    cyclewatch_s: best.s,
+    samplesPerS: best.samplesPerS,
+    peakRssMB: best.peakRssMB,
+    ratio: +(best.s / +bestFloor.s).toFixed(2),
+  };
 }
 
 const rows = [measure(80), measure(800)];

@@ -76,7 +76,8 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
         {
           ...options.import,
           onNote: log,
-          onProgress: (bytesRead) => options.progress?.({ file: path, fileIndex, files: options.files.length, bytesRead, size_bytes: file.size_bytes, samples }),
+          onProgress: (bytesRead) =>
+            options.progress?.({ file: path, fileIndex, files: options.files.length, bytesRead, size_bytes: file.size_bytes, samples }),
         },
         options.format,
       );

@@ -123,7 +123,9 @@ async function cmdSimulate(argv: string[]): Promise<number> {
     duration_h: num(values.hours, '--hours'),
     progress: (n) => process.stderr.write(`simulate: ${n.toLocaleString('en')} rows\n`),
   });
-  process.stderr.write(`wrote ${rows.toLocaleString('en')} rows to ${values.out}, truth to ${truthPath(values.out)}, registry to ${registryPath(values.out)}\n`);
+  process.stderr.write(
+    `wrote ${rows.toLocaleString('en')} rows to ${values.out}, truth to ${truthPath(values.out)}, registry to ${registryPath(values.out)}\n`,
+  );
   return 0;
 }
 

@@ -11,7 +11,10 @@ const range = z
 
 export const cellSchema = z
   .object({
-    id: z.string().min(1).regex(/^[^/#+\s]+$/, 'a cell id cannot contain "/", "#", "+" or spaces (it is part of MQTT topics)'),
+    id: z
+      .string()
+      .min(1)
+      .regex(/^[^/#+\s]+$/, 'a cell id cannot contain "/", "#", "+" or spaces (it is part of MQTT topics)'),
     areaCm2: z.number().positive().default(CELL_DEFAULTS.areaCm2),
     thicknessCm: z.number().positive().optional(),
     sigmaSPerCm: z.number().positive().optional(),
@@ -29,7 +32,10 @@ export const cellSchema = z
     path: ['thicknessCm'],
   });
 
-export const registrySchema = z.union([z.object({ cells: z.array(cellSchema) }).strict(), z.array(cellSchema)]).transform((r) => (Array.isArray(r) ? r : r.cells));
+/** `cells: [...]`, or a bare list of cells. */
+export const registrySchema = z
+  .preprocess((doc) => (Array.isArray(doc) ? { cells: doc } : doc), z.object({ cells: z.array(cellSchema) }).strict())
+  .transform((r) => r.cells);
 
 /** "cells.1.areaCm2: Expected number, received string" — a message a person can act on. */
 export function formatZodError(error: z.ZodError, prefix = ''): string {

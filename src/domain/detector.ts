@@ -8,13 +8,7 @@
  */
 import type { CellConfig } from './cell.js';
 import type { AlertCode, AlertEvent, CellEvent, HalfCycleEvent, Severity } from './events.js';
-import {
-  apparentResistance_ohm,
-  conductivityFactor,
-  metalThickness_um,
-  referenceResistance_ohm,
-  tMax_s,
-} from './physics.js';
+import { apparentResistance_ohm, conductivityFactor, metalThickness_um, referenceResistance_ohm, tMax_s } from './physics.js';
 import {
   DEFAULT_REGIME_THRESHOLDS,
   initialRegimeState,
@@ -155,9 +149,7 @@ export interface DerivedState {
 
 export function createDetectorState(cell: CellConfig): DetectorState {
   const configured =
-    cell.sigmaSPerCm !== undefined && cell.thicknessCm !== undefined
-      ? referenceResistance_ohm(cell.thicknessCm, cell.sigmaSPerCm, cell.areaCm2)
-      : null;
+    cell.sigmaSPerCm !== undefined && cell.thicknessCm !== undefined ? referenceResistance_ohm(cell.thicknessCm, cell.sigmaSPerCm, cell.areaCm2) : null;
   return {
     cell: cell.id,
     samples: 0,
@@ -450,7 +442,14 @@ function tMaxExceeded(s: DetectorState, hc: HalfCycleAcc, cell: CellConfig, t: n
   const level = Math.round((hc.sumAbsI_mA / hc.n / cell.areaCm2) * 10) / 10;
   if (s.tMaxAlertedLevels.includes(level)) return;
   s.tMaxAlertedLevels.push(level);
-  alert(s, emit, t, 'warning', 'tmax-exceeded', `half cycle at ${level} mA/cm² lasts longer than t_max = ${(limit_s / 60).toFixed(1)} min (Eq. 1): expect polarization from void formation`);
+  alert(
+    s,
+    emit,
+    t,
+    'warning',
+    'tmax-exceeded',
+    `half cycle at ${level} mA/cm² lasts longer than t_max = ${(limit_s / 60).toFixed(1)} min (Eq. 1): expect polarization from void formation`,
+  );
 }
 
 /** Set current density of the half cycle that contained `t_ms` (the CCD when `t_ms` is the first short). */
@@ -482,7 +481,14 @@ function applyChanges(s: DetectorState, changes: readonly RegimeChange[], emit: 
         // Once per episode: the polarization that follows each isolated short is part of the loop.
         if (s.polarizationArmed) {
           s.polarizationArmed = false;
-          alert(s, emit, t, 'warning', 'polarization-onset', `R_app/R_ref above the polarization threshold since ${iso(c.onset_ms)}: contact loss at the stripping electrode`);
+          alert(
+            s,
+            emit,
+            t,
+            'warning',
+            'polarization-onset',
+            `R_app/R_ref above the polarization threshold since ${iso(c.onset_ms)}: contact loss at the stripping electrode`,
+          );
         }
         break;
       case 'short':
@@ -492,7 +498,14 @@ function applyChanges(s: DetectorState, changes: readonly RegimeChange[], emit: 
           s.ccd_mA_cm2 = currentDensityAt(s, c.onset_ms);
           markFailure(s);
         }
-        alert(s, emit, t, 'critical', 'short', `short circuit since ${iso(c.onset_ms)}: R_app/R_ref below the short threshold across polarity reversals (dendrite)`);
+        alert(
+          s,
+          emit,
+          t,
+          'critical',
+          'short',
+          `short circuit since ${iso(c.onset_ms)}: R_app/R_ref below the short threshold across polarity reversals (dendrite)`,
+        );
         break;
       case 'isolated-short':
         s.isolatedShortCount++;
@@ -593,12 +606,7 @@ export interface LabelledSegment {
 }
 
 /** End of input: close the open half cycle and freeze the summary and labelled segments. */
-export function finishDetector(
-  s: DetectorState,
-  cell: CellConfig,
-  o: DetectorOptions,
-  emit: Emit,
-): { summary: CellSummary; segments: LabelledSegment[] } {
+export function finishDetector(s: DetectorState, cell: CellConfig, o: DetectorOptions, emit: Emit): { summary: CellSummary; segments: LabelledSegment[] } {
   closeHalfCycle(s, cell, o, emit);
   const segments: LabelledSegment[] = s.segments.map((seg, i) => ({
     cell: s.cell,

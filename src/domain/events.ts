@@ -3,15 +3,7 @@ import type { RegimeLabel } from './regime.js';
 export type Severity = 'info' | 'warning' | 'critical';
 
 export type AlertCode =
-  | 'polarization-onset'
-  | 'compliance'
-  | 'short'
-  | 'isolated-short'
-  | 'short-loop'
-  | 'pressure-range'
-  | 'temperature-range'
-  | 'stale'
-  | 'tmax-exceeded';
+  'polarization-onset' | 'compliance' | 'short' | 'isolated-short' | 'short-loop' | 'pressure-range' | 'temperature-range' | 'stale' | 'tmax-exceeded';
 
 /** SPEC §5 regime event. Times are epoch ms here and ISO strings once serialised. */
 export interface RegimeEvent {

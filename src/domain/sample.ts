@@ -22,11 +22,7 @@ export interface AlignedSample {
   readonly temperature_C: number | undefined;
 }
 
-export function sample(
-  cell: string,
-  t_ms: number,
-  fields: Partial<Omit<Sample, 'cell' | 't_ms'>> = {},
-): Sample {
+export function sample(cell: string, t_ms: number, fields: Partial<Omit<Sample, 'cell' | 't_ms'>> = {}): Sample {
   return {
     cell,
     t_ms,

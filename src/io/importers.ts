@@ -52,7 +52,8 @@ export async function openTelemetry(path: string, rejections: RejectionLog, opti
     throw new ImportError(path, `cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   const f = format ?? sniffFormat(path, head);
-  const batches = f === 'csv' ? readCsv(path, rejections, options) : f === 'jsonl' ? readJsonl(path, rejections, options) : readMpt(path, head, rejections, options);
+  const batches =
+    f === 'csv' ? readCsv(path, rejections, options) : f === 'jsonl' ? readJsonl(path, rejections, options) : readMpt(path, head, rejections, options);
   return { path, format: f, size_bytes, batches };
 }
 
@@ -63,7 +64,10 @@ export function sniffFormat(path: string, head: string): TelemetryFormat {
   if (first.startsWith('{')) return 'jsonl';
   if (/^"?(timestamp|time|t)"?\s*,/i.test(first)) return 'csv';
   if (ext === '.mpr') throw new ImportError(path, 'binary EC-Lab .mpr files are not read: export the run as text (.mpt) from EC-Lab');
-  throw new ImportError(path, `unknown format: expected canonical CSV (header "timestamp,cell,voltage_V,…"), JSON Lines of MQTT messages, or an EC-Lab text export (.mpt); pass --format ${FORMATS.join('|')} if the file is one of these`);
+  throw new ImportError(
+    path,
+    `unknown format: expected canonical CSV (header "timestamp,cell,voltage_V,…"), JSON Lines of MQTT messages, or an EC-Lab text export (.mpt); pass --format ${FORMATS.join('|')} if the file is one of these`,
+  );
 }
 
 const BATCH = 4096;
@@ -243,7 +247,10 @@ async function* readMpt(path: string, head: string, rejections: RejectionLog, op
         const i = names.findIndex((n) => n === '<I>/mA' || n === 'I/mA');
         if (t < 0 || v < 0) throw new ImportError(path, `line ${lineNo}: EC-Lab columns time/s and Ewe/V not found in the header`);
         if (i < 0 && options.setCurrent_mA === undefined) {
-          throw new ImportError(path, 'the export has no current column (<I>/mA or I/mA): give the set current with --set-current-mA or setCurrentMa in the cell registry');
+          throw new ImportError(
+            path,
+            'the export has no current column (<I>/mA or I/mA): give the set current with --set-current-mA or setCurrentMa in the cell registry',
+          );
         }
         if (i < 0) options.onNote?.(`${basename(path)}: no current column, using the set current ${options.setCurrent_mA} mA`);
         const started = ecLabStart_ms(headerText);

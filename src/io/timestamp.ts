@@ -10,7 +10,14 @@ const d = (s: string, i: number): number => s.charCodeAt(i) - 48;
 
 export function parseTimestamp_ms(text: string): number {
   const n = text.length;
-  if (n >= 20 && n <= 24 && text.charCodeAt(10) === 84 /* T */ && text.charCodeAt(n - 1) === 90 /* Z */ && text.charCodeAt(13) === 58 && text.charCodeAt(16) === 58) {
+  if (
+    n >= 20 &&
+    n <= 24 &&
+    text.charCodeAt(10) === 84 /* T */ &&
+    text.charCodeAt(n - 1) === 90 /* Z */ &&
+    text.charCodeAt(13) === 58 &&
+    text.charCodeAt(16) === 58
+  ) {
     const day = text.slice(0, 10);
     if (day !== cachedDay) {
       cachedDay_ms = Date.parse(day + 'T00:00:00Z');

@@ -26,17 +26,16 @@ export interface MonitorOptions {
  * pressure and temperature, detect. Only the edges (where samples come from, where outputs go) differ.
  */
 export function monitorCells(options: MonitorOptions): OperatorFunction<Sample, DetectorOutput> {
-  return perCell(
-    (cell: string, samples: Observable<Sample>): Observable<DetectorOutput> =>
-      samples.pipe(
-        reorderWithin(options.reorderWindow_ms, options.onReject),
-        alignAux(options.auxStaleness_ms, options.onReject),
-        detectCell(options.resolveCell(cell), {
-          detector: options.detector,
-          derived: options.derived,
-          initialState: options.initialState?.(cell),
-          onState: options.onState,
-        }),
-      ),
+  return perCell((cell: string, samples: Observable<Sample>): Observable<DetectorOutput> =>
+    samples.pipe(
+      reorderWithin(options.reorderWindow_ms, options.onReject),
+      alignAux(options.auxStaleness_ms, options.onReject),
+      detectCell(options.resolveCell(cell), {
+        detector: options.detector,
+        derived: options.derived,
+        initialState: options.initialState?.(cell),
+        onState: options.onState,
+      }),
+    ),
   );
 }

@@ -5,7 +5,13 @@ import type { RejectReason } from '../io/report.js';
 export type OnReject = (reason: RejectReason, sample: Sample, detail: string) => void;
 
 function sameSample(a: Sample, b: Sample): boolean {
-  return a.t_ms === b.t_ms && a.voltage_V === b.voltage_V && a.current_mA === b.current_mA && a.pressure_MPa === b.pressure_MPa && a.temperature_C === b.temperature_C;
+  return (
+    a.t_ms === b.t_ms &&
+    a.voltage_V === b.voltage_V &&
+    a.current_mA === b.current_mA &&
+    a.pressure_MPa === b.pressure_MPa &&
+    a.temperature_C === b.temperature_C
+  );
 }
 
 /**

@@ -145,7 +145,10 @@ export function* simulateCell(scenario: Scenario, cell: CellConfig, options: Sim
           const s = scenario.shorts[shortIdx]!;
           truth.shorts.push({
             start: new Date(options.start_ms + t_s * 1000).toISOString(),
-            end: s.to_h === null || s.to_h * 3600 > duration_s ? null : new Date(options.start_ms + Math.ceil((s.to_h * 3600) / options.dt_s) * options.dt_s * 1000).toISOString(),
+            end:
+              s.to_h === null || s.to_h * 3600 > duration_s
+                ? null
+                : new Date(options.start_ms + Math.ceil((s.to_h * 3600) / options.dt_s) * options.dt_s * 1000).toISOString(),
           });
         }
       } else {

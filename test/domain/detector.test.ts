@@ -16,14 +16,24 @@ interface Phase {
   temperature_C?: number;
 }
 
-function run(phases: Phase[], c: CellConfig = cell): { events: CellEvent[]; halfCycles: HalfCycleEvent[]; summary: ReturnType<typeof finishDetector>['summary'] } {
+function run(
+  phases: Phase[],
+  c: CellConfig = cell,
+): { events: CellEvent[]; halfCycles: HalfCycleEvent[]; summary: ReturnType<typeof finishDetector>['summary'] } {
   const s = createDetectorState(c);
   const events: CellEvent[] = [];
   const emit = (e: CellEvent): void => void events.push(e);
   let t = 0;
   for (const p of phases) {
     for (let k = 0; k < p.seconds; k++, t++) {
-      const x: AlignedSample = { cell: c.id, t_ms: t * 1000, voltage_V: p.volts(k, p.current_mA), current_mA: p.current_mA, pressure_MPa: undefined, temperature_C: p.temperature_C };
+      const x: AlignedSample = {
+        cell: c.id,
+        t_ms: t * 1000,
+        voltage_V: p.volts(k, p.current_mA),
+        current_mA: p.current_mA,
+        pressure_MPa: undefined,
+        temperature_C: p.temperature_C,
+      };
       stepDetector(s, c, O, x, emit);
     }
   }
@@ -50,7 +60,11 @@ describe('half-cycle accounting', () => {
 
   it('marks a half cycle that the cycler ended at the compliance limit, and j_local there as a lower bound', () => {
     const polarizing = (tau: number, I: number): number => Math.sign(I) * Math.min(8, (Math.abs(I) / 1000) * 35 * (1 + tau / 5));
-    const { halfCycles, events, summary } = run([...cycles(2, 3600, 2), { seconds: 600, current_mA: 2, volts: polarizing }, { seconds: 600, current_mA: -2, volts: polarizing }]);
+    const { halfCycles, events, summary } = run([
+      ...cycles(2, 3600, 2),
+      { seconds: 600, current_mA: 2, volts: polarizing },
+      { seconds: 600, current_mA: -2, volts: polarizing },
+    ]);
     const cut = halfCycles.filter((h) => h.cutByCompliance);
     expect(cut).toHaveLength(2);
     expect(cut[0]!.peakAbsVoltage_V).toBe(8);

@@ -26,7 +26,13 @@ async function readAll(path: string, options = {}): Promise<{ samples: Sample[];
 
 describe('timestamps', () => {
   it('parses ISO-8601 forms and epoch milliseconds like Date.parse', () => {
-    for (const t of ['2026-11-25T10:00:00.000Z', '2026-11-25T10:00:00Z', '2026-11-25T23:59:59.5Z', '2026-11-25T10:00:00.123456Z', '2026-11-25T11:00:00+01:00']) {
+    for (const t of [
+      '2026-11-25T10:00:00.000Z',
+      '2026-11-25T10:00:00Z',
+      '2026-11-25T23:59:59.5Z',
+      '2026-11-25T10:00:00.123456Z',
+      '2026-11-25T11:00:00+01:00',
+    ]) {
       expect(parseTimestamp_ms(t)).toBe(Date.parse(t.replace('.123456', '.123')));
     }
     expect(parseTimestamp_ms('1764064800000')).toBe(1764064800000);

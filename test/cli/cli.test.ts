@@ -1,0 +1,98 @@
+/** The built command line, as a user runs it (`npm ci` builds it through `prepare`). */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = resolve(__dirname, '../..');
+const bin = join(root, 'bin/cyclewatch.js');
+const dir = mkdtempSync(join(tmpdir(), 'cyclewatch-cli-'));
+const cw = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8' });
+
+beforeAll(() => {
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+}, 120_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('cyclewatch simulate + analyze', () => {
+  it('writes SPEC §5 events.jsonl, segments.jsonl and summary.json', () => {
+    const sim = cw('simulate', '--scenario', 'very-high-rate', '--out', 'vhr.csv', '--hours', '20');
+    expect(sim.status).toBe(0);
+    const r = cw('analyze', 'vhr.csv', '--cells', 'vhr.cells.yaml', '--out', 'out');
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/very-high-rate: .* failure mode short/);
+    const events = readFileSync(join(dir, 'out/events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const times = events.map((e) => Date.parse(e.detectedAt ?? e.end ?? e.t));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    const regime = events.find((e) => e.type === 'regime');
+    expect(Object.keys(regime)).toEqual(['type', 'cell', 'regime', 'onset', 'detectedAt']);
+    const hc = events.find((e) => e.type === 'half-cycle');
+    for (const k of [
+      'index',
+      'start',
+      'end',
+      'current_mA',
+      'charge_mAh_cm2',
+      'peakAbsVoltage_V',
+      'rRatioPeak',
+      'contactFractionMin',
+      'jLocalPeak_mA_cm2',
+      'cutByCompliance',
+    ])
+      expect(hc).toHaveProperty(k);
+    const alert = events.find((e) => e.type === 'alert');
+    for (const k of ['cell', 't', 'severity', 'code', 'message']) expect(alert).toHaveProperty(k);
+
+    const segments = readFileSync(join(dir, 'out/segments.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    // Contiguous from the first to the last sample.
+    for (let k = 1; k < segments.length; k++) expect(segments[k].start).toBe(segments[k - 1].end);
+    expect(segments[0].start).toBe('2026-01-01T00:00:00.000Z');
+    expect(segments.map((s: { regime: string }) => s.regime)).toContain('isolated-short');
+
+    const summary = JSON.parse(readFileSync(join(dir, 'out/summary.json'), 'utf8'));
+    const cell = summary.cells['very-high-rate'];
+    for (const k of [
+      'failureMode',
+      'timeToFailure_h',
+      'regimeDurations_h',
+      'shortCount',
+      'isolatedShortCount',
+      'cumulativeCapacity_mAh_cm2',
+      'minContactFraction',
+      'peakJLocal_mA_cm2',
+      'peakJLocalIsLowerBound',
+      'ccd_mA_cm2',
+    ]) {
+      expect(cell).toHaveProperty(k);
+    }
+  });
+
+  it('warns what it assumes when no registry is given', () => {
+    cw('simulate', '--scenario', 'ccd', '--out', 'ccd.csv');
+    const r = cw('analyze', 'ccd.csv', '--out', 'out-ccd');
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/cell "ccd" is not in the registry: assuming area 1 cm²/);
+  });
+
+  it('names the registry key at fault and exits 2', () => {
+    writeFileSync(join(dir, 'bad.yaml'), 'cells:\n  - id: c1\n    areaCm2: "big"\n  - id: c2\n    sigmaSPerCm: 0.007\n');
+    const r = cw('analyze', 'ccd.csv', '--cells', 'bad.yaml', '--out', 'x');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/cells\.0\.areaCm2: .*number/);
+    expect(r.stderr).toMatch(/cells\.1\.thicknessCm: sigmaSPerCm needs thicknessCm/);
+  });
+
+  it('explains usage errors instead of crashing', () => {
+    expect(cw('analyze', 'ccd.csv').stderr).toMatch(/needs --out DIR/);
+    expect(cw('simulate', '--scenario', 'nope', '--out', 'a.csv').stderr).toMatch(/unknown scenario "nope": choose from/);
+    expect(cw('analyze', 'missing.csv', '--out', 'x').stderr).toMatch(/missing.csv: cannot read the file/);
+    expect(cw('frobnicate').status).toBe(2);
+  });
+});
