@@ -18,6 +18,7 @@ export interface SimulateRequest {
   readonly out: string;
   readonly seed?: number;
   readonly dt_s?: number;
+  /** Cut every scenario at this many hours (shorter ones keep their own length). */
   readonly duration_h?: number;
   readonly noise?: Partial<SimOptions['noise']>;
   readonly progress?: (rows: number) => void;
@@ -44,7 +45,7 @@ export async function simulate(req: SimulateRequest): Promise<{ rows: number; tr
       ...DEFAULT_SIM_OPTIONS,
       seed: (req.seed ?? DEFAULT_SIM_OPTIONS.seed) * 1000 + i,
       dt_s: req.dt_s ?? DEFAULT_SIM_OPTIONS.dt_s,
-      duration_h: req.duration_h,
+      duration_h: req.duration_h === undefined ? undefined : Math.min(req.duration_h, scenario.duration_h),
       noise: { ...DEFAULT_SIM_OPTIONS.noise, ...req.noise },
     };
     const truth = emptyTruth(scenario, cell, options);

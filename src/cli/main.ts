@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 /** `cyclewatch` command line: subcommands, their arguments, and errors a person can act on. */
 import { parseArgs } from 'node:util';
+import { join } from 'node:path';
 import { analyze, type AnalyzeProgress } from '../../pipelines/analyze.js';
+import { replay } from '../../pipelines/replay.js';
+import { runMonitor } from '../../pipelines/run.js';
+import { loadRunConfig, parseRunConfig, redactConfig } from './config.js';
 import { simulate, truthPath, registryPath } from '../../pipelines/simulate.js';
 import { FORMATS, type TelemetryFormat } from '../io/importers.js';
 import { ImportError } from '../io/report.js';
@@ -13,6 +17,9 @@ const USAGE = `cyclewatch — monitor long-duration battery cycling tests
 Usage:
   cyclewatch analyze FILE… --out DIR [--cells cells.yaml] [--format ${FORMATS.join('|')}]
                      [--cell ID] [--set-current-mA I] [--start ISO] [--area-cm2 A]
+  cyclewatch run [--config cyclewatch.yaml] [--shard i/n] [--print-config]
+  cyclewatch replay FILE… --broker URL [--speed N|max] [--topic-prefix cells] [--qos 0|1|2]
+  cyclewatch demo [--out DIR]
   cyclewatch simulate --scenario NAME[,NAME…] --out FILE.csv [--seed N] [--dt S] [--hours H]
   cyclewatch help
 
@@ -129,6 +136,117 @@ async function cmdSimulate(argv: string[]): Promise<number> {
   return 0;
 }
 
+function parseShard(text: string | undefined): { index: number; count: number } | undefined {
+  if (text === undefined) return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  if (m === null || Number(m[1]) >= Number(m[2])) throw new UsageError(`--shard expects i/n with 0 ≤ i < n, got "${text}"`);
+  return { index: Number(m[1]), count: Number(m[2]) };
+}
+
+const stamp = (m: string): string => `${new Date().toISOString()} ${m}`;
+
+/** Resolves on SIGINT/SIGTERM. */
+function untilSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (sig: string): void => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(sig);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+async function cmdRun(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, shard: { type: 'string' }, 'print-config': { type: 'boolean' } } });
+  const config = loadRunConfig(values.config);
+  const shard = parseShard(values.shard);
+  if (shard !== undefined) config.shard = shard;
+  const log = (m: string): void => void process.stderr.write(stamp(m) + '\n');
+  if (values['print-config']) {
+    process.stdout.write(JSON.stringify(redactConfig(config), null, 2) + '\n');
+    return 0;
+  }
+  if (values.config === undefined) log('no --config given: using the embedded defaults');
+  const handle = await runMonitor(config, { log });
+  log(`monitoring ${config.registry.size > 0 ? `${config.registry.size} registered cells` : 'every cell that publishes'} on ${handle.brokerUrl}; Ctrl-C to stop`);
+  const sig = await untilSignal();
+  log(`${sig}: flushing pending writes`);
+  await handle.close();
+  log(`stopped; ${handle.sink.stats.written} points written, ${handle.sink.stats.spooled} spooled, ${handle.sink.stats.dropped} dropped`);
+  return 0;
+}
+
+async function cmdReplay(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      broker: { type: 'string' },
+      speed: { type: 'string', default: 'max' },
+      'topic-prefix': { type: 'string', default: 'cells' },
+      qos: { type: 'string', default: '1' },
+      format: { type: 'string' },
+      cell: { type: 'string' },
+      'set-current-mA': { type: 'string' },
+      start: { type: 'string' },
+    },
+  });
+  if (positionals.length === 0) throw new UsageError('replay needs at least one telemetry FILE');
+  if (values.broker === undefined) throw new UsageError('replay needs --broker URL (e.g. mqtt://127.0.0.1:1883)');
+  const speed = values.speed === 'max' ? 'max' : num(values.speed, '--speed');
+  if (speed === undefined || (speed !== 'max' && speed <= 0)) throw new UsageError('--speed expects a positive multiple of real time or "max"');
+  const qos = Number(values.qos);
+  if (qos !== 0 && qos !== 1 && qos !== 2) throw new UsageError('--qos expects 0, 1 or 2');
+  const start_ms = values.start === undefined ? undefined : Date.parse(values.start);
+  const t0 = performance.now();
+  const r = await replay({
+    files: positionals,
+    brokerUrl: values.broker,
+    speed,
+    topicPrefix: values['topic-prefix'],
+    qos,
+    maxInFlight: 1000,
+    format: values.format as TelemetryFormat | undefined,
+    import: { cell: values.cell, setCurrent_mA: num(values['set-current-mA'], '--set-current-mA'), start_ms },
+    username: process.env['MQTT_USERNAME'],
+    password: process.env['MQTT_PASSWORD'],
+    log: (m) => void process.stderr.write(m + '\n'),
+    progress: (n) => void process.stderr.write(`replay: ${n.toLocaleString('en')} messages published\n`),
+  });
+  const s = (performance.now() - t0) / 1000;
+  process.stderr.write(`replay: published ${r.published.toLocaleString('en')} messages in ${s.toFixed(1)} s (${Math.round(r.published / s).toLocaleString('en')}/s)\n`);
+  return 0;
+}
+
+async function cmdDemo(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { out: { type: 'string', default: join('data', 'demo') } } });
+  const dir = values.out;
+  const log = (m: string): void => void process.stderr.write(m + '\n');
+  const csv = join(dir, 'demo.csv');
+  log('demo: simulating the paper\'s runs (high rate, very high rate, CCD ramp)…');
+  await simulate({ scenarios: ['high-rate', 'very-high-rate', 'ccd'], out: csv, dt_s: 10, duration_h: 120 });
+  const config = parseRunConfig(`dataDir: ${JSON.stringify(dir)}\nembeddedBroker: { port: 0 }\nhttp: { port: 0 }\ncellsFile: ${JSON.stringify(registryPath(csv).split('/').pop())}\nmqtt: { clientId: cyclewatch-demo }\n`, join(dir, 'demo.yaml'));
+  const handle = await runMonitor(config, { log: (m) => log(`monitor: ${m}`) });
+  const tty = process.stderr.isTTY;
+  const status = setInterval(() => {
+    const lines = [...handle.cells].map(([cell, c]) => `${cell.padEnd(16)} ${c.regime.padEnd(13)} ${new Date(c.last_ms).toISOString().slice(0, 16)}  ${String(c.samples).padStart(7)} samples  ${c.alerts} alerts`);
+    process.stderr.write((tty ? `\x1b[${lines.length}A\r` : '') + lines.join('\n') + '\n');
+  }, 1000);
+  if (tty) process.stderr.write('\n\n\n');
+  const r = await replay({ files: [csv], brokerUrl: handle.brokerUrl, speed: 'max', topicPrefix: 'cells', qos: 1, maxInFlight: 1000, log });
+  const target = r.published;
+  while (handle.metrics.value('cyclewatch_messages_in_total') + handle.metrics.value('cyclewatch_messages_rejected_total', { reason: 'duplicate' }) < target * 0.999) await new Promise((res) => setTimeout(res, 200));
+  await new Promise((res) => setTimeout(res, 1000));
+  clearInterval(status);
+  await handle.close();
+  log(`demo: replayed ${target.toLocaleString('en')} messages through the monitor.`);
+  log(`demo: wrote ${join(dir, 'events.jsonl')} (regime changes, half cycles, alerts) and ${join(dir, 'lines')}/*.lp (InfluxDB line protocol)`);
+  log(`demo: analyse the same run offline with: npx cyclewatch analyze ${csv} --cells ${registryPath(csv)} --out ${join(dir, 'analysis')}`);
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
@@ -137,6 +255,12 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdAnalyze(rest);
       case 'simulate':
         return await cmdSimulate(rest);
+      case 'run':
+        return await cmdRun(rest);
+      case 'replay':
+        return await cmdReplay(rest);
+      case 'demo':
+        return await cmdDemo(rest);
       case undefined:
       case 'help':
       case '--help':

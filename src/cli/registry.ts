@@ -1,4 +1,5 @@
 /** The cell registry (SPEC §4), read from YAML and validated with messages that name the key at fault. */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import { z } from 'zod';
@@ -71,4 +72,14 @@ export function parseRegistry(text: string, path = 'cells.yaml'): Map<string, Ce
     cells.set(c.id, c);
   }
   return cells;
+}
+
+export function loadRegistrySync(path: string): Map<string, CellConfig> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`${path}: cannot read the cell registry (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return parseRegistry(text, path);
 }

@@ -1,0 +1,86 @@
+/**
+ * Replay: publishes recorded telemetry (canonical CSV, JSON Lines capture, EC-Lab export) to MQTT with its
+ * original timestamps, at N× real time or as fast as the broker acknowledges (bounded in flight).
+ */
+import type { MqttClient } from 'mqtt';
+import type { Sample } from '../src/domain/sample.js';
+import { openTelemetry, type ImportOptions, type TelemetryFormat } from '../src/io/importers.js';
+import { connectMqtt } from '../src/io/mqtt.js';
+import { RejectionLog } from '../src/io/report.js';
+
+export interface ReplayOptions {
+  readonly files: readonly string[];
+  readonly brokerUrl: string;
+  /** Multiple of real time, or 'max'. */
+  readonly speed: number | 'max';
+  readonly topicPrefix: string;
+  readonly qos: 0 | 1 | 2;
+  readonly maxInFlight: number;
+  readonly format?: TelemetryFormat;
+  readonly import?: ImportOptions;
+  readonly username?: string;
+  readonly password?: string;
+  readonly log: (message: string) => void;
+  readonly progress?: (published: number) => void;
+}
+
+/** One message per sample: `ec` when it carries only voltage and current, the all-fields topic otherwise. */
+export function messageFor(s: Sample, prefix: string): { topic: string; payload: string } {
+  const t = new Date(s.t_ms).toISOString();
+  const onlyEc = s.pressure_MPa === undefined && s.temperature_C === undefined && s.voltage_V !== undefined && s.current_mA !== undefined;
+  if (onlyEc) return { topic: `${prefix}/${s.cell}/ec`, payload: `{"t":"${t}","voltage_V":${s.voltage_V},"current_mA":${s.current_mA}}` };
+  const body: Record<string, unknown> = { t };
+  if (s.voltage_V !== undefined) body['voltage_V'] = s.voltage_V;
+  if (s.current_mA !== undefined) body['current_mA'] = s.current_mA;
+  if (s.pressure_MPa !== undefined) body['pressure_MPa'] = s.pressure_MPa;
+  if (s.temperature_C !== undefined) body['temperature_C'] = s.temperature_C;
+  return { topic: `${prefix}/${s.cell}/telemetry`, payload: JSON.stringify(body) };
+}
+
+function connected(client: MqttClient): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (client.connected) return resolve();
+    client.once('connect', () => resolve());
+    client.once('error', reject);
+  });
+}
+
+export async function replay(o: ReplayOptions): Promise<{ published: number; rejected: RejectionLog }> {
+  const rejected = new RejectionLog((r) => o.log(`skipped (${r.reason}) ${r.source}:${r.line ?? ''} ${r.detail}`));
+  const client = connectMqtt({ url: o.brokerUrl, clientId: `cyclewatch-replay-${process.pid}-${Date.now()}`, clean: true, reconnectPeriod_ms: 1000, username: o.username, password: o.password });
+  client.setMaxListeners(0);
+  await connected(client);
+  let published = 0;
+  let inFlight = 0;
+  let waiter: (() => void) | null = null;
+  const done = (): void => {
+    inFlight--;
+    if (waiter !== null && inFlight <= o.maxInFlight / 2) {
+      const w = waiter;
+      waiter = null;
+      w();
+    }
+  };
+  let first_ms: number | null = null;
+  const wall0 = performance.now();
+  for (const path of o.files) {
+    const file = await openTelemetry(path, rejected, o.import ?? {}, o.format);
+    for await (const batch of file.batches) {
+      for (const s of batch) {
+        if (o.speed !== 'max') {
+          first_ms ??= s.t_ms;
+          const due = (s.t_ms - first_ms) / o.speed - (performance.now() - wall0);
+          if (due > 1) await new Promise((r) => setTimeout(r, due));
+        }
+        const m = messageFor(s, o.topicPrefix);
+        inFlight++;
+        client.publish(m.topic, m.payload, { qos: o.qos }, done);
+        if (++published % 50_000 === 0) o.progress?.(published);
+        if (inFlight >= o.maxInFlight) await new Promise<void>((r) => (waiter = r));
+      }
+    }
+  }
+  while (inFlight > 0) await new Promise((r) => setTimeout(r, 5));
+  await new Promise<void>((r) => client.end(false, {}, () => r()));
+  return { published, rejected };
+}

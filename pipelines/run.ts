@@ -1,0 +1,243 @@
+/**
+ * The live monitor: MQTT telemetry → the shared monitoring chain → InfluxDB (or files), alert notifications,
+ * /metrics. Embedded defaults: an in-process broker when none is configured, line-protocol files and
+ * events.jsonl under the data directory when no database is.
+ */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { Subject, type Subscription } from 'rxjs';
+import type { MqttClient } from 'mqtt';
+import type { RunConfig } from '../src/cli/config.js';
+import { secretsOf } from '../src/cli/config.js';
+import { assumedCell, type CellConfig } from '../src/domain/cell.js';
+import { DEFAULT_DETECTOR_OPTIONS } from '../src/domain/detector.js';
+import type { AlertEvent } from '../src/domain/events.js';
+import type { Sample } from '../src/domain/sample.js';
+import { shardOf } from '../src/domain/shard.js';
+import { eventToJson } from '../src/io/analysisOutput.js';
+import { derivedLine, eventLines, telemetryLine } from '../src/io/lineProtocol.js';
+import { Metrics, serveMetrics } from '../src/io/metrics.js';
+import { connectMqtt, startEmbeddedBroker, telemetryInput, telemetryTopics, type EmbeddedBroker } from '../src/io/mqtt.js';
+import { AlertRouter } from '../src/io/notifiers.js';
+import { InfluxSink, LineFileSink, type PointSink } from '../src/io/sinks.js';
+import { monitorCells } from '../src/operators/monitor.js';
+
+export interface RunHandle {
+  readonly brokerUrl: string;
+  readonly metrics: Metrics;
+  readonly sink: PointSink;
+  readonly httpPort: number;
+  readonly dataDir: string;
+  /** Latest regime and sample time per cell, for status displays. */
+  readonly cells: Map<string, { regime: string; last_ms: number; samples: number; alerts: number }>;
+  /** Flush pending writes and stop. */
+  close(): Promise<void>;
+}
+
+export interface RunOptions {
+  readonly log: (message: string) => void;
+  /** Wall clock for the stale alert only (injectable for tests). */
+  readonly now?: () => number;
+  readonly staleCheck_ms?: number;
+}
+
+/** Log lines with every configured secret replaced, whatever a library put in an error message. */
+function scrubbing(log: (m: string) => void, secrets: readonly string[]): (m: string) => void {
+  if (secrets.length === 0) return log;
+  return (m) => log(secrets.reduce((text, s) => text.split(s).join('***'), m));
+}
+
+export async function runMonitor(config: RunConfig, options: RunOptions): Promise<RunHandle> {
+  const log = scrubbing(options.log, secretsOf(config));
+  const now = options.now ?? Date.now;
+  const metrics = new Metrics();
+  const dataDir = config.dataDir;
+  mkdirSync(dataDir, { recursive: true });
+
+  let broker: EmbeddedBroker | null = null;
+  let brokerUrl = config.mqtt.url;
+  if (brokerUrl === undefined) {
+    broker = await startEmbeddedBroker(config.embeddedBroker.host, config.embeddedBroker.port);
+    brokerUrl = broker.url;
+    log(`no MQTT broker configured: started an embedded broker on ${broker.url} (set mqtt.url to use your own)`);
+  }
+
+  const sink: PointSink =
+    config.influx === undefined
+      ? new LineFileSink(dataDir)
+      : new InfluxSink({
+          url: config.influx.url,
+          token: config.influx.token,
+          org: config.influx.org,
+          bucket: config.influx.bucket,
+          batchSize: config.influx.batchSize,
+          flushInterval_ms: config.influx.flushInterval_ms,
+          maxRetries: config.influx.maxRetries,
+          minRetryDelay_ms: config.influx.minRetryDelay_ms,
+          maxRetryDelay_ms: config.influx.maxRetryDelay_ms,
+          maxQueueLines: config.influx.maxQueueLines,
+          spoolDir: config.influx.spoolDir ?? join(dataDir, 'spool'),
+          spoolMaxBytes: config.influx.spoolMaxBytes,
+          timeout_ms: config.influx.timeout_ms,
+          log,
+        });
+  if (config.influx === undefined) log(`no InfluxDB configured: writing line protocol to ${join(dataDir, 'lines')}/YYYY-MM-DD.lp`);
+  const eventsPath = join(dataDir, 'events.jsonl');
+
+  const { index: shard, count: shards } = config.shard;
+  const owns = (cell: string): boolean => shards === 1 || shardOf(cell, shards) === shard;
+  const listed = [...config.registry.keys()].filter(owns);
+  const topics = telemetryTopics(config.mqtt.topicPrefix, shards > 1 && listed.length > 0 ? listed : null);
+  if (shards > 1) log(`shard ${shard}/${shards}: ${listed.length > 0 ? `owns ${listed.length} listed cells` : 'filters cells by id hash'}`);
+
+  const client: MqttClient = connectMqtt({
+    url: brokerUrl,
+    clientId: shards > 1 ? `${config.mqtt.clientId}-${shard}` : config.mqtt.clientId,
+    username: config.mqtt.username,
+    password: config.mqtt.password,
+    clean: false,
+    reconnectPeriod_ms: config.mqtt.reconnectPeriod_ms,
+    tls: config.mqtt.tls,
+  });
+
+  const cells = new Map<string, { regime: string; last_ms: number; samples: number; alerts: number }>();
+  const lastArrival = new Map<string, number>();
+  const stale = new Set<string>();
+  const cellConfigs = new Map<string, CellConfig>();
+  const resolveCell = (id: string): CellConfig => {
+    let c = config.registry.get(id) ?? cellConfigs.get(id);
+    if (c === undefined) {
+      c = assumedCell(id);
+      log(`cell "${id}" is not in the registry: assuming area ${c.areaCm2} cm², ${c.metal}, compliance ${c.complianceV} V; R_ref is learned`);
+    }
+    cellConfigs.set(id, c);
+    return c;
+  };
+
+  const router = new AlertRouter({
+    topicPrefix: config.mqtt.topicPrefix,
+    mqtt: config.alerts.mqtt ? { publish: (topic, payload, o) => client.publish(topic, payload, o) } : undefined,
+    webhooks: config.alerts.webhooks,
+    log: config.alerts.log ? log : () => {},
+    onDelivered: (channel) => metrics.inc('cyclewatch_alerts_delivered_total', 'Alert notifications delivered', { channel }),
+    onFailed: (channel) => metrics.inc('cyclewatch_alerts_failed_total', 'Alert notifications that could not be delivered', { channel }),
+  });
+  const raise = (a: AlertEvent): void => {
+    router.handle(a);
+    sink.write(eventLines(a));
+    appendFileSync(eventsPath, JSON.stringify(eventToJson(a)) + '\n');
+    const c = cells.get(a.cell);
+    if (c !== undefined && a.state === 'raised') c.alerts++;
+  };
+
+  const reject = (reason: string, detail: string): void => {
+    metrics.inc('cyclewatch_messages_rejected_total', 'Messages rejected, by reason', { reason });
+    if (metrics.value('cyclewatch_messages_rejected_total', { reason }) === 1) log(`rejected (${reason}): ${detail} — further ones of this kind are only counted in /metrics`);
+  };
+
+  const samples = new Subject<Sample>();
+  const input = telemetryInput(client, {
+    topics,
+    qos: config.mqtt.qos,
+    topicPrefix: config.mqtt.topicPrefix,
+    accept: owns,
+    onReject: (reason, topic, detail) => reject(reason, `${topic}: ${detail}`),
+    onSample: (s) => {
+      metrics.inc('cyclewatch_messages_in_total', 'Telemetry messages accepted');
+      const line = telemetryLine(s);
+      if (line !== null) sink.write([line]);
+      lastArrival.set(s.cell, now());
+      if (stale.delete(s.cell)) raise({ type: 'alert', cell: s.cell, t_ms: now(), severity: 'info', code: 'stale', state: 'cleared', message: 'telemetry is arriving again' });
+      if (!cells.has(s.cell)) {
+        cells.set(s.cell, { regime: 'stable', last_ms: s.t_ms, samples: 0, alerts: 0 });
+        metrics.gauge('cyclewatch_cell_last_sample_age_seconds', 'Wall-clock seconds since the cell last sent telemetry', () => (now() - (lastArrival.get(s.cell) ?? now())) / 1000, { cell: s.cell });
+      }
+    },
+    log,
+  });
+
+  const pipeline: Subscription = samples
+    .pipe(
+      monitorCells({
+        reorderWindow_ms: config.reorderWindow_ms,
+        auxStaleness_ms: config.auxStaleness_ms,
+        detector: DEFAULT_DETECTOR_OPTIONS,
+        derived: true,
+        resolveCell,
+        onReject: (reason, s, detail) => reject(reason, `cell ${s.cell} ${new Date(s.t_ms).toISOString()}: ${detail}`),
+      }),
+    )
+    .subscribe({
+      next: (out) => {
+        if (out.type === 'derived') {
+          const c = cells.get(out.cell);
+          if (c !== undefined) {
+            c.regime = out.derived.regime;
+            c.last_ms = out.derived.t_ms;
+            c.samples++;
+          }
+          if (config.writeDerived) {
+            const l = derivedLine(out.cell, out.derived);
+            if (l !== null) sink.write([l]);
+          }
+        } else if (out.type === 'alert') raise(out);
+        else if (out.type !== 'result') {
+          sink.write(eventLines(out));
+          appendFileSync(eventsPath, JSON.stringify(eventToJson(out)) + '\n');
+        }
+      },
+      error: (e: unknown) => log(`pipeline error: ${(e as Error).stack ?? String(e)}`),
+    });
+  const inputSub = input.subscribe(samples);
+
+  const staleTimer = setInterval(() => {
+    const t = now();
+    for (const [cell, last] of lastArrival) {
+      const limit_s = resolveCell(cell).staleAfterS ?? config.alerts.staleAfter_s;
+      if (!stale.has(cell) && t - last > limit_s * 1000) {
+        stale.add(cell);
+        raise({ type: 'alert', cell, t_ms: t, severity: 'warning', code: 'stale', state: 'raised', message: `no telemetry for ${Math.round((t - last) / 1000)} s (limit ${limit_s} s)` });
+      }
+    }
+  }, options.staleCheck_ms ?? 1000);
+  staleTimer.unref();
+
+  metrics.gauge('cyclewatch_points_written_total', 'Points written to the database', () => sink.stats.written);
+  metrics.gauge('cyclewatch_points_retried_total', 'Points whose write was retried', () => sink.stats.retried);
+  metrics.gauge('cyclewatch_points_spooled_total', 'Points spooled to disk during outages', () => sink.stats.spooled);
+  metrics.gauge('cyclewatch_points_dropped_total', 'Points dropped because the spool was full', () => sink.stats.dropped);
+  metrics.gauge('cyclewatch_write_queue_lines', 'Lines waiting to be written', () => sink.stats.queued);
+  metrics.gauge('cyclewatch_spool_bytes', 'Bytes in the disk spool', () => sink.stats.spoolBytes);
+  metrics.gauge('cyclewatch_mqtt_connected', '1 while connected to the broker', () => (client.connected ? 1 : 0));
+
+  const http: Server = await serveMetrics(metrics, config.http.port, config.http.host, () => ({
+    ok: client.connected && sink.stats.spoolBatches === 0,
+    detail: { mqtt: client.connected ? 'connected' : 'disconnected', spoolBatches: sink.stats.spoolBatches, cells: cells.size },
+  }));
+  const address = http.address();
+  const httpPort = typeof address === 'object' && address !== null ? address.port : config.http.port;
+  log(`metrics on http://${config.http.host}:${httpPort}/metrics, health on /healthz`);
+
+  let closed = false;
+  return {
+    brokerUrl,
+    metrics,
+    sink,
+    httpPort,
+    dataDir,
+    cells,
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(staleTimer);
+      inputSub.unsubscribe();
+      pipeline.unsubscribe();
+      await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+      await router.settle();
+      await sink.close();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      if (broker !== null) await broker.close();
+    },
+  };
+}

@@ -1,0 +1,137 @@
+/**
+ * MQTT edges: the client (persistent session, QoS 1, reconnect with back-off, TLS, credentials), the
+ * telemetry input as an Observable of decoded samples, and the embedded broker used when none is configured.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { Observable } from 'rxjs';
+import type { Sample } from '../domain/sample.js';
+import { decodeMessage } from './payload.js';
+import type { RejectReason } from './report.js';
+
+export interface MqttConnectOptions {
+  readonly url: string;
+  readonly clientId: string;
+  readonly username?: string;
+  readonly password?: string;
+  /** false: a persistent session, so QoS 1 messages published while we are down are delivered on return. */
+  readonly clean: boolean;
+  readonly reconnectPeriod_ms: number;
+  readonly tls?: { caFile?: string; certFile?: string; keyFile?: string; rejectUnauthorized: boolean };
+}
+
+export function connectMqtt(o: MqttConnectOptions): MqttClient {
+  const options: IClientOptions = {
+    clientId: o.clientId,
+    clean: o.clean,
+    protocolVersion: 4,
+    reconnectPeriod: o.reconnectPeriod_ms,
+    connectTimeout: 10_000,
+    username: o.username,
+    password: o.password,
+    resubscribe: true,
+  };
+  if (o.tls !== undefined) {
+    if (o.tls.caFile) options.ca = readFileSync(o.tls.caFile);
+    if (o.tls.certFile) options.cert = readFileSync(o.tls.certFile);
+    if (o.tls.keyFile) options.key = readFileSync(o.tls.keyFile);
+    options.rejectUnauthorized = o.tls.rejectUnauthorized;
+  }
+  return mqtt.connect(o.url, options);
+}
+
+export const TELEMETRY_KINDS = ['ec', 'pressure', 'temperature', 'telemetry'] as const;
+
+/** The topics to subscribe to: only the listed cells' when given (sharding), else wildcards. */
+export function telemetryTopics(prefix: string, cells: readonly string[] | null): string[] {
+  const ids = cells ?? ['+'];
+  return ids.flatMap((id) => TELEMETRY_KINDS.map((k) => `${prefix}/${id}/${k}`));
+}
+
+export interface TelemetryInputOptions {
+  readonly topics: readonly string[];
+  readonly qos: 0 | 1 | 2;
+  readonly topicPrefix: string;
+  readonly accept: (cell: string) => boolean;
+  readonly onReject: (reason: RejectReason, topic: string, detail: string, payload: Buffer) => void;
+  readonly onSample?: (s: Sample) => void;
+  readonly log: (message: string) => void;
+}
+
+/**
+ * Decoded telemetry from a connected client. Subscribes on every (re)connection that lost the session;
+ * a persistent session keeps its subscriptions on the broker.
+ */
+export function telemetryInput(client: MqttClient, o: TelemetryInputOptions): Observable<Sample> {
+  return new Observable<Sample>((subscriber) => {
+    const subscribe = (): void => {
+      client.subscribe([...o.topics], { qos: o.qos }, (err) => {
+        if (err) o.log(`mqtt: subscribe failed: ${err.message}`);
+      });
+    };
+    const onConnect = (connack: { sessionPresent: boolean }): void => {
+      o.log(`mqtt: connected (session ${connack.sessionPresent ? 'resumed' : 'new'})`);
+      if (!connack.sessionPresent) subscribe();
+    };
+    const onMessage = (topic: string, payload: Buffer): void => {
+      const d = decodeMessage(topic, payload, o.topicPrefix);
+      if (!d.ok) {
+        o.onReject(d.reason, topic, d.detail, payload);
+        return;
+      }
+      if (!o.accept(d.sample.cell)) return;
+      o.onSample?.(d.sample);
+      subscriber.next(d.sample);
+    };
+    let offline = false;
+    const onOffline = (): void => {
+      if (!offline) o.log('mqtt: connection lost, reconnecting with back-off');
+      offline = true;
+    };
+    const onReconnected = (): void => {
+      offline = false;
+    };
+    const onError = (e: Error): void => o.log(`mqtt: ${e.message}`);
+    client.on('connect', onConnect);
+    client.on('connect', onReconnected);
+    client.on('message', onMessage);
+    client.on('offline', onOffline);
+    client.on('error', onError);
+    if (client.connected) subscribe();
+    return () => {
+      client.off('connect', onConnect);
+      client.off('connect', onReconnected);
+      client.off('message', onMessage);
+      client.off('offline', onOffline);
+      client.off('error', onError);
+    };
+  });
+}
+
+export interface EmbeddedBroker {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** An in-process broker (aedes) for a bare machine or a demo. Port 0 picks a free one. */
+export async function startEmbeddedBroker(host: string, port: number): Promise<EmbeddedBroker> {
+  const { Aedes } = await import('aedes');
+  const broker = await Aedes.createBroker();
+  const server: Server = createServer(broker.handle as (socket: import('node:net').Socket) => void);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address();
+  const actual = typeof address === 'object' && address !== null ? address.port : port;
+  return {
+    url: `mqtt://${host}:${actual}`,
+    port: actual,
+    close: () =>
+      new Promise<void>((resolve) => {
+        broker.close(() => server.close(() => resolve()));
+      }),
+  };
+}

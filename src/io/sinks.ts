@@ -1,0 +1,208 @@
+/**
+ * Where the monitor's points go: InfluxDB (through @influxdata/influxdb-client) with batching, retry with
+ * back-off and a disk spool during outages; or, with no database configured, daily line-protocol files.
+ */
+import { InfluxDB, type WriteApi } from '@influxdata/influxdb-client';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Spool } from './spool.js';
+
+export interface SinkStats {
+  written: number;
+  retried: number;
+  spooled: number;
+  dropped: number;
+  queued: number;
+  spoolBytes: number;
+  spoolBatches: number;
+}
+
+export interface PointSink {
+  /** Queue lines; never throws and never blocks the pipeline. */
+  write(lines: readonly string[]): void;
+  /** Send (or spool) everything queued so far. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+  readonly stats: SinkStats;
+}
+
+export interface InfluxSinkOptions {
+  readonly url: string;
+  readonly token?: string;
+  readonly org: string;
+  readonly bucket: string;
+  readonly batchSize: number;
+  readonly flushInterval_ms: number;
+  /** Attempts per batch before it goes to the spool. */
+  readonly maxRetries: number;
+  readonly minRetryDelay_ms: number;
+  readonly maxRetryDelay_ms: number;
+  /** Lines held in memory before further ones go straight to the spool. */
+  readonly maxQueueLines: number;
+  readonly spoolDir: string;
+  readonly spoolMaxBytes: number;
+  readonly timeout_ms: number;
+  readonly log: (message: string) => void;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
+
+export class InfluxSink implements PointSink {
+  readonly stats: SinkStats = { written: 0, retried: 0, spooled: 0, dropped: 0, queued: 0, spoolBytes: 0, spoolBatches: 0 };
+  private queue: string[] = [];
+  private readonly api: WriteApi;
+  private readonly spool: Spool;
+  private busy: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout;
+  private closed = false;
+  private outage = false;
+  private spoolWarned = false;
+
+  constructor(private readonly o: InfluxSinkOptions) {
+    // The client sends; retries, ordering and spooling are ours so that nothing is reordered or lost.
+    this.api = new InfluxDB({ url: o.url, token: o.token, timeout: o.timeout_ms }).getWriteApi(o.org, o.bucket, 'ms', {
+      batchSize: Number.MAX_SAFE_INTEGER,
+      flushInterval: 0,
+      maxRetries: 0,
+      maxBufferLines: Number.MAX_SAFE_INTEGER,
+      writeFailed: (error) => Promise.reject(error),
+    });
+    this.spool = new Spool(o.spoolDir, o.spoolMaxBytes);
+    this.updateSpoolStats();
+    if (this.spool.batches > 0) o.log(`influx: ${this.spool.batches} spooled batches from an earlier run will be written first`);
+    this.timer = setInterval(() => void this.flush(), o.flushInterval_ms);
+    this.timer.unref();
+  }
+
+  write(lines: readonly string[]): void {
+    for (const l of lines) this.queue.push(l);
+    if (this.queue.length > this.o.maxQueueLines) this.toSpool(this.queue.splice(0, this.queue.length));
+    this.stats.queued = this.queue.length;
+    if (this.queue.length >= this.o.batchSize) void this.flush();
+  }
+
+  /** Serialised: one batch in flight at a time keeps the order of points. */
+  flush(): Promise<void> {
+    this.busy = this.busy.then(() => this.drain());
+    return this.busy;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.spool.batches > 0) {
+      const batch = this.spool.peek()!;
+      if (!(await this.send(batch.lines, true))) return this.keepQueueSafe();
+      this.spool.remove();
+      this.updateSpoolStats();
+    }
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.o.batchSize);
+      this.stats.queued = this.queue.length;
+      if (!(await this.send(batch, false))) {
+        this.toSpool(batch);
+        return this.keepQueueSafe();
+      }
+    }
+  }
+
+  /** During an outage, what is queued goes to disk rather than waiting in memory. */
+  private keepQueueSafe(): void {
+    if (this.queue.length > 0 && this.closed) this.toSpool(this.queue.splice(0, this.queue.length));
+    this.stats.queued = this.queue.length;
+  }
+
+  private async send(lines: string[], fromSpool: boolean): Promise<boolean> {
+    let delay = this.o.minRetryDelay_ms;
+    const attempts = this.outage ? 1 : this.o.maxRetries + 1;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        this.api.writeRecords(lines);
+        await this.api.flush();
+        this.stats.written += lines.length;
+        if (this.outage) {
+          this.outage = false;
+          this.o.log(`influx: ${this.o.url} reachable again, writing ${fromSpool ? 'spooled' : 'queued'} points`);
+        }
+        return true;
+      } catch (e) {
+        if (attempt === 1 && !this.outage) this.o.log(`influx: write of ${lines.length} lines failed (${(e as Error).message}); retrying with back-off`);
+        if (attempt < attempts) {
+          this.stats.retried += lines.length;
+          await sleep(delay * (0.8 + 0.4 * Math.random()));
+          delay = Math.min(this.o.maxRetryDelay_ms, delay * 2);
+        }
+      }
+    }
+    if (!this.outage) this.o.log(`influx: ${this.o.url} unreachable, spooling points to ${this.o.spoolDir}`);
+    this.outage = true;
+    return false;
+  }
+
+  private toSpool(lines: string[]): void {
+    if (lines.length === 0) return;
+    const dropped = this.spool.push(lines);
+    this.stats.spooled += lines.length;
+    if (dropped > 0) {
+      this.stats.dropped += dropped;
+      this.o.log(`influx: spool full (${this.o.spoolMaxBytes} bytes): dropped the ${dropped} oldest spooled points`);
+    }
+    this.updateSpoolStats();
+    const full = this.spool.bytes / this.o.spoolMaxBytes;
+    if (full > 0.8 && !this.spoolWarned) {
+      this.spoolWarned = true;
+      this.o.log(`influx: WARNING spool at ${(100 * full).toFixed(0)} % of its ${this.o.spoolMaxBytes} bytes: points will be dropped when it is full`);
+    } else if (full < 0.5) this.spoolWarned = false;
+  }
+
+  private updateSpoolStats(): void {
+    this.stats.spoolBytes = this.spool.bytes;
+    this.stats.spoolBatches = this.spool.batches;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+    this.closed = true;
+    this.keepQueueSafe();
+    await this.api.close().catch(() => undefined);
+  }
+}
+
+/** No database: line-protocol files per event-time day, `DIR/lines/YYYY-MM-DD.lp`. */
+export class LineFileSink implements PointSink {
+  readonly stats: SinkStats = { written: 0, retried: 0, spooled: 0, dropped: 0, queued: 0, spoolBytes: 0, spoolBatches: 0 };
+  private readonly dir: string;
+  private pending = new Map<string, string[]>();
+  private timer: NodeJS.Timeout;
+
+  constructor(dataDir: string, flushInterval_ms = 1000) {
+    this.dir = join(dataDir, 'lines');
+    mkdirSync(this.dir, { recursive: true });
+    this.timer = setInterval(() => void this.flush(), flushInterval_ms);
+    this.timer.unref();
+  }
+
+  write(lines: readonly string[]): void {
+    for (const l of lines) {
+      const t_ms = Number(l.slice(l.lastIndexOf(' ') + 1));
+      const day = new Date(t_ms).toISOString().slice(0, 10);
+      let bucket = this.pending.get(day);
+      if (bucket === undefined) this.pending.set(day, (bucket = []));
+      bucket.push(l);
+      this.stats.queued++;
+    }
+  }
+
+  async flush(): Promise<void> {
+    for (const [day, lines] of this.pending) {
+      appendFileSync(join(this.dir, `${day}.lp`), lines.join('\n') + '\n');
+      this.stats.written += lines.length;
+    }
+    this.pending = new Map();
+    this.stats.queued = 0;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+}

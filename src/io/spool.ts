@@ -1,0 +1,66 @@
+/**
+ * A disk spool of line-protocol batches: one file per batch, named by sequence, drained oldest first,
+ * so points written during a database outage reach it in order once it returns.
+ */
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export class Spool {
+  private seq = 0;
+  private files: { name: string; bytes: number }[] = [];
+  bytes = 0;
+
+  constructor(
+    readonly dir: string,
+    readonly maxBytes: number,
+  ) {
+    mkdirSync(dir, { recursive: true });
+    // Batches left by an earlier run are drained first.
+    for (const name of readdirSync(dir).filter((n) => /^\d{12}\.lp$/.test(n)).sort()) {
+      const bytes = statSync(join(dir, name)).size;
+      this.files.push({ name, bytes });
+      this.bytes += bytes;
+      this.seq = Math.max(this.seq, Number(name.slice(0, 12)));
+    }
+  }
+
+  get batches(): number {
+    return this.files.length;
+  }
+
+  /** Append a batch. Returns the lines dropped (oldest first) to stay within `maxBytes`. */
+  push(lines: readonly string[]): number {
+    const body = lines.join('\n') + '\n';
+    const name = String(++this.seq).padStart(12, '0') + '.lp';
+    const tmp = join(this.dir, name + '.tmp');
+    writeFileSync(tmp, body);
+    renameSync(tmp, join(this.dir, name));
+    this.files.push({ name, bytes: body.length });
+    this.bytes += body.length;
+    let dropped = 0;
+    while (this.bytes > this.maxBytes && this.files.length > 1) {
+      const oldest = this.peek()!;
+      dropped += oldest.lines.length;
+      this.remove();
+    }
+    return dropped;
+  }
+
+  peek(): { name: string; lines: string[] } | null {
+    const f = this.files[0];
+    if (f === undefined) return null;
+    const text = readFileSync(join(this.dir, f.name), 'utf8');
+    return { name: f.name, lines: text.split('\n').filter((l) => l.length > 0) };
+  }
+
+  remove(): void {
+    const f = this.files.shift();
+    if (f === undefined) return;
+    this.bytes -= f.bytes;
+    try {
+      unlinkSync(join(this.dir, f.name));
+    } catch {
+      // already gone: nothing to drain twice
+    }
+  }
+}
