@@ -61,10 +61,10 @@ export class InfluxSink implements PointSink {
   constructor(private readonly o: InfluxSinkOptions) {
     // The client sends; retries, ordering and spooling are ours so that nothing is reordered or lost.
     this.api = new InfluxDB({ url: o.url, token: o.token, timeout: o.timeout_ms }).getWriteApi(o.org, o.bucket, 'ms', {
-      batchSize: Number.MAX_SAFE_INTEGER,
+      batchSize: o.batchSize + 1,
       flushInterval: 0,
       maxRetries: 0,
-      maxBufferLines: Number.MAX_SAFE_INTEGER,
+      maxBufferLines: 2 * o.batchSize + 2,
       writeFailed: (error) => Promise.reject(error),
     });
     this.spool = new Spool(o.spoolDir, o.spoolMaxBytes);
