@@ -47,7 +47,14 @@ function connected(client: MqttClient): Promise<void> {
 
 export async function replay(o: ReplayOptions): Promise<{ published: number; rejected: RejectionLog }> {
   const rejected = new RejectionLog((r) => o.log(`skipped (${r.reason}) ${r.source}:${r.line ?? ''} ${r.detail}`));
-  const client = connectMqtt({ url: o.brokerUrl, clientId: `cyclewatch-replay-${process.pid}-${Date.now()}`, clean: true, reconnectPeriod_ms: 1000, username: o.username, password: o.password });
+  const client = connectMqtt({
+    url: o.brokerUrl,
+    clientId: `cyclewatch-replay-${process.pid}-${Date.now()}`,
+    clean: true,
+    reconnectPeriod_ms: 1000,
+    username: o.username,
+    password: o.password,
+  });
   client.setMaxListeners(0);
   await connected(client);
   let published = 0;

@@ -133,7 +133,8 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
 
   const reject = (reason: string, detail: string): void => {
     metrics.inc('cyclewatch_messages_rejected_total', 'Messages rejected, by reason', { reason });
-    if (metrics.value('cyclewatch_messages_rejected_total', { reason }) === 1) log(`rejected (${reason}): ${detail} — further ones of this kind are only counted in /metrics`);
+    if (metrics.value('cyclewatch_messages_rejected_total', { reason }) === 1)
+      log(`rejected (${reason}): ${detail} — further ones of this kind are only counted in /metrics`);
   };
 
   const samples = new Subject<Sample>();
@@ -148,10 +149,16 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
       const line = telemetryLine(s);
       if (line !== null) sink.write([line]);
       lastArrival.set(s.cell, now());
-      if (stale.delete(s.cell)) raise({ type: 'alert', cell: s.cell, t_ms: now(), severity: 'info', code: 'stale', state: 'cleared', message: 'telemetry is arriving again' });
+      if (stale.delete(s.cell))
+        raise({ type: 'alert', cell: s.cell, t_ms: now(), severity: 'info', code: 'stale', state: 'cleared', message: 'telemetry is arriving again' });
       if (!cells.has(s.cell)) {
         cells.set(s.cell, { regime: 'stable', last_ms: s.t_ms, samples: 0, alerts: 0 });
-        metrics.gauge('cyclewatch_cell_last_sample_age_seconds', 'Wall-clock seconds since the cell last sent telemetry', () => (now() - (lastArrival.get(s.cell) ?? now())) / 1000, { cell: s.cell });
+        metrics.gauge(
+          'cyclewatch_cell_last_sample_age_seconds',
+          'Wall-clock seconds since the cell last sent telemetry',
+          () => (now() - (lastArrival.get(s.cell) ?? now())) / 1000,
+          { cell: s.cell },
+        );
       }
     },
     log,
@@ -197,7 +204,15 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
       const limit_s = resolveCell(cell).staleAfterS ?? config.alerts.staleAfter_s;
       if (!stale.has(cell) && t - last > limit_s * 1000) {
         stale.add(cell);
-        raise({ type: 'alert', cell, t_ms: t, severity: 'warning', code: 'stale', state: 'raised', message: `no telemetry for ${Math.round((t - last) / 1000)} s (limit ${limit_s} s)` });
+        raise({
+          type: 'alert',
+          cell,
+          t_ms: t,
+          severity: 'warning',
+          code: 'stale',
+          state: 'raised',
+          message: `no telemetry for ${Math.round((t - last) / 1000)} s (limit ${limit_s} s)`,
+        });
       }
     }
   }, options.staleCheck_ms ?? 1000);

@@ -38,7 +38,10 @@ export const runConfigSchema = z
       })
       .strict()
       .default({ clientId: `cyclewatch-${hostname()}`, topicPrefix: 'cells', qos: 1, reconnectPeriod_ms: 1000 }),
-    embeddedBroker: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(1883) }).strict().default({ host: '127.0.0.1', port: 1883 }),
+    embeddedBroker: z
+      .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(1883) })
+      .strict()
+      .default({ host: '127.0.0.1', port: 1883 }),
     influx: z
       .object({
         url: z.string().url(),
@@ -73,7 +76,10 @@ export const runConfigSchema = z
       })
       .strict()
       .default({ mqtt: true, log: true, staleAfter_s: 300, webhooks: [] }),
-    http: z.object({ port: z.number().int().min(0).max(65535).default(9464), host: z.string().default('127.0.0.1') }).strict().default({ port: 9464, host: '127.0.0.1' }),
+    http: z
+      .object({ port: z.number().int().min(0).max(65535).default(9464), host: z.string().default('127.0.0.1') })
+      .strict()
+      .default({ port: 9464, host: '127.0.0.1' }),
     shard: z
       .object({ index: z.number().int().min(0), count: z.number().int().positive() })
       .strict()

@@ -159,7 +159,10 @@ function untilSignal(): Promise<string> {
 }
 
 async function cmdRun(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, shard: { type: 'string' }, 'print-config': { type: 'boolean' } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string', short: 'c' }, shard: { type: 'string' }, 'print-config': { type: 'boolean' } },
+  });
   const config = loadRunConfig(values.config);
   const shard = parseShard(values.shard);
   if (shard !== undefined) config.shard = shard;
@@ -170,7 +173,9 @@ async function cmdRun(argv: string[]): Promise<number> {
   }
   if (values.config === undefined) log('no --config given: using the embedded defaults');
   const handle = await runMonitor(config, { log });
-  log(`monitoring ${config.registry.size > 0 ? `${config.registry.size} registered cells` : 'every cell that publishes'} on ${handle.brokerUrl}; Ctrl-C to stop`);
+  log(
+    `monitoring ${config.registry.size > 0 ? `${config.registry.size} registered cells` : 'every cell that publishes'} on ${handle.brokerUrl}; Ctrl-C to stop`,
+  );
   const sig = await untilSignal();
   log(`${sig}: flushing pending writes`);
   await handle.close();
@@ -216,7 +221,9 @@ async function cmdReplay(argv: string[]): Promise<number> {
     progress: (n) => void process.stderr.write(`replay: ${n.toLocaleString('en')} messages published\n`),
   });
   const s = (performance.now() - t0) / 1000;
-  process.stderr.write(`replay: published ${r.published.toLocaleString('en')} messages in ${s.toFixed(1)} s (${Math.round(r.published / s).toLocaleString('en')}/s)\n`);
+  process.stderr.write(
+    `replay: published ${r.published.toLocaleString('en')} messages in ${s.toFixed(1)} s (${Math.round(r.published / s).toLocaleString('en')}/s)\n`,
+  );
   return 0;
 }
 
@@ -225,19 +232,29 @@ async function cmdDemo(argv: string[]): Promise<number> {
   const dir = values.out;
   const log = (m: string): void => void process.stderr.write(m + '\n');
   const csv = join(dir, 'demo.csv');
-  log('demo: simulating the paper\'s runs (high rate, very high rate, CCD ramp)…');
+  log("demo: simulating the paper's runs (high rate, very high rate, CCD ramp)…");
   await simulate({ scenarios: ['high-rate', 'very-high-rate', 'ccd'], out: csv, dt_s: 10, duration_h: 120 });
-  const config = parseRunConfig(`dataDir: ${JSON.stringify(dir)}\nembeddedBroker: { port: 0 }\nhttp: { port: 0 }\ncellsFile: ${JSON.stringify(registryPath(csv).split('/').pop())}\nmqtt: { clientId: cyclewatch-demo }\n`, join(dir, 'demo.yaml'));
+  const config = parseRunConfig(
+    `dataDir: ${JSON.stringify(dir)}\nembeddedBroker: { port: 0 }\nhttp: { port: 0 }\ncellsFile: ${JSON.stringify(registryPath(csv).split('/').pop())}\nmqtt: { clientId: cyclewatch-demo }\n`,
+    join(dir, 'demo.yaml'),
+  );
   const handle = await runMonitor(config, { log: (m) => log(`monitor: ${m}`) });
   const tty = process.stderr.isTTY;
   const status = setInterval(() => {
-    const lines = [...handle.cells].map(([cell, c]) => `${cell.padEnd(16)} ${c.regime.padEnd(13)} ${new Date(c.last_ms).toISOString().slice(0, 16)}  ${String(c.samples).padStart(7)} samples  ${c.alerts} alerts`);
+    const lines = [...handle.cells].map(
+      ([cell, c]) =>
+        `${cell.padEnd(16)} ${c.regime.padEnd(13)} ${new Date(c.last_ms).toISOString().slice(0, 16)}  ${String(c.samples).padStart(7)} samples  ${c.alerts} alerts`,
+    );
     process.stderr.write((tty ? `\x1b[${lines.length}A\r` : '') + lines.join('\n') + '\n');
   }, 1000);
   if (tty) process.stderr.write('\n\n\n');
   const r = await replay({ files: [csv], brokerUrl: handle.brokerUrl, speed: 'max', topicPrefix: 'cells', qos: 1, maxInFlight: 1000, log });
   const target = r.published;
-  while (handle.metrics.value('cyclewatch_messages_in_total') + handle.metrics.value('cyclewatch_messages_rejected_total', { reason: 'duplicate' }) < target * 0.999) await new Promise((res) => setTimeout(res, 200));
+  while (
+    handle.metrics.value('cyclewatch_messages_in_total') + handle.metrics.value('cyclewatch_messages_rejected_total', { reason: 'duplicate' }) <
+    target * 0.999
+  )
+    await new Promise((res) => setTimeout(res, 200));
   await new Promise((res) => setTimeout(res, 1000));
   clearInterval(status);
   await handle.close();

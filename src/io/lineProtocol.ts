@@ -37,7 +37,12 @@ function line(measurement: string, tags: Record<string, string>, f: string, t_ms
 }
 
 export function telemetryLine(s: Sample | AlignedSample): string | null {
-  return line('telemetry', { cell: s.cell }, fields({ voltage_V: s.voltage_V, current_mA: s.current_mA, pressure_MPa: s.pressure_MPa, temperature_C: s.temperature_C }), s.t_ms);
+  return line(
+    'telemetry',
+    { cell: s.cell },
+    fields({ voltage_V: s.voltage_V, current_mA: s.current_mA, pressure_MPa: s.pressure_MPa, temperature_C: s.temperature_C }),
+    s.t_ms,
+  );
 }
 
 export function derivedLine(cell: string, d: DerivedState): string | null {
@@ -99,13 +104,27 @@ export function eventLines(e: CellEvent): string[] {
         line(
           'events',
           { cell: e.cell, type: 'regime', code: e.regime },
-          fields({ title: `${e.regime}`, text: `${e.regime} since ${new Date(e.onset_ms).toISOString()}`, onset_ms: e.onset_ms, end_ms: e.end_ms, severity: e.regime === 'stable' ? 'info' : 'warning' }, ['onset_ms', 'end_ms']),
+          fields(
+            {
+              title: `${e.regime}`,
+              text: `${e.regime} since ${new Date(e.onset_ms).toISOString()}`,
+              onset_ms: e.onset_ms,
+              end_ms: e.end_ms,
+              severity: e.regime === 'stable' ? 'info' : 'warning',
+            },
+            ['onset_ms', 'end_ms'],
+          ),
           e.detectedAt_ms,
         )!,
       ];
     case 'alert':
       return [
-        line('events', { cell: e.cell, type: 'alert', code: e.code }, fields({ title: e.code, text: e.message, severity: e.severity, state: e.state }), e.t_ms)!,
+        line(
+          'events',
+          { cell: e.cell, type: 'alert', code: e.code },
+          fields({ title: e.code, text: e.message, severity: e.severity, state: e.state }),
+          e.t_ms,
+        )!,
       ];
   }
 }

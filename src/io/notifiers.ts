@@ -68,7 +68,12 @@ export class AlertRouter {
     }
     this.o.webhooks.forEach((w, i) => {
       if (RANK[a.severity] < RANK[w.minSeverity]) return;
-      const payload = w.format === 'slack' ? { text: `${a.severity === 'critical' ? ':rotating_light:' : ':warning:'} *${a.cell}* ${a.code}${a.state === 'cleared' ? ' (cleared)' : ''}: ${a.message}` } : body;
+      const payload =
+        w.format === 'slack'
+          ? {
+              text: `${a.severity === 'critical' ? ':rotating_light:' : ':warning:'} *${a.cell}* ${a.code}${a.state === 'cleared' ? ' (cleared)' : ''}: ${a.message}`,
+            }
+          : body;
       this.queues[i] = this.queues[i]!.then(() => this.post(w, i, payload));
     });
   }
@@ -78,7 +83,12 @@ export class AlertRouter {
     let delay = 500;
     for (let k = 1; k <= attempts; k++) {
       try {
-        const res = await fetch(w.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload), signal: AbortSignal.timeout(10_000) });
+        const res = await fetch(w.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(payload),
+          signal: AbortSignal.timeout(10_000),
+        });
         if (res.ok) {
           this.o.onDelivered?.('webhook');
           return;

@@ -16,7 +16,9 @@ export class Spool {
   ) {
     mkdirSync(dir, { recursive: true });
     // Batches left by an earlier run are drained first.
-    for (const name of readdirSync(dir).filter((n) => /^\d{12}\.lp$/.test(n)).sort()) {
+    for (const name of readdirSync(dir)
+      .filter((n) => /^\d{12}\.lp$/.test(n))
+      .sort()) {
       const bytes = statSync(join(dir, name)).size;
       this.files.push({ name, bytes });
       this.bytes += bytes;

@@ -123,8 +123,11 @@ describe.skipIf(!run)('live monitor through Mosquitto and VictoriaMetrics', () =
 
   it('raises the stale alert on the wall clock when a cell goes quiet, and clears it when data returns', async () => {
     const t0 = Date.now();
-    while (received.filter((a) => a['code'] === 'stale' && a['state'] === 'raised').length < 3 && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 100));
-    expect(received.filter((a) => a['code'] === 'stale' && a['state'] === 'raised').map((a) => a['cell'])).toEqual(expect.arrayContaining(['ccd', 'high-rate', 'very-high-rate']));
+    while (received.filter((a) => a['code'] === 'stale' && a['state'] === 'raised').length < 3 && Date.now() - t0 < 15_000)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(received.filter((a) => a['code'] === 'stale' && a['state'] === 'raised').map((a) => a['cell'])).toEqual(
+      expect.arrayContaining(['ccd', 'high-rate', 'very-high-rate']),
+    );
     const client = connectMqtt({ url: mosquitto.url, clientId: 'late-publisher', clean: true, reconnectPeriod_ms: 1000 });
     await new Promise((r) => client.once('connect', r));
     await client.publishAsync('cells/ccd/ec', JSON.stringify({ t: '2026-02-01T00:00:00Z', voltage_V: 0.02, current_mA: 20 }), { qos: 1 });

@@ -53,7 +53,14 @@ export interface RunningServer {
   start(): Promise<void>;
 }
 
-function processServer(name: string, command: string, args: (port: number, dir: string) => string[], ready: (port: number) => Promise<boolean>, urlOf: (port: number) => string, setup?: (port: number, dir: string) => void) {
+function processServer(
+  name: string,
+  command: string,
+  args: (port: number, dir: string) => string[],
+  ready: (port: number) => Promise<boolean>,
+  urlOf: (port: number) => string,
+  setup?: (port: number, dir: string) => void,
+) {
   return async (): Promise<RunningServer> => {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), `cyclewatch-${name}-`));
@@ -97,7 +104,15 @@ export const startMosquitto = processServer(
     mkdirSync(join(dir, 'data'), { recursive: true });
     writeFileSync(
       join(dir, 'mosquitto.conf'),
-      [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${join(dir, 'data')}/`, 'max_queued_messages 1000000', 'max_inflight_messages 0', ''].join('\n'),
+      [
+        `listener ${port} 127.0.0.1`,
+        'allow_anonymous true',
+        'persistence true',
+        `persistence_location ${join(dir, 'data')}/`,
+        'max_queued_messages 1000000',
+        'max_inflight_messages 0',
+        '',
+      ].join('\n'),
     );
   },
 );
@@ -105,7 +120,13 @@ export const startMosquitto = processServer(
 export const startVictoriaMetrics = processServer(
   'victoria-metrics',
   which('victoria-metrics') ?? 'victoria-metrics',
-  (port, dir) => [`-httpListenAddr=127.0.0.1:${port}`, `-storageDataPath=${join(dir, 'data')}`, '-retentionPeriod=100y', '-dedup.minScrapeInterval=1ms', '-loggerLevel=ERROR'],
+  (port, dir) => [
+    `-httpListenAddr=127.0.0.1:${port}`,
+    `-storageDataPath=${join(dir, 'data')}`,
+    '-retentionPeriod=100y',
+    '-dedup.minScrapeInterval=1ms',
+    '-loggerLevel=ERROR',
+  ],
   async (port) => (await fetch(`http://127.0.0.1:${port}/health`)).ok,
   (port) => `http://127.0.0.1:${port}`,
 );

@@ -1,0 +1,53 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseRunConfig, redactConfig } from '../../src/cli/config.js';
+import { shardOf } from '../../src/domain/shard.js';
+
+describe('run configuration', () => {
+  it('has embedded defaults: no broker, no database', () => {
+    const c = parseRunConfig(null);
+    expect(c.mqtt.url).toBeUndefined();
+    expect(c.influx).toBeUndefined();
+    expect(c.mqtt.qos).toBe(1);
+    expect(c.dataDir).toBe('./data');
+  });
+
+  it('interpolates ${ENV} and ${ENV:-default}, and names the key of a missing variable', () => {
+    const c = parseRunConfig('mqtt:\n  url: mqtt://${HOST:-localhost}:1883\n  password: ${PW}\n', 'x.yaml', { PW: 'pw1' });
+    expect(c.mqtt.url).toBe('mqtt://localhost:1883');
+    expect(c.mqtt.password).toBe('pw1');
+    expect(() => parseRunConfig('influx:\n  url: http://db\n  token: ${NOPE}\n', 'x.yaml', {})).toThrow(/influx\.token: environment variable NOPE is not set/);
+  });
+
+  it('names the key and the problem for invalid values', () => {
+    expect(() => parseRunConfig('mqtt:\n  qos: 3\n', 'x.yaml')).toThrow(/mqtt\.qos/);
+    expect(() => parseRunConfig('influx:\n  url: not a url\n', 'x.yaml')).toThrow(/influx\.url/);
+    expect(() => parseRunConfig('shard: { index: 2, count: 2 }\n', 'x.yaml')).toThrow(/shard: shard index must be below count/);
+    expect(() => parseRunConfig('mqttt: {}\n', 'x.yaml')).toThrow(/mqttt/);
+  });
+
+  it('reads secrets from files and hides them in any dump', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cw-config-'));
+    writeFileSync(join(dir, 'token'), 'tok-789\n');
+    const c = parseRunConfig(
+      'influx:\n  url: http://db:8086\n  tokenFile: token\nalerts:\n  webhooks: [{ url: "https://hooks.example/T0/secret" }]\nmqtt: { password: pw }\n',
+      join(dir, 'c.yaml'),
+    );
+    expect(c.influx!.token).toBe('tok-789');
+    const dump = JSON.stringify(redactConfig(c));
+    expect(dump).not.toContain('tok-789');
+    expect(dump).not.toContain('secret');
+    expect(dump).not.toContain('"pw"');
+  });
+});
+
+describe('sharding', () => {
+  it('spreads cells over instances deterministically and roughly evenly', () => {
+    const counts = [0, 0, 0, 0];
+    for (let k = 0; k < 4000; k++) counts[shardOf(`cell-${k}`, 4)]!++;
+    for (const n of counts) expect(n).toBeGreaterThan(800);
+    expect(shardOf('cell-7', 4)).toBe(shardOf('cell-7', 4));
+  });
+});

@@ -1,0 +1,64 @@
+/**
+ * The embedded defaults: no broker and no database configured. `cyclewatch run` starts its own broker and
+ * writes line-protocol files and events.jsonl under its data directory.
+ */
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { analyze } from '../../pipelines/analyze.js';
+import { replay } from '../../pipelines/replay.js';
+import { runMonitor } from '../../pipelines/run.js';
+import { simulate } from '../../pipelines/simulate.js';
+import { parseRunConfig } from '../../src/cli/config.js';
+import { eventToJson } from '../../src/io/analysisOutput.js';
+import { removeDir } from './servers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cyclewatch-embedded-'));
+afterAll(() => removeDir(dir));
+
+describe('cyclewatch run with embedded defaults', () => {
+  it('starts an in-process broker, writes daily line-protocol files and events.jsonl, same events as analyze', async () => {
+    const csv = join(dir, 'ccd.csv');
+    await simulate({ scenarios: ['ccd'], out: csv, dt_s: 2, seed: 5 });
+    const config = parseRunConfig(`dataDir: "${join(dir, 'data')}"\nembeddedBroker: { port: 0 }\nhttp: { port: 0 }\n`, join(dir, 'c.yaml'));
+    expect(config.mqtt.url).toBeUndefined();
+    expect(config.influx).toBeUndefined();
+    const logs: string[] = [];
+    const handle = await runMonitor(config, { log: (m) => logs.push(m) });
+    expect(handle.brokerUrl).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
+    expect(logs.join('\n')).toMatch(/no MQTT broker configured: started an embedded broker/);
+    expect(logs.join('\n')).toMatch(/no InfluxDB configured: writing line protocol/);
+    await new Promise((r) => setTimeout(r, 300));
+    const { published } = await replay({
+      files: [csv],
+      brokerUrl: handle.brokerUrl,
+      speed: 'max',
+      topicPrefix: 'cells',
+      qos: 1,
+      maxInFlight: 200,
+      log: () => {},
+    });
+    const t0 = Date.now();
+    while (handle.metrics.value('cyclewatch_messages_in_total') < published && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 50));
+    await handle.close();
+
+    const files = readdirSync(join(dir, 'data', 'lines'));
+    expect(files).toEqual(['2026-01-01.lp']);
+    const lines = readFileSync(join(dir, 'data', 'lines', files[0]!), 'utf8')
+      .trim()
+      .split('\n');
+    expect(lines.filter((l) => l.startsWith('telemetry,cell=ccd ')).length).toBe(published);
+    expect(lines.some((l) => l.startsWith('half_cycle,cell=ccd '))).toBe(true);
+
+    const events = readFileSync(join(dir, 'data', 'events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; regime?: string });
+    // The cell is not in this registry: R_ref is learned, exactly as analyze does without --cells.
+    const offline = await analyze({ files: [csv] });
+    const live = events.filter((e) => e.type === 'regime');
+    expect(live).toEqual(offline.events.filter((e) => e.type === 'regime').map(eventToJson));
+    expect(live.some((e) => e.regime === 'short')).toBe(true);
+  });
+});
