@@ -68,3 +68,6 @@ for (const r of rows) {
 const [short, long] = rows;
 console.log(`target: time ratio ≤ 1.5× at 800 h → ${long.ratio <= 1.5 ? 'met' : 'NOT met'} (${long.ratio}×)`);
 console.log(`target: peak RSS flat in run length → 80 h ${short.peakRssMB} MB, 800 h ${long.peakRssMB} MB (${(long.peakRssMB / short.peakRssMB).toFixed(2)}×)`);
+
+if (['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].some((p) => existsSync(p))) await import('./live.mjs');
+else console.log('\nLive benchmark skipped: Debian mosquitto is not installed (apt-get install mosquitto).');

@@ -1,0 +1,30 @@
+// `cyclewatch run` under load, in its own process: connects to BROKER, waits for COUNT messages, prints
+// {"msgs","s","msgsPerS","rssMB"} measured from the first message to the last one processed.
+// Usage: node bench/live-child.mjs MQTT_URL COUNT DATA_DIR
+import { runMonitor } from '../dist/pipelines/run.js';
+import { parseRunConfig } from '../dist/src/cli/config.js';
+
+const [url, count, dataDir] = process.argv.slice(2);
+const want = Number(count);
+const config = parseRunConfig(
+  `mqtt: { url: "${url}", clientId: bench-${process.pid} }\ndataDir: "${dataDir}"\nhttp: { port: 0 }\nalerts: { log: false }\n`,
+  'bench.yaml',
+);
+const handle = await runMonitor(config, { log: () => {} });
+let t0 = 0;
+let peakRss = 0;
+const poll = setInterval(() => {
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  const n = handle.metrics.value('cyclewatch_messages_in_total');
+  if (n > 0 && t0 === 0) t0 = performance.now();
+  if (n >= want) {
+    clearInterval(poll);
+    const s = (performance.now() - t0) / 1000;
+    console.log(JSON.stringify({ msgs: n, s: +s.toFixed(2), msgsPerS: Math.round(n / s), rssMB: Math.round(peakRss / 1e6) }));
+    handle.close().then(() => process.exit(0));
+  }
+}, 2);
+// Ready once subscribed: connected, plus a moment for the SUBACK.
+while (handle.metrics.value('cyclewatch_mqtt_connected') !== 1) await new Promise((r) => setTimeout(r, 20));
+await new Promise((r) => setTimeout(r, 300));
+process.send?.('ready');
