@@ -1,9 +1,10 @@
 /**
  * The live monitor: MQTT telemetry → the shared monitoring chain → InfluxDB (or files), alert notifications,
  * /metrics. Embedded defaults: an in-process broker when none is configured, line-protocol files and
- * events.jsonl under the data directory when no database is.
+ * events.jsonl under the data directory when no database is. State is checkpointed and every accepted sample
+ * journalled before it is acknowledged, so a restart, even after SIGKILL, continues where it stopped.
  */
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { Subject, type Subscription } from 'rxjs';
@@ -12,16 +13,18 @@ import type { RunConfig } from '../src/cli/config.js';
 import { secretsOf } from '../src/cli/config.js';
 import { assumedCell, type CellConfig } from '../src/domain/cell.js';
 import { DEFAULT_DETECTOR_OPTIONS } from '../src/domain/detector.js';
-import type { AlertEvent } from '../src/domain/events.js';
+import type { AlertEvent, CellEvent } from '../src/domain/events.js';
 import type { Sample } from '../src/domain/sample.js';
 import { shardOf } from '../src/domain/shard.js';
 import { eventToJson } from '../src/io/analysisOutput.js';
+import { StateStore, stringifyState } from '../src/io/checkpoint.js';
 import { derivedLine, eventLines, telemetryLine } from '../src/io/lineProtocol.js';
 import { Metrics, serveMetrics } from '../src/io/metrics.js';
 import { connectMqtt, startEmbeddedBroker, telemetryInput, telemetryTopics, type EmbeddedBroker } from '../src/io/mqtt.js';
 import { AlertRouter } from '../src/io/notifiers.js';
+import type { RejectReason } from '../src/io/report.js';
 import { InfluxSink, LineFileSink, type PointSink } from '../src/io/sinks.js';
-import { monitorCells } from '../src/operators/monitor.js';
+import { monitorCells, type CellPipelineState } from '../src/operators/monitor.js';
 
 export interface RunHandle {
   readonly brokerUrl: string;
@@ -31,13 +34,15 @@ export interface RunHandle {
   readonly dataDir: string;
   /** Latest regime and sample time per cell, for status displays. */
   readonly cells: Map<string, { regime: string; last_ms: number; samples: number; alerts: number }>;
-  /** Flush pending writes and stop. */
+  /** Save the state now (also done periodically and on close). */
+  checkpoint(): Promise<void>;
+  /** Stop taking messages, flush pending writes, save the state. */
   close(): Promise<void>;
 }
 
 export interface RunOptions {
   readonly log: (message: string) => void;
-  /** Wall clock for the stale alert only (injectable for tests). */
+  /** Wall clock for the stale alert and the future-timestamp check only (injectable for tests). */
   readonly now?: () => number;
   readonly staleCheck_ms?: number;
 }
@@ -48,12 +53,49 @@ function scrubbing(log: (m: string) => void, secrets: readonly string[]): (m: st
   return (m) => log(secrets.reduce((text, s) => text.split(s).join('***'), m));
 }
 
+/** The first rejection of a kind is logged at once, later ones as a count at most once a minute. */
+function rateLimitedRejections(log: (m: string) => void, now: () => number): (reason: string, detail: string) => void {
+  const seen = new Map<string, { since: number; suppressed: number }>();
+  return (reason, detail) => {
+    const s = seen.get(reason);
+    if (s === undefined) {
+      seen.set(reason, { since: now(), suppressed: 0 });
+      log(`rejected (${reason}): ${detail}`);
+      return;
+    }
+    s.suppressed++;
+    if (now() - s.since >= 60_000) {
+      log(`rejected (${reason}): ${s.suppressed} more in the last ${Math.round((now() - s.since) / 1000)} s, e.g. ${detail}`);
+      s.since = now();
+      s.suppressed = 0;
+    }
+  };
+}
+
+const EARLIEST_MS = Date.UTC(2000, 0, 1);
+
 export async function runMonitor(config: RunConfig, options: RunOptions): Promise<RunHandle> {
   const log = scrubbing(options.log, secretsOf(config));
   const now = options.now ?? Date.now;
   const metrics = new Metrics();
   const dataDir = config.dataDir;
   mkdirSync(dataDir, { recursive: true });
+  const eventsPath = join(dataDir, 'events.jsonl');
+
+  // State from an earlier run: checkpoint plus the journal written after it.
+  const store = new StateStore<CellPipelineState>(config.stateDir ?? join(dataDir, 'state'));
+  const { checkpoint, journal } = store.load();
+  if (checkpoint !== null) {
+    // Events written after the checkpoint are decided again, identically, from the journal.
+    if (existsSync(eventsPath) && statSync(eventsPath).size > checkpoint.eventsBytes) truncateSync(eventsPath, checkpoint.eventsBytes);
+    log(`restored ${Object.keys(checkpoint.cells).length} cells from the checkpoint of ${checkpoint.savedAt}; replaying ${journal.length} journalled samples`);
+  } else if (journal.length > 0) log(`no checkpoint: replaying ${journal.length} journalled samples`);
+  let eventsBytes = existsSync(eventsPath) ? statSync(eventsPath).size : 0;
+  const appendEvent = (e: CellEvent): void => {
+    const text = JSON.stringify(eventToJson(e)) + '\n';
+    appendFileSync(eventsPath, text);
+    eventsBytes += Buffer.byteLength(text);
+  };
 
   let broker: EmbeddedBroker | null = null;
   let brokerUrl = config.mqtt.url;
@@ -83,13 +125,13 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
           log,
         });
   if (config.influx === undefined) log(`no InfluxDB configured: writing line protocol to ${join(dataDir, 'lines')}/YYYY-MM-DD.lp`);
-  const eventsPath = join(dataDir, 'events.jsonl');
 
   const { index: shard, count: shards } = config.shard;
   const owns = (cell: string): boolean => shards === 1 || shardOf(cell, shards) === shard;
   const listed = [...config.registry.keys()].filter(owns);
   const topics = telemetryTopics(config.mqtt.topicPrefix, shards > 1 && listed.length > 0 ? listed : null);
   if (shards > 1) log(`shard ${shard}/${shards}: ${listed.length > 0 ? `owns ${listed.length} listed cells` : 'filters cells by id hash'}`);
+  const unknownCells = config.unknownCells ?? (config.registry.size > 0 ? 'reject' : 'accept');
 
   const client: MqttClient = connectMqtt({
     url: brokerUrl,
@@ -115,6 +157,8 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     return c;
   };
 
+  // Alerts already delivered survive restarts, so a replayed journal does not notify twice.
+  const sentPath = join(store.dir, 'alerts-sent.log');
   const router = new AlertRouter({
     topicPrefix: config.mqtt.topicPrefix,
     mqtt: config.alerts.mqtt ? { publish: (topic, payload, o) => client.publish(topic, payload, o) } : undefined,
@@ -122,48 +166,44 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     log: config.alerts.log ? log : () => {},
     onDelivered: (channel) => metrics.inc('cyclewatch_alerts_delivered_total', 'Alert notifications delivered', { channel }),
     onFailed: (channel) => metrics.inc('cyclewatch_alerts_failed_total', 'Alert notifications that could not be delivered', { channel }),
+    onSent: (key) => appendFileSync(sentPath, key + '\n'),
   });
+  if (existsSync(sentPath)) router.restore(readFileSync(sentPath, 'utf8').split('\n').filter((l) => l.length > 0));
   const raise = (a: AlertEvent): void => {
     router.handle(a);
     sink.write(eventLines(a));
-    appendFileSync(eventsPath, JSON.stringify(eventToJson(a)) + '\n');
+    appendEvent(a);
     const c = cells.get(a.cell);
     if (c !== undefined && a.state === 'raised') c.alerts++;
   };
 
-  const reject = (reason: string, detail: string): void => {
+  const logReject = rateLimitedRejections(log, now);
+  const reject = (reason: RejectReason, detail: string, topic?: string, payload?: Buffer | string): void => {
     metrics.inc('cyclewatch_messages_rejected_total', 'Messages rejected, by reason', { reason });
-    if (metrics.value('cyclewatch_messages_rejected_total', { reason }) === 1)
-      log(`rejected (${reason}): ${detail} — further ones of this kind are only counted in /metrics`);
+    logReject(reason, detail);
+    if (client.connected) {
+      const body = { reason, detail, topic, payload: payload === undefined ? undefined : payload.toString().slice(0, 1024), at: new Date(now()).toISOString() };
+      client.publish(config.deadLetterTopic, JSON.stringify(body), { qos: 0 });
+    }
   };
 
   const samples = new Subject<Sample>();
-  const input = telemetryInput(client, {
-    topics,
-    qos: config.mqtt.qos,
-    topicPrefix: config.mqtt.topicPrefix,
-    accept: owns,
-    onReject: (reason, topic, detail) => reject(reason, `${topic}: ${detail}`),
-    onSample: (s) => {
-      metrics.inc('cyclewatch_messages_in_total', 'Telemetry messages accepted');
-      const line = telemetryLine(s);
-      if (line !== null) sink.write([line]);
-      lastArrival.set(s.cell, now());
-      if (stale.delete(s.cell))
-        raise({ type: 'alert', cell: s.cell, t_ms: now(), severity: 'info', code: 'stale', state: 'cleared', message: 'telemetry is arriving again' });
-      if (!cells.has(s.cell)) {
-        cells.set(s.cell, { regime: 'stable', last_ms: s.t_ms, samples: 0, alerts: 0 });
-        metrics.gauge(
-          'cyclewatch_cell_last_sample_age_seconds',
-          'Wall-clock seconds since the cell last sent telemetry',
-          () => (now() - (lastArrival.get(s.cell) ?? now())) / 1000,
-          { cell: s.cell },
-        );
-      }
-    },
-    log,
-  });
+  /** An accepted sample: journalled (before the broker's PUBACK), its raw point queued, then analysed. */
+  const accept = (s: Sample, replayed: boolean): void => {
+    if (!replayed) store.append(s);
+    metrics.inc('cyclewatch_messages_in_total', 'Telemetry messages accepted');
+    const line = telemetryLine(s);
+    if (line !== null) sink.write([line]);
+    lastArrival.set(s.cell, now());
+    if (stale.delete(s.cell)) raise({ type: 'alert', cell: s.cell, t_ms: now(), severity: 'info', code: 'stale', state: 'cleared', message: 'telemetry is arriving again' });
+    if (!cells.has(s.cell)) {
+      cells.set(s.cell, { regime: 'stable', last_ms: s.t_ms, samples: 0, alerts: 0 });
+      metrics.gauge('cyclewatch_cell_last_sample_age_seconds', 'Wall-clock seconds since the cell last sent telemetry', () => (now() - (lastArrival.get(s.cell) ?? now())) / 1000, { cell: s.cell });
+    }
+    samples.next(s);
+  };
 
+  const states = new Map<string, CellPipelineState>();
   const pipeline: Subscription = samples
     .pipe(
       monitorCells({
@@ -172,7 +212,9 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
         detector: DEFAULT_DETECTOR_OPTIONS,
         derived: true,
         resolveCell,
-        onReject: (reason, s, detail) => reject(reason, `cell ${s.cell} ${new Date(s.t_ms).toISOString()}: ${detail}`),
+        onReject: (reason, s, detail) => reject(reason, `cell ${s.cell} ${new Date(s.t_ms).toISOString()}: ${detail}`, `${config.mqtt.topicPrefix}/${s.cell}`, JSON.stringify(s)),
+        initialState: (cell) => checkpoint?.cells[cell],
+        states,
       }),
     )
     .subscribe({
@@ -191,12 +233,31 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
         } else if (out.type === 'alert') raise(out);
         else if (out.type !== 'result') {
           sink.write(eventLines(out));
-          appendFileSync(eventsPath, JSON.stringify(eventToJson(out)) + '\n');
+          appendEvent(out);
         }
       },
       error: (e: unknown) => log(`pipeline error: ${(e as Error).stack ?? String(e)}`),
     });
-  const inputSub = input.subscribe(samples);
+
+  for (const s of journal) accept(s, true);
+
+  const input = telemetryInput(client, {
+    topics,
+    qos: config.mqtt.qos,
+    topicPrefix: config.mqtt.topicPrefix,
+    accept: owns,
+    onReject: (reason, topic, detail, payload) => reject(reason, `${topic}: ${detail}`, topic, payload),
+    onSample: () => {},
+    log,
+  });
+  const inputSub = input.subscribe({
+    next: (s) => {
+      if (s.t_ms > now() + config.maxFutureSkew_s * 1000) return reject('future', `${s.cell}: ${new Date(s.t_ms).toISOString()} is ahead of the clock`, s.cell);
+      if (s.t_ms < EARLIEST_MS) return reject('past', `${s.cell}: ${s.t_ms} ms is before 2000 (seconds sent as milliseconds?)`, s.cell);
+      if (unknownCells === 'reject' && !config.registry.has(s.cell)) return reject('unknown-cell', `${s.cell} is not in the registry`, s.cell);
+      accept(s, false);
+    },
+  });
 
   const staleTimer = setInterval(() => {
     const t = now();
@@ -204,19 +265,33 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
       const limit_s = resolveCell(cell).staleAfterS ?? config.alerts.staleAfter_s;
       if (!stale.has(cell) && t - last > limit_s * 1000) {
         stale.add(cell);
-        raise({
-          type: 'alert',
-          cell,
-          t_ms: t,
-          severity: 'warning',
-          code: 'stale',
-          state: 'raised',
-          message: `no telemetry for ${Math.round((t - last) / 1000)} s (limit ${limit_s} s)`,
-        });
+        raise({ type: 'alert', cell, t_ms: t, severity: 'warning', code: 'stale', state: 'raised', message: `no telemetry for ${Math.round((t - last) / 1000)} s (limit ${limit_s} s)` });
       }
     }
   }, options.staleCheck_ms ?? 1000);
   staleTimer.unref();
+
+  let saving: Promise<void> | null = null;
+  const saveCheckpoint = (): Promise<void> => {
+    if (saving !== null) return saving;
+    // Rotation and snapshot together, synchronously: the snapshot covers exactly the closed segments.
+    const seq = store.rotate();
+    const snapshot = stringifyState(Object.fromEntries(states));
+    const bytes = eventsBytes;
+    saving = sink
+      .flush()
+      .then(() => {
+        store.save(snapshot, seq, bytes);
+        metrics.inc('cyclewatch_checkpoints_total', 'Checkpoints saved');
+      })
+      .catch((e: unknown) => log(`checkpoint failed: ${(e as Error).message}`))
+      .finally(() => {
+        saving = null;
+      });
+    return saving;
+  };
+  const checkpointTimer = setInterval(() => void saveCheckpoint(), config.checkpointInterval_s * 1000);
+  checkpointTimer.unref();
 
   metrics.gauge('cyclewatch_points_written_total', 'Points written to the database', () => sink.stats.written);
   metrics.gauge('cyclewatch_points_retried_total', 'Points whose write was retried', () => sink.stats.retried);
@@ -242,13 +317,18 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     httpPort,
     dataDir,
     cells,
+    checkpoint: saveCheckpoint,
     async close() {
       if (closed) return;
       closed = true;
       clearInterval(staleTimer);
+      clearInterval(checkpointTimer);
       inputSub.unsubscribe();
-      pipeline.unsubscribe();
       await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+      await saving;
+      await saveCheckpoint();
+      pipeline.unsubscribe();
+      store.close();
       await router.settle();
       await sink.close();
       await new Promise<void>((resolve) => http.close(() => resolve()));

@@ -86,6 +86,15 @@ export const runConfigSchema = z
       .refine((s) => s.index < s.count, { message: 'shard index must be below count' })
       .default({ index: 0, count: 1 }),
     writeDerived: z.boolean().default(true),
+    /** Checkpoints and the sample journal; `<dataDir>/state` by default. */
+    stateDir: z.string().optional(),
+    checkpointInterval_s: z.number().positive().default(30),
+    /** Rejected messages are published here with the reason. */
+    deadLetterTopic: z.string().min(1).default('cyclewatch/dead-letter'),
+    /** Messages of cells the registry does not list: accepted (with assumptions) or rejected; by default rejected when the registry lists cells. */
+    unknownCells: z.enum(['accept', 'reject']).optional(),
+    /** Samples stamped further than this ahead of the wall clock are rejected as `future`. */
+    maxFutureSkew_s: z.number().positive().default(3600),
     reorderWindow_ms: z.number().int().min(0).default(5000),
     auxStaleness_ms: z.number().int().positive().default(120_000),
   })

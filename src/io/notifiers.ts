@@ -25,6 +25,8 @@ export interface AlertRouterOptions {
   readonly maxAttempts?: number;
   readonly onDelivered?: (channel: string) => void;
   readonly onFailed?: (channel: string) => void;
+  /** Called with each new alert's key before it is sent, e.g. to persist it. */
+  readonly onSent?: (key: string) => void;
 }
 
 const RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
@@ -57,6 +59,7 @@ export class AlertRouter {
     const key = alertKey(a);
     if (this.seen.has(key)) return;
     this.seen.add(key);
+    this.o.onSent?.(key);
     if (this.seen.size > 100_000) this.seen.delete(this.seen.values().next().value!);
     const body = alertToJson(a);
     this.o.log(`ALERT ${a.severity.toUpperCase()} ${a.cell} ${a.code}${a.state === 'cleared' ? ' cleared' : ''}: ${a.message}`);

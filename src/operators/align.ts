@@ -7,22 +7,31 @@ import type { OnReject } from './reorder.js';
  * Auxiliary readings older than `staleness_ms` are not carried forward: a dead force sensor must show as
  * missing, not as its last value. Input must be in event-time order (see `reorderWithin`).
  */
-export function alignAux(staleness_ms: number, onReject: OnReject): OperatorFunction<Sample, AlignedSample> {
+/** The latest auxiliary readings; plain data, so a checkpoint can carry it over a restart. */
+export interface AlignState {
+  pressure: number | null;
+  pressure_ms: number;
+  temperature: number | null;
+  temperature_ms: number;
+}
+
+export function alignState(): AlignState {
+  return { pressure: null, pressure_ms: -Infinity, temperature: null, temperature_ms: -Infinity };
+}
+
+export function alignAux(staleness_ms: number, onReject: OnReject, state: AlignState = alignState()): OperatorFunction<Sample, AlignedSample> {
   return (source) =>
     new Observable<AlignedSample>((subscriber) => {
-      let pressure: number | undefined;
-      let pressure_ms = -Infinity;
-      let temperature: number | undefined;
-      let temperature_ms = -Infinity;
+      const st = state;
       return source.subscribe({
         next(s) {
           if (s.pressure_MPa !== undefined) {
-            pressure = s.pressure_MPa;
-            pressure_ms = s.t_ms;
+            st.pressure = s.pressure_MPa;
+            st.pressure_ms = s.t_ms;
           }
           if (s.temperature_C !== undefined) {
-            temperature = s.temperature_C;
-            temperature_ms = s.t_ms;
+            st.temperature = s.temperature_C;
+            st.temperature_ms = s.t_ms;
           }
           if (s.voltage_V === undefined && s.current_mA === undefined) return;
           if (s.voltage_V === undefined || s.current_mA === undefined) {
@@ -34,8 +43,8 @@ export function alignAux(staleness_ms: number, onReject: OnReject): OperatorFunc
             t_ms: s.t_ms,
             voltage_V: s.voltage_V,
             current_mA: s.current_mA,
-            pressure_MPa: s.t_ms - pressure_ms <= staleness_ms ? pressure : undefined,
-            temperature_C: s.t_ms - temperature_ms <= staleness_ms ? temperature : undefined,
+            pressure_MPa: st.pressure !== null && s.t_ms - st.pressure_ms <= staleness_ms ? st.pressure : undefined,
+            temperature_C: st.temperature !== null && s.t_ms - st.temperature_ms <= staleness_ms ? st.temperature : undefined,
           });
         },
         error: (e) => subscriber.error(e),

@@ -37,8 +37,6 @@ export interface DetectOptions {
   readonly derived: boolean;
   /** State to resume from (a checkpoint); a fresh state otherwise. */
   readonly initialState?: DetectorState;
-  /** Called after every sample with the state, e.g. to checkpoint it. */
-  readonly onState?: (state: DetectorState) => void;
 }
 
 /** Runs the domain detector over one cell's aligned samples, in event time. */
@@ -53,7 +51,6 @@ export function detectCell(cell: CellConfig, options: DetectOptions): OperatorFu
           if (options.derived && state.last.t_ms === x.t_ms) {
             subscriber.next({ type: 'derived', cell: cell.id, sample: x, derived: derivedState(state, cell) });
           }
-          options.onState?.(state);
         },
         error: (e) => subscriber.error(e),
         complete() {

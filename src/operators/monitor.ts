@@ -2,10 +2,18 @@ import type { Observable, OperatorFunction } from 'rxjs';
 import type { CellConfig } from '../domain/cell.js';
 import type { DetectorOptions, DetectorState } from '../domain/detector.js';
 import type { Sample } from '../domain/sample.js';
-import { alignAux } from './align.js';
+import { alignAux, alignState, type AlignState } from './align.js';
 import { detectCell, type DetectorOutput } from './detect.js';
 import { perCell } from './perCell.js';
-import { reorderWithin, type OnReject } from './reorder.js';
+import { reorderState, reorderWithin, type OnReject, type ReorderState } from './reorder.js';
+import { createDetectorState } from '../domain/detector.js';
+
+/** Everything one cell's chain holds between samples: what a checkpoint saves. */
+export interface CellPipelineState {
+  readonly reorder: ReorderState;
+  readonly align: AlignState;
+  readonly detector: DetectorState;
+}
 
 export interface MonitorOptions {
   /** How late a message may arrive and still be put in its place (event time). */
@@ -17,8 +25,10 @@ export interface MonitorOptions {
   /** The cell's registry entry (or what is assumed for an unlisted cell). */
   readonly resolveCell: (id: string) => CellConfig;
   readonly onReject: OnReject;
-  readonly initialState?: (cell: string) => DetectorState | undefined;
-  readonly onState?: (state: DetectorState) => void;
+  /** State to resume a cell from (a checkpoint); a fresh one otherwise. */
+  readonly initialState?: (cell: string) => CellPipelineState | undefined;
+  /** Every cell's live state, kept up to date for checkpoints. */
+  readonly states?: Map<string, CellPipelineState>;
 }
 
 /**
@@ -26,16 +36,14 @@ export interface MonitorOptions {
  * pressure and temperature, detect. Only the edges (where samples come from, where outputs go) differ.
  */
 export function monitorCells(options: MonitorOptions): OperatorFunction<Sample, DetectorOutput> {
-  return perCell((cell: string, samples: Observable<Sample>): Observable<DetectorOutput> =>
-    samples.pipe(
-      reorderWithin(options.reorderWindow_ms, options.onReject),
-      alignAux(options.auxStaleness_ms, options.onReject),
-      detectCell(options.resolveCell(cell), {
-        detector: options.detector,
-        derived: options.derived,
-        initialState: options.initialState?.(cell),
-        onState: options.onState,
-      }),
-    ),
-  );
+  return perCell((cell: string, samples: Observable<Sample>): Observable<DetectorOutput> => {
+    const config = options.resolveCell(cell);
+    const state = options.initialState?.(cell) ?? { reorder: reorderState(), align: alignState(), detector: createDetectorState(config) };
+    options.states?.set(cell, state);
+    return samples.pipe(
+      reorderWithin(options.reorderWindow_ms, options.onReject, state.reorder),
+      alignAux(options.auxStaleness_ms, options.onReject, state.align),
+      detectCell(config, { detector: options.detector, derived: options.derived, initialState: state.detector }),
+    );
+  });
 }

@@ -21,39 +21,49 @@ function sameSample(a: Sample, b: Sample): boolean {
  * `window_ms` late still land in place. Later ones cannot be placed any more: they are rejected as `late`,
  * never silently reordered behind decisions already taken. Memory is bounded by the samples in one window.
  */
-export function reorderWithin(window_ms: number, onReject: OnReject): OperatorFunction<Sample, Sample> {
+/** What `reorderWithin` holds between samples; plain data, so a checkpoint can carry it over a restart. */
+export interface ReorderState {
+  buf: Sample[];
+  head: number;
+  emitted_ms: number;
+  lastEmitted: Sample | null;
+}
+
+export function reorderState(): ReorderState {
+  return { buf: [], head: 0, emitted_ms: -Infinity, lastEmitted: null };
+}
+
+export function reorderWithin(window_ms: number, onReject: OnReject, state: ReorderState = reorderState()): OperatorFunction<Sample, Sample> {
   return (source) =>
     new Observable<Sample>((subscriber) => {
-      let buf: Sample[] = [];
-      let head = 0;
-      let emitted_ms = -Infinity;
-      let lastEmitted: Sample | null = null;
+      const st = state;
       const flushUpTo = (limit_ms: number): void => {
-        while (head < buf.length && buf[head]!.t_ms <= limit_ms) {
-          const s = buf[head++]!;
-          emitted_ms = s.t_ms;
-          lastEmitted = s;
+        while (st.head < st.buf.length && st.buf[st.head]!.t_ms <= limit_ms) {
+          const s = st.buf[st.head++]!;
+          st.emitted_ms = s.t_ms;
+          st.lastEmitted = s;
           subscriber.next(s);
         }
-        if (head > 1024 && head * 2 > buf.length) {
-          buf = buf.slice(head);
-          head = 0;
+        if (st.head > 1024 && st.head * 2 > st.buf.length) {
+          st.buf = st.buf.slice(st.head);
+          st.head = 0;
         }
       };
       return source.subscribe({
         next(s) {
-          if (s.t_ms < emitted_ms) {
-            onReject('late', s, `${s.t_ms - emitted_ms} ms behind samples already processed (window ${window_ms} ms)`);
+          if (s.t_ms < st.emitted_ms) {
+            onReject('late', s, `${s.t_ms - st.emitted_ms} ms behind samples already processed (window ${window_ms} ms)`);
             return;
           }
-          if (lastEmitted !== null && s.t_ms === emitted_ms && sameSample(lastEmitted, s)) {
+          if (st.lastEmitted !== null && s.t_ms === st.emitted_ms && sameSample(st.lastEmitted, s)) {
             onReject('duplicate', s, 'same timestamp and values as an earlier message');
             return;
           }
           // Insert from the end: in-order input costs O(1).
+          const buf = st.buf;
           let k = buf.length;
-          while (k > head && buf[k - 1]!.t_ms > s.t_ms) k--;
-          for (let j = k - 1; j >= head && buf[j]!.t_ms === s.t_ms; j--) {
+          while (k > st.head && buf[k - 1]!.t_ms > s.t_ms) k--;
+          for (let j = k - 1; j >= st.head && buf[j]!.t_ms === s.t_ms; j--) {
             if (sameSample(buf[j]!, s)) {
               onReject('duplicate', s, 'same timestamp and values as an earlier message');
               return;
