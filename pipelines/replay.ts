@@ -22,6 +22,8 @@ export interface ReplayOptions {
   readonly password?: string;
   readonly log: (message: string) => void;
   readonly progress?: (published: number) => void;
+  /** Messages between progress calls (50,000 by default). */
+  readonly progressEvery?: number;
 }
 
 /** One message per sample: `ec` when it carries only voltage and current, the all-fields topic otherwise. */
@@ -82,7 +84,7 @@ export async function replay(o: ReplayOptions): Promise<{ published: number; rej
         const m = messageFor(s, o.topicPrefix);
         inFlight++;
         client.publish(m.topic, m.payload, { qos: o.qos }, done);
-        if (++published % 50_000 === 0) o.progress?.(published);
+        if (++published % (o.progressEvery ?? 50_000) === 0) o.progress?.(published);
         if (inFlight >= o.maxInFlight) await new Promise<void>((r) => (waiter = r));
       }
     }

@@ -50,6 +50,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export class InfluxSink implements PointSink {
   readonly stats: SinkStats = { written: 0, retried: 0, spooled: 0, dropped: 0, queued: 0, spoolBytes: 0, spoolBatches: 0 };
   private queue: string[] = [];
+  /** Lines ever queued / taken from the queue: a flush waits only for what was queued before it. */
+  private queuedTotal = 0;
+  private dequeuedTotal = 0;
   private readonly api: WriteApi;
   private readonly spool: Spool;
   private busy: Promise<void> = Promise.resolve();
@@ -76,27 +79,38 @@ export class InfluxSink implements PointSink {
 
   write(lines: readonly string[]): void {
     for (const l of lines) this.queue.push(l);
-    if (this.queue.length > this.o.maxQueueLines) this.toSpool(this.queue.splice(0, this.queue.length));
+    this.queuedTotal += lines.length;
+    if (this.queue.length > this.o.maxQueueLines) this.toSpool(this.take(this.queue.length));
     this.stats.queued = this.queue.length;
     if (this.queue.length >= this.o.batchSize) void this.flush();
   }
 
-  /** Serialised: one batch in flight at a time keeps the order of points. */
+  private take(n: number): string[] {
+    const batch = this.queue.splice(0, n);
+    this.dequeuedTotal += batch.length;
+    this.stats.queued = this.queue.length;
+    return batch;
+  }
+
+  /**
+   * Everything queued before this call is written or spooled when it resolves. Serialised: one batch in
+   * flight at a time keeps the order of points.
+   */
   flush(): Promise<void> {
-    this.busy = this.busy.then(() => this.drain());
+    const target = this.queuedTotal;
+    this.busy = this.busy.then(() => this.drain(target));
     return this.busy;
   }
 
-  private async drain(): Promise<void> {
+  private async drain(target: number): Promise<void> {
     while (this.spool.batches > 0) {
       const batch = this.spool.peek()!;
       if (!(await this.send(batch.lines, true))) return this.keepQueueSafe();
       this.spool.remove();
       this.updateSpoolStats();
     }
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.o.batchSize);
-      this.stats.queued = this.queue.length;
+    while (this.queue.length > 0 && this.dequeuedTotal < target) {
+      const batch = this.take(this.o.batchSize);
       if (!(await this.send(batch, false))) {
         this.toSpool(batch);
         return this.keepQueueSafe();
@@ -106,8 +120,7 @@ export class InfluxSink implements PointSink {
 
   /** During an outage, what is queued goes to disk rather than waiting in memory. */
   private keepQueueSafe(): void {
-    if (this.queue.length > 0 && this.closed) this.toSpool(this.queue.splice(0, this.queue.length));
-    this.stats.queued = this.queue.length;
+    if (this.queue.length > 0 && this.closed) this.toSpool(this.take(this.queue.length));
   }
 
   private async send(lines: string[], fromSpool: boolean): Promise<boolean> {

@@ -1,0 +1,202 @@
+/**
+ * Reliability through real Mosquitto and VictoriaMetrics: SIGKILLs of the monitor, a 60 s database outage,
+ * a broker restart. Each time: every telemetry point in the database exactly once per timestamp, and the
+ * regime events of an uninterrupted analysis.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { analyze, type AnalyzeResult } from '../../pipelines/analyze.js';
+import { replay } from '../../pipelines/replay.js';
+import { runMonitor } from '../../pipelines/run.js';
+import { registryPath, simulate } from '../../pipelines/simulate.js';
+import { parseRunConfig } from '../../src/cli/config.js';
+import { loadRegistry } from '../../src/cli/registry.js';
+import { eventToJson } from '../../src/io/analysisOutput.js';
+import { exportCounts, haveServers, removeDir, startMosquitto, startVictoriaMetrics, type RunningServer } from './servers.js';
+
+const run = haveServers() || process.env['CI'] !== undefined;
+const root = resolve(__dirname, '../..');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(check: () => Promise<boolean> | boolean, timeout_ms: number, what: string): Promise<void> {
+  const t0 = Date.now();
+  while (!(await check())) {
+    if (Date.now() - t0 > timeout_ms) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+describe.skipIf(!run)('reliability', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cyclewatch-reliability-'));
+  const csv = join(dir, 'fleet.csv');
+  const halves = [join(dir, 'part1.csv'), join(dir, 'part2.csv')];
+  const expectedTimes = new Map<string, number>();
+  let offline: AnalyzeResult;
+
+  beforeAll(async () => {
+    await simulate({ scenarios: ['very-high-rate', 'ccd', 'high-rate'], out: csv, dt_s: 5, duration_h: 60, seed: 11 });
+    offline = await analyze({ files: [csv], registry: await loadRegistry(registryPath(csv)) });
+    const rows = readFileSync(csv, 'utf8').trim().split('\n');
+    const header = rows.shift()!;
+    const mid = Math.floor(rows.length / 2);
+    writeFileSync(halves[0]!, [header, ...rows.slice(0, mid)].join('\n') + '\n');
+    writeFileSync(halves[1]!, [header, ...rows.slice(mid)].join('\n') + '\n');
+    const times = new Map<string, Set<number>>();
+    for (const r of rows) {
+      const [t, cell] = r.split(',');
+      if (!times.has(cell!)) times.set(cell!, new Set());
+      times.get(cell!)!.add(Date.parse(t!));
+    }
+    for (const [cell, set] of times) expectedTimes.set(cell, set.size);
+  }, 120_000);
+  afterAll(() => removeDir(dir));
+
+  const regimeEventsOf = (eventsFile: string) => {
+    const byCell: Record<string, unknown[]> = {};
+    for (const l of readFileSync(eventsFile, 'utf8').trim().split('\n')) {
+      const e = JSON.parse(l) as { type: string; cell: string };
+      if (e.type === 'regime') (byCell[e.cell] ??= []).push(e);
+    }
+    return byCell;
+  };
+  const offlineRegimes = () => {
+    const byCell: Record<string, unknown[]> = {};
+    for (const e of offline.events) if (e.type === 'regime') (byCell[e.cell] ??= []).push(eventToJson(e));
+    return byCell;
+  };
+  const allPointsIn = async (vm: RunningServer): Promise<boolean> => {
+    const counts = await exportCounts(vm.url, 'telemetry_voltage_V');
+    return [...expectedTimes].every(([cell, n]) => counts.get(cell) === n);
+  };
+  const configText = (mosquitto: RunningServer, vm: RunningServer, dataDir: string, extra = '') =>
+    [
+      `mqtt: { url: "${mosquitto.url}", clientId: reliability-${Math.random().toString(36).slice(2)}, reconnectPeriod_ms: 200 }`,
+      `influx: { url: "${vm.url}", org: lab, bucket: cells, flushInterval_ms: 200, maxRetries: 1, minRetryDelay_ms: 100 }`,
+      `dataDir: "${dataDir}"`,
+      `cellsFile: "${registryPath(csv)}"`,
+      'http: { port: 0 }',
+      'checkpointInterval_s: 1',
+      extra,
+    ].join('\n');
+
+  it('SIGKILL at three random points: same regime events as an uninterrupted run, every point exactly once', async () => {
+    const [mosquitto, vm] = await Promise.all([startMosquitto(), startVictoriaMetrics()]);
+    const dataDir = join(dir, 'kill');
+    const configPath = join(dir, 'kill.yaml');
+    writeFileSync(configPath, configText(mosquitto, vm, dataDir));
+    let child: ChildProcess | null = null;
+    let stderr = '';
+    const start = async (): Promise<void> => {
+      const c = spawn(process.execPath, [join(root, 'bin/cyclewatch.js'), 'run', '--config', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+      child = c;
+      let out = '';
+      c.stderr!.on('data', (d: Buffer) => {
+        out += d.toString();
+        stderr += d.toString();
+      });
+      await until(() => /mqtt: connected/.test(out), 20_000, 'the monitor to connect');
+    };
+    try {
+      await start();
+      const total = readFileSync(csv, 'utf8').trim().split('\n').length - 1;
+      // Three kill points at random fractions of the replay.
+      const kills = [0.15 + 0.2 * Math.random(), 0.4 + 0.2 * Math.random(), 0.65 + 0.2 * Math.random()].map((f) => Math.floor(f * total));
+      let killed = 0;
+      let published = 0;
+      // 10,000× real time (~3,000 messages/s): a busy lab, with room for checkpoints between kills.
+      const replaying = replay({
+        files: [csv],
+        brokerUrl: mosquitto.url,
+        speed: 10_000,
+        topicPrefix: 'cells',
+        qos: 1,
+        maxInFlight: 100,
+        log: () => {},
+        progress: (n) => (published = n),
+        progressEvery: 500,
+      });
+      const killer = (async () => {
+        for (const at of kills) {
+          await until(() => published >= at, 120_000, `replay to reach ${at}`);
+          child!.kill('SIGKILL');
+          await new Promise((r) => child!.once('exit', r));
+          killed++;
+          await start();
+        }
+      })();
+      await replaying;
+      await killer;
+      expect(killed).toBe(3);
+      await until(() => allPointsIn(vm), 60_000, 'all points in the database');
+      const c = child!;
+      c.kill('SIGTERM');
+      const code = await new Promise((r) => c.once('exit', r));
+      expect(code).toBe(0);
+      expect(stderr).toMatch(/restored 3 cells from the checkpoint/);
+      expect(regimeEventsOf(join(dataDir, 'events.jsonl'))).toEqual(offlineRegimes());
+      const counts = await exportCounts(vm.url, 'telemetry_voltage_V');
+      for (const [cell, n] of expectedTimes) expect(counts.get(cell)).toBe(n);
+    } finally {
+      child?.kill('SIGKILL');
+      await Promise.all([mosquitto.stop(), vm.stop()]);
+      removeDir(mosquitto.dir);
+      removeDir(vm.dir);
+    }
+  }, 300_000);
+
+  it('database stopped for 60 s mid-run: every point present afterwards', async () => {
+    const [mosquitto, vm] = await Promise.all([startMosquitto(), startVictoriaMetrics()]);
+    const logs: string[] = [];
+    const handle = await runMonitor(parseRunConfig(configText(mosquitto, vm, join(dir, 'outage')), join(dir, 'outage.yaml')), { log: (m) => logs.push(m) });
+    try {
+      await until(() => handle.metrics.value('cyclewatch_mqtt_connected') === 1, 10_000, 'connection');
+      await sleep(300);
+      await replay({ files: [halves[0]!], brokerUrl: mosquitto.url, speed: 'max', topicPrefix: 'cells', qos: 1, maxInFlight: 200, log: () => {} });
+      await vm.stop();
+      const stopped = Date.now();
+      await replay({ files: [halves[1]!], brokerUrl: mosquitto.url, speed: 'max', topicPrefix: 'cells', qos: 1, maxInFlight: 200, log: () => {} });
+      await until(() => handle.metrics.value('cyclewatch_points_spooled_total') > 0, 30_000, 'points to be spooled');
+      await sleep(Math.max(0, 60_000 - (Date.now() - stopped)));
+      await vm.start();
+      await until(() => handle.sink.stats.spoolBatches === 0, 60_000, 'the spool to drain');
+      await handle.sink.flush();
+      await until(() => allPointsIn(vm), 30_000, 'all points in the database');
+      expect(handle.sink.stats.dropped).toBe(0);
+      expect(logs.join('\n')).toMatch(/unreachable, spooling/);
+    } finally {
+      await handle.close();
+      await Promise.all([mosquitto.stop(), vm.stop()]);
+      removeDir(mosquitto.dir);
+      removeDir(vm.dir);
+    }
+  }, 300_000);
+
+  it('Mosquitto restarted mid-run (persistence on): the monitor reconnects and loses no point', async () => {
+    const [mosquitto, vm] = await Promise.all([startMosquitto(), startVictoriaMetrics()]);
+    const logs: string[] = [];
+    const dataDir = join(dir, 'broker');
+    const handle = await runMonitor(parseRunConfig(configText(mosquitto, vm, dataDir), join(dir, 'broker.yaml')), { log: (m) => logs.push(m) });
+    try {
+      await until(() => handle.metrics.value('cyclewatch_mqtt_connected') === 1, 10_000, 'connection');
+      await sleep(300);
+      await replay({ files: [halves[0]!], brokerUrl: mosquitto.url, speed: 'max', topicPrefix: 'cells', qos: 1, maxInFlight: 200, log: () => {} });
+      await mosquitto.stop();
+      await sleep(1000);
+      await mosquitto.start();
+      await until(() => handle.metrics.value('cyclewatch_mqtt_connected') === 1, 30_000, 'reconnection');
+      await replay({ files: [halves[1]!], brokerUrl: mosquitto.url, speed: 'max', topicPrefix: 'cells', qos: 1, maxInFlight: 200, log: () => {} });
+      await until(() => allPointsIn(vm), 60_000, 'all points in the database');
+      expect(logs.join('\n')).toMatch(/connection lost, reconnecting/);
+      await handle.close();
+      expect(regimeEventsOf(join(dataDir, 'events.jsonl'))).toEqual(offlineRegimes());
+    } finally {
+      await handle.close();
+      await Promise.all([mosquitto.stop(), vm.stop()]);
+      removeDir(mosquitto.dir);
+      removeDir(vm.dir);
+    }
+  }, 300_000);
+});
