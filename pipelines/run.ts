@@ -168,7 +168,12 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     onFailed: (channel) => metrics.inc('cyclewatch_alerts_failed_total', 'Alert notifications that could not be delivered', { channel }),
     onSent: (key) => appendFileSync(sentPath, key + '\n'),
   });
-  if (existsSync(sentPath)) router.restore(readFileSync(sentPath, 'utf8').split('\n').filter((l) => l.length > 0));
+  if (existsSync(sentPath))
+    router.restore(
+      readFileSync(sentPath, 'utf8')
+        .split('\n')
+        .filter((l) => l.length > 0),
+    );
   const raise = (a: AlertEvent): void => {
     router.handle(a);
     sink.write(eventLines(a));
@@ -195,10 +200,16 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     const line = telemetryLine(s);
     if (line !== null) sink.write([line]);
     lastArrival.set(s.cell, now());
-    if (stale.delete(s.cell)) raise({ type: 'alert', cell: s.cell, t_ms: now(), severity: 'info', code: 'stale', state: 'cleared', message: 'telemetry is arriving again' });
+    if (stale.delete(s.cell))
+      raise({ type: 'alert', cell: s.cell, t_ms: now(), severity: 'info', code: 'stale', state: 'cleared', message: 'telemetry is arriving again' });
     if (!cells.has(s.cell)) {
       cells.set(s.cell, { regime: 'stable', last_ms: s.t_ms, samples: 0, alerts: 0 });
-      metrics.gauge('cyclewatch_cell_last_sample_age_seconds', 'Wall-clock seconds since the cell last sent telemetry', () => (now() - (lastArrival.get(s.cell) ?? now())) / 1000, { cell: s.cell });
+      metrics.gauge(
+        'cyclewatch_cell_last_sample_age_seconds',
+        'Wall-clock seconds since the cell last sent telemetry',
+        () => (now() - (lastArrival.get(s.cell) ?? now())) / 1000,
+        { cell: s.cell },
+      );
     }
     samples.next(s);
   };
@@ -212,7 +223,8 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
         detector: DEFAULT_DETECTOR_OPTIONS,
         derived: true,
         resolveCell,
-        onReject: (reason, s, detail) => reject(reason, `cell ${s.cell} ${new Date(s.t_ms).toISOString()}: ${detail}`, `${config.mqtt.topicPrefix}/${s.cell}`, JSON.stringify(s)),
+        onReject: (reason, s, detail) =>
+          reject(reason, `cell ${s.cell} ${new Date(s.t_ms).toISOString()}: ${detail}`, `${config.mqtt.topicPrefix}/${s.cell}`, JSON.stringify(s)),
         initialState: (cell) => checkpoint?.cells[cell],
         states,
       }),
@@ -265,7 +277,15 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
       const limit_s = resolveCell(cell).staleAfterS ?? config.alerts.staleAfter_s;
       if (!stale.has(cell) && t - last > limit_s * 1000) {
         stale.add(cell);
-        raise({ type: 'alert', cell, t_ms: t, severity: 'warning', code: 'stale', state: 'raised', message: `no telemetry for ${Math.round((t - last) / 1000)} s (limit ${limit_s} s)` });
+        raise({
+          type: 'alert',
+          cell,
+          t_ms: t,
+          severity: 'warning',
+          code: 'stale',
+          state: 'raised',
+          message: `no telemetry for ${Math.round((t - last) / 1000)} s (limit ${limit_s} s)`,
+        });
       }
     }
   }, options.staleCheck_ms ?? 1000);

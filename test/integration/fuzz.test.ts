@@ -1,0 +1,100 @@
+/**
+ * Fuzzing through the real broker: ≥ 10,000 generated bad messages mixed into good ones, published to
+ * Mosquitto and consumed by `cyclewatch run`. Nothing crashes, each bad message is counted under its reason
+ * in /metrics and published to the dead-letter topic, and every good one is processed.
+ */
+import fc from 'fast-check';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runMonitor } from '../../pipelines/run.js';
+import { parseRunConfig } from '../../src/cli/config.js';
+import { connectMqtt } from '../../src/io/mqtt.js';
+import { decodeBad, goodMessages, mix, type BadMessage } from '../support/badMessages.js';
+import { haveServers, removeDir, startMosquitto, startVictoriaMetrics } from './servers.js';
+
+const run = haveServers() || process.env['CI'] !== undefined;
+
+describe.skipIf(!run)('fuzzing through Mosquitto', () => {
+  it('counts every bad message by reason, dead-letters it, and processes every good one', async () => {
+    const [mosquitto, vm] = await Promise.all([startMosquitto(), startVictoriaMetrics()]);
+    const dir = mkdtempSync(join(tmpdir(), 'cyclewatch-fuzz-'));
+    const future = new Date(Date.now() + 2 * 86_400_000).toISOString();
+    const liveBad: fc.Arbitrary<BadMessage> = fc.oneof(
+      // Topics outside the subscriptions never reach the monitor (the broker does not route them).
+      { weight: 8, arbitrary: decodeBad.filter((b) => b.reason !== 'unknown-topic' || b.topic === 'cells//ec') },
+      {
+        weight: 1,
+        arbitrary: fc
+          .constantFrom('c0', 'c1')
+          .map((c) => ({ topic: `cells/${c}/ec`, payload: JSON.stringify({ t: future, voltage_V: 0.07, current_mA: 2 }), reason: 'future' })),
+      },
+      {
+        weight: 1,
+        arbitrary: fc
+          .constantFrom('x9', 'zz')
+          .map((c) => ({
+            topic: `cells/${c}/ec`,
+            payload: JSON.stringify({ t: '2026-01-01T00:00:00Z', voltage_V: 0.07, current_mA: 2 }),
+            reason: 'unknown-cell',
+          })),
+      },
+    );
+    const bad = fc.sample(liveBad, { numRuns: 10_500, seed: 42 });
+    const good = goodMessages(6000);
+    const positions = fc.sample(fc.nat(good.length), { numRuns: bad.length, seed: 43 });
+    const messages = mix(good, bad, positions);
+    const config = parseRunConfig(
+      [
+        `mqtt: { url: "${mosquitto.url}", clientId: fuzz-monitor }`,
+        `influx: { url: "${vm.url}", org: lab, bucket: cells, flushInterval_ms: 200 }`,
+        `dataDir: "${join(dir, 'data')}"`,
+        'cells: [{ id: c0 }, { id: c1 }, { id: c2 }]',
+        'http: { port: 0 }',
+      ].join('\n'),
+      join(dir, 'fuzz.yaml'),
+    );
+    const logs: string[] = [];
+    const handle = await runMonitor(config, { log: (m) => logs.push(m) });
+    const watcher = connectMqtt({ url: mosquitto.url, clientId: 'dead-letter-watch', clean: true, reconnectPeriod_ms: 500 });
+    let deadLetters = 0;
+    watcher.on('message', () => deadLetters++);
+    try {
+      await new Promise((r) => watcher.once('connect', r));
+      await watcher.subscribeAsync('cyclewatch/dead-letter', { qos: 0 });
+      while (handle.metrics.value('cyclewatch_mqtt_connected') !== 1) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 300));
+      const publisher = connectMqtt({ url: mosquitto.url, clientId: 'fuzz-publisher', clean: true, reconnectPeriod_ms: 500 });
+      await new Promise((r) => publisher.once('connect', r));
+      for (let k = 0; k < messages.length; k += 200)
+        await Promise.all(messages.slice(k, k + 200).map((m) => publisher.publishAsync(m.topic, m.payload, { qos: 1 })));
+      await publisher.endAsync();
+
+      const expected = new Map<string, number>();
+      for (const b of bad) expected.set(b.reason, (expected.get(b.reason) ?? 0) + 1);
+      const rejected = () => [...expected.keys()].reduce((n, r) => n + handle.metrics.value('cyclewatch_messages_rejected_total', { reason: r }), 0);
+      const t0 = Date.now();
+      while ((handle.metrics.value('cyclewatch_messages_in_total') < good.length || rejected() < bad.length) && Date.now() - t0 < 60_000)
+        await new Promise((r) => setTimeout(r, 100));
+
+      for (const [reason, n] of expected) expect([reason, handle.metrics.value('cyclewatch_messages_rejected_total', { reason })]).toEqual([reason, n]);
+      expect(handle.metrics.value('cyclewatch_messages_in_total')).toBe(good.length);
+      const processed = [...handle.cells.values()].reduce((n, c) => n + c.samples, 0);
+      // All but the last re-ordering window (5 s of each cell's event time) have gone through the detector.
+      expect(processed).toBeGreaterThanOrEqual(good.length - 3 * 6);
+      expect(bad.length).toBeGreaterThanOrEqual(10_000);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(deadLetters).toBe(bad.length);
+      // Logged once per kind, not once per message.
+      expect(logs.filter((l) => l.startsWith('rejected (')).length).toBeLessThanOrEqual(expected.size * 2);
+    } finally {
+      await watcher.endAsync();
+      await handle.close();
+      await Promise.all([mosquitto.stop(), vm.stop()]);
+      removeDir(mosquitto.dir);
+      removeDir(vm.dir);
+      removeDir(dir);
+    }
+  }, 180_000);
+});
