@@ -140,7 +140,7 @@ describe.skipIf(!run)('reliability', () => {
       const counts = await exportCounts(vm.url, 'telemetry_voltage_V');
       for (const [cell, n] of expectedTimes) expect(counts.get(cell)).toBe(n);
     } finally {
-      child?.kill('SIGKILL');
+      (child as ChildProcess | null)?.kill('SIGKILL');
       await Promise.all([mosquitto.stop(), vm.stop()]);
       removeDir(mosquitto.dir);
       removeDir(vm.dir);
