@@ -12,7 +12,7 @@ import { runMonitor } from '../../pipelines/run.js';
 import { parseRunConfig } from '../../src/cli/config.js';
 import { connectMqtt } from '../../src/io/mqtt.js';
 import { decodeBad, goodMessages, mix, type BadMessage } from '../support/badMessages.js';
-import { haveServers, removeDir, startMosquitto, startVictoriaMetrics } from './servers.js';
+import { haveServers, removeDir, startMosquitto, startVictoriaMetrics, stopAll } from './servers.js';
 
 const run = haveServers() || process.env['CI'] !== undefined;
 
@@ -91,9 +91,7 @@ describe.skipIf(!run)('fuzzing through Mosquitto', () => {
     } finally {
       await watcher.endAsync();
       await handle.close();
-      await Promise.all([mosquitto.stop(), vm.stop()]);
-      removeDir(mosquitto.dir);
-      removeDir(vm.dir);
+      await stopAll(mosquitto, vm);
       removeDir(dir);
     }
   }, 180_000);

@@ -15,7 +15,7 @@ import { registryPath, simulate } from '../../pipelines/simulate.js';
 import { parseRunConfig } from '../../src/cli/config.js';
 import { loadRegistry } from '../../src/cli/registry.js';
 import { eventToJson } from '../../src/io/analysisOutput.js';
-import { exportCounts, haveServers, removeDir, startMosquitto, startVictoriaMetrics, type RunningServer } from './servers.js';
+import { exportCounts, haveServers, removeDir, startMosquitto, startVictoriaMetrics, stopAll, type RunningServer } from './servers.js';
 
 const run = haveServers() || process.env['CI'] !== undefined;
 const root = resolve(__dirname, '../..');
@@ -141,9 +141,7 @@ describe.skipIf(!run)('reliability', () => {
       for (const [cell, n] of expectedTimes) expect(counts.get(cell)).toBe(n);
     } finally {
       (child as ChildProcess | null)?.kill('SIGKILL');
-      await Promise.all([mosquitto.stop(), vm.stop()]);
-      removeDir(mosquitto.dir);
-      removeDir(vm.dir);
+      await stopAll(mosquitto, vm);
     }
   }, 300_000);
 
@@ -168,9 +166,7 @@ describe.skipIf(!run)('reliability', () => {
       expect(logs.join('\n')).toMatch(/unreachable, spooling/);
     } finally {
       await handle.close();
-      await Promise.all([mosquitto.stop(), vm.stop()]);
-      removeDir(mosquitto.dir);
-      removeDir(vm.dir);
+      await stopAll(mosquitto, vm);
     }
   }, 300_000);
 
@@ -194,9 +190,7 @@ describe.skipIf(!run)('reliability', () => {
       expect(regimeEventsOf(join(dataDir, 'events.jsonl'))).toEqual(offlineRegimes());
     } finally {
       await handle.close();
-      await Promise.all([mosquitto.stop(), vm.stop()]);
-      removeDir(mosquitto.dir);
-      removeDir(vm.dir);
+      await stopAll(mosquitto, vm);
     }
   }, 300_000);
 });

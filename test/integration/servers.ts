@@ -151,3 +151,9 @@ export function removeDir(dir: string): void {
 }
 
 export const haveServers = (): boolean => which('mosquitto') !== null && which('victoria-metrics') !== null;
+
+/** Stop servers and remove their data. */
+export async function stopAll(...servers: (RunningServer | undefined)[]): Promise<void> {
+  await Promise.all(servers.map((s) => s?.stop()));
+  for (const s of servers) if (s) removeDir(s.dir);
+}
