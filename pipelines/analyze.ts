@@ -11,6 +11,7 @@ import { openTelemetry, type ImportOptions, type TelemetryFormat } from '../src/
 import { RejectionLog, type RejectReason } from '../src/io/report.js';
 import { fromBatches } from '../src/operators/fromBatches.js';
 import { monitorCells } from '../src/operators/monitor.js';
+import { CellSeries, type CellSeriesData } from '../src/domain/series.js';
 
 export interface AnalyzeProgress {
   readonly file: string;
@@ -33,6 +34,8 @@ export interface AnalyzeOptions {
   readonly auxStaleness_ms?: number;
   /** Where to write events.jsonl, segments.jsonl, summary.json; nothing is written without it. */
   readonly outDir?: string;
+  /** Collect downsampled display series per cell (for the report). */
+  readonly series?: boolean;
   readonly log?: (message: string) => void;
   readonly progress?: (p: AnalyzeProgress) => void;
 }
@@ -44,6 +47,7 @@ export interface AnalyzeResult {
   readonly rejections: RejectionLog;
   readonly samples: number;
   readonly assumedCells: string[];
+  readonly series: CellSeriesData[];
 }
 
 export const DEFAULT_REORDER_WINDOW_MS = 5_000;
@@ -84,6 +88,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
       return fromBatches(file.batches);
     }).pipe(mergeMap((s) => s));
 
+  const collectors: CellSeries[] = [];
   const events: CellEvent[] = [];
   const segments: LabelledSegment[] = [];
   const summaries: CellSummary[] = [];
@@ -100,6 +105,13 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
         derived: false,
         resolveCell,
         onReject,
+        onSample: options.series
+          ? (cell) => {
+              const s = new CellSeries(cell);
+              collectors.push(s);
+              return (x, state) => s.push(x, state);
+            }
+          : undefined,
       }),
       tap((out) => {
         if (out.type === 'result') {
@@ -111,11 +123,13 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     { defaultValue: undefined },
   );
 
+  const series = collectors.map((c) => c.data());
   if (options.outDir !== undefined) {
     await writeAnalysis(options.outDir, {
       events,
       segments,
       summaries,
+      series: options.series ? series : undefined,
       meta: {
         files: options.files,
         samples,
@@ -124,5 +138,5 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
       },
     });
   }
-  return { events, segments, summaries, rejections, samples, assumedCells };
+  return { events, segments, summaries, rejections, samples, assumedCells, series };
 }

@@ -11,12 +11,14 @@ import { FORMATS, type TelemetryFormat } from '../io/importers.js';
 import { ImportError } from '../io/report.js';
 import { SCENARIO_NAMES, SCENARIOS } from '../sim/scenarios.js';
 import { ConfigError, loadRegistry } from './registry.js';
+import { writeReport } from '../report/html.js';
 
 const USAGE = `cyclewatch — monitor long-duration battery cycling tests
 
 Usage:
   cyclewatch analyze FILE… --out DIR [--cells cells.yaml] [--format ${FORMATS.join('|')}]
-                     [--cell ID] [--set-current-mA I] [--start ISO] [--area-cm2 A]
+                     [--cell ID] [--set-current-mA I] [--start ISO] [--area-cm2 A] [--no-report] [--png]
+  cyclewatch report DIR [--png]
   cyclewatch run [--config cyclewatch.yaml] [--shard i/n] [--print-config]
   cyclewatch replay FILE… --broker URL [--speed N|max] [--topic-prefix cells] [--qos 0|1|2]
   cyclewatch demo [--out DIR]
@@ -66,6 +68,8 @@ async function cmdAnalyze(argv: string[]): Promise<number> {
       start: { type: 'string' },
       'area-cm2': { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
+      'no-report': { type: 'boolean' },
+      png: { type: 'boolean' },
     },
   });
   if (positionals.length === 0) throw new UsageError('analyze needs at least one telemetry FILE');
@@ -88,9 +92,11 @@ async function cmdAnalyze(argv: string[]): Promise<number> {
     assumed: area === undefined ? {} : { areaCm2: area },
     import: { cell: values.cell, setCurrent_mA: num(values['set-current-mA'], '--set-current-mA'), start_ms },
     outDir: values.out,
+    series: !values['no-report'],
     log,
     progress: values.quiet ? undefined : progressPrinter(),
   });
+  const report = values['no-report'] ? null : await writeReport(values.out, { png: values.png === true });
   const s = (performance.now() - t0) / 1000;
   if (process.stderr.isTTY && !values.quiet) process.stderr.write('\r\x1b[K');
   for (const c of result.summaries) {
@@ -101,7 +107,22 @@ async function cmdAnalyze(argv: string[]): Promise<number> {
     );
   }
   if (result.rejections.total > 0) log(`rejected ${result.rejections.total} lines/samples: ${JSON.stringify(result.rejections.toJSON().byReason)}`);
-  log(`wrote ${values.out}/events.jsonl, segments.jsonl, summary.json in ${s.toFixed(1)} s`);
+  log(`wrote ${values.out}/events.jsonl, segments.jsonl, summary.json${report === null ? '' : `, report.html (${(report.bytes / 1e6).toFixed(1)} MB)${report.pngs.length > 0 ? ' and ' + report.pngs.join(', ') : ''}`} in ${s.toFixed(1)} s`);
+  return 0;
+}
+
+async function cmdReport(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { png: { type: 'boolean' } } });
+  const dir = positionals[0];
+  if (dir === undefined) throw new UsageError('report needs the DIR of an earlier `cyclewatch analyze --out DIR`');
+  let r: Awaited<ReturnType<typeof writeReport>>;
+  try {
+    r = await writeReport(dir, { png: values.png === true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`${dir} holds no analysis (${(e as NodeJS.ErrnoException).path ?? 'summary.json'} is missing): run cyclewatch analyze … --out ${dir} first`);
+    throw e;
+  }
+  process.stderr.write(`wrote ${r.html} (${(r.bytes / 1e6).toFixed(1)} MB)${r.pngs.length > 0 ? ' and ' + r.pngs.join(', ') : ''}\n`);
   return 0;
 }
 
@@ -278,6 +299,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdReplay(rest);
       case 'demo':
         return await cmdDemo(rest);
+      case 'report':
+        return await cmdReport(rest);
       case undefined:
       case 'help':
       case '--help':

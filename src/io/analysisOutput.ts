@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { CellSummary, LabelledSegment } from '../domain/detector.js';
 import { eventTime_ms, type CellEvent } from '../domain/events.js';
 import { iso } from '../domain/sample.js';
+import type { CellSeriesData } from '../domain/series.js';
 
 const r6 = (x: number | null): number | null => (x === null || !Number.isFinite(x) ? null : Number(x.toPrecision(6)));
 
@@ -80,6 +81,8 @@ export interface AnalysisFiles {
   readonly segments: LabelledSegment[];
   readonly summaries: CellSummary[];
   readonly meta: Record<string, unknown>;
+  /** Display series for the report (series.json). */
+  readonly series?: readonly CellSeriesData[];
 }
 
 export async function writeAnalysis(dir: string, a: AnalysisFiles): Promise<{ events: string; segments: string; summary: string }> {
@@ -90,5 +93,6 @@ export async function writeAnalysis(dir: string, a: AnalysisFiles): Promise<{ ev
   await writeAtomic(paths.segments, lines(a.segments.map(segmentToJson)));
   const cells = Object.fromEntries(a.summaries.map((s) => [s.cell, summaryToJson(s)]));
   await writeAtomic(paths.summary, JSON.stringify({ ...a.meta, cells }, null, 2) + '\n');
+  if (a.series !== undefined) await writeAtomic(join(dir, 'series.json'), JSON.stringify({ cells: a.series }));
   return paths;
 }

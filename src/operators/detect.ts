@@ -37,6 +37,8 @@ export interface DetectOptions {
   readonly derived: boolean;
   /** State to resume from (a checkpoint); a fresh state otherwise. */
   readonly initialState?: DetectorState;
+  /** Called after each sample with the detector's state (e.g. to collect display series without allocating). */
+  readonly onSample?: (x: AlignedSample, state: DetectorState) => void;
 }
 
 /** Runs the domain detector over one cell's aligned samples, in event time. */
@@ -48,6 +50,7 @@ export function detectCell(cell: CellConfig, options: DetectOptions): OperatorFu
       return source.subscribe({
         next(x) {
           stepDetector(state, cell, options.detector, x, emit);
+          options.onSample?.(x, state);
           if (options.derived && state.last.t_ms === x.t_ms) {
             subscriber.next({ type: 'derived', cell: cell.id, sample: x, derived: derivedState(state, cell) });
           }

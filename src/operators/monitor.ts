@@ -27,6 +27,8 @@ export interface MonitorOptions {
   readonly onReject: OnReject;
   /** State to resume a cell from (a checkpoint); a fresh one otherwise. */
   readonly initialState?: (cell: string) => CellPipelineState | undefined;
+  /** Per-cell hook after each sample (display series). */
+  readonly onSample?: (cell: CellConfig) => ((x: import('../domain/sample.js').AlignedSample, state: DetectorState) => void) | undefined;
   /** Every cell's live state, kept up to date for checkpoints. */
   readonly states?: Map<string, CellPipelineState>;
 }
@@ -43,7 +45,7 @@ export function monitorCells(options: MonitorOptions): OperatorFunction<Sample, 
     return samples.pipe(
       reorderWithin(options.reorderWindow_ms, options.onReject, state.reorder),
       alignAux(options.auxStaleness_ms, options.onReject, state.align),
-      detectCell(config, { detector: options.detector, derived: options.derived, initialState: state.detector }),
+      detectCell(config, { detector: options.detector, derived: options.derived, initialState: state.detector, onSample: options.onSample?.(config) }),
     );
   });
 }

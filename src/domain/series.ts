@@ -1,0 +1,50 @@
+/** Per-cell display series for reports, downsampled as they stream by (see Envelope). */
+import type { CellConfig } from './cell.js';
+import type { DetectorState } from './detector.js';
+import { Envelope } from './envelope.js';
+import type { AlignedSample } from './sample.js';
+
+export const SERIES_NAMES = ['voltage_V', 'current_mA', 'ratio', 'contactFraction', 'jLocal_mA_cm2', 'jLocalLowerBound_mA_cm2', 'pressure_MPa', 'temperature_C'] as const;
+export type SeriesName = (typeof SERIES_NAMES)[number];
+
+export interface CellSeriesData {
+  readonly cell: string;
+  readonly complianceV: number;
+  readonly areaCm2: number;
+  readonly bucketWidth_ms: number;
+  readonly series: Record<SeriesName, [number, number][]>;
+}
+
+export class CellSeries {
+  private readonly e: Record<SeriesName, Envelope>;
+
+  constructor(
+    private readonly cell: CellConfig,
+    target = 1500,
+  ) {
+    this.e = Object.fromEntries(SERIES_NAMES.map((n) => [n, new Envelope(target)])) as Record<SeriesName, Envelope>;
+  }
+
+  /** After the detector has taken the sample: its derived values are in `state.last`. */
+  push(x: AlignedSample, state: DetectorState): void {
+    const t = x.t_ms;
+    this.e.voltage_V.push(t, x.voltage_V);
+    this.e.current_mA.push(t, x.current_mA);
+    if (x.pressure_MPa !== undefined) this.e.pressure_MPa.push(t, x.pressure_MPa);
+    if (x.temperature_C !== undefined) this.e.temperature_C.push(t, x.temperature_C);
+    const l = state.last;
+    if (state.resting || l.t_ms !== t || Number.isNaN(l.rRef_ohm)) return;
+    const ratio = l.rApp_ohm / l.rRef_ohm;
+    if (!(ratio > 0)) return;
+    this.e.ratio.push(t, ratio);
+    this.e.contactFraction.push(t, 1 / ratio);
+    const j = Math.abs(l.jSet_mA_cm2) * ratio;
+    // At the compliance limit the true voltage is higher than measured: j_local is only a lower bound there.
+    (l.atCompliance ? this.e.jLocalLowerBound_mA_cm2 : this.e.jLocal_mA_cm2).push(t, j);
+  }
+
+  data(): CellSeriesData {
+    const series = Object.fromEntries(SERIES_NAMES.map((n) => [n, this.e[n].points()])) as Record<SeriesName, [number, number][]>;
+    return { cell: this.cell.id, complianceV: this.cell.complianceV, areaCm2: this.cell.areaCm2, bucketWidth_ms: this.e.voltage_V.bucketWidth_ms, series };
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * ECharts options of the run report. Each builder is self-contained (no imports, no closures) because the
+ * same function runs in the page, where its source is inlined, and in Node for the PNG export.
+ */
+
+export interface ReportCell {
+  readonly id: string;
+  readonly t0_ms: number;
+  readonly complianceV: number;
+  readonly segments: readonly { regime: string; start_ms: number; end_ms: number }[];
+  readonly halfCycles: readonly { index: number; start_ms: number; duration_s: number; tMax_s: number; peakAbsVoltage_V: number; cutByCompliance: boolean }[];
+  /** Display series as [hours since t0, value]. */
+  readonly series: Record<string, [number, number][]>;
+}
+
+/** Voltage vs time with the regimes shaded and the compliance limit drawn: the paper's Fig. 2 view. */
+export function voltageOption(c: ReportCell, interactive: boolean, zoom?: [number, number] | null): Record<string, unknown> {
+  const h = (t: number): number => (t - c.t0_ms) / 3.6e6;
+  const colors: Record<string, string> = { stable: 'rgba(64,192,87,0.12)', polarization: 'rgba(253,126,20,0.18)', short: 'rgba(224,49,49,0.28)', 'isolated-short': 'rgba(132,94,247,0.28)' };
+  const areas = c.segments.filter((s) => s.regime !== 'stable').map((s) => [{ name: s.regime, xAxis: h(s.start_ms), itemStyle: { color: colors[s.regime] } }, { xAxis: h(s.end_ms) }]);
+  const volts = c.series['voltage_V'] ?? [];
+  return {
+    animation: false,
+    title: { top: 2, text: zoom ? `${c.id}: voltage, ${zoom[0].toFixed(1)}–${zoom[1].toFixed(1)} h` : `${c.id}: voltage and regimes`, left: 'center', textStyle: { fontSize: 13 } },
+    tooltip: { trigger: 'axis' },
+    legend: { top: 24, data: ['voltage', 'compliance limit'] },
+    grid: { left: 60, right: 30, top: 55, bottom: interactive && !zoom ? 70 : 40 },
+    xAxis: { type: 'value', name: 'time (h)', nameLocation: 'middle', nameGap: 25, min: zoom ? zoom[0] : 'dataMin', max: zoom ? zoom[1] : 'dataMax' },
+    yAxis: { type: 'value', name: 'V', min: -c.complianceV * 1.05, max: c.complianceV * 1.05 },
+    dataZoom: interactive && !zoom ? [{ type: 'inside', xAxisIndex: 0, filterMode: 'none' }, { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 12 }] : [],
+    series: [
+      {
+        name: 'voltage',
+        type: 'line',
+        data: volts,
+        showSymbol: false,
+        lineStyle: { width: 1, color: '#1c7ed6' },
+        markArea: { silent: true, label: { show: false }, data: areas },
+      },
+      {
+        name: 'compliance limit',
+        type: 'line',
+        data: [],
+        lineStyle: { type: 'dashed', color: '#c92a2a' },
+        markLine: { silent: true, symbol: 'none', lineStyle: { type: 'dashed', color: '#c92a2a' }, label: { formatter: '{c} V' }, data: [{ yAxis: c.complianceV }, { yAxis: -c.complianceV }] },
+      },
+    ],
+  };
+}
+
+/** Contact fraction and local current density (Eq. 2) on log axes; points at the compliance limit are lower bounds. */
+export function contactOption(c: ReportCell, interactive: boolean): Record<string, unknown> {
+  const pts = (name: string): number[][] => (c.series[name] ?? []).filter((p) => p[1] > 0);
+  return {
+    animation: false,
+    title: { top: 2, text: `${c.id}: contact fraction and local current density`, left: 'center', textStyle: { fontSize: 13 } },
+    tooltip: { trigger: 'axis' },
+    legend: { top: 24, data: ['contact fraction f', 'j_local', 'j_local ≥ (at compliance)'] },
+    grid: { left: 60, right: 70, top: 55, bottom: interactive ? 70 : 40 },
+    xAxis: { type: 'value', name: 'time (h)', nameLocation: 'middle', nameGap: 25, min: 'dataMin', max: 'dataMax' },
+    yAxis: [
+      { type: 'log', name: 'f = A_eff / A', logBase: 10 },
+      { type: 'log', name: 'mA cm⁻²', logBase: 10, splitLine: { show: false } },
+    ],
+    dataZoom: interactive ? [{ type: 'inside', xAxisIndex: 0, filterMode: 'none' }, { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 12 }] : [],
+    series: [
+      { name: 'contact fraction f', type: 'line', data: pts('contactFraction'), showSymbol: false, lineStyle: { width: 1, color: '#2b8a3e' } },
+      { name: 'j_local', type: 'line', yAxisIndex: 1, data: pts('jLocal_mA_cm2'), showSymbol: false, lineStyle: { width: 1, color: '#e8590c' } },
+      { name: 'j_local ≥ (at compliance)', type: 'scatter', yAxisIndex: 1, data: pts('jLocalLowerBound_mA_cm2'), symbol: 'triangle', symbolSize: 6, itemStyle: { color: '#c92a2a' } },
+    ],
+  };
+}
+
+/** R_app / R_ref(T) with the regime thresholds. */
+export function ratioOption(c: ReportCell, interactive: boolean): Record<string, unknown> {
+  return {
+    animation: false,
+    title: { top: 2, text: `${c.id}: R_app / R_ref(T)`, left: 'center', textStyle: { fontSize: 13 } },
+    tooltip: { trigger: 'axis' },
+    grid: { left: 60, right: 30, top: 40, bottom: interactive ? 70 : 40 },
+    xAxis: { type: 'value', name: 'time (h)', nameLocation: 'middle', nameGap: 25, min: 'dataMin', max: 'dataMax' },
+    yAxis: { type: 'log', logBase: 10, name: 'ratio' },
+    dataZoom: interactive ? [{ type: 'inside', xAxisIndex: 0, filterMode: 'none' }, { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 12 }] : [],
+    series: [
+      {
+        name: 'R_app/R_ref',
+        type: 'line',
+        data: (c.series['ratio'] ?? []).filter((p) => p[1] > 0),
+        showSymbol: false,
+        lineStyle: { width: 1, color: '#5f3dc4' },
+        markLine: { silent: true, symbol: 'none', lineStyle: { type: 'dotted' }, data: [{ yAxis: 1.5, name: 'polarization' }, { yAxis: 0.5, name: 'short' }] },
+      },
+    ],
+  };
+}
+
+/** Pressure and temperature. */
+export function auxOption(c: ReportCell, interactive: boolean): Record<string, unknown> {
+  return {
+    animation: false,
+    title: { top: 2, text: `${c.id}: pressure and temperature`, left: 'center', textStyle: { fontSize: 13 } },
+    tooltip: { trigger: 'axis' },
+    legend: { top: 24, data: ['pressure', 'temperature'] },
+    grid: { left: 60, right: 60, top: 55, bottom: interactive ? 70 : 40 },
+    xAxis: { type: 'value', name: 'time (h)', nameLocation: 'middle', nameGap: 25, min: 'dataMin', max: 'dataMax' },
+    yAxis: [
+      { type: 'value', name: 'MPa', scale: true },
+      { type: 'value', name: '°C', scale: true, splitLine: { show: false } },
+    ],
+    dataZoom: interactive ? [{ type: 'inside', xAxisIndex: 0, filterMode: 'none' }, { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 12 }] : [],
+    series: [
+      { name: 'pressure', type: 'line', data: c.series['pressure_MPa'] ?? [], showSymbol: false, lineStyle: { width: 1, color: '#495057' } },
+      { name: 'temperature', type: 'line', yAxisIndex: 1, data: c.series['temperature_C'] ?? [], showSymbol: false, lineStyle: { width: 1, color: '#f08c00' } },
+    ],
+  };
+}
+
+/** Per half cycle: duration against t_max (Eq. 1), peak |V|, cut by compliance. */
+export function halfCycleOption(c: ReportCell, interactive: boolean): Record<string, unknown> {
+  const h = (t: number): number => (t - c.t0_ms) / 3.6e6;
+  const hc = c.halfCycles;
+  return {
+    animation: false,
+    title: { top: 2, text: `${c.id}: half cycles`, left: 'center', textStyle: { fontSize: 13 } },
+    tooltip: { trigger: 'item' },
+    legend: { top: 24, data: ['duration', 't_max (Eq. 1)', 'peak |V|', 'cut by compliance'] },
+    grid: { left: 60, right: 60, top: 55, bottom: interactive ? 70 : 40 },
+    xAxis: { type: 'value', name: 'time (h)', nameLocation: 'middle', nameGap: 25, min: 'dataMin', max: 'dataMax' },
+    yAxis: [
+      { type: 'log', name: 'min', logBase: 10 },
+      { type: 'value', name: 'peak |V|', splitLine: { show: false } },
+    ],
+    dataZoom: interactive ? [{ type: 'inside', xAxisIndex: 0, filterMode: 'none' }, { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 12 }] : [],
+    series: [
+      { name: 'duration', type: 'scatter', symbolSize: 4, data: hc.filter((x) => x.duration_s > 0).map((x) => [h(x.start_ms), x.duration_s / 60]), itemStyle: { color: '#1c7ed6' } },
+      { name: 't_max (Eq. 1)', type: 'line', showSymbol: false, data: hc.filter((x) => Number.isFinite(x.tMax_s) && x.tMax_s > 0).map((x) => [h(x.start_ms), x.tMax_s / 60]), lineStyle: { type: 'dashed', color: '#868e96' } },
+      { name: 'peak |V|', type: 'scatter', yAxisIndex: 1, symbolSize: 3, data: hc.map((x) => [h(x.start_ms), x.peakAbsVoltage_V]), itemStyle: { color: '#e8590c' } },
+      { name: 'cut by compliance', type: 'scatter', yAxisIndex: 1, symbol: 'diamond', symbolSize: 6, data: hc.filter((x) => x.cutByCompliance).map((x) => [h(x.start_ms), x.peakAbsVoltage_V]), itemStyle: { color: '#c92a2a' } },
+    ],
+  };
+}
+
+export const CHART_BUILDERS = { voltageOption, contactOption, ratioOption, auxOption, halfCycleOption } as const;

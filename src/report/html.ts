@@ -1,0 +1,209 @@
+/**
+ * The run report: one self-contained HTML file (ECharts and the data inlined, no network) built from an
+ * analysis directory (summary.json, events.jsonl, segments.jsonl, series.json), and PNG figures for slides.
+ */
+import { createRequire } from 'node:module';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CHART_BUILDERS, voltageOption, type ReportCell } from './charts.js';
+
+const require = createRequire(import.meta.url);
+
+interface Json {
+  [k: string]: unknown;
+}
+
+export interface ReportInput {
+  readonly title: string;
+  readonly cells: readonly (ReportCell & { summary: Json; alerts: Json[]; table2: Record<string, string> })[];
+}
+
+async function readJsonLines(path: string): Promise<Json[]> {
+  const text = await readFile(path, 'utf8');
+  return text
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as Json);
+}
+
+const fmt = (x: unknown, digits = 3): string => (typeof x === 'number' && Number.isFinite(x) ? String(Number(x.toPrecision(digits))) : x === null || x === undefined ? '—' : String(x));
+
+function median(xs: number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Everything the page needs, from the files an analysis wrote. */
+export async function loadReportInput(dir: string): Promise<ReportInput> {
+  const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as { cells: Record<string, Json>; files?: string[] };
+  const events = await readJsonLines(join(dir, 'events.jsonl'));
+  const segments = await readJsonLines(join(dir, 'segments.jsonl'));
+  let series: { cells: { cell: string; complianceV: number; series: Record<string, [number, number][]> }[] } = { cells: [] };
+  try {
+    series = JSON.parse(await readFile(join(dir, 'series.json'), 'utf8')) as typeof series;
+  } catch {
+    // an analysis without display series: the report still has the tables and half cycles
+  }
+  const cells = Object.entries(summary.cells).map(([id, s]) => {
+    const sr = series.cells.find((c) => c.cell === id);
+    const hc = events.filter((e) => e['cell'] === id && e['type'] === 'half-cycle');
+    const t0 = Date.parse(String(s['start']));
+    const pressures = (sr?.series['pressure_MPa'] ?? []).map((p) => p[1]);
+    const j = median(hc.map((e) => Math.abs(Number(e['currentDensity_mA_cm2']))).filter((x) => x > 0));
+    const q = median(hc.map((e) => Number(e['charge_mAh_cm2'])).filter((x) => x > 0));
+    const table2: Record<string, string> = {
+      'current density (mA cm⁻²)': fmt(j),
+      'capacity per half cycle (mAh cm⁻²)': fmt(q),
+      'total capacity before failure (mAh cm⁻²)': fmt(s['capacityBeforeFailure_mAh_cm2'] ?? s['cumulativeCapacity_mAh_cm2'], 4),
+      'time to failure (h)': fmt(s['timeToFailure_h'], 4),
+      'pressure (MPa)': pressures.length > 0 ? `${fmt(Math.min(...pressures))}–${fmt(Math.max(...pressures))}` : '—',
+      'failure mode': String(s['failureMode']),
+      'CCD (mA cm⁻²)': fmt(s['ccd_mA_cm2']),
+    };
+    return {
+      id,
+      t0_ms: t0,
+      complianceV: sr?.complianceV ?? 8,
+      segments: segments.filter((g) => g['cell'] === id).map((g) => ({ regime: String(g['regime']), start_ms: Date.parse(String(g['start'])), end_ms: Date.parse(String(g['end'])) })),
+      halfCycles: hc.map((e) => ({
+        index: Number(e['index']),
+        start_ms: Date.parse(String(e['start'])),
+        duration_s: Number(e['duration_s']),
+        tMax_s: Number(e['tMax_s']),
+        peakAbsVoltage_V: Number(e['peakAbsVoltage_V']),
+        cutByCompliance: e['cutByCompliance'] === true,
+      })),
+      // Hours since the start, 4 significant digits: the page stays small and the eye sees no difference.
+      series: Object.fromEntries(Object.entries(sr?.series ?? {}).map(([k, pts]) => [k, pts.map(([t, v]) => [Math.round((t - t0) / 36) / 1e5, Number(v.toPrecision(4))] as [number, number])])),
+      summary: s,
+      alerts: events.filter((e) => e['cell'] === id && e['type'] === 'alert'),
+      table2,
+    };
+  });
+  return { title: `cyclewatch report: ${(summary.files ?? []).map((f) => f.split('/').pop()).join(', ') || dir}`, cells };
+}
+
+/** Windows worth enlarging: around the first short, and over the first polarization/short loop. */
+export function zoomWindows(c: ReportCell): { label: string; range: [number, number] }[] {
+  const h = (t: number): number => (t - c.t0_ms) / 3.6e6;
+  const out: { label: string; range: [number, number] }[] = [];
+  const shorts = c.segments.filter((s) => s.regime === 'short' || s.regime === 'isolated-short');
+  const first = shorts[0];
+  if (first !== undefined) out.push({ label: 'first short', range: [Math.max(0, h(first.start_ms) - 3), h(first.start_ms) + 3] });
+  const isolated = c.segments.filter((s) => s.regime === 'isolated-short');
+  if (isolated.length >= 2) out.push({ label: 'polarization/short loop', range: [Math.max(0, h(isolated[0]!.start_ms) - 2), h(isolated[Math.min(2, isolated.length - 1)]!.end_ms) + 4] });
+  return out;
+}
+
+const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+
+export async function renderReportHtml(input: ReportInput): Promise<string> {
+  const echartsJs = await readFile(require.resolve('echarts/dist/echarts.min.js'), 'utf8');
+  const data = input.cells.map((c) => ({ ...c, zooms: zoomWindows(c) }));
+  const builders = Object.entries(CHART_BUILDERS)
+    .map(([name, f]) => `${name}: ${f.toString()}`)
+    .join(',\n');
+  const fleet =
+    input.cells.length > 1
+      ? `<section><h2>Fleet</h2><table><tr><th>cell</th>${Object.keys(input.cells[0]!.table2)
+          .map((k) => `<th>${esc(k)}</th>`)
+          .join('')}<th>shorts (isolated)</th><th>alerts</th></tr>${input.cells
+          .map(
+            (c) =>
+              `<tr><td><a href="#cell-${esc(c.id)}">${esc(c.id)}</a></td>${Object.values(c.table2)
+                .map((v) => `<td>${esc(v)}</td>`)
+                .join('')}<td>${fmt(c.summary['shortCount'])} (${fmt(c.summary['isolatedShortCount'])})</td><td>${c.alerts.filter((a) => a['state'] === 'raised').length}</td></tr>`,
+          )
+          .join('')}</table></section>`
+      : '';
+  const sections = data
+    .map((c, i) => {
+      const s = c.summary;
+      const lb = s['peakJLocalIsLowerBound'] === true ? ' (lower bound: at the compliance limit)' : '';
+      return `<section id="cell-${esc(c.id)}"><h2>${esc(c.id)}</h2>
+<p>${fmt(s['duration_h'], 4)} h, ${fmt(s['samples'], 9)} samples, ${fmt(s['halfCycles'], 9)} half cycles · failure mode <b>${esc(String(s['failureMode']))}</b> · final regime ${esc(String(s['finalRegime']))} · minimum contact fraction ${fmt(s['minContactFraction'])} · peak j_local ${fmt(s['peakJLocal_mA_cm2'])} mA cm⁻²${lb} · R_ref ${fmt(s['rRef25_ohm'])} Ω at 25 °C (${esc(String(s['rRefSource']))})</p>
+<table class="t2"><tr>${Object.keys(c.table2)
+        .map((k) => `<th>${esc(k)}</th>`)
+        .join('')}</tr><tr>${Object.values(c.table2)
+        .map((v) => `<td>${esc(v)}</td>`)
+        .join('')}</tr></table>
+<div class="chart main" data-cell="${i}" data-kind="voltageOption"></div>
+${c.zooms.map((z, k) => `<div class="chart zoom" data-cell="${i}" data-kind="voltageOption" data-zoom="${k}" title="${esc(z.label)}"></div>`).join('\n')}
+<div class="chart" data-cell="${i}" data-kind="contactOption"></div>
+<div class="chart" data-cell="${i}" data-kind="ratioOption"></div>
+<div class="chart" data-cell="${i}" data-kind="auxOption"></div>
+<div class="chart" data-cell="${i}" data-kind="halfCycleOption"></div>
+<h3>Alerts</h3>
+${
+  c.alerts.length === 0
+    ? '<p>none</p>'
+    : `<table class="alerts"><tr><th>time</th><th>severity</th><th>code</th><th>state</th><th>message</th></tr>${c.alerts
+        .map((a) => `<tr class="${esc(String(a['severity']))}"><td>${esc(String(a['t']))}</td><td>${esc(String(a['severity']))}</td><td>${esc(String(a['code']))}</td><td>${esc(String(a['state']))}</td><td>${esc(String(a['message']))}</td></tr>`)
+        .join('')}</table>`
+}
+</section>`;
+    })
+    .join('\n');
+  const json = JSON.stringify(data).replace(/</g, '\\u003c');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(input.title)}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:0 auto;max-width:1200px;padding:16px;color:#212529}
+h1{font-size:20px}h2{font-size:17px;border-top:1px solid #dee2e6;padding-top:12px}
+table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{border:1px solid #dee2e6;padding:3px 6px;text-align:left}
+.chart{width:100%;height:340px}.chart.zoom{height:260px}
+tr.critical td{background:#fff5f5}tr.warning td{background:#fff9db}
+.legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;vertical-align:middle}
+</style></head><body>
+<h1>${esc(input.title)}</h1>
+<p class="legend">Regimes shaded:<span style="background:rgba(253,126,20,0.35)"></span>polarization<span style="background:rgba(224,49,49,0.45)"></span>short<span style="background:rgba(132,94,247,0.45)"></span>isolated short (unshaded: stable). Drag or scroll on a chart to zoom.</p>
+${fleet}
+${sections}
+<script type="application/json" id="cyclewatch-data">${json}</script>
+<script>${echartsJs}</script>
+<script>
+(function () {
+  var B = {${builders}};
+  var cells = JSON.parse(document.getElementById('cyclewatch-data').textContent);
+  var charts = [];
+  document.querySelectorAll('.chart').forEach(function (el) {
+    var c = cells[Number(el.dataset.cell)];
+    var zoom = el.dataset.zoom === undefined ? null : c.zooms[Number(el.dataset.zoom)].range;
+    var chart = echarts.init(el, null, { renderer: 'canvas' });
+    chart.setOption(el.dataset.kind === 'voltageOption' ? B.voltageOption(c, true, zoom) : B[el.dataset.kind](c, true));
+    charts.push({ kind: el.dataset.kind, cell: c.id, zoom: zoom, chart: chart });
+  });
+  window.addEventListener('resize', function () { charts.forEach(function (x) { x.chart.resize(); }); });
+  window.__cyclewatch = { charts: charts, cells: cells };
+})();
+</script>
+</body></html>
+`;
+}
+
+export async function writeReport(dir: string, options: { png?: boolean } = {}): Promise<{ html: string; bytes: number; pngs: string[] }> {
+  const input = await loadReportInput(dir);
+  const html = await renderReportHtml(input);
+  const path = join(dir, 'report.html');
+  await writeFile(path, html);
+  const pngs: string[] = [];
+  if (options.png) for (const c of input.cells) pngs.push(await writeMainFigurePng(c, join(dir, `${c.id}.png`)));
+  return { html: path, bytes: Buffer.byteLength(html), pngs };
+}
+
+/** The main figure of a cell (Fig. 2 view) as PNG, rendered server-side: ECharts → SVG → resvg. */
+export async function writeMainFigurePng(c: ReportCell, path: string): Promise<string> {
+  const echarts = (await import('echarts')) as unknown as {
+    init: (dom: null, theme: null, o: { renderer: 'svg'; ssr: true; width: number; height: number }) => { setOption: (o: unknown) => void; renderToSVGString: () => string; dispose: () => void };
+  };
+  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: 1600, height: 700 });
+  chart.setOption({ backgroundColor: '#fff', ...voltageOption(c, false) });
+  const svg = chart.renderToSVGString();
+  chart.dispose();
+  const { Resvg } = (await import('@resvg/resvg-js')) as unknown as { Resvg: new (svg: string, o: unknown) => { render: () => { asPng: () => Buffer } } };
+  const png = new Resvg(svg, { fitTo: { mode: 'width', value: 1600 }, font: { loadSystemFonts: true } }).render().asPng();
+  await writeFile(path, png);
+  return path;
+}
