@@ -69,5 +69,20 @@ const [short, long] = rows;
 console.log(`target: time ratio ≤ 1.5× at 800 h → ${long.ratio <= 1.5 ? 'met' : 'NOT met'} (${long.ratio}×)`);
 console.log(`target: peak RSS flat in run length → 80 h ${short.peakRssMB} MB, 800 h ${long.peakRssMB} MB (${(long.peakRssMB / short.peakRssMB).toFixed(2)}×)`);
 
+{
+  const { csv, cells } = dataset(800);
+  const out = join(cache, 'out-report');
+  const r = JSON.parse(
+    node([join(root, 'bench', 'report-child.mjs'), csv, cells, out])
+      .trim()
+      .split('\n')
+      .pop(),
+  );
+  rmSync(out, { recursive: true, force: true });
+  console.log('\nReport of the 800 h run (1 Hz)');
+  console.log(`analyze with display series: ${r.analyze_s} s; report.html written in ${r.report_s} s; size ${(r.bytes / 1e6).toFixed(2)} MB (target < 5 MB)`);
+  console.log(r.render_s === null ? 'browser render: skipped (no /usr/bin/chromium)' : `headless Chromium load and draw of every chart: ${r.render_s} s`);
+}
+
 if (['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].some((p) => existsSync(p))) await import('./live.mjs');
 else console.log('\nLive benchmark skipped: Debian mosquitto is not installed (apt-get install mosquitto).');

@@ -16,18 +16,36 @@ export interface ReportCell {
 /** Voltage vs time with the regimes shaded and the compliance limit drawn: the paper's Fig. 2 view. */
 export function voltageOption(c: ReportCell, interactive: boolean, zoom?: [number, number] | null): Record<string, unknown> {
   const h = (t: number): number => (t - c.t0_ms) / 3.6e6;
-  const colors: Record<string, string> = { stable: 'rgba(64,192,87,0.12)', polarization: 'rgba(253,126,20,0.18)', short: 'rgba(224,49,49,0.28)', 'isolated-short': 'rgba(132,94,247,0.28)' };
-  const areas = c.segments.filter((s) => s.regime !== 'stable').map((s) => [{ name: s.regime, xAxis: h(s.start_ms), itemStyle: { color: colors[s.regime] } }, { xAxis: h(s.end_ms) }]);
+  const colors: Record<string, string> = {
+    stable: 'rgba(64,192,87,0.12)',
+    polarization: 'rgba(253,126,20,0.18)',
+    short: 'rgba(224,49,49,0.28)',
+    'isolated-short': 'rgba(132,94,247,0.28)',
+  };
+  const areas = c.segments
+    .filter((s) => s.regime !== 'stable')
+    .map((s) => [{ name: s.regime, xAxis: h(s.start_ms), itemStyle: { color: colors[s.regime] } }, { xAxis: h(s.end_ms) }]);
   const volts = c.series['voltage_V'] ?? [];
   return {
     animation: false,
-    title: { top: 2, text: zoom ? `${c.id}: voltage, ${zoom[0].toFixed(1)}–${zoom[1].toFixed(1)} h` : `${c.id}: voltage and regimes`, left: 'center', textStyle: { fontSize: 13 } },
+    title: {
+      top: 2,
+      text: zoom ? `${c.id}: voltage, ${zoom[0].toFixed(1)}–${zoom[1].toFixed(1)} h` : `${c.id}: voltage and regimes`,
+      left: 'center',
+      textStyle: { fontSize: 13 },
+    },
     tooltip: { trigger: 'axis' },
     legend: { top: 24, data: ['voltage', 'compliance limit'] },
     grid: { left: 60, right: 30, top: 55, bottom: interactive && !zoom ? 70 : 40 },
     xAxis: { type: 'value', name: 'time (h)', nameLocation: 'middle', nameGap: 25, min: zoom ? zoom[0] : 'dataMin', max: zoom ? zoom[1] : 'dataMax' },
     yAxis: { type: 'value', name: 'V', min: -c.complianceV * 1.05, max: c.complianceV * 1.05 },
-    dataZoom: interactive && !zoom ? [{ type: 'inside', xAxisIndex: 0, filterMode: 'none' }, { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 12 }] : [],
+    dataZoom:
+      interactive && !zoom
+        ? [
+            { type: 'inside', xAxisIndex: 0, filterMode: 'none' },
+            { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 12 },
+          ]
+        : [],
     series: [
       {
         name: 'voltage',
@@ -42,7 +60,13 @@ export function voltageOption(c: ReportCell, interactive: boolean, zoom?: [numbe
         type: 'line',
         data: [],
         lineStyle: { type: 'dashed', color: '#c92a2a' },
-        markLine: { silent: true, symbol: 'none', lineStyle: { type: 'dashed', color: '#c92a2a' }, label: { formatter: '{c} V' }, data: [{ yAxis: c.complianceV }, { yAxis: -c.complianceV }] },
+        markLine: {
+          silent: true,
+          symbol: 'none',
+          lineStyle: { type: 'dashed', color: '#c92a2a' },
+          label: { formatter: '{c} V' },
+          data: [{ yAxis: c.complianceV }, { yAxis: -c.complianceV }],
+        },
       },
     ],
   };
@@ -62,11 +86,24 @@ export function contactOption(c: ReportCell, interactive: boolean): Record<strin
       { type: 'log', name: 'f = A_eff / A', logBase: 10 },
       { type: 'log', name: 'mA cm⁻²', logBase: 10, splitLine: { show: false } },
     ],
-    dataZoom: interactive ? [{ type: 'inside', xAxisIndex: 0, filterMode: 'none' }, { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 12 }] : [],
+    dataZoom: interactive
+      ? [
+          { type: 'inside', xAxisIndex: 0, filterMode: 'none' },
+          { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 12 },
+        ]
+      : [],
     series: [
       { name: 'contact fraction f', type: 'line', data: pts('contactFraction'), showSymbol: false, lineStyle: { width: 1, color: '#2b8a3e' } },
       { name: 'j_local', type: 'line', yAxisIndex: 1, data: pts('jLocal_mA_cm2'), showSymbol: false, lineStyle: { width: 1, color: '#e8590c' } },
-      { name: 'j_local ≥ (at compliance)', type: 'scatter', yAxisIndex: 1, data: pts('jLocalLowerBound_mA_cm2'), symbol: 'triangle', symbolSize: 6, itemStyle: { color: '#c92a2a' } },
+      {
+        name: 'j_local ≥ (at compliance)',
+        type: 'scatter',
+        yAxisIndex: 1,
+        data: pts('jLocalLowerBound_mA_cm2'),
+        symbol: 'triangle',
+        symbolSize: 6,
+        itemStyle: { color: '#c92a2a' },
+      },
     ],
   };
 }
@@ -80,7 +117,12 @@ export function ratioOption(c: ReportCell, interactive: boolean): Record<string,
     grid: { left: 60, right: 30, top: 40, bottom: interactive ? 70 : 40 },
     xAxis: { type: 'value', name: 'time (h)', nameLocation: 'middle', nameGap: 25, min: 'dataMin', max: 'dataMax' },
     yAxis: { type: 'log', logBase: 10, name: 'ratio' },
-    dataZoom: interactive ? [{ type: 'inside', xAxisIndex: 0, filterMode: 'none' }, { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 12 }] : [],
+    dataZoom: interactive
+      ? [
+          { type: 'inside', xAxisIndex: 0, filterMode: 'none' },
+          { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 12 },
+        ]
+      : [],
     series: [
       {
         name: 'R_app/R_ref',
@@ -88,7 +130,15 @@ export function ratioOption(c: ReportCell, interactive: boolean): Record<string,
         data: (c.series['ratio'] ?? []).filter((p) => p[1] > 0),
         showSymbol: false,
         lineStyle: { width: 1, color: '#5f3dc4' },
-        markLine: { silent: true, symbol: 'none', lineStyle: { type: 'dotted' }, data: [{ yAxis: 1.5, name: 'polarization' }, { yAxis: 0.5, name: 'short' }] },
+        markLine: {
+          silent: true,
+          symbol: 'none',
+          lineStyle: { type: 'dotted' },
+          data: [
+            { yAxis: 1.5, name: 'polarization' },
+            { yAxis: 0.5, name: 'short' },
+          ],
+        },
       },
     ],
   };
@@ -107,7 +157,12 @@ export function auxOption(c: ReportCell, interactive: boolean): Record<string, u
       { type: 'value', name: 'MPa', scale: true },
       { type: 'value', name: '°C', scale: true, splitLine: { show: false } },
     ],
-    dataZoom: interactive ? [{ type: 'inside', xAxisIndex: 0, filterMode: 'none' }, { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 12 }] : [],
+    dataZoom: interactive
+      ? [
+          { type: 'inside', xAxisIndex: 0, filterMode: 'none' },
+          { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 12 },
+        ]
+      : [],
     series: [
       { name: 'pressure', type: 'line', data: c.series['pressure_MPa'] ?? [], showSymbol: false, lineStyle: { width: 1, color: '#495057' } },
       { name: 'temperature', type: 'line', yAxisIndex: 1, data: c.series['temperature_C'] ?? [], showSymbol: false, lineStyle: { width: 1, color: '#f08c00' } },
@@ -130,12 +185,44 @@ export function halfCycleOption(c: ReportCell, interactive: boolean): Record<str
       { type: 'log', name: 'min', logBase: 10 },
       { type: 'value', name: 'peak |V|', splitLine: { show: false } },
     ],
-    dataZoom: interactive ? [{ type: 'inside', xAxisIndex: 0, filterMode: 'none' }, { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 12 }] : [],
+    dataZoom: interactive
+      ? [
+          { type: 'inside', xAxisIndex: 0, filterMode: 'none' },
+          { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 12 },
+        ]
+      : [],
     series: [
-      { name: 'duration', type: 'scatter', symbolSize: 4, data: hc.filter((x) => x.duration_s > 0).map((x) => [h(x.start_ms), x.duration_s / 60]), itemStyle: { color: '#1c7ed6' } },
-      { name: 't_max (Eq. 1)', type: 'line', showSymbol: false, data: hc.filter((x) => Number.isFinite(x.tMax_s) && x.tMax_s > 0).map((x) => [h(x.start_ms), x.tMax_s / 60]), lineStyle: { type: 'dashed', color: '#868e96' } },
-      { name: 'peak |V|', type: 'scatter', yAxisIndex: 1, symbolSize: 3, data: hc.map((x) => [h(x.start_ms), x.peakAbsVoltage_V]), itemStyle: { color: '#e8590c' } },
-      { name: 'cut by compliance', type: 'scatter', yAxisIndex: 1, symbol: 'diamond', symbolSize: 6, data: hc.filter((x) => x.cutByCompliance).map((x) => [h(x.start_ms), x.peakAbsVoltage_V]), itemStyle: { color: '#c92a2a' } },
+      {
+        name: 'duration',
+        type: 'scatter',
+        symbolSize: 4,
+        data: hc.filter((x) => x.duration_s > 0).map((x) => [h(x.start_ms), x.duration_s / 60]),
+        itemStyle: { color: '#1c7ed6' },
+      },
+      {
+        name: 't_max (Eq. 1)',
+        type: 'line',
+        showSymbol: false,
+        data: hc.filter((x) => Number.isFinite(x.tMax_s) && x.tMax_s > 0).map((x) => [h(x.start_ms), x.tMax_s / 60]),
+        lineStyle: { type: 'dashed', color: '#868e96' },
+      },
+      {
+        name: 'peak |V|',
+        type: 'scatter',
+        yAxisIndex: 1,
+        symbolSize: 3,
+        data: hc.map((x) => [h(x.start_ms), x.peakAbsVoltage_V]),
+        itemStyle: { color: '#e8590c' },
+      },
+      {
+        name: 'cut by compliance',
+        type: 'scatter',
+        yAxisIndex: 1,
+        symbol: 'diamond',
+        symbolSize: 6,
+        data: hc.filter((x) => x.cutByCompliance).map((x) => [h(x.start_ms), x.peakAbsVoltage_V]),
+        itemStyle: { color: '#c92a2a' },
+      },
     ],
   };
 }

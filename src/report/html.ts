@@ -26,7 +26,8 @@ async function readJsonLines(path: string): Promise<Json[]> {
     .map((l) => JSON.parse(l) as Json);
 }
 
-const fmt = (x: unknown, digits = 3): string => (typeof x === 'number' && Number.isFinite(x) ? String(Number(x.toPrecision(digits))) : x === null || x === undefined ? '—' : String(x));
+const fmt = (x: unknown, digits = 3): string =>
+  typeof x === 'number' && Number.isFinite(x) ? String(Number(x.toPrecision(digits))) : x === null || x === undefined ? '—' : String(x);
 
 function median(xs: number[]): number | null {
   if (xs.length === 0) return null;
@@ -50,8 +51,12 @@ export async function loadReportInput(dir: string): Promise<ReportInput> {
     const hc = events.filter((e) => e['cell'] === id && e['type'] === 'half-cycle');
     const t0 = Date.parse(String(s['start']));
     const pressures = (sr?.series['pressure_MPa'] ?? []).map((p) => p[1]);
-    const j = median(hc.map((e) => Math.abs(Number(e['currentDensity_mA_cm2']))).filter((x) => x > 0));
-    const q = median(hc.map((e) => Number(e['charge_mAh_cm2'])).filter((x) => x > 0));
+    // The protocol's values: half cycles before the failure (after it, the cycler cuts them short).
+    const failure_ms = typeof s['timeToFailure_h'] === 'number' ? t0 + (s['timeToFailure_h'] as number) * 3.6e6 : Infinity;
+    const before = hc.filter((e) => Date.parse(String(e['end'])) <= failure_ms);
+    const protocol = before.length > 0 ? before : hc;
+    const j = median(protocol.map((e) => Math.abs(Number(e['currentDensity_mA_cm2']))).filter((x) => x > 0));
+    const q = median(protocol.map((e) => Number(e['charge_mAh_cm2'])).filter((x) => x > 0));
     const table2: Record<string, string> = {
       'current density (mA cm⁻²)': fmt(j),
       'capacity per half cycle (mAh cm⁻²)': fmt(q),
@@ -65,7 +70,9 @@ export async function loadReportInput(dir: string): Promise<ReportInput> {
       id,
       t0_ms: t0,
       complianceV: sr?.complianceV ?? 8,
-      segments: segments.filter((g) => g['cell'] === id).map((g) => ({ regime: String(g['regime']), start_ms: Date.parse(String(g['start'])), end_ms: Date.parse(String(g['end'])) })),
+      segments: segments
+        .filter((g) => g['cell'] === id)
+        .map((g) => ({ regime: String(g['regime']), start_ms: Date.parse(String(g['start'])), end_ms: Date.parse(String(g['end'])) })),
       halfCycles: hc.map((e) => ({
         index: Number(e['index']),
         start_ms: Date.parse(String(e['start'])),
@@ -75,7 +82,12 @@ export async function loadReportInput(dir: string): Promise<ReportInput> {
         cutByCompliance: e['cutByCompliance'] === true,
       })),
       // Hours since the start, 4 significant digits: the page stays small and the eye sees no difference.
-      series: Object.fromEntries(Object.entries(sr?.series ?? {}).map(([k, pts]) => [k, pts.map(([t, v]) => [Math.round((t - t0) / 36) / 1e5, Number(v.toPrecision(4))] as [number, number])])),
+      series: Object.fromEntries(
+        Object.entries(sr?.series ?? {}).map(([k, pts]) => [
+          k,
+          pts.map(([t, v]) => [Math.round((t - t0) / 36) / 1e5, Number(v.toPrecision(4))] as [number, number]),
+        ]),
+      ),
       summary: s,
       alerts: events.filter((e) => e['cell'] === id && e['type'] === 'alert'),
       table2,
@@ -92,7 +104,11 @@ export function zoomWindows(c: ReportCell): { label: string; range: [number, num
   const first = shorts[0];
   if (first !== undefined) out.push({ label: 'first short', range: [Math.max(0, h(first.start_ms) - 3), h(first.start_ms) + 3] });
   const isolated = c.segments.filter((s) => s.regime === 'isolated-short');
-  if (isolated.length >= 2) out.push({ label: 'polarization/short loop', range: [Math.max(0, h(isolated[0]!.start_ms) - 2), h(isolated[Math.min(2, isolated.length - 1)]!.end_ms) + 4] });
+  if (isolated.length >= 2)
+    out.push({
+      label: 'polarization/short loop',
+      range: [Math.max(0, h(isolated[0]!.start_ms) - 2), h(isolated[Math.min(2, isolated.length - 1)]!.end_ms) + 4],
+    });
   return out;
 }
 
@@ -113,7 +129,9 @@ export async function renderReportHtml(input: ReportInput): Promise<string> {
             (c) =>
               `<tr><td><a href="#cell-${esc(c.id)}">${esc(c.id)}</a></td>${Object.values(c.table2)
                 .map((v) => `<td>${esc(v)}</td>`)
-                .join('')}<td>${fmt(c.summary['shortCount'])} (${fmt(c.summary['isolatedShortCount'])})</td><td>${c.alerts.filter((a) => a['state'] === 'raised').length}</td></tr>`,
+                .join(
+                  '',
+                )}<td>${fmt(c.summary['shortCount'])} (${fmt(c.summary['isolatedShortCount'])})</td><td>${c.alerts.filter((a) => a['state'] === 'raised').length}</td></tr>`,
           )
           .join('')}</table></section>`
       : '';
@@ -139,7 +157,10 @@ ${
   c.alerts.length === 0
     ? '<p>none</p>'
     : `<table class="alerts"><tr><th>time</th><th>severity</th><th>code</th><th>state</th><th>message</th></tr>${c.alerts
-        .map((a) => `<tr class="${esc(String(a['severity']))}"><td>${esc(String(a['t']))}</td><td>${esc(String(a['severity']))}</td><td>${esc(String(a['code']))}</td><td>${esc(String(a['state']))}</td><td>${esc(String(a['message']))}</td></tr>`)
+        .map(
+          (a) =>
+            `<tr class="${esc(String(a['severity']))}"><td>${esc(String(a['t']))}</td><td>${esc(String(a['severity']))}</td><td>${esc(String(a['code']))}</td><td>${esc(String(a['state']))}</td><td>${esc(String(a['message']))}</td></tr>`,
+        )
         .join('')}</table>`
 }
 </section>`;
@@ -196,7 +217,11 @@ export async function writeReport(dir: string, options: { png?: boolean } = {}):
 /** The main figure of a cell (Fig. 2 view) as PNG, rendered server-side: ECharts → SVG → resvg. */
 export async function writeMainFigurePng(c: ReportCell, path: string): Promise<string> {
   const echarts = (await import('echarts')) as unknown as {
-    init: (dom: null, theme: null, o: { renderer: 'svg'; ssr: true; width: number; height: number }) => { setOption: (o: unknown) => void; renderToSVGString: () => string; dispose: () => void };
+    init: (
+      dom: null,
+      theme: null,
+      o: { renderer: 'svg'; ssr: true; width: number; height: number },
+    ) => { setOption: (o: unknown) => void; renderToSVGString: () => string; dispose: () => void };
   };
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: 1600, height: 700 });
   chart.setOption({ backgroundColor: '#fff', ...voltageOption(c, false) });

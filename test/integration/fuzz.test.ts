@@ -32,13 +32,11 @@ describe.skipIf(!run)('fuzzing through Mosquitto', () => {
       },
       {
         weight: 1,
-        arbitrary: fc
-          .constantFrom('x9', 'zz')
-          .map((c) => ({
-            topic: `cells/${c}/ec`,
-            payload: JSON.stringify({ t: '2026-01-01T00:00:00Z', voltage_V: 0.07, current_mA: 2 }),
-            reason: 'unknown-cell',
-          })),
+        arbitrary: fc.constantFrom('x9', 'zz').map((c) => ({
+          topic: `cells/${c}/ec`,
+          payload: JSON.stringify({ t: '2026-01-01T00:00:00Z', voltage_V: 0.07, current_mA: 2 }),
+          reason: 'unknown-cell',
+        })),
       },
     );
     const bad = fc.sample(liveBad, { numRuns: 10_500, seed: 42 });
