@@ -107,7 +107,9 @@ async function cmdAnalyze(argv: string[]): Promise<number> {
     );
   }
   if (result.rejections.total > 0) log(`rejected ${result.rejections.total} lines/samples: ${JSON.stringify(result.rejections.toJSON().byReason)}`);
-  log(`wrote ${values.out}/events.jsonl, segments.jsonl, summary.json${report === null ? '' : `, report.html (${(report.bytes / 1e6).toFixed(1)} MB)${report.pngs.length > 0 ? ' and ' + report.pngs.join(', ') : ''}`} in ${s.toFixed(1)} s`);
+  log(
+    `wrote ${values.out}/events.jsonl, segments.jsonl, summary.json${report === null ? '' : `, report.html (${(report.bytes / 1e6).toFixed(1)} MB)${report.pngs.length > 0 ? ' and ' + report.pngs.join(', ') : ''}`} in ${s.toFixed(1)} s`,
+  );
   return 0;
 }
 
@@ -119,7 +121,10 @@ async function cmdReport(argv: string[]): Promise<number> {
   try {
     r = await writeReport(dir, { png: values.png === true });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UsageError(`${dir} holds no analysis (${(e as NodeJS.ErrnoException).path ?? 'summary.json'} is missing): run cyclewatch analyze … --out ${dir} first`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new UsageError(
+        `${dir} holds no analysis (${(e as NodeJS.ErrnoException).path ?? 'summary.json'} is missing): run cyclewatch analyze … --out ${dir} first`,
+      );
     throw e;
   }
   process.stderr.write(`wrote ${r.html} (${(r.bytes / 1e6).toFixed(1)} MB)${r.pngs.length > 0 ? ' and ' + r.pngs.join(', ') : ''}\n`);

@@ -4,7 +4,16 @@ import type { DetectorState } from './detector.js';
 import { Envelope } from './envelope.js';
 import type { AlignedSample } from './sample.js';
 
-export const SERIES_NAMES = ['voltage_V', 'current_mA', 'ratio', 'contactFraction', 'jLocal_mA_cm2', 'jLocalLowerBound_mA_cm2', 'pressure_MPa', 'temperature_C'] as const;
+export const SERIES_NAMES = [
+  'voltage_V',
+  'current_mA',
+  'ratio',
+  'contactFraction',
+  'jLocal_mA_cm2',
+  'jLocalLowerBound_mA_cm2',
+  'pressure_MPa',
+  'temperature_C',
+] as const;
 export type SeriesName = (typeof SERIES_NAMES)[number];
 
 export interface CellSeriesData {

@@ -157,3 +157,39 @@ export async function stopAll(...servers: (RunningServer | undefined)[]): Promis
   await Promise.all(servers.map((s) => s?.stop()));
   for (const s of servers) if (s) removeDir(s.dir);
 }
+
+/** InfluxDB 1.x (Debian's `influxdb`), for InfluxQL queries: HTTP on a free port, everything else off. */
+export const startInfluxV1 = async (): Promise<RunningServer> => {
+  const rpc = await freePort();
+  return processServer(
+    'influxdb',
+    which('influxd') ?? 'influxd',
+    (_port, dir) => ['-config', join(dir, 'influxdb.conf')],
+    async (port) => (await fetch(`http://127.0.0.1:${port}/ping`)).status === 204,
+    (port) => `http://127.0.0.1:${port}`,
+    (port, dir) =>
+      writeFileSync(
+        join(dir, 'influxdb.conf'),
+        [
+          'reporting-disabled = true',
+          `bind-address = "127.0.0.1:${rpc}"`,
+          '[meta]',
+          `  dir = "${join(dir, 'meta')}"`,
+          '[data]',
+          `  dir = "${join(dir, 'data')}"`,
+          `  wal-dir = "${join(dir, 'wal')}"`,
+          '  query-log-enabled = false',
+          '[monitor]',
+          '  store-enabled = false',
+          '[http]',
+          `  bind-address = "127.0.0.1:${port}"`,
+          '  log-enabled = false',
+          '[ifql]',
+          '  enabled = false',
+          '[logging]',
+          '  level = "error"',
+          '',
+        ].join('\n'),
+      ),
+  )();
+};
