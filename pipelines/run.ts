@@ -122,6 +122,7 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
           spoolDir: config.influx.spoolDir ?? join(dataDir, 'spool'),
           spoolMaxBytes: config.influx.spoolMaxBytes,
           timeout_ms: config.influx.timeout_ms,
+          tls: config.influx.tls,
           log,
         });
   if (config.influx === undefined) log(`no InfluxDB configured: writing line protocol to ${join(dataDir, 'lines')}/YYYY-MM-DD.lp`);
@@ -259,7 +260,6 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     topicPrefix: config.mqtt.topicPrefix,
     accept: owns,
     onReject: (reason, topic, detail, payload) => reject(reason, `${topic}: ${detail}`, topic, payload),
-    onSample: () => {},
     log,
   });
   const inputSub = input.subscribe({

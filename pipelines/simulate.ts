@@ -8,8 +8,7 @@ import { dirname } from 'node:path';
 import { once } from 'node:events';
 import { stringify } from 'yaml';
 import { formatCsvRow, CSV_HEADER } from '../src/io/csv.js';
-import { SCENARIOS } from '../src/sim/scenarios.js';
-import { simulatedCell } from '../src/sim/scenarios.js';
+import { SCENARIOS, simulatedCell } from '../src/sim/scenarios.js';
 import { DEFAULT_SIM_OPTIONS, emptyTruth, mergeByTime, simulateCell, type CellTruth, type SimOptions } from '../src/sim/simulate.js';
 
 export interface SimulateRequest {

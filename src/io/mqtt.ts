@@ -55,7 +55,6 @@ export interface TelemetryInputOptions {
   readonly topicPrefix: string;
   readonly accept: (cell: string) => boolean;
   readonly onReject: (reason: RejectReason, topic: string, detail: string, payload: Buffer) => void;
-  readonly onSample?: (s: Sample) => void;
   readonly log: (message: string) => void;
 }
 
@@ -81,7 +80,6 @@ export function telemetryInput(client: MqttClient, o: TelemetryInputOptions): Ob
         return;
       }
       if (!o.accept(d.sample.cell)) return;
-      o.onSample?.(d.sample);
       subscriber.next(d.sample);
     };
     let offline = false;

@@ -3,7 +3,7 @@
  * back-off and a disk spool during outages; or, with no database configured, daily line-protocol files.
  */
 import { InfluxDB, type WriteApi } from '@influxdata/influxdb-client';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Spool } from './spool.js';
 
@@ -42,7 +42,19 @@ export interface InfluxSinkOptions {
   readonly spoolDir: string;
   readonly spoolMaxBytes: number;
   readonly timeout_ms: number;
+  /** For https URLs: CA, client certificate and key files. */
+  readonly tls?: { caFile?: string; certFile?: string; keyFile?: string; rejectUnauthorized: boolean };
   readonly log: (message: string) => void;
+}
+
+function transportOptions(tls: InfluxSinkOptions['tls']): Record<string, unknown> | undefined {
+  if (tls === undefined) return undefined;
+  return {
+    ca: tls.caFile === undefined ? undefined : readFileSync(tls.caFile),
+    cert: tls.certFile === undefined ? undefined : readFileSync(tls.certFile),
+    key: tls.keyFile === undefined ? undefined : readFileSync(tls.keyFile),
+    rejectUnauthorized: tls.rejectUnauthorized,
+  };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
@@ -63,7 +75,7 @@ export class InfluxSink implements PointSink {
 
   constructor(private readonly o: InfluxSinkOptions) {
     // The client sends; retries, ordering and spooling are ours so that nothing is reordered or lost.
-    this.api = new InfluxDB({ url: o.url, token: o.token, timeout: o.timeout_ms }).getWriteApi(o.org, o.bucket, 'ms', {
+    this.api = new InfluxDB({ url: o.url, token: o.token, timeout: o.timeout_ms, transportOptions: transportOptions(o.tls) }).getWriteApi(o.org, o.bucket, 'ms', {
       batchSize: o.batchSize + 1,
       flushInterval: 0,
       maxRetries: 0,
