@@ -75,13 +75,18 @@ export class InfluxSink implements PointSink {
 
   constructor(private readonly o: InfluxSinkOptions) {
     // The client sends; retries, ordering and spooling are ours so that nothing is reordered or lost.
-    this.api = new InfluxDB({ url: o.url, token: o.token, timeout: o.timeout_ms, transportOptions: transportOptions(o.tls) }).getWriteApi(o.org, o.bucket, 'ms', {
-      batchSize: o.batchSize + 1,
-      flushInterval: 0,
-      maxRetries: 0,
-      maxBufferLines: 2 * o.batchSize + 2,
-      writeFailed: (error) => Promise.reject(error),
-    });
+    this.api = new InfluxDB({ url: o.url, token: o.token, timeout: o.timeout_ms, transportOptions: transportOptions(o.tls) }).getWriteApi(
+      o.org,
+      o.bucket,
+      'ms',
+      {
+        batchSize: o.batchSize + 1,
+        flushInterval: 0,
+        maxRetries: 0,
+        maxBufferLines: 2 * o.batchSize + 2,
+        writeFailed: (error) => Promise.reject(error),
+      },
+    );
     this.spool = new Spool(o.spoolDir, o.spoolMaxBytes);
     this.updateSpoolStats();
     if (this.spool.batches > 0) o.log(`influx: ${this.spool.batches} spooled batches from an earlier run will be written first`);

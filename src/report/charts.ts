@@ -1,6 +1,7 @@
 /**
- * ECharts options of the run report. Each builder is self-contained (no imports, no closures) because the
- * same function runs in the page, where its source is inlined, and in Node for the PNG export.
+ * ECharts options of the run report. The builders use nothing but `timeChart` and their arguments, because
+ * the same functions run in the page, where their source is inlined (timeChart first), and in Node for the
+ * PNG export.
  */
 
 export interface ReportCell {
@@ -11,6 +12,36 @@ export interface ReportCell {
   readonly halfCycles: readonly { index: number; start_ms: number; duration_s: number; tMax_s: number; peakAbsVoltage_V: number; cutByCompliance: boolean }[];
   /** Display series as [hours since t0, value]. */
   readonly series: Record<string, [number, number][]>;
+}
+
+/** What every chart shares: title, tooltip, legend, grid, an x axis in hours and, in the page, zoom. */
+export function timeChart(
+  title: string,
+  interactive: boolean,
+  o: { legend?: string[]; right?: number; range?: [number, number] | null; tooltip?: string } = {},
+): Record<string, unknown> {
+  const zoomable = interactive && !o.range;
+  return {
+    animation: false,
+    title: { top: 2, text: title, left: 'center', textStyle: { fontSize: 13 } },
+    tooltip: { trigger: o.tooltip ?? 'axis' },
+    legend: o.legend ? { top: 24, data: o.legend } : undefined,
+    grid: { left: 60, right: o.right ?? 30, top: o.legend ? 55 : 40, bottom: zoomable ? 70 : 40 },
+    xAxis: {
+      type: 'value',
+      name: 'time (h)',
+      nameLocation: 'middle',
+      nameGap: 25,
+      min: o.range ? o.range[0] : 'dataMin',
+      max: o.range ? o.range[1] : 'dataMax',
+    },
+    dataZoom: zoomable
+      ? [
+          { type: 'inside', xAxisIndex: 0, filterMode: 'none' },
+          { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 12 },
+        ]
+      : [],
+  };
 }
 
 /** Voltage vs time with the regimes shaded and the compliance limit drawn: the paper's Fig. 2 view. */
@@ -25,32 +56,15 @@ export function voltageOption(c: ReportCell, interactive: boolean, zoom?: [numbe
   const areas = c.segments
     .filter((s) => s.regime !== 'stable')
     .map((s) => [{ name: s.regime, xAxis: h(s.start_ms), itemStyle: { color: colors[s.regime] } }, { xAxis: h(s.end_ms) }]);
-  const volts = c.series['voltage_V'] ?? [];
+  const title = zoom ? `${c.id}: voltage, ${zoom[0].toFixed(1)}–${zoom[1].toFixed(1)} h` : `${c.id}: voltage and regimes`;
   return {
-    animation: false,
-    title: {
-      top: 2,
-      text: zoom ? `${c.id}: voltage, ${zoom[0].toFixed(1)}–${zoom[1].toFixed(1)} h` : `${c.id}: voltage and regimes`,
-      left: 'center',
-      textStyle: { fontSize: 13 },
-    },
-    tooltip: { trigger: 'axis' },
-    legend: { top: 24, data: ['voltage', 'compliance limit'] },
-    grid: { left: 60, right: 30, top: 55, bottom: interactive && !zoom ? 70 : 40 },
-    xAxis: { type: 'value', name: 'time (h)', nameLocation: 'middle', nameGap: 25, min: zoom ? zoom[0] : 'dataMin', max: zoom ? zoom[1] : 'dataMax' },
+    ...timeChart(title, interactive, { legend: ['voltage', 'compliance limit'], range: zoom }),
     yAxis: { type: 'value', name: 'V', min: -c.complianceV * 1.05, max: c.complianceV * 1.05 },
-    dataZoom:
-      interactive && !zoom
-        ? [
-            { type: 'inside', xAxisIndex: 0, filterMode: 'none' },
-            { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 12 },
-          ]
-        : [],
     series: [
       {
         name: 'voltage',
         type: 'line',
-        data: volts,
+        data: c.series['voltage_V'] ?? [],
         showSymbol: false,
         lineStyle: { width: 1, color: '#1c7ed6' },
         markArea: { silent: true, label: { show: false }, data: areas },
@@ -74,24 +88,16 @@ export function voltageOption(c: ReportCell, interactive: boolean, zoom?: [numbe
 
 /** Contact fraction and local current density (Eq. 2) on log axes; points at the compliance limit are lower bounds. */
 export function contactOption(c: ReportCell, interactive: boolean): Record<string, unknown> {
-  const pts = (name: string): number[][] => (c.series[name] ?? []).filter((p) => p[1] > 0);
+  const pts = (name: string): [number, number][] => (c.series[name] ?? []).filter((p) => p[1] > 0);
   return {
-    animation: false,
-    title: { top: 2, text: `${c.id}: contact fraction and local current density`, left: 'center', textStyle: { fontSize: 13 } },
-    tooltip: { trigger: 'axis' },
-    legend: { top: 24, data: ['contact fraction f', 'j_local', 'j_local ≥ (at compliance)'] },
-    grid: { left: 60, right: 70, top: 55, bottom: interactive ? 70 : 40 },
-    xAxis: { type: 'value', name: 'time (h)', nameLocation: 'middle', nameGap: 25, min: 'dataMin', max: 'dataMax' },
+    ...timeChart(`${c.id}: contact fraction and local current density`, interactive, {
+      legend: ['contact fraction f', 'j_local', 'j_local ≥ (at compliance)'],
+      right: 70,
+    }),
     yAxis: [
       { type: 'log', name: 'f = A_eff / A', logBase: 10 },
       { type: 'log', name: 'mA cm⁻²', logBase: 10, splitLine: { show: false } },
     ],
-    dataZoom: interactive
-      ? [
-          { type: 'inside', xAxisIndex: 0, filterMode: 'none' },
-          { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 12 },
-        ]
-      : [],
     series: [
       { name: 'contact fraction f', type: 'line', data: pts('contactFraction'), showSymbol: false, lineStyle: { width: 1, color: '#2b8a3e' } },
       { name: 'j_local', type: 'line', yAxisIndex: 1, data: pts('jLocal_mA_cm2'), showSymbol: false, lineStyle: { width: 1, color: '#e8590c' } },
@@ -111,18 +117,8 @@ export function contactOption(c: ReportCell, interactive: boolean): Record<strin
 /** R_app / R_ref(T) with the regime thresholds. */
 export function ratioOption(c: ReportCell, interactive: boolean): Record<string, unknown> {
   return {
-    animation: false,
-    title: { top: 2, text: `${c.id}: R_app / R_ref(T)`, left: 'center', textStyle: { fontSize: 13 } },
-    tooltip: { trigger: 'axis' },
-    grid: { left: 60, right: 30, top: 40, bottom: interactive ? 70 : 40 },
-    xAxis: { type: 'value', name: 'time (h)', nameLocation: 'middle', nameGap: 25, min: 'dataMin', max: 'dataMax' },
+    ...timeChart(`${c.id}: R_app / R_ref(T)`, interactive),
     yAxis: { type: 'log', logBase: 10, name: 'ratio' },
-    dataZoom: interactive
-      ? [
-          { type: 'inside', xAxisIndex: 0, filterMode: 'none' },
-          { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 12 },
-        ]
-      : [],
     series: [
       {
         name: 'R_app/R_ref',
@@ -147,22 +143,11 @@ export function ratioOption(c: ReportCell, interactive: boolean): Record<string,
 /** Pressure and temperature. */
 export function auxOption(c: ReportCell, interactive: boolean): Record<string, unknown> {
   return {
-    animation: false,
-    title: { top: 2, text: `${c.id}: pressure and temperature`, left: 'center', textStyle: { fontSize: 13 } },
-    tooltip: { trigger: 'axis' },
-    legend: { top: 24, data: ['pressure', 'temperature'] },
-    grid: { left: 60, right: 60, top: 55, bottom: interactive ? 70 : 40 },
-    xAxis: { type: 'value', name: 'time (h)', nameLocation: 'middle', nameGap: 25, min: 'dataMin', max: 'dataMax' },
+    ...timeChart(`${c.id}: pressure and temperature`, interactive, { legend: ['pressure', 'temperature'], right: 60 }),
     yAxis: [
       { type: 'value', name: 'MPa', scale: true },
       { type: 'value', name: '°C', scale: true, splitLine: { show: false } },
     ],
-    dataZoom: interactive
-      ? [
-          { type: 'inside', xAxisIndex: 0, filterMode: 'none' },
-          { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 12 },
-        ]
-      : [],
     series: [
       { name: 'pressure', type: 'line', data: c.series['pressure_MPa'] ?? [], showSymbol: false, lineStyle: { width: 1, color: '#495057' } },
       { name: 'temperature', type: 'line', yAxisIndex: 1, data: c.series['temperature_C'] ?? [], showSymbol: false, lineStyle: { width: 1, color: '#f08c00' } },
@@ -175,22 +160,11 @@ export function halfCycleOption(c: ReportCell, interactive: boolean): Record<str
   const h = (t: number): number => (t - c.t0_ms) / 3.6e6;
   const hc = c.halfCycles;
   return {
-    animation: false,
-    title: { top: 2, text: `${c.id}: half cycles`, left: 'center', textStyle: { fontSize: 13 } },
-    tooltip: { trigger: 'item' },
-    legend: { top: 24, data: ['duration', 't_max (Eq. 1)', 'peak |V|', 'cut by compliance'] },
-    grid: { left: 60, right: 60, top: 55, bottom: interactive ? 70 : 40 },
-    xAxis: { type: 'value', name: 'time (h)', nameLocation: 'middle', nameGap: 25, min: 'dataMin', max: 'dataMax' },
+    ...timeChart(`${c.id}: half cycles`, interactive, { legend: ['duration', 't_max (Eq. 1)', 'peak |V|', 'cut by compliance'], right: 60, tooltip: 'item' }),
     yAxis: [
       { type: 'log', name: 'min', logBase: 10 },
       { type: 'value', name: 'peak |V|', splitLine: { show: false } },
     ],
-    dataZoom: interactive
-      ? [
-          { type: 'inside', xAxisIndex: 0, filterMode: 'none' },
-          { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 12 },
-        ]
-      : [],
     series: [
       {
         name: 'duration',

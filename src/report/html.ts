@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CHART_BUILDERS, voltageOption, type ReportCell } from './charts.js';
+import { CHART_BUILDERS, timeChart, voltageOption, type ReportCell } from './charts.js';
 
 const require = createRequire(import.meta.url);
 
@@ -186,6 +186,7 @@ ${sections}
 <script>${echartsJs}</script>
 <script>
 (function () {
+  ${timeChart.toString()}
   var B = {${builders}};
   var cells = JSON.parse(document.getElementById('cyclewatch-data').textContent);
   var charts = [];

@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { replay } from '../../pipelines/replay.js';
 import { runMonitor } from '../../pipelines/run.js';
 import { registryPath, simulate } from '../../pipelines/simulate.js';
 import { parseRunConfig } from '../../src/cli/config.js';
+import { replayInto } from '../support/replayInto.js';
 import { removeDir, startInfluxV1, stopAll, which, type RunningServer } from '../integration/servers.js';
 
 const root = resolve(__dirname, '../..');
@@ -161,17 +161,7 @@ describe.skipIf(!run)('every query against InfluxDB 1.x loaded with cyclewatch o
       join(dir, 'c.yaml'),
     );
     const handle = await runMonitor(config, { log: () => {} });
-    await new Promise((r) => setTimeout(r, 300));
-    const { published } = await replay({
-      files: [csv],
-      brokerUrl: handle.brokerUrl,
-      speed: 'max',
-      topicPrefix: 'cells',
-      qos: 1,
-      maxInFlight: 500,
-      log: () => {},
-    });
-    while (handle.metrics.value('cyclewatch_messages_in_total') < published) await new Promise((r) => setTimeout(r, 50));
+    await replayInto(handle, [csv]);
     await handle.close();
     await fetch(`${influx.url}/query?q=${encodeURIComponent('CREATE DATABASE cyclewatch')}`, { method: 'POST' });
     const linesDir = join(dir, 'data', 'lines');

@@ -7,12 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../pipelines/analyze.js';
-import { replay } from '../../pipelines/replay.js';
 import { runMonitor } from '../../pipelines/run.js';
 import { simulate } from '../../pipelines/simulate.js';
 import { parseRunConfig } from '../../src/cli/config.js';
 import { eventToJson } from '../../src/io/analysisOutput.js';
 import { removeDir } from './servers.js';
+import { replayInto } from '../support/replayInto.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cyclewatch-embedded-'));
 afterAll(() => removeDir(dir));
@@ -29,18 +29,7 @@ describe('cyclewatch run with embedded defaults', () => {
     expect(handle.brokerUrl).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
     expect(logs.join('\n')).toMatch(/no MQTT broker configured: started an embedded broker/);
     expect(logs.join('\n')).toMatch(/no InfluxDB configured: writing line protocol/);
-    await new Promise((r) => setTimeout(r, 300));
-    const { published } = await replay({
-      files: [csv],
-      brokerUrl: handle.brokerUrl,
-      speed: 'max',
-      topicPrefix: 'cells',
-      qos: 1,
-      maxInFlight: 200,
-      log: () => {},
-    });
-    const t0 = Date.now();
-    while (handle.metrics.value('cyclewatch_messages_in_total') < published && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 50));
+    const published = await replayInto(handle, [csv]);
     await handle.close();
 
     const files = readdirSync(join(dir, 'data', 'lines'));
