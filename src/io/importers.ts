@@ -276,7 +276,8 @@ async function* readMpt(path: string, head: string, rejections: RejectionLog, op
         rejections.reject({ source: path, line: lineNo, reason: 'bad-number', detail: line.slice(0, 120) });
         continue;
       }
-      out.push({ cell, t_ms: start_ms + Math.round(t_s * 1000), voltage_V: v, current_mA: i, pressure_MPa: undefined, temperature_C: undefined });
+      // Sub-millisecond times are kept: EC-Lab logs points microseconds apart around steps.
+      out.push({ cell, t_ms: start_ms + t_s * 1000, voltage_V: v, current_mA: i, pressure_MPa: undefined, temperature_C: undefined });
       if (out.length >= BATCH) {
         yield out;
         out = [];

@@ -4,6 +4,11 @@ import type { RejectReason } from '../io/report.js';
 
 export type OnReject = (reason: RejectReason, sample: Sample, detail: string) => void;
 
+/** Two electrochemical readings at one instant: only one can be analysed. */
+function conflicting(a: Sample, b: Sample): boolean {
+  return a.t_ms === b.t_ms && a.voltage_V !== undefined && b.voltage_V !== undefined;
+}
+
 function sameSample(a: Sample, b: Sample): boolean {
   return (
     a.t_ms === b.t_ms &&
@@ -55,8 +60,12 @@ export function reorderWithin(window_ms: number, onReject: OnReject, state: Reor
             onReject('late', s, `${s.t_ms - st.emitted_ms} ms behind samples already processed (window ${window_ms} ms)`);
             return;
           }
-          if (st.lastEmitted !== null && s.t_ms === st.emitted_ms && sameSample(st.lastEmitted, s)) {
-            onReject('duplicate', s, 'same timestamp and values as an earlier message');
+          if (st.lastEmitted !== null && s.t_ms === st.emitted_ms && (sameSample(st.lastEmitted, s) || conflicting(st.lastEmitted, s))) {
+            onReject(
+              'duplicate',
+              s,
+              sameSample(st.lastEmitted, s) ? 'same timestamp and values as an earlier message' : 'another voltage reading at the same timestamp',
+            );
             return;
           }
           // Insert from the end: in-order input costs O(1).
@@ -64,8 +73,12 @@ export function reorderWithin(window_ms: number, onReject: OnReject, state: Reor
           let k = buf.length;
           while (k > st.head && buf[k - 1]!.t_ms > s.t_ms) k--;
           for (let j = k - 1; j >= st.head && buf[j]!.t_ms === s.t_ms; j--) {
-            if (sameSample(buf[j]!, s)) {
-              onReject('duplicate', s, 'same timestamp and values as an earlier message');
+            if (sameSample(buf[j]!, s) || conflicting(buf[j]!, s)) {
+              onReject(
+                'duplicate',
+                s,
+                sameSample(buf[j]!, s) ? 'same timestamp and values as an earlier message' : 'another voltage reading at the same timestamp',
+              );
               return;
             }
           }

@@ -121,13 +121,15 @@ describe('BioLogic EC-Lab exports (real files)', () => {
     expect(format).toBe('mpt');
     expect(rejections.total).toBe(0);
     expect(samples).toHaveLength(76_807);
-    expect(samples[0]!.t_ms).toBe(Math.round(907.6301776229229 * 1000));
+    expect(samples[0]!.t_ms).toBeCloseTo(907.6301776229229 * 1000, 6);
     expect(Math.max(...samples.map((s) => s.voltage_V!))).toBeCloseTo(0.663, 3);
   });
 
   it('finds the soft short of the Li|Li cell where the data show it (voltage falling from ~23 h)', async () => {
     const r = await analyze({ files: [fixture], import: { setCurrent_mA: 0.4 } });
     const s = r.summaries[0]!;
+    // Every row analysed: points microseconds apart keep their own times.
+    expect(s.samples).toBe(76_807);
     expect(s.rRefSource).toBe('learned');
     expect(s.shortCount).toBeGreaterThan(0);
     expect(s.timeToFailure_h!).toBeGreaterThan(20);
@@ -142,6 +144,7 @@ describe('BioLogic EC-Lab exports (real files)', () => {
     expect(new Date(samples[0]!.t_ms).toISOString().slice(0, 10)).toBe('2021-08-23');
     const r = await analyze({ files: [mb] });
     const s = r.summaries[0]!;
+    expect(s.samples).toBe(1588);
     expect(s.failureMode).toBe('none');
     expect(s.halfCycles).toBe(8);
     expect(r.events.filter((e) => e.type === 'regime')).toEqual([]);

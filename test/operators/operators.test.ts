@@ -36,6 +36,15 @@ describe('reorderWithin', () => {
     expect(rejects).toEqual(['duplicate', 'late', 'duplicate']);
   });
 
+  it('rejects a second, different voltage reading at the same timestamp instead of dropping it silently', () => {
+    const rejects: string[] = [];
+    scheduler().run(({ cold, expectObservable }) => {
+      const values = { a: ec(1, 0.07), b: ec(1, 0.08) };
+      expectObservable(cold('a-b|', values).pipe(reorderWithin(0, (r) => rejects.push(r)))).toBe('a--|', values);
+    });
+    expect(rejects).toEqual(['duplicate']);
+  });
+
   it('keeps two messages of one time that carry different quantities', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const values = { a: ec(1), p: sample('c1', 1000, { pressure_MPa: 9 }) };
