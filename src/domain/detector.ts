@@ -78,6 +78,8 @@ interface HalfCycleAcc {
   v1: number;
   v2: number;
   learnR25: DecimatedSeries | null;
+  /** Age of the half cycle after which Eq. 1 is checked again. */
+  tMaxCheckAfter_ms: number;
 }
 
 interface RangeWatch {
@@ -110,6 +112,8 @@ export interface DetectorState {
   /** Regime change points with isolated shorts relabelled: the labelled segments. */
   segments: Segment[];
   areaCm2: number;
+  factorTemperature_C: number;
+  factor: number;
   complianceArmed: boolean;
   polarizationArmed: boolean;
   capacityBeforeFailure_mAh_cm2: number | null;
@@ -167,6 +171,8 @@ export function createDetectorState(cell: CellConfig): DetectorState {
     regime: initialRegimeState(NaN),
     segments: [],
     areaCm2: cell.areaCm2,
+    factorTemperature_C: NaN,
+    factor: 1,
     complianceArmed: true,
     polarizationArmed: true,
     capacityBeforeFailure_mAh_cm2: null,
@@ -256,10 +262,17 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
   const atCompliance = absV >= complianceV;
   if (atCompliance && hc.v2 >= complianceV) complianceReached(s, t, emit, cell);
 
-  const tMaxLimit_s = tMax_s(hc.sumAbsI_mA / hc.n / cell.areaCm2, cell.metal);
-  if (t - hc.start_ms > tMaxLimit_s * 1000) tMaxExceeded(s, hc, cell, t, tMaxLimit_s, emit);
+  // Eq. 1 needs the half cycle's mean current: checked once the half cycle is older than the shortest t_max
+  // could be at this current, so that it costs nothing on most samples.
+  if (t - hc.start_ms > hc.tMaxCheckAfter_ms) {
+    const limit_s = tMax_s(hc.sumAbsI_mA / hc.n / cell.areaCm2, cell.metal);
+    if (t - hc.start_ms > limit_s * 1000) {
+      tMaxExceeded(s, hc, cell, t, limit_s, emit);
+      hc.tMaxCheckAfter_ms = Infinity;
+    } else hc.tMaxCheckAfter_ms = Math.min(limit_s * 1000, t - hc.start_ms + 60_000);
+  }
 
-  const tempFactor = x.temperature_C === undefined ? 1 : conductivityFactor(x.temperature_C, cell.activationEnergyEv);
+  const tempFactor = x.temperature_C === undefined ? 1 : temperatureFactor(s, x.temperature_C, cell.activationEnergyEv);
   const rApp = apparentResistance_ohm(V, I);
   if (t < hc.settleUntil_ms) {
     setLast(s, t, rApp, NaN, jSet, atCompliance);
@@ -290,6 +303,15 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
   s.regime = observeRatio(s.regime, t, ratio, o.regime, changes);
   if (changes.length > 0) applyChanges(s, changes, emit);
   setLast(s, t, rApp, rRef, jSet, atCompliance);
+}
+
+/** σ(T)/σ25, recomputed only when the temperature changes (it is carried forward between readings). */
+function temperatureFactor(s: DetectorState, temperature_C: number, ea_eV: number): number {
+  if (temperature_C !== s.factorTemperature_C) {
+    s.factorTemperature_C = temperature_C;
+    s.factor = conductivityFactor(temperature_C, ea_eV);
+  }
+  return s.factor;
 }
 
 function setLast(s: DetectorState, t_ms: number, rApp_ohm: number, rRef_ohm: number, jSet_mA_cm2: number, atCompliance: boolean): void {
@@ -346,6 +368,7 @@ function openHalfCycle(s: DetectorState, sign: number, t: number, o: DetectorOpt
     v1: 0,
     v2: 0,
     learnR25: null,
+    tMaxCheckAfter_ms: 0,
   };
   s.halfCycle = hc;
   return hc;
