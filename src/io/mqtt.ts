@@ -17,7 +17,9 @@ export interface MqttConnectOptions {
   readonly password?: string;
   /** false: a persistent session, so QoS 1 messages published while we are down are delivered on return. */
   readonly clean: boolean;
+  /** First reconnect delay; doubled on every failed attempt up to `maxReconnectPeriod_ms`. */
   readonly reconnectPeriod_ms: number;
+  readonly maxReconnectPeriod_ms?: number;
   readonly tls?: { caFile?: string; certFile?: string; keyFile?: string; rejectUnauthorized: boolean };
 }
 
@@ -38,7 +40,17 @@ export function connectMqtt(o: MqttConnectOptions): MqttClient {
     if (o.tls.keyFile) options.key = readFileSync(o.tls.keyFile);
     options.rejectUnauthorized = o.tls.rejectUnauthorized;
   }
-  return mqtt.connect(o.url, options);
+  const client = mqtt.connect(o.url, options);
+  // Exponential back-off: mqtt.js reads reconnectPeriod each time it schedules an attempt.
+  let next = o.reconnectPeriod_ms;
+  client.on('close', () => {
+    client.options.reconnectPeriod = next;
+    next = Math.min(o.maxReconnectPeriod_ms ?? 30_000, next * 2);
+  });
+  client.on('connect', () => {
+    next = o.reconnectPeriod_ms;
+  });
+  return client;
 }
 
 export const TELEMETRY_KINDS = ['ec', 'pressure', 'temperature', 'telemetry'] as const;
