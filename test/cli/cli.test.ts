@@ -89,6 +89,20 @@ describe('cyclewatch simulate + analyze', () => {
     expect(r.stderr).toMatch(/cells\.1\.thicknessCm: sigmaSPerCm needs thicknessCm/);
   });
 
+  it('demo: embedded broker, simulated runs replayed through the monitor, one status line per cell, the paths at the end', () => {
+    const r = cw('demo', '--out', 'demo');
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/^high-rate\s+(stable|polarization|short)/m);
+    expect(r.stderr).toMatch(/^ccd\s+short/m);
+    expect(r.stderr).toMatch(/demo: wrote .*events\.jsonl/);
+    const regimes = readFileSync(join(dir, 'demo/events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; cell: string; regime?: string })
+      .filter((e) => e.type === 'regime');
+    expect(regimes.some((e) => e.cell === 'high-rate' && e.regime === 'isolated-short')).toBe(true);
+  }, 120_000);
+
   it('explains usage errors instead of crashing', () => {
     expect(cw('analyze', 'ccd.csv').stderr).toMatch(/needs --out DIR/);
     expect(cw('simulate', '--scenario', 'nope', '--out', 'a.csv').stderr).toMatch(/unknown scenario "nope": choose from/);
