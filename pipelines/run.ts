@@ -23,7 +23,8 @@ import { Metrics, serveMetrics } from '../src/io/metrics.js';
 import { connectMqtt, startEmbeddedBroker, telemetryInput, telemetryTopics, type EmbeddedBroker } from '../src/io/mqtt.js';
 import { AlertRouter } from '../src/io/notifiers.js';
 import type { RejectReason } from '../src/io/report.js';
-import { InfluxSink, LineFileSink, type PointSink } from '../src/io/sinks.js';
+import { sinkFor, type PointSink } from '../src/io/sinks.js';
+import { rateLimitedRejections, scrubbing } from '../src/io/log.js';
 import { monitorCells, type CellPipelineState } from '../src/operators/monitor.js';
 
 export interface RunHandle {
@@ -45,31 +46,6 @@ export interface RunOptions {
   /** Wall clock for the stale alert and the future-timestamp check only (injectable for tests). */
   readonly now?: () => number;
   readonly staleCheck_ms?: number;
-}
-
-/** Log lines with every configured secret replaced, whatever a library put in an error message. */
-function scrubbing(log: (m: string) => void, secrets: readonly string[]): (m: string) => void {
-  if (secrets.length === 0) return log;
-  return (m) => log(secrets.reduce((text, s) => text.split(s).join('***'), m));
-}
-
-/** The first rejection of a kind is logged at once, later ones as a count at most once a minute. */
-function rateLimitedRejections(log: (m: string) => void, now: () => number): (reason: string, detail: string) => void {
-  const seen = new Map<string, { since: number; suppressed: number }>();
-  return (reason, detail) => {
-    const s = seen.get(reason);
-    if (s === undefined) {
-      seen.set(reason, { since: now(), suppressed: 0 });
-      log(`rejected (${reason}): ${detail}`);
-      return;
-    }
-    s.suppressed++;
-    if (now() - s.since >= 60_000) {
-      log(`rejected (${reason}): ${s.suppressed} more in the last ${Math.round((now() - s.since) / 1000)} s, e.g. ${detail}`);
-      s.since = now();
-      s.suppressed = 0;
-    }
-  };
 }
 
 const EARLIEST_MS = Date.UTC(2000, 0, 1);
@@ -105,26 +81,7 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     log(`no MQTT broker configured: started an embedded broker on ${broker.url} (set mqtt.url to use your own)`);
   }
 
-  const sink: PointSink =
-    config.influx === undefined
-      ? new LineFileSink(dataDir)
-      : new InfluxSink({
-          url: config.influx.url,
-          token: config.influx.token,
-          org: config.influx.org,
-          bucket: config.influx.bucket,
-          batchSize: config.influx.batchSize,
-          flushInterval_ms: config.influx.flushInterval_ms,
-          maxRetries: config.influx.maxRetries,
-          minRetryDelay_ms: config.influx.minRetryDelay_ms,
-          maxRetryDelay_ms: config.influx.maxRetryDelay_ms,
-          maxQueueLines: config.influx.maxQueueLines,
-          spoolDir: config.influx.spoolDir ?? join(dataDir, 'spool'),
-          spoolMaxBytes: config.influx.spoolMaxBytes,
-          timeout_ms: config.influx.timeout_ms,
-          tls: config.influx.tls,
-          log,
-        });
+  const sink = sinkFor(config.influx, dataDir, log);
   if (config.influx === undefined) log(`no InfluxDB configured: writing line protocol to ${join(dataDir, 'lines')}/YYYY-MM-DD.lp`);
 
   const { index: shard, count: shards } = config.shard;

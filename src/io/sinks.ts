@@ -236,3 +236,13 @@ export class LineFileSink implements PointSink {
     await this.flush();
   }
 }
+
+/** The sink a monitor writes to: InfluxDB when configured, daily line-protocol files under dataDir otherwise. */
+export function sinkFor(
+  influx: (Omit<InfluxSinkOptions, 'spoolDir' | 'log'> & { spoolDir?: string }) | undefined,
+  dataDir: string,
+  log: (message: string) => void,
+): PointSink {
+  if (influx === undefined) return new LineFileSink(dataDir);
+  return new InfluxSink({ ...influx, spoolDir: influx.spoolDir ?? join(dataDir, 'spool'), log });
+}
