@@ -123,7 +123,7 @@ export class InfluxSink implements PointSink {
     while (this.spool.batches > 0) {
       const batch = this.spool.peek()!;
       if (!(await this.send(batch.lines, true))) return this.keepQueueSafe();
-      this.spool.remove();
+      this.spool.remove(batch.name);
       this.updateSpoolStats();
     }
     while (this.queue.length > 0 && this.dequeuedTotal < target) {
@@ -135,9 +135,10 @@ export class InfluxSink implements PointSink {
     }
   }
 
-  /** During an outage, what is queued goes to disk rather than waiting in memory. */
+  /** During an outage (or at close), what is queued goes to disk, batch by batch, rather than waiting in memory. */
   private keepQueueSafe(): void {
-    if (this.queue.length > 0 && this.closed) this.toSpool(this.take(this.queue.length));
+    if (!this.outage && !this.closed) return;
+    while (this.queue.length > 0) this.toSpool(this.take(this.o.batchSize));
   }
 
   private async send(lines: string[], fromSpool: boolean): Promise<boolean> {

@@ -55,8 +55,11 @@ export class Spool {
     return { name: f.name, lines: text.split('\n').filter((l) => l.length > 0) };
   }
 
-  remove(): void {
-    const f = this.files.shift();
+  /** Remove a batch: the oldest, or the named one (it may have been dropped meanwhile to respect the bound). */
+  remove(name?: string): void {
+    const k = name === undefined ? 0 : this.files.findIndex((f) => f.name === name);
+    if (k < 0 || k >= this.files.length) return;
+    const [f] = this.files.splice(k, 1);
     if (f === undefined) return;
     this.bytes -= f.bytes;
     try {

@@ -1,0 +1,64 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { InfluxSink } from '../../src/io/sinks.js';
+import { Spool } from '../../src/io/spool.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cyclewatch-spool-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const lines = (from: number, n: number) => Array.from({ length: n }, (_, k) => `telemetry,cell=c1 voltage_V=0.07 ${1767225600000 + (from + k) * 1000}`);
+
+describe('disk spool', () => {
+  it('keeps batches in order across instances and drops the oldest beyond its bound', () => {
+    const path = join(dir, 'a');
+    const s = new Spool(path, 10_000);
+    s.push(lines(0, 10));
+    s.push(lines(10, 10));
+    const again = new Spool(path, 10_000);
+    expect(again.batches).toBe(2);
+    expect(again.peek()!.lines[0]).toBe(lines(0, 1)[0]);
+    again.remove();
+    expect(again.peek()!.lines[0]).toBe(lines(10, 1)[0]);
+    const small = new Spool(join(dir, 'b'), 1500);
+    let dropped = 0;
+    for (let k = 0; k < 5; k++) dropped += small.push(lines(k * 10, 10));
+    expect(small.bytes).toBeLessThanOrEqual(1500);
+    expect(dropped).toBe(10 * (5 - small.batches));
+    expect(small.peek()!.lines[0]).toBe(lines((5 - small.batches) * 10, 1)[0]);
+  });
+
+  it('InfluxSink spools when the server cannot be reached, warns near the bound, and counts what it drops', async () => {
+    const logs: string[] = [];
+    const spoolDir = join(dir, 'sink');
+    const sink = new InfluxSink({
+      url: 'http://127.0.0.1:9', // discard port: nothing listens
+      org: 'lab',
+      bucket: 'b',
+      batchSize: 100,
+      flushInterval_ms: 100_000,
+      maxRetries: 1,
+      minRetryDelay_ms: 10,
+      maxRetryDelay_ms: 20,
+      maxQueueLines: 1000,
+      spoolDir,
+      spoolMaxBytes: 40_000,
+      timeout_ms: 500,
+      log: (m) => logs.push(m),
+    });
+    for (let k = 0; k < 10; k++) {
+      sink.write(lines(k * 100, 100));
+      await sink.flush();
+    }
+    await sink.close();
+    expect(sink.stats.written).toBe(0);
+    expect(sink.stats.spooled).toBe(1000);
+    expect(sink.stats.dropped).toBeGreaterThan(0);
+    expect(sink.stats.spoolBytes).toBeLessThanOrEqual(40_000);
+    expect(readdirSync(spoolDir).length).toBe(sink.stats.spoolBatches);
+    const text = logs.join('\n');
+    expect(text).toMatch(/unreachable, spooling points/);
+    expect(text).toMatch(/WARNING spool at \d+ %/);
+    expect(text).toMatch(/spool full .* dropped the \d+ oldest spooled points/);
+  });
+});
