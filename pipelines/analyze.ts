@@ -7,7 +7,7 @@ import { DEFAULT_DETECTOR_OPTIONS, type CellSummary, type DetectorOptions, type 
 import type { CellEvent } from '../src/domain/events.js';
 import type { Sample } from '../src/domain/sample.js';
 import { writeAnalysis } from '../src/io/analysisOutput.js';
-import { openTelemetry, type ImportOptions, type TelemetryFormat } from '../src/io/importers.js';
+import { defaultCellId, openTelemetry, type ImportOptions, type TelemetryFormat } from '../src/io/importers.js';
 import { RejectionLog, type RejectReason } from '../src/io/report.js';
 import { fromBatches } from '../src/operators/fromBatches.js';
 import { monitorCells } from '../src/operators/monitor.js';
@@ -62,7 +62,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   const resolveCell = (id: string): CellConfig => {
     const known = options.registry?.get(id);
     if (known !== undefined) return known;
-    const cell = assumedCell(id, { ...options.assumed, setCurrentMa: options.import?.setCurrent_mA });
+    const cell = assumedCell(id, options.assumed);
     assumedCells.push(id);
     log(
       `cell "${id}" is not in the registry: assuming area ${cell.areaCm2} cm², ${cell.metal}, compliance ${cell.complianceV} V, ` +
@@ -79,6 +79,8 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
         rejections,
         {
           ...options.import,
+          // An export without a current column takes the set current from the flag, else from the registry.
+          setCurrent_mA: options.import?.setCurrent_mA ?? options.registry?.get(options.import?.cell ?? defaultCellId(path))?.setCurrentMa,
           onNote: log,
           onProgress: (bytesRead) =>
             options.progress?.({ file: path, fileIndex, files: options.files.length, bytesRead, size_bytes: file.size_bytes, samples }),

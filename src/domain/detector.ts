@@ -262,8 +262,8 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
   const atCompliance = absV >= complianceV;
   if (atCompliance && hc.v2 >= complianceV) complianceReached(s, t, emit, cell);
 
-  // Eq. 1 needs the half cycle's mean current: checked once the half cycle is older than the shortest t_max
-  // could be at this current, so that it costs nothing on most samples.
+  // Eq. 1 needs the half cycle's mean current, which moves little: re-evaluated at most once a minute, and
+  // exactly when the half cycle reaches the last computed t_max, so it costs nothing on most samples.
   if (t - hc.start_ms > hc.tMaxCheckAfter_ms) {
     const limit_s = tMax_s(hc.sumAbsI_mA / hc.n / cell.areaCm2, cell.metal);
     if (t - hc.start_ms > limit_s * 1000) {

@@ -45,10 +45,6 @@ export function conductivityFactor(temperature_C: number, activationEnergy_eV: n
   return Math.exp((-activationEnergy_eV / BOLTZMANN_EV_PER_K) * (1 / T_K - 1 / T_REF_K));
 }
 
-export function conductivityAt_S_cm(sigma25_S_cm: number, temperature_C: number, activationEnergy_eV: number): number {
-  return sigma25_S_cm * conductivityFactor(temperature_C, activationEnergy_eV);
-}
-
 /** Eq. 2 with full contact: R_ref = d / (σ · A). */
 export function referenceResistance_ohm(thickness_cm: number, sigma_S_cm: number, area_cm2: number): number {
   return thickness_cm / (sigma_S_cm * area_cm2);

@@ -57,6 +57,11 @@ export async function openTelemetry(path: string, rejections: RejectionLog, opti
   return { path, format: f, size_bytes, batches };
 }
 
+/** The cell a single-cell file belongs to when no id is given: its base name without extension. */
+export function defaultCellId(path: string): string {
+  return basename(path).replace(/\.[^.]*$/, '');
+}
+
 export function sniffFormat(path: string, head: string): TelemetryFormat {
   const ext = extname(path).toLowerCase();
   const first = head.split('\n', 1)[0]!.trim();
@@ -103,7 +108,7 @@ async function* readCsv(path: string, rejections: RejectionLog, options: ImportO
   let lineNo = 0;
   let bytes = 0;
   let cols: CsvColumns | null = null;
-  const defaultCell = options.cell ?? basename(path).replace(/\.[^.]*$/, '');
+  const defaultCell = options.cell ?? defaultCellId(path);
   // Field boundaries of the current line: start of field k at bounds[k], its end at bounds[k+1]-1.
   const bounds = new Int32Array(64);
   let lastCell = defaultCell;
@@ -224,7 +229,7 @@ function ecNumber(s: string | undefined): number {
 async function* readMpt(path: string, head: string, rejections: RejectionLog, options: ImportOptions): AsyncGenerator<Sample[]> {
   const headerLinesMatch = /Nb header lines\s*:\s*(\d+)/.exec(head);
   const headerLines = headerLinesMatch ? Number(headerLinesMatch[1]) : 1;
-  const cell = options.cell ?? basename(path).replace(/\.[^.]*$/, '');
+  const cell = options.cell ?? defaultCellId(path);
   let lineNo = 0;
   let bytes = 0;
   let cols: { t: number; v: number; i: number; freq: number } | null = null;

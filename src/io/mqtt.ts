@@ -81,7 +81,9 @@ export function telemetryInput(client: MqttClient, o: TelemetryInputOptions): Ob
         if (err) o.log(`mqtt: subscribe failed: ${err.message}`);
       });
     };
+    let offline = false;
     const onConnect = (connack: { sessionPresent: boolean }): void => {
+      offline = false;
       o.log(`mqtt: connected (session ${connack.sessionPresent ? 'resumed' : 'new'})`);
       if (!connack.sessionPresent) subscribe();
     };
@@ -94,24 +96,18 @@ export function telemetryInput(client: MqttClient, o: TelemetryInputOptions): Ob
       if (!o.accept(d.sample.cell)) return;
       subscriber.next(d.sample);
     };
-    let offline = false;
     const onOffline = (): void => {
       if (!offline) o.log('mqtt: connection lost, reconnecting with back-off');
       offline = true;
     };
-    const onReconnected = (): void => {
-      offline = false;
-    };
     const onError = (e: Error): void => o.log(`mqtt: ${e.message}`);
     client.on('connect', onConnect);
-    client.on('connect', onReconnected);
     client.on('message', onMessage);
     client.on('offline', onOffline);
     client.on('error', onError);
     if (client.connected) subscribe();
     return () => {
       client.off('connect', onConnect);
-      client.off('connect', onReconnected);
       client.off('message', onMessage);
       client.off('offline', onOffline);
       client.off('error', onError);

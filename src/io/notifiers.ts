@@ -47,10 +47,7 @@ export class AlertRouter {
     this.queues = o.webhooks.map(() => Promise.resolve());
   }
 
-  /** Keys already delivered (for checkpoints), and restoring them. */
-  delivered(): string[] {
-    return [...this.seen];
-  }
+  /** Keys delivered by an earlier run (see `onSent`): not sent again. */
   restore(keys: readonly string[]): void {
     for (const k of keys) this.seen.add(k);
   }

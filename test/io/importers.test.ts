@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../pipelines/analyze.js';
+import { parseRegistry } from '../../src/cli/registry.js';
 import type { Sample } from '../../src/domain/sample.js';
 import { openTelemetry } from '../../src/io/importers.js';
 import { ImportError, RejectionLog } from '../../src/io/report.js';
@@ -134,6 +135,13 @@ describe('BioLogic EC-Lab exports (real files)', () => {
     expect(s.shortCount).toBeGreaterThan(0);
     expect(s.timeToFailure_h!).toBeGreaterThan(20);
     expect(s.timeToFailure_h!).toBeLessThan(30);
+  });
+
+  it('takes the set current of a current-less export from the cell registry when no flag is given', async () => {
+    const registry = parseRegistry(`cells:\n  - id: jr862_11_08_23_insitu-impedance-LiLi_1MLiTFSI_TEGDME-1mA_03_GCPL_C05\n    setCurrentMa: 0.4\n`);
+    const r = await analyze({ files: [fixture], registry });
+    expect(r.summaries[0]!.samples).toBe(76_807);
+    expect(r.assumedCells).toEqual([]);
   });
 
   const mb = join(shared, 'mb.mpt');
