@@ -88,7 +88,13 @@ describe.skipIf(!run)('live monitor through Mosquitto and VictoriaMetrics', () =
       if (!expected.has(cell!)) expected.set(cell!, new Set());
       expected.get(cell!)!.add(Date.parse(t!));
     }
-    const counts = await exportCounts(vm.url, 'telemetry_voltage_V');
+    // The database makes points searchable asynchronously: poll until every cell's count is final (bounded).
+    let counts = await exportCounts(vm.url, 'telemetry_voltage_V');
+    const complete = (): boolean => [...expected].every(([cell, times]) => counts.get(cell) === times.size);
+    for (const t0 = Date.now(); !complete() && Date.now() - t0 < 30_000; ) {
+      await new Promise((r) => setTimeout(r, 500));
+      counts = await exportCounts(vm.url, 'telemetry_voltage_V');
+    }
     expect(counts.size).toBe(3);
     for (const [cell, times] of expected) expect(counts.get(cell)).toBe(times.size);
     expect(handle.sink.stats.dropped).toBe(0);
