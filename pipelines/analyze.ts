@@ -111,7 +111,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
           ? (cell) => {
               const s = new CellSeries(cell);
               collectors.push(s);
-              return (x, state) => s.push(x, state);
+              return (x, state, step) => s.push(x, state, step);
             }
           : undefined,
       }),

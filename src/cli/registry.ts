@@ -20,8 +20,13 @@ export const cellSchema = z
     thicknessCm: z.number().positive().optional(),
     sigmaSPerCm: z.number().positive().optional(),
     activationEnergyEv: z.number().min(0).max(2).default(CELL_DEFAULTS.activationEnergyEv),
-    metal: z.enum(['Na', 'Li']).default(CELL_DEFAULTS.metal),
+    metal: z.enum(['Na', 'Li']).optional(),
+    // The product's cells are solid-state; a liquid cell says so (Eq. 1 is then not checked).
+    electrolyte: z.enum(['solid', 'liquid']).default('solid'),
     complianceV: z.number().positive().default(CELL_DEFAULTS.complianceV),
+    nominalTemperatureC: z.number().min(-100).max(400).default(CELL_DEFAULTS.nominalTemperatureC),
+    thermalLag_min: z.number().min(0).max(24 * 60).default(CELL_DEFAULTS.thermalLag_min),
+    referenceMode: z.enum(['calibrated', 'configured']).default(CELL_DEFAULTS.referenceMode),
     pressureMPa: range.optional(),
     temperatureC: range.optional(),
     setCurrentMa: z.number().optional(),
@@ -33,10 +38,21 @@ export const cellSchema = z
     path: ['thicknessCm'],
   });
 
-/** `cells: [...]`, or a bare list of cells. */
-export const registrySchema = z
-  .preprocess((doc) => (Array.isArray(doc) ? { cells: doc } : doc), z.object({ cells: z.array(cellSchema) }).strict())
-  .transform((r) => r.cells);
+/** Registry-wide defaults, applied to every cell that does not set the key itself. */
+const DEFAULTABLE = ['areaCm2', 'thicknessCm', 'sigmaSPerCm', 'activationEnergyEv', 'metal', 'electrolyte', 'complianceV', 'nominalTemperatureC', 'thermalLag_min', 'referenceMode'] as const;
+
+function applyDefaults(doc: unknown): unknown {
+  if (Array.isArray(doc)) return { cells: doc };
+  if (doc === null || typeof doc !== 'object') return doc;
+  const { defaults, cells, ...rest } = doc as { defaults?: unknown; cells?: unknown };
+  if (defaults === undefined || defaults === null || typeof defaults !== 'object' || !Array.isArray(cells)) return doc;
+  const unknown = Object.keys(defaults).filter((k) => !(DEFAULTABLE as readonly string[]).includes(k));
+  if (unknown.length > 0) return { ...rest, cells, defaults: unknown }; // reported by the strict schema below
+  return { ...rest, cells: cells.map((c: unknown) => (c !== null && typeof c === 'object' ? { ...defaults, ...c } : c)) };
+}
+
+/** `cells: [...]` (with optional `defaults: {...}` for all of them), or a bare list of cells. */
+export const registrySchema = z.preprocess(applyDefaults, z.object({ cells: z.array(cellSchema) }).strict()).transform((r) => r.cells);
 
 /** "cells.1.areaCm2: Expected number, received string" — a message a person can act on. */
 export function formatZodError(error: z.ZodError, prefix = ''): string {

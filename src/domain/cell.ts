@@ -1,5 +1,12 @@
 import type { Metal } from './physics.js';
 
+export type Electrolyte = 'solid' | 'liquid';
+/**
+ * `calibrated`: R_ref is measured on the cell's own early stable plateau (a configured σ, d, A only serve until
+ * then, flagged provisional, and as the theoretical figure beside it). `configured`: trust the registry's σ, d, A.
+ */
+export type ReferenceMode = 'calibrated' | 'configured';
+
 /** One cell of the registry (SPEC §4), with defaults applied. */
 export interface CellConfig {
   readonly id: string;
@@ -7,13 +14,21 @@ export interface CellConfig {
   readonly areaCm2: number;
   /** Pellet thickness d (cm); only needed with sigmaSPerCm. */
   readonly thicknessCm?: number;
-  /** Total ionic conductivity at 25 °C (S cm⁻¹). Without it R_ref is learned from the data. */
+  /** Total ionic conductivity at 25 °C (S cm⁻¹): the theoretical R_ref = d / (σ·A). */
   readonly sigmaSPerCm?: number;
   readonly activationEnergyEv: number;
-  readonly metal: Metal;
+  /** Unknown for a cell the registry does not list: then no Eq. 1 check and no metal thickness. */
+  readonly metal?: Metal;
+  /** Eq. 1 (void formation) applies to solid electrolytes only; unknown: not checked. */
+  readonly electrolyte?: Electrolyte;
   readonly complianceV: number;
   readonly pressureMPa?: { readonly min: number; readonly max: number };
   readonly temperatureC?: { readonly min: number; readonly max: number };
+  /** Cell temperature when no temperature telemetry arrives (°C). */
+  readonly nominalTemperatureC: number;
+  /** First-order lag between the logged (chamber) temperature and the cell (min); 0: the sensor is on the cell. */
+  readonly thermalLag_min: number;
+  readonly referenceMode: ReferenceMode;
   /** Set current (mA) for exports that carry no current column. */
   readonly setCurrentMa?: number;
   /** Wall-clock seconds without telemetry before the stale alert (live monitor only). */
@@ -23,11 +38,13 @@ export interface CellConfig {
 export const CELL_DEFAULTS = {
   areaCm2: 1,
   activationEnergyEv: 0.3,
-  metal: 'Na' as Metal,
   complianceV: 8,
+  nominalTemperatureC: 25,
+  thermalLag_min: 30,
+  referenceMode: 'calibrated' as ReferenceMode,
 } as const;
 
-/** A registry entry for a cell the registry does not list: what the analysis then assumes. */
+/** A registry entry for a cell the registry does not list: what the analysis then assumes (metal unknown). */
 export function assumedCell(id: string, overrides: Partial<CellConfig> = {}): CellConfig {
   return { id, ...CELL_DEFAULTS, ...overrides };
 }

@@ -1,45 +1,76 @@
 /**
- * Per-cell online detector: rest and half-cycle accounting, R_ref (configured or learned), temperature
- * compensation, Eq. 2 quantities, the regime state machine and the alerts it raises.
+ * Per-cell online detector. Each part owns a slice of the state: the clock (event time, gaps against the cell's
+ * own sampling rhythm), rest, the half cycle, the reference (calibration), the cell temperature, the symmetric-
+ * cell check, ranges, the regime machine, soft shorts and the failure record.
  *
- * The state is one plain JSON-serialisable object per cell, so it can be checkpointed and restored.
- * `stepDetector` updates it in place: it runs once per sample, millions of times per run, and copying the
- * accumulators on every sample would dominate the cost. The regime machine inside it is immutable.
+ * The state is one plain JSON-serialisable object per cell, so it can be checkpointed and restored (its
+ * `version` is checked on load). `stepDetector` updates it in place and allocates nothing on the common path:
+ * it runs once per sample, millions of times per run. The regime machine inside it is immutable.
  */
 import type { CellConfig } from './cell.js';
 import type { AlertCode, AlertEvent, CellEvent, HalfCycleEvent, Severity } from './events.js';
-import { apparentResistance_ohm, conductivityFactor, metalThickness_um, referenceResistance_ohm, tMax_s } from './physics.js';
+import { contactFraction, localCurrentDensity_mA_cm2, metalThickness_um, referenceResistance_ohm, tMax_s } from './physics.js';
+import {
+  calibrate,
+  calibratedReference,
+  calibrationState,
+  chunkFull,
+  closeChunk,
+  DEFAULT_CALIBRATION,
+  type CalibrationOptions,
+  type CalibrationState,
+  type ReferenceSource,
+} from './reference.js';
 import {
   DEFAULT_REGIME_THRESHOLDS,
   initialRegimeState,
+  notSymmetric,
+  observe,
   observeHalfCycleEnd,
-  observeRatio,
+  referenceReady,
+  REGIME_LABELS,
   resetRuns,
+  type Observation,
   type Regime,
   type RegimeChange,
   type RegimeLabel,
   type RegimeState,
   type RegimeThresholds,
 } from './regime.js';
+import { DEFAULT_SOFT_SHORT, observeSoftShort, resetSoftShortRuns, softShortState, type SoftShortOptions, type SoftShortState } from './softShort.js';
 import { decimatedSeries, median3, pushDecimated, quantile, type DecimatedSeries } from './stats.js';
 import { advanceRun, isSustained, type Run } from './sustain.js';
+import { DEFAULT_SYMMETRY, observeActive, observeHalfCycleSigns, observeRest, symmetryState, type SymmetryOptions, type SymmetryState } from './symmetry.js';
+import { cellTemperature, temperatureFactor, thermalState, type ThermalState } from './thermal.js';
 import type { AlignedSample } from './sample.js';
 import { iso } from './sample.js';
 
 export interface DetectorOptions {
   readonly regime: RegimeThresholds;
+  readonly calibration: CalibrationOptions;
+  readonly softShort: SoftShortOptions;
+  readonly symmetry: SymmetryOptions;
   /** |I| below this fraction of the last active current is a rest. */
   readonly restFraction: number;
   /** Seconds after a half cycle starts during which R_app is not judged (double-layer transients). */
   readonly settle_s: number;
-  /** A gap in the data longer than this ends the half cycle and resets partial evidence. */
+  /**
+   * A gap ends the half cycle and resets partial evidence when it is longer than both this and `gapRhythmFactor`
+   * times the cell's own sampling interval (600 s logging or record-on-change rows are no gaps).
+   */
   readonly gap_s: number;
-  /** Half cycles used to learn R_ref when σ is not configured. */
-  readonly learnHalfCycles: number;
-  /** Runs that never reverse (one-way plating) learn R_ref from their first this many hours instead. */
-  readonly learnMax_h: number;
+  readonly gapRhythmFactor: number;
   /** |V| at or above this fraction of the compliance voltage counts as at the limit. */
   readonly complianceFraction: number;
+  /** Reference-free short: |V| below this (V) and below `shortLevelFraction` of its running level. */
+  readonly shortAbs_V: number;
+  readonly shortLevelFraction: number;
+  /** Time constant of the running R_app level (the pre-short level a short must return to). */
+  readonly levelTau_s: number;
+  /** Time constant of the smoothing that slow decisions (polarization, a short's end) look at. */
+  readonly smoothTau_s: number;
+  /** Warn when the calibrated and theoretical R_ref differ by more than this fraction. */
+  readonly referenceMismatch: number;
   readonly rangeSustain_s: number;
   /** Set-current increases needed before a run counts as a CCD ramp. */
   readonly rampMinSteps: number;
@@ -47,15 +78,24 @@ export interface DetectorOptions {
 
 export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   regime: DEFAULT_REGIME_THRESHOLDS,
+  calibration: DEFAULT_CALIBRATION,
+  softShort: DEFAULT_SOFT_SHORT,
+  symmetry: DEFAULT_SYMMETRY,
   restFraction: 0.05,
   settle_s: 10,
   gap_s: 300,
-  learnHalfCycles: 6,
-  learnMax_h: 6,
+  gapRhythmFactor: 4,
   complianceFraction: 0.98,
+  shortAbs_V: 0.005,
+  shortLevelFraction: 0.1,
+  levelTau_s: 7200,
+  smoothTau_s: 60,
+  referenceMismatch: 0.15,
   rangeSustain_s: 60,
   rampMinSteps: 2,
 };
+
+export const DETECTOR_STATE_VERSION = 2;
 
 interface HalfCycleAcc {
   index: number;
@@ -74,10 +114,10 @@ interface HalfCycleAcc {
   r2: number;
   peakRatio: number;
   judged: number;
-  /** |V| of the last two samples: the cycler ends a half cycle right at the limit. */
-  v1: number;
-  v2: number;
-  learnR25: DecimatedSeries | null;
+  /** |V| of the last sample: a cycler that cuts a half cycle at the limit ends it right there. */
+  lastAbsV: number;
+  /** Samples held at the limit (a cycler that holds the voltage instead of cutting). */
+  atLimit: Run | null;
   /** Age of the half cycle after which Eq. 1 is checked again. */
   tMaxCheckAfter_ms: number;
 }
@@ -93,46 +133,70 @@ export interface Segment {
   readonly start_ms: number;
 }
 
+/** What the detector made of the last accepted sample (owned by the state, reused: copy what you keep). */
+export interface StepResult {
+  t_ms: number;
+  rApp_ohm: number;
+  /** R_ref at the cell's temperature, NaN without any reference. */
+  rRef_ohm: number;
+  jSet_mA_cm2: number;
+  atCompliance: boolean;
+  /** Shorted now: contact fraction and j_local mean nothing. */
+  shorted: boolean;
+}
+
 export interface DetectorState {
+  version: number;
   cell: string;
-  samples: number;
-  first_ms: number;
-  last_ms: number;
-  /** R_ref at 25 °C (Ω) and where it came from. */
-  rRef25_ohm: number | null;
-  rRefSource: 'configured' | 'learned' | 'learning';
-  learned: number[];
-  lastActiveAbsI_mA: number;
-  resting: boolean;
-  rest_ms: number;
+  clock: { samples: number; first_ms: number; last_ms: number; rhythm_ms: number; gaps: number; gapTime_ms: number };
+  rest: { resting: boolean; rest_ms: number; lastActiveAbsI_mA: number };
   halfCycle: HalfCycleAcc | null;
   halfCycles: number;
   cumulativeCapacity_mAh_cm2: number;
+  /** Longest half cycle at the current set-current level: the protocol's, against which a cut is recognised. */
+  protocol: { level_mA_cm2: number; fullDuration_ms: number };
+  reference: {
+    /** R_ref at 25 °C that judges the cell (Ω), null while learning. */
+    r25_ohm: number | null;
+    source: ReferenceSource;
+    /** d/(σA) from the registry at 25 °C, null without σ and d. */
+    theoretical25_ohm: number | null;
+    calibrated25_ohm: number | null;
+    calibratedAt_ms: number | null;
+    calibration: CalibrationState;
+  };
+  thermal: ThermalState;
+  /** Running R_app(25 °C) level (Ω; NaN before the first judged sample) and the time of its last update. */
+  level: { r25_ohm: number; t_ms: number };
+  /** R_app(25 °C) smoothed over `smoothTau_s` within the half cycle, and the previous judged raw value. */
+  smooth: { r25_ohm: number; t_ms: number; prevR25_ohm: number };
+  symmetry: SymmetryState;
+  softShort: SoftShortState;
   regime: RegimeState;
   /** Regime change points with isolated shorts relabelled: the labelled segments. */
   segments: Segment[];
-  areaCm2: number;
-  factorTemperature_C: number;
-  factor: number;
-  complianceArmed: boolean;
-  polarizationArmed: boolean;
-  capacityBeforeFailure_mAh_cm2: number | null;
-  firstCompliance_ms: number | null;
-  firstShort_ms: number | null;
-  shortCount: number;
-  isolatedShortCount: number;
-  minContactFraction: number | null;
-  peakJLocal_mA_cm2: number | null;
-  peakJLocalIsLowerBound: boolean;
-  tMaxAlertedLevels: number[];
-  lastLevel_mA_cm2: number;
-  rampSteps: number;
+  ranges: { pressure: RangeWatch; temperature: RangeWatch };
+  failure: {
+    complianceArmed: boolean;
+    polarizationArmed: boolean;
+    capacityBeforeFailure_mAh_cm2: number | null;
+    firstCompliance_ms: number | null;
+    firstShort_ms: number | null;
+    firstSoftShort_ms: number | null;
+    shortCount: number;
+    isolatedShortCount: number;
+    minContactFraction: number | null;
+    minContactFractionIsBound: boolean;
+    peakJLocal_mA_cm2: number | null;
+    peakJLocalIsLowerBound: boolean;
+    tMaxAlertedLevels: number[];
+    ccd_mA_cm2: number | null;
+    noTemperatureNoted: boolean;
+    polarityNoted: boolean;
+  };
+  ramp: { confirmed_mA_cm2: number; candidate_mA_cm2: number; steps: number };
   recentHalfCycles: { start_ms: number; end_ms: number; j_mA_cm2: number }[];
-  ccd_mA_cm2: number | null;
-  pressure: RangeWatch;
-  temperature: RangeWatch;
-  /** Raw values of the last sample (NaN where not known), from which `derivedState` is built. */
-  last: { t_ms: number; rApp_ohm: number; rRef_ohm: number; jSet_mA_cm2: number; atCompliance: boolean };
+  last: StepResult;
 }
 
 /** Per-sample derived series (SPEC §5). */
@@ -143,6 +207,7 @@ export interface DerivedState {
   readonly resting: boolean;
   readonly rApp_ohm: number | null;
   readonly rRef_ohm: number | null;
+  readonly rRefSource: ReferenceSource;
   readonly ratio: number | null;
   readonly contactFraction: number | null;
   readonly aEff_cm2: number | null;
@@ -151,97 +216,145 @@ export interface DerivedState {
   readonly atCompliance: boolean;
 }
 
+export function theoreticalReference25_ohm(cell: CellConfig): number | null {
+  return cell.sigmaSPerCm !== undefined && cell.thicknessCm !== undefined ? referenceResistance_ohm(cell.thicknessCm, cell.sigmaSPerCm, cell.areaCm2) : null;
+}
+
 export function createDetectorState(cell: CellConfig): DetectorState {
-  const configured =
-    cell.sigmaSPerCm !== undefined && cell.thicknessCm !== undefined ? referenceResistance_ohm(cell.thicknessCm, cell.sigmaSPerCm, cell.areaCm2) : null;
+  const theoretical = theoreticalReference25_ohm(cell);
+  const trusted = cell.referenceMode === 'configured' && theoretical !== null;
   return {
+    version: DETECTOR_STATE_VERSION,
     cell: cell.id,
-    samples: 0,
-    first_ms: NaN,
-    last_ms: NaN,
-    rRef25_ohm: configured,
-    rRefSource: configured === null ? 'learning' : 'configured',
-    learned: [],
-    lastActiveAbsI_mA: 0,
-    resting: false,
-    rest_ms: 0,
+    clock: { samples: 0, first_ms: NaN, last_ms: NaN, rhythm_ms: NaN, gaps: 0, gapTime_ms: 0 },
+    rest: { resting: false, rest_ms: 0, lastActiveAbsI_mA: 0 },
     halfCycle: null,
     halfCycles: 0,
     cumulativeCapacity_mAh_cm2: 0,
-    regime: initialRegimeState(NaN),
+    protocol: { level_mA_cm2: 0, fullDuration_ms: 0 },
+    reference: {
+      r25_ohm: trusted ? theoretical : null,
+      source: trusted ? 'configured' : theoretical !== null ? 'provisional' : 'none',
+      theoretical25_ohm: theoretical,
+      calibrated25_ohm: null,
+      calibratedAt_ms: null,
+      calibration: calibrationState(),
+    },
+    thermal: thermalState(),
+    level: { r25_ohm: NaN, t_ms: NaN },
+    smooth: { r25_ohm: NaN, t_ms: NaN, prevR25_ohm: NaN },
+    symmetry: symmetryState(),
+    softShort: softShortState(),
+    regime: initialRegimeState(NaN, trusted ? 'stable' : 'learning'),
     segments: [],
-    areaCm2: cell.areaCm2,
-    factorTemperature_C: NaN,
-    factor: 1,
-    complianceArmed: true,
-    polarizationArmed: true,
-    capacityBeforeFailure_mAh_cm2: null,
-    firstCompliance_ms: null,
-    firstShort_ms: null,
-    shortCount: 0,
-    isolatedShortCount: 0,
-    minContactFraction: null,
-    peakJLocal_mA_cm2: null,
-    peakJLocalIsLowerBound: false,
-    tMaxAlertedLevels: [],
-    lastLevel_mA_cm2: 0,
-    rampSteps: 0,
+    ranges: { pressure: { out: null, back: null, raised: false }, temperature: { out: null, back: null, raised: false } },
+    failure: {
+      complianceArmed: true,
+      polarizationArmed: true,
+      capacityBeforeFailure_mAh_cm2: null,
+      firstCompliance_ms: null,
+      firstShort_ms: null,
+      firstSoftShort_ms: null,
+      shortCount: 0,
+      isolatedShortCount: 0,
+      minContactFraction: null,
+      minContactFractionIsBound: false,
+      peakJLocal_mA_cm2: null,
+      peakJLocalIsLowerBound: false,
+      tMaxAlertedLevels: [],
+      ccd_mA_cm2: null,
+      noTemperatureNoted: false,
+      polarityNoted: false,
+    },
+    ramp: { confirmed_mA_cm2: 0, candidate_mA_cm2: 0, steps: 0 },
     recentHalfCycles: [],
-    ccd_mA_cm2: null,
-    pressure: { out: null, back: null, raised: false },
-    temperature: { out: null, back: null, raised: false },
-    last: { t_ms: NaN, rApp_ohm: NaN, rRef_ohm: NaN, jSet_mA_cm2: 0, atCompliance: false },
+    last: { t_ms: NaN, rApp_ohm: NaN, rRef_ohm: NaN, jSet_mA_cm2: 0, atCompliance: false, shorted: false },
   };
+}
+
+/** A checkpointed state of another layout must not be resumed: the caller starts the cell afresh. */
+export function isCurrentDetectorState(x: unknown): x is DetectorState {
+  return typeof x === 'object' && x !== null && (x as { version?: unknown }).version === DETECTOR_STATE_VERSION;
 }
 
 type Emit = (event: CellEvent) => void;
 
 /** Reused for the per-sample call: changes are rare and consumed at once, an array per sample is not. */
 const SCRATCH_CHANGES: RegimeChange[] = [];
+const OBS: Observation = { t_ms: 0, ratio: NaN, smoothRatio: NaN, collapsed: false, smoothR25_ohm: NaN, level_ohm: NaN };
 
-function alert(s: DetectorState, emit: Emit, t_ms: number, severity: Severity, code: AlertCode, message: string, state: 'raised' | 'cleared' = 'raised'): void {
-  const e: AlertEvent = { type: 'alert', cell: s.cell, t_ms, severity, code, state, message };
+function alert(
+  s: DetectorState,
+  emit: Emit,
+  t_ms: number,
+  severity: Severity,
+  code: AlertCode,
+  message: string,
+  state: 'raised' | 'cleared' = 'raised',
+  onset_ms?: number,
+): void {
+  const e: AlertEvent =
+    onset_ms === undefined
+      ? { type: 'alert', cell: s.cell, t_ms, severity, code, state, message }
+      : { type: 'alert', cell: s.cell, t_ms, severity, code, state, message, onset_ms };
   emit(e);
 }
 
-/** Feed one aligned sample. Samples must come in event-time order (the operators guarantee it). */
-export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOptions, x: AlignedSample, emit: Emit): void {
+/**
+ * Feed one aligned sample. Samples must come in event-time order (the operators guarantee it).
+ * Returns what the detector made of it, or null when it was not accepted (not after the previous one).
+ */
+export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOptions, x: AlignedSample, emit: Emit): StepResult | null {
   const t = x.t_ms;
-  const prev_ms = s.samples === 0 ? t : s.last_ms;
-  if (s.samples === 0) {
-    s.first_ms = t;
-    s.regime = initialRegimeState(t);
-    s.segments.push({ regime: 'stable', start_ms: t });
-  } else if (!(t > s.last_ms)) {
-    return;
-  } else if (t - s.last_ms > o.gap_s * 1000) {
-    closeHalfCycle(s, cell, o, emit);
-    s.regime = resetRuns(s.regime);
+  const clock = s.clock;
+  let dt = 0;
+  if (clock.samples === 0) {
+    clock.first_ms = t;
+    s.regime = initialRegimeState(t, s.regime.regime);
+    s.segments.push({ regime: s.regime.regime, start_ms: t });
+  } else {
+    if (!(t > clock.last_ms)) return null;
+    dt = t - clock.last_ms;
+    const rhythm = clock.rhythm_ms;
+    const limit = o.gapRhythmFactor * rhythm;
+    // Fast up, slow down: record-on-change rows come in bursts, the rhythm is their slow envelope. A gap moves
+    // it only as far as the limit, so a logger that switches to a slower interval is learned in a few rows.
+    clock.rhythm_ms = rhythm !== rhythm ? dt : rhythm + (Math.min(dt, limit) - rhythm) * (dt > rhythm ? 0.25 : 0.02);
+    if (dt > o.gap_s * 1000 && dt > limit) {
+      clock.gaps++;
+      clock.gapTime_ms += dt;
+      interrupt(s, cell, o, emit);
+      dt = 0; // nothing is known of the gap: it counts as neither active nor rest time
+    }
   }
-  s.samples++;
-  s.last_ms = t;
+  clock.samples++;
+  clock.last_ms = t;
 
-  watchRange(s, s.pressure, cell.pressureMPa, x.pressure_MPa, t, o, emit, 'pressure-range', 'Pressure', 'MPa');
-  watchRange(s, s.temperature, cell.temperatureC, x.temperature_C, t, o, emit, 'temperature-range', 'Temperature', '°C');
+  watchRange(s, s.ranges.pressure, cell.pressureMPa, x.pressure_MPa, t, o, emit, 'pressure-range', 'Pressure', 'MPa');
+  watchRange(s, s.ranges.temperature, cell.temperatureC, x.temperature_C, t, o, emit, 'temperature-range', 'Temperature', '°C');
+  const temperature_C = cellTemperature(s.thermal, t, x.temperature_C, cell.thermalLag_min, cell.nominalTemperatureC);
+  const factor = temperatureFactor(s.thermal, temperature_C, cell.activationEnergyEv);
 
   const I = x.current_mA;
   const absI = I < 0 ? -I : I;
   const V = x.voltage_V;
   const absV = V < 0 ? -V : V;
   const jSet = I / cell.areaCm2;
-  const active = absI > 1e-9 && absI > o.restFraction * s.lastActiveAbsI_mA;
+  const rest = s.rest;
+  const active = absI > 1e-9 && absI > o.restFraction * rest.lastActiveAbsI_mA;
   if (!active) {
-    if (!s.resting) {
-      closeHalfCycle(s, cell, o, emit);
-      s.regime = resetRuns(s.regime);
-      s.resting = true;
+    if (!rest.resting) {
+      interrupt(s, cell, o, emit);
+      rest.resting = true;
     }
-    s.rest_ms += t - prev_ms;
-    setLast(s, t, NaN, NaN, jSet, false);
-    return;
+    rest.rest_ms += dt;
+    const verdict = observeRest(s.symmetry, t, V, o.symmetry);
+    if (verdict !== null) declareNotSymmetric(s, t, verdict, emit);
+    return setLast(s, t, NaN, NaN, jSet, false, false);
   }
-  s.resting = false;
-  s.lastActiveAbsI_mA = absI;
+  rest.resting = false;
+  rest.lastActiveAbsI_mA = absI;
+  s.symmetry.restStart_ms = NaN;
   const sign = I > 0 ? 1 : -1;
   let hc = s.halfCycle;
   if (hc !== null && hc.sign !== sign) {
@@ -255,96 +368,136 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
   hc.sumAbsI_mA += absI;
   hc.n++;
   if (absV > hc.peakAbsV) hc.peakAbsV = absV;
-  hc.v2 = hc.v1;
-  hc.v1 = absV;
+  hc.lastAbsV = absV;
 
-  const complianceV = o.complianceFraction * cell.complianceV;
-  const atCompliance = absV >= complianceV;
-  if (atCompliance && hc.v2 >= complianceV) complianceReached(s, t, emit, cell);
+  const atCompliance = absV >= o.complianceFraction * cell.complianceV;
+  if (atCompliance || hc.atLimit !== null) {
+    hc.atLimit = advanceRun(hc.atLimit, atCompliance, t, absV, 0);
+    if (isSustained(hc.atLimit, o.regime.polarizationSustain_s * 1000, o.regime.minSustainSamples)) complianceReached(s, t, emit, cell);
+  }
+  if (t - hc.start_ms > hc.tMaxCheckAfter_ms) checkTMax(s, hc, cell, t, emit);
 
-  // Eq. 1 needs the half cycle's mean current, which moves little: re-evaluated at most once a minute, and
-  // exactly when the half cycle reaches the last computed t_max, so it costs nothing on most samples.
-  if (t - hc.start_ms > hc.tMaxCheckAfter_ms) {
-    const limit_s = tMax_s(hc.sumAbsI_mA / hc.n / cell.areaCm2, cell.metal);
-    if (t - hc.start_ms > limit_s * 1000) {
-      tMaxExceeded(s, hc, cell, t, limit_s, emit);
-      hc.tMaxCheckAfter_ms = Infinity;
-    } else hc.tMaxCheckAfter_ms = Math.min(limit_s * 1000, t - hc.start_ms + 60_000);
+  const rApp = (absV / absI) * 1000;
+  const r25 = rApp * factor;
+  if (t < hc.settleUntil_ms || s.regime.regime === 'not-symmetric') return setLast(s, t, rApp, rRefAt(s, factor), jSet, atCompliance, s.regime.regime === 'short');
+  const verdict = observeActive(s.symmetry, V, I, o.symmetry);
+  if (verdict !== null) {
+    declareNotSymmetric(s, t, verdict, emit);
+    return setLast(s, t, rApp, NaN, jSet, atCompliance, false);
   }
 
-  const tempFactor = x.temperature_C === undefined ? 1 : temperatureFactor(s, x.temperature_C, cell.activationEnergyEv);
-  const rApp = apparentResistance_ohm(V, I);
-  if (t < hc.settleUntil_ms) {
-    setLast(s, t, rApp, NaN, jSet, atCompliance);
-    return;
-  }
-  pushDecimated(hc.absV, absV);
-  if (s.rRef25_ohm === null) {
-    pushDecimated(hc.learnR25 ?? (hc.learnR25 = decimatedSeries()), rApp * tempFactor);
-    if (t - hc.start_ms >= o.learnMax_h * 3.6e6) {
-      learnReference(s, hc.learnR25!, o, true);
-      hc.learnR25 = null;
+  const ref = s.reference;
+  if (ref.calibrated25_ohm === null) {
+    calibrate(ref.calibration, r25, dt);
+    if (chunkFull(ref.calibration, o.calibration)) {
+      closeChunk(ref.calibration, o.calibration);
+      tryCalibrate(s, cell, o, t, emit);
     }
-    setLast(s, t, rApp, NaN, jSet, atCompliance);
-    return;
   }
-  const rRef = s.rRef25_ohm / tempFactor;
-  const ratio = rApp / rRef;
-  hc.judged++;
-  if (hc.judged >= 3) {
-    const filtered = median3(hc.r2, hc.r1, ratio);
-    if (filtered > hc.peakRatio) hc.peakRatio = filtered;
-  }
-  hc.r2 = hc.r1;
-  hc.r1 = ratio;
 
   const changes = SCRATCH_CHANGES;
   changes.length = 0;
-  s.regime = observeRatio(s.regime, t, ratio, o.regime, changes);
-  if (changes.length > 0) applyChanges(s, changes, emit);
-  setLast(s, t, rApp, rRef, jSet, atCompliance);
-}
+  const judging = ref.source === 'calibrated' || ref.source === 'configured';
+  const ratio = judging ? r25 / ref.r25_ohm! : NaN;
+  const level = s.level;
+  const sm = s.smooth;
+  // A collapse is sudden (a dendrite bridges the pellet between two samples); an EMF that sweeps through 0 V is not.
+  const collapsed =
+    absV < o.shortAbs_V &&
+    r25 < o.shortLevelFraction * level.r25_ohm &&
+    (s.regime.low !== null || s.regime.regime === 'short' || sm.prevR25_ohm >= 0.5 * level.r25_ohm);
+  sm.prevR25_ohm = r25;
+  if (sm.r25_ohm !== sm.r25_ohm) sm.r25_ohm = r25;
+  else sm.r25_ohm += ((r25 - sm.r25_ohm) * (t - sm.t_ms)) / (o.smoothTau_s * 1000 + (t - sm.t_ms));
+  sm.t_ms = t;
+  const obs = OBS;
+  obs.t_ms = t;
+  obs.ratio = ratio;
+  obs.smoothRatio = judging ? sm.r25_ohm / ref.r25_ohm! : NaN;
+  obs.collapsed = collapsed;
+  obs.smoothR25_ohm = sm.r25_ohm;
+  obs.level_ohm = level.r25_ohm;
+  s.regime = observe(s.regime, obs, o.regime, changes);
+  if (changes.length > 0) applyChanges(s, cell, changes, emit);
+  const shorted = s.regime.regime === 'short';
 
-/** σ(T)/σ25, recomputed only when the temperature changes (it is carried forward between readings). */
-function temperatureFactor(s: DetectorState, temperature_C: number, ea_eV: number): number {
-  if (temperature_C !== s.factorTemperature_C) {
-    s.factorTemperature_C = temperature_C;
-    s.factor = conductivityFactor(temperature_C, ea_eV);
+  const soft = s.softShort;
+  if (judging) {
+    const change = observeSoftShort(soft, t, ratio, shorted, o.softShort);
+    if (change !== null) softShortChanged(s, change, t, ratio, emit);
   }
-  return s.factor;
+  // The running level is the cell's healthy R_app: frozen while it looks shorted or leaky.
+  if (!collapsed && !shorted && soft.run === null && soft.onset_ms !== soft.onset_ms && !(ratio < o.regime.shortRatio)) {
+    const prev = level.r25_ohm;
+    if (prev !== prev) level.r25_ohm = r25;
+    else {
+      const step = t - level.t_ms;
+      level.r25_ohm = prev + ((r25 - prev) * step) / (o.levelTau_s * 1000 + step);
+    }
+    level.t_ms = t;
+  }
+
+  if (judging && !shorted) {
+    hc.judged++;
+    if (hc.judged >= 3) {
+      const filtered = median3(hc.r2, hc.r1, ratio);
+      if (filtered > hc.peakRatio) hc.peakRatio = filtered;
+    }
+    hc.r2 = hc.r1;
+    hc.r1 = ratio;
+    pushDecimated(hc.absV, absV);
+  }
+  return setLast(s, t, rApp, rRefAt(s, factor), jSet, atCompliance, shorted);
 }
 
-function setLast(s: DetectorState, t_ms: number, rApp_ohm: number, rRef_ohm: number, jSet_mA_cm2: number, atCompliance: boolean): void {
+/** R_ref at the cell's temperature from whatever reference exists (provisional included), NaN without one. */
+function rRefAt(s: DetectorState, factor: number): number {
+  const r = s.reference.r25_ohm ?? s.reference.theoretical25_ohm;
+  return r === null ? NaN : r / factor;
+}
+
+/** A rest or a gap: the half cycle ends and no evidence may span it. */
+function interrupt(s: DetectorState, cell: CellConfig, o: DetectorOptions, emit: Emit): void {
+  closeHalfCycle(s, cell, o, emit);
+  s.smooth.r25_ohm = NaN;
+  s.regime = resetRuns(s.regime);
+  resetSoftShortRuns(s.softShort);
+}
+
+function setLast(s: DetectorState, t_ms: number, rApp_ohm: number, rRef_ohm: number, jSet_mA_cm2: number, atCompliance: boolean, shorted: boolean): StepResult {
   const l = s.last;
   l.t_ms = t_ms;
   l.rApp_ohm = rApp_ohm;
   l.rRef_ohm = rRef_ohm;
   l.jSet_mA_cm2 = jSet_mA_cm2;
   l.atCompliance = atCompliance;
+  l.shorted = shorted;
+  return l;
 }
 
 const orNull = (x: number): number | null => (Number.isNaN(x) ? null : x);
 
-/** The derived series (SPEC §5) as of the last sample, built on demand: offline analysis never asks. */
-export function derivedState(s: DetectorState, cell: CellConfig): DerivedState {
-  const { t_ms, rApp_ohm, rRef_ohm, jSet_mA_cm2: jSet, atCompliance } = s.last;
-  const rApp = orNull(rApp_ohm);
-  const rRef = orNull(rRef_ohm);
+/** The derived series (SPEC §5) from a step's result, built on demand: offline analysis never asks. */
+export function derivedState(s: DetectorState, cell: CellConfig, r: StepResult = s.last): DerivedState {
+  const rApp = orNull(r.rApp_ohm);
+  const rRef = orNull(r.rRef_ohm);
   const ratio = rApp !== null && rRef !== null ? rApp / rRef : null;
-  const fraction = ratio === null ? null : 1 / ratio;
+  // Through a short the current bypasses the contact: Eq. 2 says nothing about the area then.
+  const fraction = ratio === null || r.shorted ? null : contactFraction(rApp!, rRef!);
   return {
-    t_ms,
+    t_ms: r.t_ms,
     regime: s.regime.regime,
     halfCycleIndex: s.halfCycle?.index ?? s.halfCycles - 1,
-    resting: s.resting,
+    resting: s.rest.resting,
     rApp_ohm: rApp,
     rRef_ohm: rRef,
+    rRefSource: s.reference.source,
     ratio,
     contactFraction: fraction,
     aEff_cm2: fraction === null ? null : fraction * cell.areaCm2,
-    jSet_mA_cm2: jSet,
-    jLocal_mA_cm2: ratio === null ? null : Math.abs(jSet) * ratio,
-    atCompliance,
+    jSet_mA_cm2: r.jSet_mA_cm2,
+    jLocal_mA_cm2: fraction === null ? null : localCurrentDensity_mA_cm2(Math.abs(r.jSet_mA_cm2), fraction),
+    atCompliance: r.atCompliance,
   };
 }
 
@@ -365,12 +518,12 @@ function openHalfCycle(s: DetectorState, sign: number, t: number, o: DetectorOpt
     r2: NaN,
     peakRatio: -Infinity,
     judged: 0,
-    v1: 0,
-    v2: 0,
-    learnR25: null,
+    lastAbsV: 0,
+    atLimit: null,
     tMaxCheckAfter_ms: 0,
   };
   s.halfCycle = hc;
+  s.smooth.r25_ohm = NaN;
   return hc;
 }
 
@@ -381,90 +534,172 @@ function closeHalfCycle(s: DetectorState, cell: CellConfig, o: DetectorOptions, 
   if (hc.judged > 0 && hc.judged < 3) hc.peakRatio = Math.max(hc.peakRatio, Math.min(hc.r1, Number.isNaN(hc.r2) ? hc.r1 : hc.r2));
   else if (hc.judged >= 3) hc.peakRatio = Math.max(hc.peakRatio, Math.min(hc.r1, hc.r2));
 
-  const complianceV = o.complianceFraction * cell.complianceV;
-  const cut = hc.v1 >= complianceV || hc.v2 >= complianceV;
-  if (cut) complianceReached(s, hc.last_ms, emit, cell);
-
   const meanAbsI = hc.n > 0 ? hc.sumAbsI_mA / hc.n : 0;
   const j = meanAbsI / cell.areaCm2;
+  const duration_ms = hc.last_ms - hc.start_ms;
+  // Cut by compliance: it ended at the limit, before the protocol's own end (a half cycle that merely peaks
+  // near the limit at its natural end is not cut).
+  const p = s.protocol;
+  if (!(j > 0.9 * p.level_mA_cm2 && j < 1.1 * p.level_mA_cm2)) {
+    p.level_mA_cm2 = j;
+    p.fullDuration_ms = 0;
+  }
+  const atLimit = hc.lastAbsV >= o.complianceFraction * cell.complianceV;
+  const cut = atLimit && (p.fullDuration_ms === 0 || duration_ms < 0.97 * p.fullDuration_ms);
+  if (duration_ms > p.fullDuration_ms) p.fullDuration_ms = duration_ms;
+  if (cut) complianceReached(s, hc.last_ms, emit, cell);
+  const bound = cut || (hc.atLimit !== null && isSustained(hc.atLimit, 0, 1));
+
   const charge_mAh_cm2 = hc.charge_mA_ms / 3.6e6 / cell.areaCm2;
   s.cumulativeCapacity_mAh_cm2 += charge_mAh_cm2;
   const judged = hc.judged > 0;
   const peakRatio = judged ? hc.peakRatio : null;
-  const fractionMin = peakRatio === null ? null : 1 / peakRatio;
-  const jLocalPeak = peakRatio === null ? null : j * peakRatio;
-  if (fractionMin !== null && (s.minContactFraction === null || fractionMin < s.minContactFraction)) s.minContactFraction = fractionMin;
-  if (jLocalPeak !== null && (s.peakJLocal_mA_cm2 === null || jLocalPeak > s.peakJLocal_mA_cm2)) {
-    s.peakJLocal_mA_cm2 = jLocalPeak;
-    s.peakJLocalIsLowerBound = cut;
+  const fractionMin = peakRatio === null ? null : contactFraction(peakRatio, 1);
+  const jLocalPeak = fractionMin === null ? null : localCurrentDensity_mA_cm2(j, fractionMin);
+  const f = s.failure;
+  if (fractionMin !== null && (f.minContactFraction === null || fractionMin < f.minContactFraction)) {
+    f.minContactFraction = fractionMin;
+    f.minContactFractionIsBound = bound;
+  }
+  if (jLocalPeak !== null && (f.peakJLocal_mA_cm2 === null || jLocalPeak > f.peakJLocal_mA_cm2)) {
+    f.peakJLocal_mA_cm2 = jLocalPeak;
+    f.peakJLocalIsLowerBound = bound;
   }
 
   trackRamp(s, j);
   s.recentHalfCycles.push({ start_ms: hc.start_ms, end_ms: hc.last_ms, j_mA_cm2: j });
   if (s.recentHalfCycles.length > 8) s.recentHalfCycles.shift();
 
-  if (hc.learnR25 !== null && s.rRef25_ohm === null) learnReference(s, hc.learnR25, o);
+  const ref = s.reference;
+  if (ref.calibrated25_ohm === null && ref.calibration.current.values.length > 0) {
+    closeChunk(ref.calibration, o.calibration);
+    tryCalibrate(s, cell, o, hc.last_ms, emit);
+  }
+  const verdict = observeHalfCycleSigns(s.symmetry, hc.sign, o.symmetry);
+  if (verdict !== null) declareNotSymmetric(s, hc.last_ms, verdict, emit);
+  else if (!f.polarityNoted && s.symmetry.polarityPos === -1 && s.symmetry.polarityNeg === -1) {
+    f.polarityNoted = true;
+    alert(s, emit, hc.last_ms, 'info', 'reversed-polarity', 'the voltage has the opposite sign of the current: leads reversed? |V|/|I| is used');
+  }
 
+  const tMax = cell.electrolyte === 'solid' && cell.metal !== undefined ? tMax_s(j, cell.metal) : null;
   const event: HalfCycleEvent = {
     type: 'half-cycle',
     cell: s.cell,
     index: hc.index,
     start_ms: hc.start_ms,
     end_ms: hc.last_ms,
-    duration_s: (hc.last_ms - hc.start_ms) / 1000,
+    duration_s: duration_ms / 1000,
     current_mA: hc.sign * meanAbsI,
     currentDensity_mA_cm2: hc.sign * j,
     charge_mAh_cm2,
-    metalThickness_um: metalThickness_um(charge_mAh_cm2, cell.metal),
+    metalThickness_um: cell.metal === undefined ? null : metalThickness_um(charge_mAh_cm2, cell.metal),
     cumulativeCapacity_mAh_cm2: s.cumulativeCapacity_mAh_cm2,
     plateauAbsVoltage_V: quantile(hc.absV.values, 0.1),
     peakAbsVoltage_V: hc.peakAbsV,
     rRatioPeak: peakRatio,
     contactFractionMin: fractionMin,
     jLocalPeak_mA_cm2: jLocalPeak,
-    jLocalIsLowerBound: cut && judged,
+    jLocalIsLowerBound: bound && judged,
     cutByCompliance: cut,
-    tMax_s: tMax_s(j, cell.metal),
+    tMax_s: tMax,
   };
   emit(event);
 
   const changes: RegimeChange[] = [];
   s.regime = observeHalfCycleEnd(s.regime, { start_ms: hc.start_ms, peakRatio: hc.peakRatio, evaluated: judged }, hc.last_ms, o.regime, changes);
-  if (changes.length > 0) applyChanges(s, changes, emit);
+  if (changes.length > 0) applyChanges(s, cell, changes, emit);
 }
 
-/** R_ref learned from the first half cycles: the best contact they showed, ignoring shorted outliers. */
-function learnReference(s: DetectorState, r25: DecimatedSeries, o: DetectorOptions, final = false): void {
-  // Upper quartile: the settled resistance of the half cycle, past transients that read low at its start.
-  const m = quantile(r25.values, 0.75);
-  if (m === null || !(m > 0) || r25.values.length < o.regime.minSustainSamples) return;
-  s.learned.push(m);
-  if (s.learned.length < o.learnHalfCycles && !final) return;
-  const typical = quantile(s.learned, 0.5)!;
-  s.rRef25_ohm = Math.min(...s.learned.filter((r) => r >= 0.5 * typical));
-  s.rRefSource = 'learned';
+/** End calibration when the plateau is reached (or at the time cap); say how it compares with the registry. */
+function tryCalibrate(s: DetectorState, cell: CellConfig, o: DetectorOptions, t: number, emit: Emit, final = false): void {
+  const ref = s.reference;
+  const measured = calibratedReference(ref.calibration, o.calibration, final);
+  if (measured === null) return;
+  ref.calibrated25_ohm = measured;
+  ref.calibratedAt_ms = t;
+  if (!s.thermal.seen && !s.failure.noTemperatureNoted) {
+    s.failure.noTemperatureNoted = true;
+    alert(
+      s,
+      emit,
+      t,
+      'info',
+      'no-temperature',
+      `no temperature telemetry: R_ref is referred to 25 °C from the nominal ${cell.nominalTemperatureC} °C (registry nominalTemperatureC)`,
+    );
+  }
+  const theory = ref.theoretical25_ohm;
+  if (theory !== null && Math.abs(measured / theory - 1) > o.referenceMismatch) {
+    const trusted = ref.source === 'configured';
+    alert(
+      s,
+      emit,
+      t,
+      'warning',
+      'reference-mismatch',
+      `registry σ, d, A imply R_ref = ${theory.toPrecision(3)} Ω, the cell measures ${measured.toPrecision(3)} Ω at 25 °C ` +
+        `(×${(measured / theory).toFixed(2)}: initial contact, interface resistance or notebook values): ` +
+        (trusted ? 'using the configured value (referenceMode: configured)' : 'using the measured value'),
+    );
+  }
+  if (ref.source === 'configured' || final) return;
+  ref.r25_ohm = measured;
+  ref.source = 'calibrated';
+  const changes: RegimeChange[] = [];
+  s.regime = referenceReady(s.regime, t, changes);
+  if (changes.length > 0) applyChanges(s, cell, changes, emit);
 }
 
+function declareNotSymmetric(s: DetectorState, t: number, reason: string, emit: Emit): void {
+  const changes: RegimeChange[] = [];
+  s.regime = notSymmetric(s.regime, t, changes);
+  if (changes.length === 0) return;
+  alert(s, emit, t, 'warning', 'not-symmetric', `not a symmetric cell: ${reason}; no regime calls for this cell`);
+  // No regime calls at all: the whole record is one segment.
+  s.segments.length = 0;
+  s.segments.push({ regime: 'not-symmetric', start_ms: s.clock.first_ms });
+}
+
+/** A CCD ramp steps the current up and holds each level: a step counts once a level repeats. */
 function trackRamp(s: DetectorState, j: number): void {
-  if (j <= 0) return;
-  if (s.lastLevel_mA_cm2 > 0 && j > 1.2 * s.lastLevel_mA_cm2) s.rampSteps++;
-  s.lastLevel_mA_cm2 = j;
+  if (!(j > 0)) return;
+  const r = s.ramp;
+  const same = j > 0.95 * r.candidate_mA_cm2 && j < 1.05 * r.candidate_mA_cm2;
+  r.candidate_mA_cm2 = j;
+  if (!same) return;
+  if (r.confirmed_mA_cm2 > 0 && j > 1.2 * r.confirmed_mA_cm2) r.steps++;
+  else if (j < 0.8 * r.confirmed_mA_cm2) r.steps = 0;
+  r.confirmed_mA_cm2 = j;
 }
 
 function complianceReached(s: DetectorState, t: number, emit: Emit, cell: CellConfig): void {
-  if (s.firstCompliance_ms === null) {
-    s.firstCompliance_ms = t;
-    markFailure(s);
+  const f = s.failure;
+  if (f.firstCompliance_ms === null) {
+    f.firstCompliance_ms = t;
+    markFailure(s, cell.areaCm2);
   }
-  if (!s.complianceArmed) return;
-  s.complianceArmed = false;
+  if (!f.complianceArmed) return;
+  f.complianceArmed = false;
   alert(s, emit, t, 'critical', 'compliance', `|V| reached the ${cell.complianceV} V compliance limit: the cycler is cutting half cycles short`);
 }
 
-function tMaxExceeded(s: DetectorState, hc: HalfCycleAcc, cell: CellConfig, t: number, limit_s: number, emit: Emit): void {
-  const level = Math.round((hc.sumAbsI_mA / hc.n / cell.areaCm2) * 10) / 10;
-  if (s.tMaxAlertedLevels.includes(level)) return;
-  s.tMaxAlertedLevels.push(level);
+/** Eq. 1, for solid electrolytes of a known metal, re-evaluated at most once a minute. */
+function checkTMax(s: DetectorState, hc: HalfCycleAcc, cell: CellConfig, t: number, emit: Emit): void {
+  if (cell.electrolyte !== 'solid' || cell.metal === undefined) {
+    hc.tMaxCheckAfter_ms = Infinity;
+    return;
+  }
+  const j = hc.sumAbsI_mA / hc.n / cell.areaCm2;
+  const limit_s = tMax_s(j, cell.metal);
+  if (t - hc.start_ms <= limit_s * 1000) {
+    hc.tMaxCheckAfter_ms = Math.min(limit_s * 1000, t - hc.start_ms + 60_000);
+    return;
+  }
+  hc.tMaxCheckAfter_ms = Infinity;
+  const level = Math.round(j * 10) / 10;
+  if (s.failure.tMaxAlertedLevels.includes(level)) return;
+  s.failure.tMaxAlertedLevels.push(level);
   alert(
     s,
     emit,
@@ -476,21 +711,43 @@ function tMaxExceeded(s: DetectorState, hc: HalfCycleAcc, cell: CellConfig, t: n
 }
 
 /** Set current density of the half cycle that contained `t_ms` (the CCD when `t_ms` is the first short). */
-function currentDensityAt(s: DetectorState, t_ms: number): number | null {
+function currentDensityAt(s: DetectorState, t_ms: number, areaCm2: number): number | null {
   const past = s.recentHalfCycles.find((h) => h.start_ms <= t_ms && t_ms <= h.end_ms);
   if (past !== undefined) return past.j_mA_cm2;
   const hc = s.halfCycle;
-  return hc !== null && hc.n > 0 ? hc.sumAbsI_mA / hc.n / s.areaCm2 : null;
+  return hc !== null && hc.n > 0 ? hc.sumAbsI_mA / hc.n / areaCm2 : null;
 }
 
 /** Capacity before failure (paper, Table 2): what had been cycled when the cell first failed. */
-function markFailure(s: DetectorState): void {
-  if (s.capacityBeforeFailure_mAh_cm2 !== null) return;
-  const open = s.halfCycle === null ? 0 : s.halfCycle.charge_mA_ms / 3.6e6 / s.areaCm2;
-  s.capacityBeforeFailure_mAh_cm2 = s.cumulativeCapacity_mAh_cm2 + open;
+function markFailure(s: DetectorState, areaCm2: number): void {
+  const f = s.failure;
+  if (f.capacityBeforeFailure_mAh_cm2 !== null) return;
+  const open = s.halfCycle === null ? 0 : s.halfCycle.charge_mA_ms / 3.6e6 / areaCm2;
+  f.capacityBeforeFailure_mAh_cm2 = s.cumulativeCapacity_mAh_cm2 + open;
 }
 
-function applyChanges(s: DetectorState, changes: readonly RegimeChange[], emit: Emit): void {
+function softShortChanged(s: DetectorState, change: 'opened' | 'closed', t: number, ratio: number, emit: Emit): void {
+  const soft = s.softShort;
+  if (change === 'closed') {
+    alert(s, emit, t, 'info', 'soft-short', `R_app back at ${ratio.toFixed(2)}× R_ref: the leak has closed`, 'cleared');
+    return;
+  }
+  if (s.failure.firstSoftShort_ms === null) s.failure.firstSoftShort_ms = soft.onset_ms;
+  const basis = s.thermal.seen ? 'temperature-compensated' : 'no temperature telemetry to rule out warming';
+  alert(
+    s,
+    emit,
+    t,
+    'warning',
+    'soft-short',
+    `soft short since ${iso(soft.onset_ms)}: R_app at ${ratio.toFixed(2)}× the calibrated R_ref (${basis}), a partial electronic leak that often ends in a hard short`,
+    'raised',
+    soft.onset_ms,
+  );
+}
+
+function applyChanges(s: DetectorState, cell: CellConfig, changes: readonly RegimeChange[], emit: Emit): void {
+  const f = s.failure;
   for (const c of changes) {
     const e: CellEvent =
       c.end_ms === undefined
@@ -502,8 +759,8 @@ function applyChanges(s: DetectorState, changes: readonly RegimeChange[], emit: 
     switch (c.regime) {
       case 'polarization':
         // Once per episode: the polarization that follows each isolated short is part of the loop.
-        if (s.polarizationArmed) {
-          s.polarizationArmed = false;
+        if (f.polarizationArmed) {
+          f.polarizationArmed = false;
           alert(
             s,
             emit,
@@ -514,32 +771,36 @@ function applyChanges(s: DetectorState, changes: readonly RegimeChange[], emit: 
           );
         }
         break;
-      case 'short':
-        s.shortCount++;
-        if (s.firstShort_ms === null) {
-          s.firstShort_ms = c.onset_ms;
-          s.ccd_mA_cm2 = currentDensityAt(s, c.onset_ms);
-          markFailure(s);
+      case 'short': {
+        f.shortCount++;
+        if (f.firstShort_ms === null) {
+          f.firstShort_ms = c.onset_ms;
+          f.ccd_mA_cm2 = currentDensityAt(s, c.onset_ms, cell.areaCm2);
+          markFailure(s, cell.areaCm2);
         }
+        const l = s.last;
         alert(
           s,
           emit,
           t,
           'critical',
           'short',
-          `short circuit since ${iso(c.onset_ms)}: R_app/R_ref below the short threshold across polarity reversals (dendrite)`,
+          `short circuit since ${iso(c.onset_ms)}: R_app ${Number.isNaN(l.rApp_ohm) ? '' : `≈ ${l.rApp_ohm.toPrecision(3)} Ω `}far below the cell's own level (dendrite)`,
+          'raised',
+          c.onset_ms,
         );
         break;
+      }
       case 'isolated-short':
-        s.isolatedShortCount++;
+        f.isolatedShortCount++;
         alert(s, emit, t, 'warning', 'isolated-short', `the short of ${iso(c.onset_ms)} broke again at ${iso(c.end_ms ?? t)} (dendrite isolated)`);
-        if (s.isolatedShortCount === 2) {
+        if (f.isolatedShortCount === 2) {
           alert(s, emit, t, 'critical', 'short-loop', 'second isolated short: the cell is in the polarization/short loop');
         }
         break;
       case 'stable':
-        s.complianceArmed = true;
-        s.polarizationArmed = true;
+        f.complianceArmed = true;
+        f.polarizationArmed = true;
         break;
     }
   }
@@ -600,24 +861,41 @@ export interface CellSummary {
   readonly start: string | null;
   readonly end: string | null;
   readonly duration_h: number;
+  /** Hours with a regime call (not learning, not a non-symmetric cell). */
+  readonly judged_h: number;
+  readonly symmetric: boolean;
+  readonly notSymmetricReason: string | null;
   readonly failureMode: 'none' | 'polarization' | 'short' | 'short-loop';
   readonly timeToFailure_h: number | null;
   readonly regimeDurations_h: Record<RegimeLabel, number>;
   readonly rest_h: number;
+  readonly gaps: number;
+  readonly gap_h: number;
   readonly shortCount: number;
   readonly isolatedShortCount: number;
   /** Isolated shorts per 100 h after the first one: the pace of the polarization/short loop. */
   readonly isolatedShortRate_per100h: number | null;
+  readonly softShortCount: number;
+  readonly firstSoftShort: string | null;
   readonly halfCycles: number;
   readonly cumulativeCapacity_mAh_cm2: number;
   readonly capacityBeforeFailure_mAh_cm2: number | null;
   readonly minContactFraction: number | null;
+  /** At the compliance limit R_app is a lower bound, so this minimum is an upper bound of the true one. */
+  readonly minContactFractionIsBound: boolean;
   readonly peakJLocal_mA_cm2: number | null;
   readonly peakJLocalIsLowerBound: boolean;
   readonly ccd_mA_cm2: number | null;
   readonly rampDetected: boolean;
+  /** The R_ref(25 °C) that judged the cell and where it came from. */
   readonly rRef25_ohm: number | null;
-  readonly rRefSource: 'configured' | 'learned' | 'learning';
+  readonly rRefSource: ReferenceSource;
+  readonly rRefCalibrated25_ohm: number | null;
+  readonly rRefTheoretical25_ohm: number | null;
+  /** Calibrated over theoretical R_ref: above 1, initial contact or an interface resistance (or notebook values). */
+  readonly rRefCalibratedOverTheoretical: number | null;
+  readonly calibratedAt: string | null;
+  readonly temperatureSource: 'telemetry' | 'nominal';
   readonly finalRegime: Regime;
 }
 
@@ -631,43 +909,64 @@ export interface LabelledSegment {
 /** End of input: close the open half cycle and freeze the summary and labelled segments. */
 export function finishDetector(s: DetectorState, cell: CellConfig, o: DetectorOptions, emit: Emit): { summary: CellSummary; segments: LabelledSegment[] } {
   closeHalfCycle(s, cell, o, emit);
+  const ref = s.reference;
+  // A record that ended before calibration did: report what it measured, with nothing judged by it.
+  if (ref.calibrated25_ohm === null) tryCalibrate(s, cell, o, s.clock.last_ms, () => {}, true);
+  const clock = s.clock;
   const segments: LabelledSegment[] = s.segments.map((seg, i) => ({
     cell: s.cell,
     regime: seg.regime,
     start_ms: seg.start_ms,
-    end_ms: i + 1 < s.segments.length ? s.segments[i + 1]!.start_ms : s.last_ms,
+    end_ms: i + 1 < s.segments.length ? s.segments[i + 1]!.start_ms : clock.last_ms,
   }));
-  const durations: Record<RegimeLabel, number> = { stable: 0, polarization: 0, short: 0, 'isolated-short': 0 };
+  const durations = Object.fromEntries(REGIME_LABELS.map((r) => [r, 0])) as Record<RegimeLabel, number>;
   for (const seg of segments) durations[seg.regime] += (seg.end_ms - seg.start_ms) / 3.6e6;
-  const failure_ms = minOrNull(s.firstCompliance_ms, s.firstShort_ms);
-  const anyShort = s.shortCount > 0;
-  const failureMode: CellSummary['failureMode'] =
-    s.isolatedShortCount >= 2 ? 'short-loop' : anyShort ? 'short' : s.firstCompliance_ms !== null ? 'polarization' : 'none';
+  const f = s.failure;
+  const failure_ms = minOrNull(f.firstCompliance_ms, f.firstShort_ms);
+  const symmetric = s.symmetry.verdict === null;
+  const failureMode: CellSummary['failureMode'] = !symmetric
+    ? 'none'
+    : f.isolatedShortCount >= 2 ? 'short-loop' : f.shortCount > 0 ? 'short' : f.firstCompliance_ms !== null ? 'polarization' : 'none';
   const firstIsolated = segments.find((x) => x.regime === 'isolated-short');
-  const loopHours = firstIsolated === undefined ? 0 : (s.last_ms - firstIsolated.start_ms) / 3.6e6;
+  const loopHours = firstIsolated === undefined ? 0 : (clock.last_ms - firstIsolated.start_ms) / 3.6e6;
+  const duration_h = clock.samples > 0 ? (clock.last_ms - clock.first_ms) / 3.6e6 : 0;
+  const ramp = s.ramp.steps >= o.rampMinSteps;
   const summary: CellSummary = {
     cell: s.cell,
-    samples: s.samples,
-    start: s.samples > 0 ? iso(s.first_ms) : null,
-    end: s.samples > 0 ? iso(s.last_ms) : null,
-    duration_h: s.samples > 0 ? (s.last_ms - s.first_ms) / 3.6e6 : 0,
+    samples: clock.samples,
+    start: clock.samples > 0 ? iso(clock.first_ms) : null,
+    end: clock.samples > 0 ? iso(clock.last_ms) : null,
+    duration_h,
+    judged_h: Math.max(0, duration_h - durations.learning - durations['not-symmetric']),
+    symmetric,
+    notSymmetricReason: s.symmetry.verdict,
     failureMode,
-    timeToFailure_h: failure_ms === null ? null : (failure_ms - s.first_ms) / 3.6e6,
+    timeToFailure_h: failure_ms === null || !symmetric ? null : (failure_ms - clock.first_ms) / 3.6e6,
     regimeDurations_h: durations,
-    rest_h: s.rest_ms / 3.6e6,
-    shortCount: s.shortCount,
-    isolatedShortCount: s.isolatedShortCount,
-    isolatedShortRate_per100h: s.isolatedShortCount > 0 && loopHours > 0 ? (100 * s.isolatedShortCount) / loopHours : null,
+    rest_h: s.rest.rest_ms / 3.6e6,
+    gaps: clock.gaps,
+    gap_h: clock.gapTime_ms / 3.6e6,
+    shortCount: f.shortCount,
+    isolatedShortCount: f.isolatedShortCount,
+    isolatedShortRate_per100h: f.isolatedShortCount > 0 && loopHours > 0 ? (100 * f.isolatedShortCount) / loopHours : null,
+    softShortCount: s.softShort.episodes,
+    firstSoftShort: f.firstSoftShort_ms === null ? null : iso(f.firstSoftShort_ms),
     halfCycles: s.halfCycles,
     cumulativeCapacity_mAh_cm2: s.cumulativeCapacity_mAh_cm2,
-    capacityBeforeFailure_mAh_cm2: s.capacityBeforeFailure_mAh_cm2,
-    minContactFraction: s.minContactFraction,
-    peakJLocal_mA_cm2: s.peakJLocal_mA_cm2,
-    peakJLocalIsLowerBound: s.peakJLocalIsLowerBound,
-    ccd_mA_cm2: s.rampSteps >= o.rampMinSteps ? s.ccd_mA_cm2 : null,
-    rampDetected: s.rampSteps >= o.rampMinSteps,
-    rRef25_ohm: s.rRef25_ohm,
-    rRefSource: s.rRefSource,
+    capacityBeforeFailure_mAh_cm2: f.capacityBeforeFailure_mAh_cm2,
+    minContactFraction: f.minContactFraction,
+    minContactFractionIsBound: f.minContactFractionIsBound,
+    peakJLocal_mA_cm2: f.peakJLocal_mA_cm2,
+    peakJLocalIsLowerBound: f.peakJLocalIsLowerBound,
+    ccd_mA_cm2: ramp ? f.ccd_mA_cm2 : null,
+    rampDetected: ramp,
+    rRef25_ohm: ref.r25_ohm,
+    rRefSource: ref.source,
+    rRefCalibrated25_ohm: ref.calibrated25_ohm,
+    rRefTheoretical25_ohm: ref.theoretical25_ohm,
+    rRefCalibratedOverTheoretical: ref.calibrated25_ohm !== null && ref.theoretical25_ohm !== null ? ref.calibrated25_ohm / ref.theoretical25_ohm : null,
+    calibratedAt: ref.calibratedAt_ms === null ? null : iso(ref.calibratedAt_ms),
+    temperatureSource: s.thermal.seen ? 'telemetry' : 'nominal',
     finalRegime: s.regime.regime,
   };
   return { summary, segments };

@@ -3,7 +3,20 @@ import type { RegimeLabel } from './regime.js';
 export type Severity = 'info' | 'warning' | 'critical';
 
 export type AlertCode =
-  'polarization-onset' | 'compliance' | 'short' | 'isolated-short' | 'short-loop' | 'pressure-range' | 'temperature-range' | 'stale' | 'tmax-exceeded';
+  | 'polarization-onset'
+  | 'compliance'
+  | 'short'
+  | 'isolated-short'
+  | 'short-loop'
+  | 'soft-short'
+  | 'pressure-range'
+  | 'temperature-range'
+  | 'stale'
+  | 'tmax-exceeded'
+  | 'not-symmetric'
+  | 'reference-mismatch'
+  | 'reversed-polarity'
+  | 'no-temperature';
 
 /** SPEC §5 regime event. Times are epoch ms here and ISO strings once serialised. */
 export interface RegimeEvent {
@@ -26,7 +39,8 @@ export interface HalfCycleEvent {
   readonly current_mA: number;
   readonly currentDensity_mA_cm2: number;
   readonly charge_mAh_cm2: number;
-  readonly metalThickness_um: number;
+  /** Null when the metal is unknown. */
+  readonly metalThickness_um: number | null;
   readonly cumulativeCapacity_mAh_cm2: number;
   readonly plateauAbsVoltage_V: number | null;
   readonly peakAbsVoltage_V: number;
@@ -37,7 +51,8 @@ export interface HalfCycleEvent {
   /** The cycler hit the compliance limit: the true j_local was higher than reported. */
   readonly jLocalIsLowerBound: boolean;
   readonly cutByCompliance: boolean;
-  readonly tMax_s: number;
+  /** Eq. 1 for this half cycle's current; null when it does not apply (liquid electrolyte or unknown metal). */
+  readonly tMax_s: number | null;
 }
 
 export interface AlertEvent {
@@ -49,6 +64,8 @@ export interface AlertEvent {
   /** `raised` for a new condition or event, `cleared` when a condition alert's cause has gone. */
   readonly state: 'raised' | 'cleared';
   readonly message: string;
+  /** Estimated start of the condition, where it began before it could be decided (e.g. a soft short). */
+  readonly onset_ms?: number;
 }
 
 export type CellEvent = RegimeEvent | HalfCycleEvent | AlertEvent;

@@ -1,6 +1,7 @@
 /** Per-cell display series for reports, downsampled as they stream by (see Envelope). */
 import type { CellConfig } from './cell.js';
-import type { DetectorState } from './detector.js';
+import type { DetectorState, StepResult } from './detector.js';
+import { contactFraction, localCurrentDensity_mA_cm2 } from './physics.js';
 import { Envelope } from './envelope.js';
 import type { AlignedSample } from './sample.js';
 
@@ -34,22 +35,24 @@ export class CellSeries {
     this.e = Object.fromEntries(SERIES_NAMES.map((n) => [n, new Envelope(target)])) as Record<SeriesName, Envelope>;
   }
 
-  /** After the detector has taken the sample: its derived values are in `state.last`. */
-  push(x: AlignedSample, state: DetectorState): void {
+  /** After the detector has taken the sample: its derived values are in `state.last` (null: not accepted). */
+  push(x: AlignedSample, state: DetectorState, step: StepResult | null): void {
     const t = x.t_ms;
     this.e.voltage_V.push(t, x.voltage_V);
     this.e.current_mA.push(t, x.current_mA);
     if (x.pressure_MPa !== undefined) this.e.pressure_MPa.push(t, x.pressure_MPa);
     if (x.temperature_C !== undefined) this.e.temperature_C.push(t, x.temperature_C);
-    const l = state.last;
-    if (state.resting || l.t_ms !== t || Number.isNaN(l.rRef_ohm)) return;
-    const ratio = l.rApp_ohm / l.rRef_ohm;
+    if (step === null || state.rest.resting || Number.isNaN(step.rRef_ohm)) return;
+    const ratio = step.rApp_ohm / step.rRef_ohm;
     if (!(ratio > 0)) return;
     this.e.ratio.push(t, ratio);
-    this.e.contactFraction.push(t, 1 / ratio);
-    const j = Math.abs(l.jSet_mA_cm2) * ratio;
+    // Through a short, Eq. 2 says nothing of the contact area.
+    if (step.shorted) return;
+    const f = contactFraction(step.rApp_ohm, step.rRef_ohm);
+    this.e.contactFraction.push(t, f);
+    const j = localCurrentDensity_mA_cm2(Math.abs(step.jSet_mA_cm2), f);
     // At the compliance limit the true voltage is higher than measured: j_local is only a lower bound there.
-    (l.atCompliance ? this.e.jLocalLowerBound_mA_cm2 : this.e.jLocal_mA_cm2).push(t, j);
+    (step.atCompliance ? this.e.jLocalLowerBound_mA_cm2 : this.e.jLocal_mA_cm2).push(t, j);
   }
 
   data(): CellSeriesData {

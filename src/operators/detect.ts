@@ -10,6 +10,7 @@ import {
   type DetectorOptions,
   type DetectorState,
   type LabelledSegment,
+  type StepResult,
 } from '../domain/detector.js';
 import type { CellEvent } from '../domain/events.js';
 import type { AlignedSample } from '../domain/sample.js';
@@ -38,7 +39,7 @@ export interface DetectOptions {
   /** State to resume from (a checkpoint); a fresh state otherwise. */
   readonly initialState?: DetectorState;
   /** Called after each sample with the detector's state (e.g. to collect display series without allocating). */
-  readonly onSample?: (x: AlignedSample, state: DetectorState) => void;
+  readonly onSample?: (x: AlignedSample, state: DetectorState, step: StepResult | null) => void;
 }
 
 /** Runs the domain detector over one cell's aligned samples, in event time. */
@@ -49,11 +50,9 @@ export function detectCell(cell: CellConfig, options: DetectOptions): OperatorFu
       const emit = (e: CellEvent): void => subscriber.next(e);
       return source.subscribe({
         next(x) {
-          stepDetector(state, cell, options.detector, x, emit);
-          options.onSample?.(x, state);
-          if (options.derived && state.last.t_ms === x.t_ms) {
-            subscriber.next({ type: 'derived', cell: cell.id, sample: x, derived: derivedState(state, cell) });
-          }
+          const step = stepDetector(state, cell, options.detector, x, emit);
+          options.onSample?.(x, state, step);
+          if (options.derived && step !== null) subscriber.next({ type: 'derived', cell: cell.id, sample: x, derived: derivedState(state, cell, step) });
         },
         error: (e) => subscriber.error(e),
         complete() {

@@ -1,7 +1,7 @@
 import type { Observable, OperatorFunction } from 'rxjs';
 import type { CellConfig } from '../domain/cell.js';
-import type { DetectorOptions, DetectorState } from '../domain/detector.js';
-import type { Sample } from '../domain/sample.js';
+import type { DetectorOptions, DetectorState, StepResult } from '../domain/detector.js';
+import type { AlignedSample, Sample } from '../domain/sample.js';
 import { alignAux, alignState, type AlignState } from './align.js';
 import { detectCell, type DetectorOutput } from './detect.js';
 import { perCell } from './perCell.js';
@@ -28,7 +28,7 @@ export interface MonitorOptions {
   /** State to resume a cell from (a checkpoint); a fresh one otherwise. */
   readonly initialState?: (cell: string) => CellPipelineState | undefined;
   /** Per-cell hook after each sample (display series). */
-  readonly onSample?: (cell: CellConfig) => ((x: import('../domain/sample.js').AlignedSample, state: DetectorState) => void) | undefined;
+  readonly onSample?: (cell: CellConfig) => ((x: AlignedSample, state: DetectorState, step: StepResult | null) => void) | undefined;
   /** Every cell's live state, kept up to date for checkpoints. */
   readonly states?: Map<string, CellPipelineState>;
 }

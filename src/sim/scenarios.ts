@@ -4,6 +4,7 @@
  * cycle (the ratio grows linearly within each half cycle, as voids grow), interpolated on a log scale.
  */
 import type { CellConfig } from '../domain/cell.js';
+import { conductivityFactor } from '../domain/physics.js';
 
 export interface CurrentStep {
   /** Start of this step (h). */
@@ -23,18 +24,25 @@ export interface Scenario {
   readonly rests?: { readonly every_h: number; readonly duration_min: number };
 }
 
-/** The paper's pellet: 0.92 cm², 2.3 mm, σ25 = 6.6 mS cm⁻¹ → R_ref ≈ 37.9 Ω, 0.07 V at 2 mA cm⁻². */
+/** The paper's σ, 6.6 mS cm⁻¹, is quoted at 23 °C: ≈ 7.1 mS cm⁻¹ at 25 °C with Ea 0.30 eV. */
+export const PAPER_SIGMA25_S_CM = 6.6e-3 / conductivityFactor(23, 0.3);
+
+/** The paper's pellet: 0.92 cm², 2.3 mm, σ25 ≈ 7.1 mS cm⁻¹ → R_ref ≈ 35.3 Ω at 25 °C, ~0.07 V at 2 mA cm⁻² at 23 °C. */
 export function simulatedCell(id: string): CellConfig {
   return {
     id,
     areaCm2: 0.92,
     thicknessCm: 0.23,
-    sigmaSPerCm: 6.6e-3,
+    sigmaSPerCm: PAPER_SIGMA25_S_CM,
     activationEnergyEv: 0.3,
     metal: 'Na',
+    electrolyte: 'solid',
     complianceV: 8,
     pressureMPa: { min: 4, max: 26 },
     temperatureC: { min: 18, max: 30 },
+    nominalTemperatureC: 25,
+    thermalLag_min: 0,
+    referenceMode: 'calibrated',
   };
 }
 
