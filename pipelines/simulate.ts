@@ -9,7 +9,8 @@ import { once } from 'node:events';
 import { stringify } from 'yaml';
 import { formatCsvRow, CSV_HEADER } from '../src/io/csv.js';
 import { SCENARIOS, simulatedCell } from '../src/sim/scenarios.js';
-import { DEFAULT_SIM_OPTIONS, emptyTruth, mergeByTime, simulateCell, type CellTruth, type SimOptions } from '../src/sim/simulate.js';
+import type { CellConfig } from '../src/domain/cell.js';
+import { DEFAULT_SIM_OPTIONS, emptyTruth, mergeByTime, simulateCell, type CellTruth, type LabRealities, type SimOptions } from '../src/sim/simulate.js';
 
 export interface SimulateRequest {
   /** Scenario names; the same name twice gives two cells (ids `<name>`, `<name>-2`, …). */
@@ -20,6 +21,14 @@ export interface SimulateRequest {
   /** Cut every scenario at this many hours (shorter ones keep their own length). */
   readonly duration_h?: number;
   readonly noise?: Partial<SimOptions['noise']>;
+  /** Lab realities applied to every cell. */
+  readonly lab?: LabRealities;
+  /** The written registry's σ, d and A are the true ones times these factors (notebook values). */
+  readonly registryError?: { readonly sigma?: number; readonly thickness?: number; readonly area?: number };
+  /** Registry keys written for every cell (e.g. thermalLag_min, referenceMode). */
+  readonly registry?: Partial<CellConfig>;
+  /** First sample time; default 2026-01-01T00:00Z. */
+  readonly start_ms?: number;
   readonly progress?: (rows: number) => void;
 }
 
@@ -46,8 +55,18 @@ export async function simulate(req: SimulateRequest): Promise<{ rows: number; tr
       dt_s: req.dt_s ?? DEFAULT_SIM_OPTIONS.dt_s,
       duration_h: req.duration_h === undefined ? undefined : Math.min(req.duration_h, scenario.duration_h),
       noise: { ...DEFAULT_SIM_OPTIONS.noise, ...req.noise },
+      start_ms: req.start_ms ?? DEFAULT_SIM_OPTIONS.start_ms,
+      lab: req.lab,
     };
-    const truth = emptyTruth(scenario, cell, options);
+    const e = req.registryError ?? {};
+    const written: CellConfig = {
+      ...cell,
+      ...req.registry,
+      sigmaSPerCm: cell.sigmaSPerCm === undefined ? undefined : cell.sigmaSPerCm * (e.sigma ?? 1),
+      thicknessCm: cell.thicknessCm === undefined ? undefined : cell.thicknessCm * (e.thickness ?? 1),
+      areaCm2: cell.areaCm2 * (e.area ?? 1),
+    };
+    const truth = emptyTruth(scenario, written, options);
     truths.push(truth);
     return simulateCell(scenario, cell, options, truth);
   });

@@ -25,6 +25,7 @@ import {
   DEFAULT_REGIME_THRESHOLDS,
   initialRegimeState,
   notSymmetric,
+  observeExtrapolatedCrossing,
   observe,
   observeHalfCycleEnd,
   referenceReady,
@@ -109,9 +110,11 @@ interface HalfCycleAcc {
   prevAbsI_mA: number;
   peakAbsV: number;
   absV: DecimatedSeries;
-  /** Last two judged ratios (NaN before), for a causal median-of-3 spike filter. */
+  /** Last two judged ratios (NaN before) and their times, for a causal median-of-3 spike filter and extrapolation. */
   r1: number;
   r2: number;
+  t1: number;
+  t2: number;
   peakRatio: number;
   judged: number;
   /** |V| of the last sample: a cycler that cuts a half cycle at the limit ends it right there. */
@@ -168,8 +171,8 @@ export interface DetectorState {
   thermal: ThermalState;
   /** Running R_app(25 °C) level (Ω; NaN before the first judged sample) and the time of its last update. */
   level: { r25_ohm: number; t_ms: number };
-  /** R_app(25 °C) smoothed over `smoothTau_s` within the half cycle, and the previous judged raw value. */
-  smooth: { r25_ohm: number; t_ms: number; prevR25_ohm: number };
+  /** R_app(25 °C) smoothed over `smoothTau_s` within the half cycle (spikes removed first), and the last two raw values. */
+  smooth: { r25_ohm: number; t_ms: number; prevR25_ohm: number; prev2R25_ohm: number };
   symmetry: SymmetryState;
   softShort: SoftShortState;
   regime: RegimeState;
@@ -242,7 +245,7 @@ export function createDetectorState(cell: CellConfig): DetectorState {
     },
     thermal: thermalState(),
     level: { r25_ohm: NaN, t_ms: NaN },
-    smooth: { r25_ohm: NaN, t_ms: NaN, prevR25_ohm: NaN },
+    smooth: { r25_ohm: NaN, t_ms: NaN, prevR25_ohm: NaN, prev2R25_ohm: NaN },
     symmetry: symmetryState(),
     softShort: softShortState(),
     regime: initialRegimeState(NaN, trusted ? 'stable' : 'learning'),
@@ -281,7 +284,7 @@ type Emit = (event: CellEvent) => void;
 
 /** Reused for the per-sample call: changes are rare and consumed at once, an array per sample is not. */
 const SCRATCH_CHANGES: RegimeChange[] = [];
-const OBS: Observation = { t_ms: 0, ratio: NaN, smoothRatio: NaN, collapsed: false, smoothR25_ohm: NaN, level_ohm: NaN };
+const OBS: Observation = { t_ms: 0, trend: false, ratio: NaN, smoothRatio: NaN, collapsed: false, smoothR25_ohm: NaN, level_ohm: NaN };
 
 function alert(
   s: DetectorState,
@@ -358,7 +361,7 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
   const sign = I > 0 ? 1 : -1;
   let hc = s.halfCycle;
   if (hc !== null && hc.sign !== sign) {
-    closeHalfCycle(s, cell, o, emit);
+    closeHalfCycle(s, cell, o, emit, t);
     hc = null;
   }
   if (hc === null) hc = openHalfCycle(s, sign, t, o);
@@ -387,14 +390,6 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
   }
 
   const ref = s.reference;
-  if (ref.calibrated25_ohm === null) {
-    calibrate(ref.calibration, r25, dt);
-    if (chunkFull(ref.calibration, o.calibration)) {
-      closeChunk(ref.calibration, o.calibration);
-      tryCalibrate(s, cell, o, t, emit);
-    }
-  }
-
   const changes = SCRATCH_CHANGES;
   changes.length = 0;
   const judging = ref.source === 'calibrated' || ref.source === 'configured';
@@ -406,20 +401,33 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
     absV < o.shortAbs_V &&
     r25 < o.shortLevelFraction * level.r25_ohm &&
     (s.regime.low !== null || s.regime.regime === 'short' || sm.prevR25_ohm >= 0.5 * level.r25_ohm);
+  // A single-sample spike would otherwise spread over the smoothing window and look sustained.
+  const despiked = sm.prev2R25_ohm === sm.prev2R25_ohm ? median3(sm.prev2R25_ohm, sm.prevR25_ohm, r25) : r25;
+  sm.prev2R25_ohm = sm.prevR25_ohm;
   sm.prevR25_ohm = r25;
-  if (sm.r25_ohm !== sm.r25_ohm) sm.r25_ohm = r25;
-  else sm.r25_ohm += ((r25 - sm.r25_ohm) * (t - sm.t_ms)) / (o.smoothTau_s * 1000 + (t - sm.t_ms));
+  if (sm.r25_ohm !== sm.r25_ohm) sm.r25_ohm = despiked;
+  else sm.r25_ohm += ((despiked - sm.r25_ohm) * (t - sm.t_ms)) / (o.smoothTau_s * 1000 + (t - sm.t_ms));
   sm.t_ms = t;
   const obs = OBS;
   obs.t_ms = t;
   obs.ratio = ratio;
   obs.smoothRatio = judging ? sm.r25_ohm / ref.r25_ohm! : NaN;
+  const th = o.regime;
+  obs.trend = clock.rhythm_ms >= th.polarizationSustain_s * 1000 && hc.r1 >= 0.8 * th.polarizationRatio && ratio <= 1.3 * hc.r1;
   obs.collapsed = collapsed;
   obs.smoothR25_ohm = sm.r25_ohm;
   obs.level_ohm = level.r25_ohm;
   s.regime = observe(s.regime, obs, o.regime, changes);
   if (changes.length > 0) applyChanges(s, cell, changes, emit);
   const shorted = s.regime.regime === 'short';
+  // Calibration measures the healthy cell: a short (or the run that may become one) is no reference.
+  if (ref.calibrated25_ohm === null && !shorted && s.regime.low === null) {
+    calibrate(ref.calibration, r25, dt);
+    if (chunkFull(ref.calibration, o.calibration)) {
+      closeChunk(ref.calibration, o.calibration);
+      tryCalibrate(s, cell, o, t, emit);
+    }
+  }
 
   const soft = s.softShort;
   if (judging) {
@@ -445,6 +453,8 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
     }
     hc.r2 = hc.r1;
     hc.r1 = ratio;
+    hc.t2 = hc.t1;
+    hc.t1 = t;
     pushDecimated(hc.absV, absV);
   }
   return setLast(s, t, rApp, rRefAt(s, factor), jSet, atCompliance, shorted);
@@ -460,6 +470,7 @@ function rRefAt(s: DetectorState, factor: number): number {
 function interrupt(s: DetectorState, cell: CellConfig, o: DetectorOptions, emit: Emit): void {
   closeHalfCycle(s, cell, o, emit);
   s.smooth.r25_ohm = NaN;
+  s.smooth.prev2R25_ohm = NaN;
   s.regime = resetRuns(s.regime);
   resetSoftShortRuns(s.softShort);
 }
@@ -516,6 +527,8 @@ function openHalfCycle(s: DetectorState, sign: number, t: number, o: DetectorOpt
     absV: decimatedSeries(),
     r1: NaN,
     r2: NaN,
+    t1: NaN,
+    t2: NaN,
     peakRatio: -Infinity,
     judged: 0,
     lastAbsV: 0,
@@ -524,13 +537,16 @@ function openHalfCycle(s: DetectorState, sign: number, t: number, o: DetectorOpt
   };
   s.halfCycle = hc;
   s.smooth.r25_ohm = NaN;
+  s.smooth.prev2R25_ohm = NaN;
   return hc;
 }
 
-function closeHalfCycle(s: DetectorState, cell: CellConfig, o: DetectorOptions, emit: Emit): void {
+/** `reversedAt_ms`: the first sample of the next half cycle, when the current reversed (its end is before it). */
+function closeHalfCycle(s: DetectorState, cell: CellConfig, o: DetectorOptions, emit: Emit, reversedAt_ms = NaN): void {
   const hc = s.halfCycle;
   if (hc === null) return;
   s.halfCycle = null;
+  if (reversedAt_ms === reversedAt_ms) extrapolateToEnd(s, cell, o, hc, reversedAt_ms, emit);
   if (hc.judged > 0 && hc.judged < 3) hc.peakRatio = Math.max(hc.peakRatio, Math.min(hc.r1, Number.isNaN(hc.r2) ? hc.r1 : hc.r2));
   else if (hc.judged >= 3) hc.peakRatio = Math.max(hc.peakRatio, Math.min(hc.r1, hc.r2));
 
@@ -608,6 +624,23 @@ function closeHalfCycle(s: DetectorState, cell: CellConfig, o: DetectorOptions, 
 
   const changes: RegimeChange[] = [];
   s.regime = observeHalfCycleEnd(s.regime, { start_ms: hc.start_ms, peakRatio: hc.peakRatio, evaluated: judged }, hc.last_ms, o.regime, changes);
+  if (changes.length > 0) applyChanges(s, cell, changes, emit);
+}
+
+/**
+ * With sparse rows (600 s logging) the last row of a half cycle can be up to one interval before its end, where
+ * polarization peaks: extrapolate the rising ratio of its last two rows to the end (at most one interval on).
+ */
+function extrapolateToEnd(s: DetectorState, cell: CellConfig, o: DetectorOptions, hc: HalfCycleAcc, reversedAt_ms: number, emit: Emit): void {
+  const th = o.regime.polarizationRatio;
+  const rhythm = s.clock.rhythm_ms;
+  if (s.regime.regime !== 'stable' || !(rhythm >= o.regime.polarizationSustain_s * 1000)) return;
+  if (!(hc.r1 > hc.r2 && hc.r1 >= 0.8 * th && hc.r1 < th && hc.r1 <= 1.3 * hc.r2)) return;
+  const slope = (hc.r1 - hc.r2) / (hc.t1 - hc.t2);
+  const end_ms = Math.min(reversedAt_ms, hc.t1 + rhythm);
+  if (hc.r1 + slope * (end_ms - hc.t1) <= th) return;
+  const changes: RegimeChange[] = [];
+  s.regime = observeExtrapolatedCrossing(s.regime, Math.round(hc.t1 + (th - hc.r1) / slope), reversedAt_ms, changes);
   if (changes.length > 0) applyChanges(s, cell, changes, emit);
 }
 

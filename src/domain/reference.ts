@@ -14,7 +14,7 @@ export interface CalibrationOptions {
   readonly min_h: number;
   /** Calibration ends at the latest after this many hours of active current. */
   readonly max_h: number;
-  /** The last `plateauChunks` chunk medians within ±this fraction: conditioning is over. */
+  /** The last `plateauChunks` chunk medians within this fraction of each other: conditioning is over. */
   readonly plateauTolerance: number;
   readonly plateauChunks: number;
   /** Chunks need at least this many samples to count. */
@@ -78,7 +78,8 @@ export function calibratedReference(c: CalibrationState, o: CalibrationOptions, 
     const last = c.chunks.slice(n - o.plateauChunks);
     const lo = Math.min(...last);
     const hi = Math.max(...last);
-    if (hi <= lo * (1 + 2 * o.plateauTolerance)) return quantile(last, 0.5);
+    // The best contact of the plateau: conditioning only ever lowers R_app towards it.
+    if (hi <= lo * (1 + o.plateauTolerance)) return lo;
   }
   if (!final && active_h < o.max_h) return null;
   const typical = quantile(c.chunks, 0.5)!;

@@ -73,6 +73,11 @@ export interface RegimeState {
  */
 export interface Observation {
   t_ms: number;
+  /**
+   * Sparse logging (a row per ≥ the sustain time, e.g. every 600 s) cannot show three rows in the sustain window:
+   * there a row above the threshold that continues a rising trend of its half cycle (not a spike) is evidence.
+   */
+  trend: boolean;
   ratio: number;
   smoothRatio: number;
   collapsed: boolean;
@@ -162,11 +167,23 @@ export function observe(state: RegimeState, x: Observation, th: RegimeThresholds
 
   // Only a stable cell can become polarized; a polarized one leaves through observeHalfCycleEnd.
   const high = state.regime === 'stable' ? advanceRun(state.high, x.smoothRatio > th.polarizationRatio, t_ms, x.ratio, g) : null;
-  if (high !== null && isSustained(high, th.polarizationSustain_s * 1000, th.minSustainSamples)) {
-    changes.push({ regime: 'polarization', onset_ms: high.start_ms, detectedAt_ms: t_ms, from: 'stable' });
-    return initialRegimeState(high.start_ms, 'polarization');
+  const sparseEvidence = x.trend && x.ratio > th.polarizationRatio && state.regime === 'stable';
+  if ((high !== null && isSustained(high, th.polarizationSustain_s * 1000, th.minSustainSamples)) || sparseEvidence) {
+    const onset_ms = high?.start_ms ?? t_ms;
+    changes.push({ regime: 'polarization', onset_ms, detectedAt_ms: t_ms, from: 'stable' });
+    return initialRegimeState(onset_ms, 'polarization');
   }
   return low === state.low && high === state.high ? state : { ...state, low, high };
+}
+
+/**
+ * Sparse logging: the half cycle's ratio, extrapolated from its last rows to its end, crossed the threshold at
+ * `onset_ms` (the rows themselves stop up to one logging interval before the end, where polarization peaks).
+ */
+export function observeExtrapolatedCrossing(state: RegimeState, onset_ms: number, t_ms: number, changes: RegimeChange[]): RegimeState {
+  if (state.regime !== 'stable') return state;
+  changes.push({ regime: 'polarization', onset_ms, detectedAt_ms: t_ms, from: 'stable' });
+  return initialRegimeState(onset_ms, 'polarization');
 }
 
 /**

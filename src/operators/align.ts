@@ -9,6 +9,9 @@ import type { OnReject } from './reorder.js';
  */
 /** The latest auxiliary readings; plain data, so a checkpoint can carry it over a restart. */
 export interface AlignState {
+  /** Current carried forward from current-only rows (record-on-change cyclers log it only when it changes). */
+  current?: number | null;
+  current_ms?: number;
   pressure: number | null;
   pressure_ms: number;
   temperature: number | null;
@@ -33,16 +36,21 @@ export function alignAux(staleness_ms: number, onReject: OnReject, state: AlignS
             st.temperature = s.temperature_C;
             st.temperature_ms = s.t_ms;
           }
-          if (s.voltage_V === undefined && s.current_mA === undefined) return;
-          if (s.voltage_V === undefined || s.current_mA === undefined) {
-            onReject('no-current', s, s.voltage_V === undefined ? 'current without voltage' : 'voltage without current');
+          if (s.current_mA !== undefined) {
+            st.current = s.current_mA;
+            st.current_ms = s.t_ms;
+          }
+          if (s.voltage_V === undefined) return;
+          const current = s.current_mA ?? (st.current != null && s.t_ms - st.current_ms! <= staleness_ms ? st.current : undefined);
+          if (current === undefined) {
+            onReject('no-current', s, 'voltage without a current (none in this message, none recent enough to carry forward)');
             return;
           }
           subscriber.next({
             cell: s.cell,
             t_ms: s.t_ms,
             voltage_V: s.voltage_V,
-            current_mA: s.current_mA,
+            current_mA: current,
             pressure_MPa: st.pressure !== null && s.t_ms - st.pressure_ms <= staleness_ms ? st.pressure : undefined,
             temperature_C: st.temperature !== null && s.t_ms - st.temperature_ms <= staleness_ms ? st.temperature : undefined,
           });

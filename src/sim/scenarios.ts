@@ -19,7 +19,15 @@ export interface Scenario {
   readonly duration_h: number;
   readonly steps: readonly CurrentStep[];
   readonly polarization: readonly (readonly [t_h: number, a: number])[];
-  readonly shorts: readonly { readonly from_h: number; readonly to_h: number | null }[];
+  /** Hard shorts: R_short (Ω, default 6: V follows I at ~0.01–0.05 V; 0.05 for a metal bridge, |V| ≈ 0.1 mV). */
+  readonly shorts: readonly { readonly from_h: number; readonly to_h: number | null; readonly resistance_ohm?: number }[];
+  /**
+   * A soft short: a parallel electronic leak from `from_h` whose conductance grows until R_app/R_ref reaches
+   * `ratio` at `to_h` (with the voltage noise growing `noiseFactor`-fold); a hard short usually follows.
+   */
+  readonly softShort?: { readonly from_h: number; readonly to_h: number; readonly ratio: number; readonly noiseFactor: number };
+  /** Stack pressure relaxing from `from` to `to` MPa with time constant `tau_h`; contact is lost below `contactLoss_MPa`. */
+  readonly pressure?: { readonly from_MPa: number; readonly to_MPa: number; readonly tau_h: number; readonly contactLoss_MPa: number };
   /** Impedance pauses: every `every_h`, `duration_min` of zero current. */
   readonly rests?: { readonly every_h: number; readonly duration_min: number };
 }
@@ -115,6 +123,45 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
     steps: ccdSteps,
     polarization: [],
     shorts: [{ from_h: 10 * (20 / 60) + 2 / 60, to_h: null }],
+  },
+  onset: {
+    name: 'onset',
+    description: '±2 mA cm⁻², 1 h half cycles, 120 h: stable, then polarization from ~80 h (for acquisition and registry realities)',
+    duration_h: 120,
+    steps: [{ from_h: 0, j_mA_cm2: 2, halfCycle_s: 3600 }],
+    polarization: [
+      [60, 0.01],
+      [90, 1],
+      [120, 30],
+    ],
+    shorts: [],
+    rests: { every_h: 24, duration_min: 30 },
+  },
+  'soft-short': {
+    name: 'soft-short',
+    description: '±2 mA cm⁻², 1 h half cycles: a leak drifts R_app to 0.6× R_ref from 30 h to 40 h, then a hard short at 44 h',
+    duration_h: 60,
+    steps: [{ from_h: 0, j_mA_cm2: 2, halfCycle_s: 3600 }],
+    polarization: [],
+    shorts: [{ from_h: 44, to_h: null }],
+    softShort: { from_h: 30, to_h: 40, ratio: 0.6, noiseFactor: 3 },
+  },
+  'hard-short': {
+    name: 'hard-short',
+    description: '±2 mA cm⁻², 1 h half cycles: a metal bridge at 3.5 h, during calibration (|V| collapses to ~0.1 mV)',
+    duration_h: 8,
+    steps: [{ from_h: 0, j_mA_cm2: 2, halfCycle_s: 3600 }],
+    polarization: [],
+    shorts: [{ from_h: 3.5, to_h: null, resistance_ohm: 0.05 }],
+  },
+  pressure: {
+    name: 'pressure',
+    description: '±2 mA cm⁻², 1 h half cycles: stack pressure relaxes 10 → 3 MPa; contact is lost below 5 MPa',
+    duration_h: 120,
+    steps: [{ from_h: 0, j_mA_cm2: 2, halfCycle_s: 3600 }],
+    polarization: [],
+    shorts: [],
+    pressure: { from_MPa: 10, to_MPa: 3, tau_h: 40, contactLoss_MPa: 5 },
   },
   control: {
     name: 'control',

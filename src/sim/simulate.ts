@@ -5,7 +5,7 @@
 import type { CellConfig } from '../domain/cell.js';
 import { conductivityFactor, referenceResistance_ohm } from '../domain/physics.js';
 import type { Sample } from '../domain/sample.js';
-import type { Scenario } from './scenarios.js';
+import { PAPER_SIGMA25_S_CM, type Scenario } from './scenarios.js';
 
 export interface SimOptions {
   readonly seed: number;
@@ -23,6 +23,28 @@ export interface SimOptions {
     readonly duplicateProbability: number;
     readonly swapProbability: number;
   };
+  /** Lab realities (SPEC §2–3) on top of the physics; none by default. */
+  readonly lab?: LabRealities;
+}
+
+/** What real instruments and labs do to telemetry. Every field is optional. */
+export interface LabRealities {
+  /** The logged temperature is the chamber's: a ±`setback_C` day/night set-back around 23.5 °C, which the cell follows with this lag. */
+  readonly chamber?: { readonly lag_min: number; readonly setback_C: number };
+  /** Log a row every this many seconds (the physics still runs at dt_s). */
+  readonly logEvery_s?: number;
+  /** EC-Lab record-on-change: a row when |V| moved by `dV` since the last row, or after `max_s`. */
+  readonly recordOnChange?: { readonly dV: number; readonly max_s: number };
+  /** Logger gaps: nothing is recorded for `duration_h` from `from_h`. */
+  readonly gaps?: readonly { readonly from_h: number; readonly duration_h: number }[];
+  /** The logger clock jumps ahead by `jump_s` at `at_h`; every later timestamp carries it. */
+  readonly clockJump?: { readonly at_h: number; readonly jump_s: number };
+  /** The cycler never reaches exactly 0 A at rest: a few µA of this (mA). */
+  readonly restCurrent_mA?: number;
+  /** At every current change the cycler also logs a row with the current only. */
+  readonly currentOnlyRows?: boolean;
+  /** Every `every_h` the export repeats its last `rows` rows (a duplicated export block). */
+  readonly duplicateBlocks?: { readonly every_h: number; readonly rows: number };
 }
 
 export const DEFAULT_SIM_OPTIONS: SimOptions = {
@@ -48,6 +70,12 @@ export interface CellTruth {
   readonly end: string;
   /** First sample whose noise-free R_app/R_ref(T) exceeded 1.5. */
   polarizationOnset: string | null;
+  /** First sample at which a leak brought the noise-free ratio below 0.75. */
+  softShortOnset: string | null;
+  /** The cell's true R_ref at 25 °C (the registry may say otherwise). */
+  rRef25_ohm: number;
+  /** Per half cycle (logged start time): the highest noise-free ratio reached, and whether the cycler cut it. */
+  halfCycles: { start: string; peakRatio: number; cut: boolean }[];
   firstCompliance: string | null;
   shorts: { start: string; end: string | null }[];
   isolatedShorts: number;
@@ -92,14 +120,28 @@ export function polarizationAt(keys: Scenario['polarization'], t_h: number): num
 
 const SHORT_RESISTANCE_OHM = 6;
 
+/** First-order response of the cell to the chamber temperature, integrated at the simulation step. */
+function chamberTemperature(t_h: number, setback_C: number): number {
+  // Day (8–20 h) at +setback, night at −setback, with the chamber's own ~10 min approach to each setpoint.
+  const h = t_h % 24;
+  const day = h >= 8 && h < 20;
+  const since_h = day ? h - 8 : (h + 4) % 24;
+  const target = 23.5 + (day ? setback_C : -setback_C);
+  const from = 23.5 + (day ? -setback_C : setback_C);
+  return target + (from - target) * Math.exp(-since_h / (10 / 60));
+}
+
 /**
- * Yields the samples of one cell in event-time order (apart from the deliberate swaps), and fills `truth`.
+ * Yields the samples of one cell in event-time order (apart from the deliberate swaps and duplicated blocks),
+ * and fills `truth`.
  */
 export function* simulateCell(scenario: Scenario, cell: CellConfig, options: SimOptions, truth: CellTruth): Generator<Sample> {
   const rand = rng(options.seed);
   const n = options.noise;
+  const lab = options.lab ?? {};
   const duration_s = (options.duration_h ?? scenario.duration_h) * 3600;
-  const rRef25 = referenceResistance_ohm(cell.thicknessCm ?? 0.23, cell.sigmaSPerCm ?? 6.6e-3, cell.areaCm2);
+  const rRef25 = referenceResistance_ohm(cell.thicknessCm ?? 0.23, cell.sigmaSPerCm ?? PAPER_SIGMA25_S_CM, cell.areaCm2);
+  truth.rRef25_ohm = rRef25;
   const compliance = cell.complianceV;
   const tempPhase = rand() * 2 * Math.PI;
   let stepIndex = 0;
@@ -108,7 +150,17 @@ export function* simulateCell(scenario: Scenario, cell: CellConfig, options: Sim
   let cutPending = false;
   let held: Sample | null = null;
   let emitted = 0;
+  let cellTemperature_C = NaN;
+  let lastLogged_s = -Infinity;
+  let lastLoggedV = NaN;
+  let lastCurrent = NaN;
+  let hcTruth: { start: string; peakRatio: number; cut: boolean } | null = null;
+  const recent: Sample[] = [];
+  let nextBlock_h = lab.duplicateBlocks?.every_h ?? Infinity;
   const shortState = scenario.shorts.map(() => ({ started: false }));
+  const stamp = (t_s: number): number =>
+    options.start_ms + t_s * 1000 + (lab.clockJump !== undefined && t_s >= lab.clockJump.at_h * 3600 ? lab.clockJump.jump_s * 1000 : 0);
+  const isoAt = (t_s: number): string => new Date(stamp(t_s)).toISOString();
 
   for (let k = 0; ; k++) {
     const t_s = k * options.dt_s;
@@ -118,68 +170,119 @@ export function* simulateCell(scenario: Scenario, cell: CellConfig, options: Sim
       stepIndex++;
       sign = 1;
       hcStart_s = t_s;
+      hcTruth = null;
     }
     const step = scenario.steps[stepIndex]!;
     if (cutPending || t_s - hcStart_s >= step.halfCycle_s) {
       sign = -sign;
       hcStart_s = t_s;
       cutPending = false;
+      hcTruth = null;
     }
-    const temperature_C = 23.5 + 2.5 * Math.sin((2 * Math.PI * t_h) / 24 + tempPhase);
-    const pressure_MPa = 6 + 6 * Math.exp(-t_h / 100) + 0.05 * gaussian(rand);
+    let loggedTemperature_C: number;
+    if (lab.chamber !== undefined) {
+      loggedTemperature_C = chamberTemperature(t_h, lab.chamber.setback_C);
+      cellTemperature_C =
+        cellTemperature_C !== cellTemperature_C
+          ? loggedTemperature_C
+          : loggedTemperature_C + (cellTemperature_C - loggedTemperature_C) * Math.exp(-options.dt_s / (lab.chamber.lag_min * 60));
+    } else {
+      loggedTemperature_C = 23.5 + 2.5 * Math.sin((2 * Math.PI * t_h) / 24 + tempPhase);
+      cellTemperature_C = loggedTemperature_C;
+    }
+    const p = scenario.pressure;
+    const stackPressure_MPa = p === undefined ? 6 + 6 * Math.exp(-t_h / 100) : p.to_MPa + (p.from_MPa - p.to_MPa) * Math.exp(-t_h / p.tau_h);
+    const pressure_MPa = stackPressure_MPa + 0.05 * gaussian(rand); // what the force sensor reads
     const rest = scenario.rests !== undefined && t_h > 1 && t_h % scenario.rests.every_h < scenario.rests.duration_min / 60;
 
     let current_mA: number;
     let voltage_V: number;
+    let relative = n.relative;
     if (rest) {
-      current_mA = 0;
+      current_mA = lab.restCurrent_mA === undefined ? 0 : lab.restCurrent_mA * (rand() < 0.5 ? -1 : 1);
       voltage_V = 0.0005 * gaussian(rand);
       hcStart_s = t_s; // the cycler resumes with a fresh half cycle after the pause
+      hcTruth = null;
     } else {
       current_mA = sign * step.j_mA_cm2 * cell.areaCm2;
       const shortIdx = scenario.shorts.findIndex((s) => t_h >= s.from_h && (s.to_h === null || t_h < s.to_h));
       if (shortIdx >= 0) {
-        voltage_V = (current_mA / 1000) * SHORT_RESISTANCE_OHM;
+        const sc = scenario.shorts[shortIdx]!;
+        voltage_V = (current_mA / 1000) * (sc.resistance_ohm ?? SHORT_RESISTANCE_OHM);
         if (!shortState[shortIdx]!.started) {
           shortState[shortIdx]!.started = true;
-          const s = scenario.shorts[shortIdx]!;
           truth.shorts.push({
-            start: new Date(options.start_ms + t_s * 1000).toISOString(),
-            end:
-              s.to_h === null || s.to_h * 3600 > duration_s
-                ? null
-                : new Date(options.start_ms + Math.ceil((s.to_h * 3600) / options.dt_s) * options.dt_s * 1000).toISOString(),
+            start: isoAt(t_s),
+            end: sc.to_h === null || sc.to_h * 3600 > duration_s ? null : isoAt(Math.ceil((sc.to_h * 3600) / options.dt_s) * options.dt_s),
           });
         }
       } else {
-        const rCell = rRef25 / conductivityFactor(temperature_C, cell.activationEnergyEv);
+        const rCell = rRef25 / conductivityFactor(cellTemperature_C, cell.activationEnergyEv);
         // Conditioning: contact improves over the first hours (43 → 38 Ω in the paper).
-        const conditioning = 1 + 0.13 * Math.exp(-t_h / 3);
+        const conditioning = 1 + 0.13 * Math.exp(-t_h / 1.5);
         const a = polarizationAt(scenario.polarization, t_h);
         const tau = (t_s - hcStart_s) / step.halfCycle_s;
-        const ratio = conditioning * (1 + a * tau);
-        if (truth.polarizationOnset === null && ratio > 1.5) truth.polarizationOnset = new Date(options.start_ms + t_s * 1000).toISOString();
+        const contact = p === undefined || stackPressure_MPa >= p.contactLoss_MPa ? 1 : 1 + 0.6 * (p.contactLoss_MPa - stackPressure_MPa);
+        let ratio = conditioning * contact * (1 + a * tau);
+        const ss = scenario.softShort;
+        if (ss !== undefined && t_h >= ss.from_h) {
+          // A parallel leak whose conductance grows linearly to reach the target ratio at to_h, then stays.
+          const w = Math.min(1, (t_h - ss.from_h) / (ss.to_h - ss.from_h));
+          const leak = w > 0 ? ((1 / ss.ratio - 1) * w) / ratio : 0;
+          ratio = ratio / (1 + leak * ratio);
+          relative *= 1 + (ss.noiseFactor - 1) * w;
+          if (truth.softShortOnset === null && ratio < 0.75) truth.softShortOnset = isoAt(t_s);
+        }
+        if (truth.polarizationOnset === null && ratio > 1.5) truth.polarizationOnset = isoAt(t_s);
         voltage_V = (current_mA / 1000) * rCell * ratio;
+        if (hcTruth === null) truth.halfCycles.push((hcTruth = { start: isoAt(t_s), peakRatio: ratio, cut: false }));
+        else if (ratio > hcTruth.peakRatio) hcTruth.peakRatio = ratio;
         if (Math.abs(voltage_V) >= compliance) {
           voltage_V = Math.sign(voltage_V) * compliance;
           cutPending = true;
-          if (truth.firstCompliance === null) truth.firstCompliance = new Date(options.start_ms + t_s * 1000).toISOString();
+          hcTruth.cut = true;
+          if (truth.firstCompliance === null) truth.firstCompliance = isoAt(t_s);
         }
       }
-      voltage_V += voltage_V * n.relative * gaussian(rand) + n.absolute_V * gaussian(rand);
+      voltage_V += voltage_V * relative * gaussian(rand) + n.absolute_V * gaussian(rand);
       if (rand() < n.spikeProbability) voltage_V *= 2 + 2 * rand();
     }
 
+    // What the logger records of this instant.
+    if (lab.gaps?.some((g) => t_h >= g.from_h && t_h < g.from_h + g.duration_h)) continue;
+    const currentChanged = current_mA !== lastCurrent;
+    if (lab.currentOnlyRows && currentChanged) {
+      yield { cell: cell.id, t_ms: stamp(t_s) - 1, voltage_V: undefined, current_mA, pressure_MPa: undefined, temperature_C: undefined };
+      emitted++;
+    }
+    lastCurrent = current_mA;
+    if (lab.logEvery_s !== undefined && t_s - lastLogged_s < lab.logEvery_s && !currentChanged) continue;
+    if (lab.recordOnChange !== undefined && !currentChanged && Math.abs(voltage_V - lastLoggedV) < lab.recordOnChange.dV && t_s - lastLogged_s < lab.recordOnChange.max_s) {
+      continue;
+    }
+    lastLogged_s = t_s;
+    lastLoggedV = voltage_V;
     if (rand() < n.missingProbability) continue;
-    const aux = k % options.auxEvery === 0;
+    const aux = lab.logEvery_s !== undefined || lab.recordOnChange !== undefined || k % options.auxEvery === 0;
     const s: Sample = {
       cell: cell.id,
-      t_ms: options.start_ms + t_s * 1000,
+      t_ms: stamp(t_s),
       voltage_V,
       current_mA,
       pressure_MPa: aux ? pressure_MPa : undefined,
-      temperature_C: aux ? temperature_C : undefined,
+      temperature_C: aux ? loggedTemperature_C : undefined,
     };
+    if (lab.duplicateBlocks !== undefined) {
+      recent.push(s);
+      if (recent.length > lab.duplicateBlocks.rows) recent.shift();
+      if (t_h >= nextBlock_h) {
+        nextBlock_h += lab.duplicateBlocks.every_h;
+        yield s;
+        for (const r of recent) yield r;
+        emitted += 1 + recent.length;
+        continue;
+      }
+    }
     // Slightly out-of-order delivery: hold one sample back and emit it after its successor.
     if (held !== null) {
       yield s;
@@ -222,6 +325,9 @@ export function emptyTruth(scenario: Scenario, cell: CellConfig, options: SimOpt
     start: new Date(options.start_ms).toISOString(),
     end: new Date(options.start_ms + duration_s * 1000).toISOString(),
     polarizationOnset: null,
+    softShortOnset: null,
+    rRef25_ohm: NaN,
+    halfCycles: [],
     firstCompliance: null,
     shorts: [],
     isolatedShorts: 0,
