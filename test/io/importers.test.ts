@@ -126,15 +126,24 @@ describe('BioLogic EC-Lab exports (real files)', () => {
     expect(Math.max(...samples.map((s) => s.voltage_V!))).toBeCloseTo(0.663, 3);
   });
 
-  it('finds the soft short of the Li|Li cell where the data show it (voltage falling from ~23 h)', async () => {
+  it('finds the soft short of the Li|Li cell where the data show it (voltage falling from ~23 h), and no stable after it', async () => {
     const r = await analyze({ files: [fixture], import: { setCurrent_mA: 0.4 } });
     const s = r.summaries[0]!;
     // Every row analysed: points microseconds apart keep their own times.
     expect(s.samples).toBe(76_807);
-    expect(s.rRefSource).toBe('learned');
-    expect(s.shortCount).toBeGreaterThan(0);
-    expect(s.timeToFailure_h!).toBeGreaterThan(20);
-    expect(s.timeToFailure_h!).toBeLessThan(30);
+    expect(s.rRefSource).toBe('calibrated');
+    const start = Date.parse(s.start!);
+    const hours = (t: number): number => (t - start) / 3.6e6;
+    const soft = r.events.find((e) => e.type === 'alert' && e.code === 'soft-short' && e.state === 'raised');
+    const short = r.events.find((e) => e.type === 'regime' && e.regime === 'short');
+    const firstOnset = Math.min(...[soft, short].filter((e) => e !== undefined).map((e) => (e as { onset_ms: number }).onset_ms));
+    expect(hours(firstOnset)).toBeGreaterThan(23.0);
+    expect(hours(firstOnset)).toBeLessThan(24.8);
+    // The cell never returns to its pre-short level: once shorted, no stable again, and it ends shorted.
+    expect(short).toBeDefined();
+    expect(r.segments.filter((x) => x.start_ms >= firstOnset).map((x) => x.regime)).not.toContain('stable');
+    expect(s.finalRegime).toBe('short');
+    expect(s.regimeDurations_h.learning).toBeGreaterThan(0);
   });
 
   it('takes the set current of a current-less export from the cell registry when no flag is given', async () => {
@@ -155,10 +164,30 @@ describe('BioLogic EC-Lab exports (real files)', () => {
     expect(s.samples).toBe(1588);
     expect(s.failureMode).toBe('none');
     expect(s.halfCycles).toBe(8);
-    expect(r.events.filter((e) => e.type === 'regime')).toEqual([]);
+    // All stable once calibrated: the one change is learning → stable.
+    expect(r.events.filter((e) => e.type === 'regime').map((e) => (e as { regime: string }).regime)).toEqual(['stable']);
+    expect(r.segments.map((x) => x.regime)).toEqual(['learning', 'stable']);
     // ASR ≈ 0.7 kΩ·cm² on 0.5 cm²: R ≈ 1.4 kΩ.
     expect(s.rRef25_ohm!).toBeGreaterThan(1000);
     expect(s.rRef25_ohm!).toBeLessThan(1600);
+  });
+
+  it.skipIf(!existsSync(mb))('with the real LLZO σ in the registry, the Li|LLZO|Li cell is still stable: the interface resistance is measured, not assumed away', async () => {
+    // LLZO tape: ~150 µm, σ ≈ 0.5 mS/cm, 0.5 cm²: d/(σA) = 60 Ω, while the cell measures ~1.35 kΩ (Li|LLZO interfaces).
+    const registry = parseRegistry('cells:\n  - { id: mb, areaCm2: 0.5, thicknessCm: 0.015, sigmaSPerCm: 0.0005, metal: Li, electrolyte: solid, complianceV: 5 }\n');
+    const r = await analyze({ files: [mb], registry });
+    const s = r.summaries[0]!;
+    expect(s.failureMode).toBe('none');
+    expect(r.segments.map((x) => x.regime)).toEqual(['learning', 'stable']);
+    expect(s.rRefSource).toBe('calibrated');
+    expect(s.rRefTheoretical25_ohm!).toBeCloseTo(60, 6);
+    expect(s.rRefCalibratedOverTheoretical!).toBeGreaterThan(15);
+    const mismatch = r.events.filter((e) => e.type === 'alert' && e.code === 'reference-mismatch');
+    expect(mismatch).toHaveLength(1);
+    expect((mismatch[0] as { message: string }).message).toMatch(/registry σ, d, A imply R_ref = 60\.0 Ω, the cell measures 1\.\d\de\+3 Ω at 25 °C .*using the measured value/);
+    // Trusting the registry instead (referenceMode: configured) is the old failure: polarization nearly throughout.
+    const trusting = await analyze({ files: [mb], registry: parseRegistry('cells:\n  - { id: mb, areaCm2: 0.5, thicknessCm: 0.015, sigmaSPerCm: 0.0005, referenceMode: configured }\n') });
+    expect(trusting.summaries[0]!.regimeDurations_h.polarization).toBeGreaterThan(0.5 * trusting.summaries[0]!.duration_h);
   });
 
   for (const [name, rows] of [
@@ -171,6 +200,19 @@ describe('BioLogic EC-Lab exports (real files)', () => {
       expect(rejections.total).toBe(0);
       expect(samples).toHaveLength(rows);
       expect(samples.some((s) => s.current_mA! < 0) && samples.some((s) => s.current_mA! > 0)).toBe(true);
+    });
+
+    it.skipIf(!existsSync(path))(`reports ${name} once as not a symmetric cell, with no regime calls and no fake failure`, async () => {
+      const r = await analyze({ files: [path] });
+      const s = r.summaries[0]!;
+      expect(s.symmetric).toBe(false);
+      expect(s.notSymmetricReason).toMatch(/rest voltage|crosses 0 V|keeps one sign/);
+      expect(r.events.filter((e) => e.type === 'alert' && e.code === 'not-symmetric')).toHaveLength(1);
+      expect(r.events.filter((e) => e.type === 'regime')).toEqual([]);
+      expect(r.events.filter((e) => e.type === 'alert' && e.severity === 'critical')).toEqual([]);
+      expect(r.segments.map((x) => x.regime)).toEqual(['not-symmetric']);
+      expect(s.failureMode).toBe('none');
+      expect(s.judged_h).toBe(0);
     });
   }
 });
