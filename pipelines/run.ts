@@ -12,7 +12,7 @@ import type { MqttClient } from 'mqtt';
 import type { RunConfig } from '../src/cli/config.js';
 import { secretsOf } from '../src/cli/config.js';
 import { assumedCell, type CellConfig } from '../src/domain/cell.js';
-import { DEFAULT_DETECTOR_OPTIONS } from '../src/domain/detector.js';
+import { DEFAULT_DETECTOR_OPTIONS, isCurrentDetectorState } from '../src/domain/detector.js';
 import type { AlertEvent, CellEvent } from '../src/domain/events.js';
 import type { Sample } from '../src/domain/sample.js';
 import { shardOf } from '../src/domain/shard.js';
@@ -183,7 +183,12 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
         resolveCell,
         onReject: (reason, s, detail) =>
           reject(reason, `cell ${s.cell} ${new Date(s.t_ms).toISOString()}: ${detail}`, `${config.mqtt.topicPrefix}/${s.cell}`, JSON.stringify(s)),
-        initialState: (cell) => checkpoint?.cells[cell],
+        initialState: (cell) => {
+          const saved = checkpoint?.cells[cell];
+          if (saved === undefined || isCurrentDetectorState(saved.detector)) return saved;
+          log(`cell "${cell}": its checkpointed state is of an older layout; it starts afresh (learning its reference again)`);
+          return undefined;
+        },
         states,
       }),
     )

@@ -52,6 +52,8 @@ export function voltageOption(c: ReportCell, interactive: boolean, zoom?: [numbe
     polarization: 'rgba(253,126,20,0.18)',
     short: 'rgba(224,49,49,0.28)',
     'isolated-short': 'rgba(132,94,247,0.28)',
+    learning: 'rgba(134,142,150,0.16)',
+    'not-symmetric': 'rgba(134,142,150,0.30)',
   };
   const areas = c.segments
     .filter((s) => s.regime !== 'stable')

@@ -140,7 +140,9 @@ export async function renderReportHtml(input: ReportInput): Promise<string> {
       const s = c.summary;
       const lb = s['peakJLocalIsLowerBound'] === true ? ' (lower bound: at the compliance limit)' : '';
       return `<section id="cell-${esc(c.id)}"><h2>${esc(c.id)}</h2>
-<p>${fmt(s['duration_h'], 4)} h, ${fmt(s['samples'], 9)} samples, ${fmt(s['halfCycles'], 9)} half cycles · failure mode <b>${esc(String(s['failureMode']))}</b> · final regime ${esc(String(s['finalRegime']))} · minimum contact fraction ${fmt(s['minContactFraction'])} · peak j_local ${fmt(s['peakJLocal_mA_cm2'])} mA cm⁻²${lb} · R_ref ${fmt(s['rRef25_ohm'])} Ω at 25 °C (${esc(String(s['rRefSource']))})</p>
+${s['symmetric'] === false ? `<p class="warn"><b>Not a symmetric cell</b>: ${esc(String(s['notSymmetricReason']))}. No regime calls were made.</p>` : ''}
+<p>${fmt(s['duration_h'], 4)} h (${fmt(s['judged_h'], 4)} h judged, ${fmt((s['regimeDurations_h'] as Record<string, unknown> | undefined)?.['learning'], 3)} h learning), ${fmt(s['samples'], 9)} samples, ${fmt(s['halfCycles'], 9)} half cycles · failure mode <b>${esc(String(s['failureMode']))}</b> · final regime ${esc(String(s['finalRegime']))} · minimum contact fraction ${fmt(s['minContactFraction'])}${s['minContactFractionIsBound'] === true ? ' (upper bound: at the compliance limit)' : ''} · peak j_local ${fmt(s['peakJLocal_mA_cm2'])} mA cm⁻²${lb}${s['softShortCount'] ? ` · soft shorts ${fmt(s['softShortCount'])} (first ${esc(String(s['firstSoftShort']))})` : ''}</p>
+<p>R_ref at 25 °C: ${fmt(s['rRef25_ohm'])} Ω (${esc(String(s['rRefSource']))}) · calibrated on the cell ${fmt(s['rRefCalibrated25_ohm'])} Ω · from registry σ, d, A ${fmt(s['rRefTheoretical25_ohm'])} Ω · calibrated / theoretical ${fmt(s['rRefCalibratedOverTheoretical'], 3)} (initial contact or interface) · temperature from ${esc(String(s['temperatureSource']))}</p>
 <table class="t2"><tr>${Object.keys(c.table2)
         .map((k) => `<th>${esc(k)}</th>`)
         .join('')}</tr><tr>${Object.values(c.table2)
@@ -175,11 +177,11 @@ body{font:14px/1.4 system-ui,sans-serif;margin:0 auto;max-width:1200px;padding:1
 h1{font-size:20px}h2{font-size:17px;border-top:1px solid #dee2e6;padding-top:12px}
 table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{border:1px solid #dee2e6;padding:3px 6px;text-align:left}
 .chart{width:100%;height:340px}.chart.zoom{height:260px}
-tr.critical td{background:#fff5f5}tr.warning td{background:#fff9db}
+tr.critical td{background:#fff5f5}tr.warning td{background:#fff9db}p.warn{background:#fff9db;padding:6px}
 .legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;vertical-align:middle}
 </style></head><body>
 <h1>${esc(input.title)}</h1>
-<p class="legend">Regimes shaded:<span style="background:rgba(253,126,20,0.35)"></span>polarization<span style="background:rgba(224,49,49,0.45)"></span>short<span style="background:rgba(132,94,247,0.45)"></span>isolated short (unshaded: stable). Drag or scroll on a chart to zoom.</p>
+<p class="legend">Regimes shaded:<span style="background:rgba(134,142,150,0.3)"></span>learning (no reference yet)<span style="background:rgba(253,126,20,0.35)"></span>polarization<span style="background:rgba(224,49,49,0.45)"></span>short<span style="background:rgba(132,94,247,0.45)"></span>isolated short (unshaded: stable). Drag or scroll on a chart to zoom.</p>
 ${fleet}
 ${sections}
 <script type="application/json" id="cyclewatch-data">${json}</script>
