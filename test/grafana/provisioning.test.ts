@@ -211,6 +211,6 @@ describe.skipIf(!run)('every query against InfluxDB 1.x loaded with cyclewatch o
     const q = (dashboards().find((d) => d.file === 'cell.json')!.json['panels'] as Json[]).find((p) => p['title'] === 'Regime')!['targets'] as Json[];
     const r = await influxql(fill(String(q[0]!['query']), '/^high-rate$/'));
     const regimes = new Set(r.series![0]!.values.map((row) => row[1]).filter((x) => x !== null));
-    expect([...regimes].sort()).toEqual(['polarization', 'short', 'stable']);
+    expect([...regimes].sort()).toEqual(['learning', 'polarization', 'short', 'stable']);
   });
 });
