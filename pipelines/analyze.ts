@@ -5,7 +5,7 @@ import { concat, defer, lastValueFrom, mergeMap, tap, type Observable } from 'rx
 import { assumedCell, type CellConfig } from '../src/domain/cell.js';
 import { DEFAULT_DETECTOR_OPTIONS, type CellSummary, type DetectorOptions, type LabelledSegment } from '../src/domain/detector.js';
 import type { CellEvent } from '../src/domain/events.js';
-import type { Sample } from '../src/domain/sample.js';
+import { iso, type Sample } from '../src/domain/sample.js';
 import { writeAnalysis } from '../src/io/analysisOutput.js';
 import { defaultCellId, openTelemetry, type ImportOptions, type TelemetryFormat } from '../src/io/importers.js';
 import { RejectionLog, type RejectReason } from '../src/io/report.js';
@@ -95,7 +95,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   const segments: LabelledSegment[] = [];
   const summaries: CellSummary[] = [];
   const onReject = (reason: RejectReason, s: Sample, detail: string): void =>
-    rejections.reject({ source: `cell ${s.cell}`, reason, detail: `${new Date(s.t_ms).toISOString()}: ${detail}` });
+    rejections.reject({ source: `cell ${s.cell}`, reason, detail: `${iso(s.t_ms)}: ${detail}` });
 
   await lastValueFrom(
     concat(...options.files.map(fileSamples)).pipe(

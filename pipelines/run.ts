@@ -14,7 +14,7 @@ import { secretsOf } from '../src/cli/config.js';
 import { assumedCell, type CellConfig } from '../src/domain/cell.js';
 import { DEFAULT_DETECTOR_OPTIONS, isCurrentDetectorState } from '../src/domain/detector.js';
 import type { AlertEvent, CellEvent } from '../src/domain/events.js';
-import type { Sample } from '../src/domain/sample.js';
+import { iso, type Sample } from '../src/domain/sample.js';
 import { shardOf } from '../src/domain/shard.js';
 import { eventToJson } from '../src/io/analysisOutput.js';
 import { StateStore, stringifyState } from '../src/io/checkpoint.js';
@@ -182,7 +182,7 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
         derived: true,
         resolveCell,
         onReject: (reason, s, detail) =>
-          reject(reason, `cell ${s.cell} ${new Date(s.t_ms).toISOString()}: ${detail}`, `${config.mqtt.topicPrefix}/${s.cell}`, JSON.stringify(s)),
+          reject(reason, `cell ${s.cell} ${iso(s.t_ms)}: ${detail}`, `${config.mqtt.topicPrefix}/${s.cell}`, JSON.stringify(s)),
         initialState: (cell) => {
           const saved = checkpoint?.cells[cell];
           if (saved === undefined || isCurrentDetectorState(saved.detector)) return saved;
@@ -226,7 +226,7 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
   });
   const inputSub = input.subscribe({
     next: (s) => {
-      if (s.t_ms > now() + config.maxFutureSkew_s * 1000) return reject('future', `${s.cell}: ${new Date(s.t_ms).toISOString()} is ahead of the clock`, s.cell);
+      if (s.t_ms > now() + config.maxFutureSkew_s * 1000) return reject('future', `${s.cell}: ${iso(s.t_ms)} is ahead of the clock`, s.cell);
       if (s.t_ms < EARLIEST_MS) return reject('past', `${s.cell}: ${s.t_ms} ms is before 2000 (seconds sent as milliseconds?)`, s.cell);
       if (unknownCells === 'reject' && !config.registry.has(s.cell)) return reject('unknown-cell', `${s.cell} is not in the registry`, s.cell);
       accept(s, false);

@@ -391,7 +391,7 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
 
   const ref = s.reference;
   const changes = SCRATCH_CHANGES;
-  changes.length = 0;
+  if (changes.length !== 0) changes.length = 0;
   const judging = ref.source === 'calibrated' || ref.source === 'configured';
   const ratio = judging ? r25 / ref.r25_ohm! : NaN;
   const level = s.level;

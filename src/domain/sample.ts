@@ -33,4 +33,5 @@ export function sample(cell: string, t_ms: number, fields: Partial<Omit<Sample, 
   };
 }
 
-export const iso = (t_ms: number): string => new Date(t_ms).toISOString();
+/** ISO-8601 for messages and outputs; never throws (a time no Date can hold is named, not formatted). */
+export const iso = (t_ms: number): string => (t_ms >= -8.64e15 && t_ms <= 8.64e15 ? new Date(t_ms).toISOString() : `${t_ms} ms (not a valid time)`);

@@ -8,7 +8,7 @@ import type { Sample } from '../domain/sample.js';
 import { chomp, readLineBatches } from './lines.js';
 import { decodeMessage, decodePayload } from './payload.js';
 import { ImportError, type RejectionLog } from './report.js';
-import { parseTimestamp_ms } from './timestamp.js';
+import { MAX_TIME_MS, parseTimestamp_ms } from './timestamp.js';
 
 export type TelemetryFormat = 'csv' | 'jsonl' | 'mpt';
 export const FORMATS: readonly TelemetryFormat[] = ['csv', 'jsonl', 'mpt'];
@@ -273,7 +273,7 @@ async function* readMpt(path: string, head: string, rejections: RejectionLog, op
       const v = ecNumber(f[cols.v]);
       const impedance = cols.freq >= 0 && ecNumber(f[cols.freq]) > 0;
       const i = impedance ? 0 : cols.i >= 0 ? ecNumber(f[cols.i]) : options.setCurrent_mA!;
-      if (!Number.isFinite(t_s)) {
+      if (!Number.isFinite(t_s) || !(Math.abs(start_ms + t_s * 1000) <= MAX_TIME_MS)) {
         rejections.reject({ source: path, line: lineNo, reason: 'bad-timestamp', detail: `time/s "${f[cols.t] ?? ''}"` });
         continue;
       }

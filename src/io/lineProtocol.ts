@@ -5,7 +5,7 @@
  */
 import type { DerivedState } from '../domain/detector.js';
 import type { CellEvent } from '../domain/events.js';
-import type { AlignedSample, Sample } from '../domain/sample.js';
+import { iso, type AlignedSample, type Sample } from '../domain/sample.js';
 
 const escapeKey = (s: string): string => s.replace(/[,= \\]/g, (c) => '\\' + c);
 const escapeString = (s: string): string => '"' + s.replace(/["\\]/g, (c) => '\\' + c).replace(/\n/g, ' ') + '"';
@@ -108,7 +108,7 @@ export function eventLines(e: CellEvent): string[] {
           fields(
             {
               title: `${e.regime}`,
-              text: `${e.regime} since ${new Date(e.onset_ms).toISOString()}`,
+              text: `${e.regime} since ${iso(e.onset_ms)}`,
               onset_ms: e.onset_ms,
               end_ms: e.end_ms,
               severity: e.regime === 'stable' || e.regime === 'learning' ? 'info' : 'warning',

@@ -4,10 +4,10 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../pipelines/analyze.js';
 import { parseRegistry } from '../../src/cli/registry.js';
-import type { Sample } from '../../src/domain/sample.js';
 import { openTelemetry } from '../../src/io/importers.js';
 import { ImportError, RejectionLog } from '../../src/io/report.js';
-import { parseTimestamp_ms } from '../../src/io/timestamp.js';
+import { parseTimestamp_ms, timestampOf } from '../../src/io/timestamp.js';
+import { iso, type Sample } from '../../src/domain/sample.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cyclewatch-import-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,6 +39,17 @@ describe('timestamps', () => {
     expect(parseTimestamp_ms('1764064800000')).toBe(1764064800000);
     expect(parseTimestamp_ms('2026-13-45T99:00:00Z')).toBeNaN();
     expect(parseTimestamp_ms('yesterday')).toBeNaN();
+  });
+
+  it('refuses times no Date can hold and days that do not exist, so nothing downstream can throw on them', () => {
+    for (const t of ['9999999999999999', '2026-02-30T00:00:00Z', '2026-02-30T00:00:00.000Z', '2025-02-29T12:00:00+01:00', '+275760-09-13T00:00:00.001Z']) {
+      expect(parseTimestamp_ms(t)).toBeNaN();
+    }
+    expect(timestampOf(1e20)).toBeNaN();
+    expect(timestampOf(-8.64e15 - 1)).toBeNaN();
+    expect(timestampOf(8.64e15)).toBe(8.64e15);
+    expect(parseTimestamp_ms('2024-02-29T00:00:00Z')).toBe(Date.parse('2024-02-29T00:00:00Z'));
+    expect(iso(1e20)).toMatch(/not a valid time/);
   });
 });
 

@@ -44,6 +44,10 @@ export const decodeBad: fc.Arbitrary<BadMessage> = fc.oneof(
     .oneof(fc.string({ maxLength: 12 }), fc.constant(null), fc.boolean())
     .filter((t) => typeof t !== 'string' || Number.isNaN(parseTimestamp_ms(t)))
     .chain((t) => cell.map((c) => ({ topic: `cells/${c}/ec`, payload: JSON.stringify({ t, voltage_V: 0.07, current_mA: 2 }), reason: 'bad-timestamp' }))),
+  // Times no Date can hold, and calendar dates that do not exist: each once killed the monitor or was misread.
+  fc
+    .constantFrom<unknown>(1e20, -1e17, 8.64e15 + 1, '9999999999999999', '2026-02-30T00:00:00Z', '2026-13-01T00:00:00.000Z', '+275760-09-13T00:00:00.001Z')
+    .chain((t) => cell.map((c) => ({ topic: `cells/${c}/ec`, payload: JSON.stringify({ t, voltage_V: 0.07, current_mA: 2 }), reason: 'bad-timestamp' }))),
   cell.map((c) => ({
     topic: `cells/${c}/ec`,
     payload: JSON.stringify({ t: T, voltage_V: 0.07, current_mA: 2, pad: 'x'.repeat(MAX_PAYLOAD_BYTES) }),
