@@ -72,6 +72,8 @@ export class InfluxSink implements PointSink {
   private closed = false;
   private outage = false;
   private spoolWarned = false;
+  /** Points dropped since the spool stopped taking them (full or read-only disk). */
+  private droppedUnwritable = 0;
 
   constructor(private readonly o: InfluxSinkOptions) {
     // The client sends; retries, ordering and spooling are ours so that nothing is reordered or lost.
@@ -88,6 +90,9 @@ export class InfluxSink implements PointSink {
       },
     );
     this.spool = new Spool(o.spoolDir, o.spoolMaxBytes);
+    if (this.spool.error !== null) {
+      o.log(`influx: WARNING the spool directory ${o.spoolDir} is not writable (${this.spool.error}): during a database outage points would be dropped`);
+    }
     this.updateSpoolStats();
     if (this.spool.batches > 0) o.log(`influx: ${this.spool.batches} spooled batches from an earlier run will be written first`);
     this.timer = setInterval(() => void this.flush(), o.flushInterval_ms);
@@ -170,7 +175,23 @@ export class InfluxSink implements PointSink {
 
   private toSpool(lines: string[]): void {
     if (lines.length === 0) return;
+    const wasFailing = this.spool.error !== null && this.droppedUnwritable > 0;
     const dropped = this.spool.push(lines);
+    if (this.spool.error !== null) {
+      // Full or read-only disk: these points are lost, loudly; detection and alerts go on.
+      this.stats.dropped += dropped;
+      this.droppedUnwritable += dropped;
+      if (!wasFailing) {
+        this.o.log(
+          `influx: WARNING cannot spool to ${this.o.spoolDir} (${this.spool.error}) while ${this.o.url} is unreachable: dropping points until the disk takes them again; detection and alerts go on`,
+        );
+      }
+      return;
+    }
+    if (this.droppedUnwritable > 0) {
+      this.o.log(`influx: the spool is writable again; ${this.droppedUnwritable} points were dropped while it was not`);
+      this.droppedUnwritable = 0;
+    }
     this.stats.spooled += lines.length;
     if (dropped > 0) {
       this.stats.dropped += dropped;
@@ -191,7 +212,8 @@ export class InfluxSink implements PointSink {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
-    await this.flush();
+    // During an outage, retrying at shutdown would outlast a container's stop grace period: spool at once.
+    if (!this.outage) await this.flush();
     this.closed = true;
     this.keepQueueSafe();
     await this.api.close().catch(() => undefined);

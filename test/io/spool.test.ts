@@ -1,4 +1,5 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -60,5 +61,70 @@ describe('disk spool', () => {
     expect(text).toMatch(/unreachable, spooling points/);
     expect(text).toMatch(/WARNING spool at \d+ %/);
     expect(text).toMatch(/spool full .* dropped the \d+ oldest spooled points/);
+  });
+
+  it('on a full disk or an unwritable directory: no crash, no partial file, a loud count of what it drops, and recovery when space returns', async () => {
+    // A real full disk: a 64 KiB tmpfs (root can mount one here; skipped where it cannot).
+    const mnt = join(dir, 'tiny');
+    mkdirSync(mnt);
+    let mounted = false;
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt], { stdio: 'ignore' });
+      mounted = true;
+    } catch {
+      // not permitted: the unwritable-directory half below still runs
+    }
+    const makeSink = (spoolDir: string, logs: string[]): InfluxSink =>
+      new InfluxSink({
+        url: 'http://127.0.0.1:9',
+        org: 'lab',
+        bucket: 'b',
+        batchSize: 100,
+        flushInterval_ms: 100_000,
+        maxRetries: 0,
+        minRetryDelay_ms: 10,
+        maxRetryDelay_ms: 20,
+        maxQueueLines: 1000,
+        spoolDir,
+        spoolMaxBytes: 10_000_000,
+        timeout_ms: 500,
+        log: (m) => logs.push(m),
+      });
+    try {
+      if (mounted) {
+        const logs: string[] = [];
+        const filler = join(mnt, 'filler');
+        writeFileSync(filler, Buffer.alloc(40 * 1024));
+        const sink = makeSink(join(mnt, 'spool'), logs);
+        for (let k = 0; k < 20; k++) {
+          sink.write(lines(k * 100, 100));
+          await sink.flush();
+        }
+        expect(sink.stats.dropped).toBeGreaterThan(0);
+        expect(sink.stats.spooled + sink.stats.dropped).toBe(2000);
+        expect(readdirSync(join(mnt, 'spool')).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+        expect(logs.filter((m) => /WARNING cannot spool .*ENOSPC.* detection and alerts go on/.test(m))).toHaveLength(1);
+        // Space returns: the next batches are spooled again, and the log says how many were lost.
+        rmSync(filler);
+        const before = sink.stats.spooled;
+        sink.write(lines(5000, 100));
+        await sink.flush();
+        expect(sink.stats.spooled).toBe(before + 100);
+        expect(logs.some((m) => /spool is writable again; \d+ points were dropped/.test(m))).toBe(true);
+        await sink.close();
+      }
+      // A spool directory that cannot exist (its parent is a file): said at start, and never a crash.
+      const blocker = join(dir, 'not-a-dir');
+      writeFileSync(blocker, 'x');
+      const logs: string[] = [];
+      const sink = makeSink(join(blocker, 'spool'), logs);
+      expect(logs.some((m) => /WARNING the spool directory .* is not writable \((ENOTDIR|EEXIST)\)/.test(m))).toBe(true);
+      sink.write(lines(0, 300));
+      await sink.flush();
+      await sink.close();
+      expect(sink.stats.dropped).toBe(300);
+    } finally {
+      if (mounted) execFileSync('umount', [mnt]);
+    }
   });
 });
