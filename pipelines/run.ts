@@ -65,7 +65,11 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     // Events written after the checkpoint are decided again, identically, from the journal.
     if (existsSync(eventsPath) && statSync(eventsPath).size > checkpoint.eventsBytes) truncateSync(eventsPath, checkpoint.eventsBytes);
     log(`restored ${Object.keys(checkpoint.cells).length} cells from the checkpoint of ${checkpoint.savedAt}; replaying ${journal.length} journalled samples`);
-  } else if (journal.length > 0) log(`no checkpoint: replaying ${journal.length} journalled samples`);
+  } else if (journal.length > 0) {
+    // Killed before the first checkpoint: the journal holds everything since the start, so every event is decided again.
+    if (existsSync(eventsPath)) truncateSync(eventsPath, 0);
+    log(`no checkpoint: replaying ${journal.length} journalled samples`);
+  }
   let eventsBytes = existsSync(eventsPath) ? statSync(eventsPath).size : 0;
   const appendEvent = (e: CellEvent): void => {
     const text = JSON.stringify(eventToJson(e)) + '\n';
@@ -172,7 +176,9 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     samples.next(s);
   };
 
+  // Every checkpointed cell stays in the next checkpoint, also the ones that send nothing after this restart.
   const states = new Map<string, CellPipelineState>();
+  for (const [cell, state] of Object.entries(checkpoint?.cells ?? {})) if (isCurrentDetectorState(state.detector)) states.set(cell, state);
   const pipeline: Subscription = samples
     .pipe(
       monitorCells({

@@ -4,7 +4,7 @@
  * regime events of an uninterrupted analysis.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -190,6 +190,74 @@ describe.skipIf(!run)('reliability', () => {
       expect(regimeEventsOf(join(dataDir, 'events.jsonl'))).toEqual(offlineRegimes());
     } finally {
       await handle.close();
+      await stopAll(mosquitto, vm);
+    }
+  }, 300_000);
+
+  it('SIGKILL before the first checkpoint: the journal replays from the start and no event is written twice', async () => {
+    const [mosquitto, vm] = await Promise.all([startMosquitto(), startVictoriaMetrics()]);
+    const dataDir = join(dir, 'early-kill');
+    const configPath = join(dir, 'early-kill.yaml');
+    // No checkpoint can happen during the test: everything rests on the journal.
+    writeFileSync(configPath, configText(mosquitto, vm, dataDir).replace('checkpointInterval_s: 1', 'checkpointInterval_s: 86400'));
+    let child: ChildProcess | null = null;
+    let out = '';
+    const start = async (): Promise<void> => {
+      out = '';
+      const c = spawn(process.execPath, [join(root, 'bin/cyclewatch.js'), 'run', '--config', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+      child = c;
+      c.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+      await until(() => /mqtt: connected/.test(out), 20_000, 'the monitor to connect');
+    };
+    try {
+      await start();
+      await replay({ files: [halves[0]!], brokerUrl: mosquitto.url, speed: 'max', topicPrefix: 'cells', qos: 1, maxInFlight: 200, log: () => {} });
+      const eventsFile = join(dataDir, 'events.jsonl');
+      await until(() => existsSync(eventsFile) && readFileSync(eventsFile, 'utf8').includes('"type":"regime"'), 30_000, 'events to be written');
+      child!.kill('SIGKILL');
+      await new Promise((r) => child!.once('exit', r));
+      expect(existsSync(join(dataDir, 'state', 'checkpoint.json'))).toBe(false);
+      await start();
+      expect(out).toMatch(/no checkpoint: replaying \d+ journalled samples/);
+      await replay({ files: [halves[1]!], brokerUrl: mosquitto.url, speed: 'max', topicPrefix: 'cells', qos: 1, maxInFlight: 200, log: () => {} });
+      await until(() => allPointsIn(vm), 60_000, 'all points in the database');
+      const c = child!;
+      c.kill('SIGTERM');
+      expect(await new Promise((r) => c.once('exit', r))).toBe(0);
+      expect(regimeEventsOf(eventsFile)).toEqual(offlineRegimes());
+    } finally {
+      (child as ChildProcess | null)?.kill('SIGKILL');
+      await stopAll(mosquitto, vm);
+    }
+  }, 300_000);
+
+  it('a cell idle since the last restart keeps its state through the next checkpoint', async () => {
+    const [mosquitto, vm] = await Promise.all([startMosquitto(), startVictoriaMetrics()]);
+    const dataDir = join(dir, 'idle');
+    const configFor = (): ReturnType<typeof parseRunConfig> => parseRunConfig(configText(mosquitto, vm, dataDir), join(dir, 'idle.yaml'));
+    // The second half split by cell: ccd's rows in one session, the others' in a later one.
+    const rows = readFileSync(halves[1]!, 'utf8').trim().split('\n');
+    const header = rows.shift()!;
+    const ccdOnly = join(dir, 'idle-ccd.csv');
+    const others = join(dir, 'idle-others.csv');
+    writeFileSync(ccdOnly, [header, ...rows.filter((r) => r.split(',')[1] === 'ccd')].join('\n') + '\n');
+    writeFileSync(others, [header, ...rows.filter((r) => r.split(',')[1] !== 'ccd')].join('\n') + '\n');
+    const session = async (file: string): Promise<void> => {
+      const handle = await runMonitor(configFor(), { log: () => {} });
+      try {
+        await until(() => handle.metrics.value('cyclewatch_mqtt_connected') === 1, 10_000, 'connection');
+        const r = await replay({ files: [file], brokerUrl: mosquitto.url, speed: 'max', topicPrefix: 'cells', qos: 1, maxInFlight: 200, log: () => {} });
+        await until(() => handle.metrics.value('cyclewatch_messages_in_total') >= r.published, 60_000, 'every message');
+      } finally {
+        await handle.close();
+      }
+    };
+    try {
+      await session(halves[0]!);
+      await session(ccdOnly); // high-rate and very-high-rate send nothing in this session
+      await session(others);
+      expect(regimeEventsOf(join(dataDir, 'events.jsonl'))).toEqual(offlineRegimes());
+    } finally {
       await stopAll(mosquitto, vm);
     }
   }, 300_000);
