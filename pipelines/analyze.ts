@@ -65,8 +65,8 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     const cell = assumedCell(id, options.assumed);
     assumedCells.push(id);
     log(
-      `cell "${id}" is not in the registry: assuming area ${cell.areaCm2} cm², ${cell.metal}, compliance ${cell.complianceV} V, ` +
-        `Ea ${cell.activationEnergyEv} eV; R_ref is learned from its first half cycles (pass --cells cells.yaml to set them)`,
+      `cell "${id}" is not in the registry: assuming area ${cell.areaCm2} cm², metal ${cell.metal ?? 'unknown'}, compliance ${cell.complianceV} V, ` +
+        `Ea ${cell.activationEnergyEv} eV, ${cell.nominalTemperatureC} °C without temperature telemetry; R_ref is calibrated on its first hours (pass --cells cells.yaml to set them)`,
     );
     return cell;
   };

@@ -113,7 +113,7 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     let c = config.registry.get(id) ?? cellConfigs.get(id);
     if (c === undefined) {
       c = assumedCell(id);
-      log(`cell "${id}" is not in the registry: assuming area ${c.areaCm2} cm², ${c.metal}, compliance ${c.complianceV} V; R_ref is learned`);
+      log(`cell "${id}" is not in the registry: assuming area ${c.areaCm2} cm², metal unknown, compliance ${c.complianceV} V; R_ref is calibrated on its first hours`);
     }
     cellConfigs.set(id, c);
     return c;
@@ -155,12 +155,10 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
   };
 
   const samples = new Subject<Sample>();
-  /** An accepted sample: journalled (before the broker's PUBACK), its raw point queued, then analysed. */
+  /** A valid message: journalled (before the broker's PUBACK), then re-ordered, de-duplicated and analysed. */
   const accept = (s: Sample, replayed: boolean): void => {
     if (!replayed) store.append(s);
-    metrics.inc('cyclewatch_messages_in_total', 'Telemetry messages accepted');
-    const line = telemetryLine(s);
-    if (line !== null) sink.write([line]);
+    metrics.inc('cyclewatch_messages_in_total', 'Valid telemetry messages received (duplicates and late ones are rejected after this)');
     lastArrival.set(s.cell, now());
     if (stale.delete(s.cell))
       raise({ type: 'alert', cell: s.cell, t_ms: now(), severity: 'info', code: 'stale', state: 'cleared', message: 'telemetry is arriving again' });
@@ -196,6 +194,11 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
           return undefined;
         },
         states,
+        onAccepted: (s) => {
+          metrics.inc('cyclewatch_samples_accepted_total', 'Samples admitted by re-ordering and de-duplication, written as raw telemetry');
+          const line = telemetryLine(s);
+          if (line !== null) sink.write([line]);
+        },
       }),
     )
     .subscribe({

@@ -31,6 +31,11 @@ export interface MonitorOptions {
   readonly onSample?: (cell: CellConfig) => ((x: AlignedSample, state: DetectorState, step: StepResult | null) => void) | undefined;
   /** Every cell's live state, kept up to date for checkpoints. */
   readonly states?: Map<string, CellPipelineState>;
+  /**
+   * Each sample admitted by re-ordering and de-duplication, as it arrives: what may be written as raw telemetry
+   * (a rejected duplicate must never replace the good value in the database).
+   */
+  readonly onAccepted?: (s: Sample) => void;
 }
 
 /**
@@ -43,7 +48,7 @@ export function monitorCells(options: MonitorOptions): OperatorFunction<Sample, 
     const state = options.initialState?.(cell) ?? { reorder: reorderState(), align: alignState(), detector: createDetectorState(config) };
     options.states?.set(cell, state);
     return samples.pipe(
-      reorderWithin(options.reorderWindow_ms, options.onReject, state.reorder),
+      reorderWithin(options.reorderWindow_ms, options.onReject, state.reorder, options.onAccepted),
       alignAux(options.auxStaleness_ms, options.onReject, state.align),
       detectCell(config, { detector: options.detector, derived: options.derived, initialState: state.detector, onSample: options.onSample?.(config) }),
     );

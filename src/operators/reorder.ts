@@ -38,7 +38,16 @@ export function reorderState(): ReorderState {
   return { buf: [], head: 0, emitted_ms: -Infinity, lastEmitted: null };
 }
 
-export function reorderWithin(window_ms: number, onReject: OnReject, state: ReorderState = reorderState()): OperatorFunction<Sample, Sample> {
+/**
+ * `onAdmit` sees each sample the moment it is admitted into the window (not late, not a duplicate): what may be
+ * written as raw telemetry at once, while a rejected duplicate never is.
+ */
+export function reorderWithin(
+  window_ms: number,
+  onReject: OnReject,
+  state: ReorderState = reorderState(),
+  onAdmit?: (s: Sample) => void,
+): OperatorFunction<Sample, Sample> {
   return (source) =>
     new Observable<Sample>((subscriber) => {
       const st = state;
@@ -84,6 +93,7 @@ export function reorderWithin(window_ms: number, onReject: OnReject, state: Reor
           }
           if (k === buf.length) buf.push(s);
           else buf.splice(k, 0, s);
+          onAdmit?.(s);
           flushUpTo(buf[buf.length - 1]!.t_ms - window_ms);
         },
         error: (e) => subscriber.error(e),
