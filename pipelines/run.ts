@@ -136,7 +136,12 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
         .split('\n')
         .filter((l) => l.length > 0),
     );
+  const quarantined = new Set<string>();
   const raise = (a: AlertEvent): void => {
+    if (a.code === 'cell-error') {
+      quarantined.add(a.cell);
+      log(`cell "${a.cell}": ${a.message}`);
+    }
     router.handle(a);
     sink.write(eventLines(a));
     appendEvent(a);
@@ -293,8 +298,13 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
   metrics.gauge('cyclewatch_mqtt_connected', '1 while connected to the broker', () => (client.connected ? 1 : 0));
 
   const http: Server = await serveMetrics(metrics, config.http.port, config.http.host, () => ({
-    ok: client.connected && sink.stats.spoolBatches === 0,
-    detail: { mqtt: client.connected ? 'connected' : 'disconnected', spoolBatches: sink.stats.spoolBatches, cells: cells.size },
+    ok: client.connected && sink.stats.spoolBatches === 0 && quarantined.size === 0,
+    detail: {
+      mqtt: client.connected ? 'connected' : 'disconnected',
+      spoolBatches: sink.stats.spoolBatches,
+      cells: cells.size,
+      quarantinedCells: [...quarantined],
+    },
   }));
   const address = http.address();
   const httpPort = typeof address === 'object' && address !== null ? address.port : config.http.port;

@@ -16,7 +16,9 @@ export type AlertCode =
   | 'not-symmetric'
   | 'reference-mismatch'
   | 'reversed-polarity'
-  | 'no-temperature';
+  | 'no-temperature'
+  | 'data-gap'
+  | 'cell-error';
 
 /** SPEC §5 regime event. Times are epoch ms here and ISO strings once serialised. */
 export interface RegimeEvent {

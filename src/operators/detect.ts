@@ -50,8 +50,15 @@ export function detectCell(cell: CellConfig, options: DetectOptions): OperatorFu
       const emit = (e: CellEvent): void => subscriber.next(e);
       return source.subscribe({
         next(x) {
-          const step = stepDetector(state, cell, options.detector, x, emit);
-          options.onSample?.(x, state, step);
+          let step: StepResult | null;
+          try {
+            step = stepDetector(state, cell, options.detector, x, emit);
+            options.onSample?.(x, state, step);
+          } catch (e) {
+            // An error notification, not an exception thrown into the source: the chain decides what it costs.
+            subscriber.error(e);
+            return;
+          }
           if (options.derived && step !== null) subscriber.next({ type: 'derived', cell: cell.id, sample: x, derived: derivedState(state, cell, step) });
         },
         error: (e) => subscriber.error(e),

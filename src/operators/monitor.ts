@@ -1,4 +1,5 @@
-import type { Observable, OperatorFunction } from 'rxjs';
+import { catchError, of, type Observable, type OperatorFunction } from 'rxjs';
+import type { AlertEvent } from '../domain/events.js';
 import type { CellConfig } from '../domain/cell.js';
 import type { DetectorOptions, DetectorState, StepResult } from '../domain/detector.js';
 import type { AlignedSample, Sample } from '../domain/sample.js';
@@ -51,6 +52,27 @@ export function monitorCells(options: MonitorOptions): OperatorFunction<Sample, 
       reorderWithin(options.reorderWindow_ms, options.onReject, state.reorder, options.onAccepted),
       alignAux(options.auxStaleness_ms, options.onReject, state.align),
       detectCell(config, { detector: options.detector, derived: options.derived, initialState: state.detector, onSample: options.onSample?.(config) }),
+      quarantineOnError(cell, () => state.detector.clock.last_ms),
     );
+  });
+}
+
+/**
+ * A cell whose chain throws (a defect, or state no code expected) is quarantined: one `cell-error` alert, then
+ * nothing more from it, while every other cell goes on. Its later samples are still journalled and written raw.
+ */
+export function quarantineOnError(cell: string, last_ms: () => number): OperatorFunction<DetectorOutput, DetectorOutput> {
+  return catchError((e: unknown) => {
+    const t = last_ms();
+    const alert: AlertEvent = {
+      type: 'alert',
+      cell,
+      t_ms: Number.isFinite(t) ? t : 0,
+      severity: 'critical',
+      code: 'cell-error',
+      state: 'raised',
+      message: `detection stopped for this cell (${e instanceof Error ? e.message : String(e)}); the other cells go on`,
+    };
+    return of(alert);
   });
 }

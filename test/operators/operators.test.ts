@@ -4,7 +4,10 @@ import { sample, type Sample } from '../../src/domain/sample.js';
 import { alignAux } from '../../src/operators/align.js';
 import { perCell } from '../../src/operators/perCell.js';
 import { reorderWithin } from '../../src/operators/reorder.js';
-import { map } from 'rxjs';
+import { filter, map } from 'rxjs';
+import { assumedCell } from '../../src/domain/cell.js';
+import { DEFAULT_DETECTOR_OPTIONS } from '../../src/domain/detector.js';
+import { monitorCells } from '../../src/operators/monitor.js';
 
 const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const ec = (t_s: number, v = 0.07, cell = 'c1'): Sample => sample(cell, t_s * 1000, { voltage_V: v, current_mA: 2 });
@@ -70,6 +73,16 @@ describe('alignAux', () => {
     });
   });
 
+  it('carries the current of a current-only row forward to the voltage rows after it (record-on-change cyclers)', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const values = { i: sample('c1', 0, { current_mA: -2 }), v: sample('c1', 1000, { voltage_V: -0.07 }), w: sample('c1', 200_000, { voltage_V: -0.07 }) };
+      const rejects: string[] = [];
+      expectObservable(cold('i-v-w|', values).pipe(alignAux(60_000, (r) => rejects.push(r)))).toBe('--x--|', {
+        x: { cell: 'c1', t_ms: 1000, voltage_V: -0.07, current_mA: -2, pressure_MPa: undefined, temperature_C: undefined },
+      });
+    });
+  });
+
   it('rejects a voltage without current instead of guessing', () => {
     const rejects: string[] = [];
     scheduler().run(({ cold, expectObservable }) => {
@@ -86,6 +99,33 @@ describe('perCell', () => {
       const values = { a: ec(1, 0.1, 'c1'), b: ec(1, 0.2, 'c2'), c: ec(2, 0.3, 'c1') };
       const out = cold('a-b-c|', values).pipe(perCell((cell, s) => s.pipe(map((x) => `${cell}:${x.voltage_V}`))));
       expectObservable(out).toBe('a-b-c|', { a: 'c1:0.1', b: 'c2:0.2', c: 'c1:0.3' });
+    });
+  });
+});
+
+describe('monitorCells', () => {
+  it('quarantines a cell whose detection throws, with one cell-error alert, and the other cells go on', () => {
+    const good = assumedCell('c1');
+    const broken = Object.defineProperty({ ...assumedCell('c2') }, 'complianceV', {
+      get() {
+        throw new Error('a defect');
+      },
+    });
+    scheduler().run(({ cold, expectObservable }) => {
+      const values = { a: ec(1, 0.07, 'c1'), b: ec(1, 0.07, 'c2'), c: ec(2, 0.07, 'c1'), d: ec(2, 0.07, 'c2'), e: ec(9, 0.07, 'c1') };
+      const out = cold('a-b-c-d-e|', values).pipe(
+        monitorCells({
+          reorderWindow_ms: 0,
+          auxStaleness_ms: 60_000,
+          detector: DEFAULT_DETECTOR_OPTIONS,
+          derived: true,
+          resolveCell: (id) => (id === 'c2' ? broken : good),
+          onReject: () => {},
+        }),
+        filter((o) => o.type === 'alert' || o.type === 'derived'),
+        map((o) => (o.type === 'alert' ? `${o.cell}:${o.code}` : `${o.cell}:${o.derived.t_ms}`)),
+      );
+      expectObservable(out).toBe('a-b-c---e|', { a: 'c1:1000', b: 'c2:cell-error', c: 'c1:2000', e: 'c1:9000' });
     });
   });
 });
