@@ -59,6 +59,12 @@ export async function replay(o: ReplayOptions): Promise<{ published: number; rej
   });
   client.setMaxListeners(0);
   await connected(client);
+  if (o.speed === 'max') {
+    // A broker acknowledges as fast as it can queue: a monitor that lags behind loses what its queue limit drops.
+    o.log(
+      'replay: publishing as fast as the broker acknowledges; a subscriber that lags may lose messages to the broker queue limit (Mosquitto max_queued_messages): cyclewatch run reports those as data-gap warnings',
+    );
+  }
   let published = 0;
   let inFlight = 0;
   let waiter: (() => void) | null = null;

@@ -138,6 +138,7 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     );
   const quarantined = new Set<string>();
   const raise = (a: AlertEvent): void => {
+    if (a.code === 'data-gap') metrics.inc('cyclewatch_data_gaps_total', 'Gaps in a cell\'s event time beyond its own rhythm (dropped or unlogged samples)', { cell: a.cell });
     if (a.code === 'cell-error') {
       quarantined.add(a.cell);
       log(`cell "${a.cell}": ${a.message}`);

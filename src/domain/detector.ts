@@ -61,6 +61,14 @@ export interface DetectorOptions {
    */
   readonly gap_s: number;
   readonly gapRhythmFactor: number;
+  /**
+   * A `data-gap` warning (with the number of samples missing) when samples stop for longer than both this and
+   * `gapRhythmFactor` times the longest interval the cell's own logging produced lately (record-on-change loggers
+   * space rows out on quiet plateaus): a broker that dropped messages, a logger that stopped. Not at rest.
+   */
+  readonly dataGap_s: number;
+  /** Half-life of that longest interval (h of event time). */
+  readonly intervalHalfLife_h: number;
   /** |V| at or above this fraction of the compliance voltage counts as at the limit. */
   readonly complianceFraction: number;
   /** Reference-free short: |V| below this (V) and below `shortLevelFraction` of its running level. */
@@ -86,6 +94,8 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   settle_s: 10,
   gap_s: 300,
   gapRhythmFactor: 4,
+  dataGap_s: 10,
+  intervalHalfLife_h: 1,
   complianceFraction: 0.98,
   shortAbs_V: 0.005,
   shortLevelFraction: 0.1,
@@ -151,7 +161,19 @@ export interface StepResult {
 export interface DetectorState {
   version: number;
   cell: string;
-  clock: { samples: number; first_ms: number; last_ms: number; rhythm_ms: number; gaps: number; gapTime_ms: number };
+  clock: {
+    samples: number;
+    first_ms: number;
+    last_ms: number;
+    /** Typical sampling interval (ms): the slow envelope of recent intervals. */
+    rhythm_ms: number;
+    /** Longest recent interval of active logging (ms), decaying with `intervalHalfLife_h`. */
+    longest_ms: number;
+    gaps: number;
+    gapTime_ms: number;
+    dataGaps: number;
+    missingSamples: number;
+  };
   rest: { resting: boolean; rest_ms: number; lastActiveAbsI_mA: number };
   halfCycle: HalfCycleAcc | null;
   halfCycles: number;
@@ -229,7 +251,7 @@ export function createDetectorState(cell: CellConfig): DetectorState {
   return {
     version: DETECTOR_STATE_VERSION,
     cell: cell.id,
-    clock: { samples: 0, first_ms: NaN, last_ms: NaN, rhythm_ms: NaN, gaps: 0, gapTime_ms: 0 },
+    clock: { samples: 0, first_ms: NaN, last_ms: NaN, rhythm_ms: NaN, longest_ms: NaN, gaps: 0, gapTime_ms: 0, dataGaps: 0, missingSamples: 0 },
     rest: { resting: false, rest_ms: 0, lastActiveAbsI_mA: 0 },
     halfCycle: null,
     halfCycles: 0,
@@ -320,6 +342,12 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
     dt = t - clock.last_ms;
     const rhythm = clock.rhythm_ms;
     const limit = o.gapRhythmFactor * rhythm;
+    const longest = clock.longest_ms;
+    if (!s.rest.resting) {
+      // The cadence is learned first; a flagged interval is then learned too, so a logger that slows down is said once.
+      if (clock.samples >= 20 && dt > o.dataGap_s * 1000 && dt > o.gapRhythmFactor * longest) dataGap(s, t, dt, rhythm, emit);
+      clock.longest_ms = longest !== longest || dt > longest ? dt : longest - (longest * dt) / (o.intervalHalfLife_h * 3.6e6 * 1.4427);
+    }
     // Fast up, slow down: record-on-change rows come in bursts, the rhythm is their slow envelope. A gap moves
     // it only as far as the limit, so a logger that switches to a slower interval is learned in a few rows.
     clock.rhythm_ms = rhythm !== rhythm ? dt : rhythm + (Math.min(dt, limit) - rhythm) * (dt > rhythm ? 0.25 : 0.02);
@@ -464,6 +492,24 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
 function rRefAt(s: DetectorState, factor: number): number {
   const r = s.reference.r25_ohm ?? s.reference.theoretical25_ohm;
   return r === null ? NaN : r / factor;
+}
+
+/** Samples stopped for longer than the cell's rhythm explains: say so, with how many are missing. */
+function dataGap(s: DetectorState, t: number, dt: number, rhythm_ms: number, emit: Emit): void {
+  const missing = Math.max(1, Math.round(dt / rhythm_ms) - 1);
+  s.clock.dataGaps++;
+  s.clock.missingSamples += missing;
+  alert(
+    s,
+    emit,
+    t,
+    'warning',
+    'data-gap',
+    `no samples for ${(dt / 1000).toFixed(0)} s before ${iso(t)}: about ${missing} missing at this cell's rhythm of ${(rhythm_ms / 1000).toPrecision(3)} s ` +
+      '(a broker that dropped messages, or a logger that stopped)',
+    'raised',
+    t - dt,
+  );
 }
 
 /** A rest or a gap: the half cycle ends and no evidence may span it. */
@@ -904,6 +950,9 @@ export interface CellSummary {
   readonly rest_h: number;
   readonly gaps: number;
   readonly gap_h: number;
+  /** Data gaps against the cell's own rhythm (`data-gap` alerts) and the samples they miss. */
+  readonly dataGaps: number;
+  readonly missingSamples: number;
   readonly shortCount: number;
   readonly isolatedShortCount: number;
   /** Isolated shorts per 100 h after the first one: the pace of the polarization/short loop. */
@@ -979,6 +1028,8 @@ export function finishDetector(s: DetectorState, cell: CellConfig, o: DetectorOp
     rest_h: s.rest.rest_ms / 3.6e6,
     gaps: clock.gaps,
     gap_h: clock.gapTime_ms / 3.6e6,
+    dataGaps: clock.dataGaps,
+    missingSamples: clock.missingSamples,
     shortCount: f.shortCount,
     isolatedShortCount: f.isolatedShortCount,
     isolatedShortRate_per100h: f.isolatedShortCount > 0 && loopHours > 0 ? (100 * f.isolatedShortCount) / loopHours : null,

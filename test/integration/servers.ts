@@ -94,28 +94,32 @@ function processServer(
   };
 }
 
-export const startMosquitto = processServer(
-  'mosquitto',
-  which('mosquitto') ?? 'mosquitto',
-  (_port, dir) => ['-c', join(dir, 'mosquitto.conf')],
-  tcpOpen,
-  (port) => `mqtt://127.0.0.1:${port}`,
-  (port, dir) => {
-    mkdirSync(join(dir, 'data'), { recursive: true });
-    writeFileSync(
-      join(dir, 'mosquitto.conf'),
-      [
-        `listener ${port} 127.0.0.1`,
-        'allow_anonymous true',
-        'persistence true',
-        `persistence_location ${join(dir, 'data')}/`,
-        'max_queued_messages 1000000',
-        'max_inflight_messages 0',
-        '',
-      ].join('\n'),
-    );
-  },
-);
+/** Debian's Mosquitto with persistence; `settings` override its queue limits (e.g. `max_queued_messages 100`). */
+export const startMosquittoWith = (settings: Record<string, string | number> = {}): Promise<RunningServer> =>
+  processServer(
+    'mosquitto',
+    which('mosquitto') ?? 'mosquitto',
+    (_port, dir) => ['-c', join(dir, 'mosquitto.conf')],
+    tcpOpen,
+    (port) => `mqtt://127.0.0.1:${port}`,
+    (port, dir) => {
+      mkdirSync(join(dir, 'data'), { recursive: true });
+      const conf = { max_queued_messages: 1000000, max_inflight_messages: 0, ...settings };
+      writeFileSync(
+        join(dir, 'mosquitto.conf'),
+        [
+          `listener ${port} 127.0.0.1`,
+          'allow_anonymous true',
+          'persistence true',
+          `persistence_location ${join(dir, 'data')}/`,
+          ...Object.entries(conf).map(([k, v]) => `${k} ${v}`),
+          '',
+        ].join('\n'),
+      );
+    },
+  )();
+
+export const startMosquitto = (): Promise<RunningServer> => startMosquittoWith();
 
 export const startVictoriaMetrics = processServer(
   'victoria-metrics',

@@ -101,6 +101,7 @@ const REALITIES: Reality[] = [
   { name: 'logging every 600 s', req: { dt_s: 1, lab: { logEvery_s: 600 } } },
   {
     name: 'logger gaps of 0.5 h and 3 h',
+    allowed: ['data-gap'],
     req: {
       lab: {
         gaps: [
@@ -110,7 +111,7 @@ const REALITIES: Reality[] = [
       },
     },
   },
-  { name: 'a +1 h clock jump', req: { lab: { clockJump: { at_h: 30.4, jump_s: 3600 } } } },
+  { name: 'a +1 h clock jump', req: { lab: { clockJump: { at_h: 30.4, jump_s: 3600 } } }, allowed: ['data-gap'] },
   { name: 'rests with a few µA', req: { lab: { restCurrent_mA: 0.004 } } },
   { name: 'current-only rows at every current change', req: { lab: { currentOnlyRows: true } } },
   { name: 'duplicated export blocks', req: { lab: { duplicateBlocks: { every_h: 7, rows: 40 } } } },
