@@ -109,11 +109,16 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
   const lastArrival = new Map<string, number>();
   const stale = new Set<string>();
   const cellConfigs = new Map<string, CellConfig>();
+  let unlisted = 0;
+  let assumedLogged = 0;
   const resolveCell = (id: string): CellConfig => {
     let c = config.registry.get(id) ?? cellConfigs.get(id);
     if (c === undefined) {
       c = assumedCell(id);
-      log(`cell "${id}" is not in the registry: assuming area ${c.areaCm2} cm², metal unknown, compliance ${c.complianceV} V; R_ref is calibrated on its first hours`);
+      // The first few by name, then a count now and then: thousands of new ids must not flood the log.
+      if (++assumedLogged <= 10) {
+        log(`cell "${id}" is not in the registry: assuming area ${c.areaCm2} cm², metal unknown, compliance ${c.complianceV} V; R_ref is calibrated on its first hours`);
+      } else if (assumedLogged % 1000 === 0) log(`${assumedLogged} cells not in the registry so far (each with the same assumptions)`);
     }
     cellConfigs.set(id, c);
     return c;
@@ -183,6 +188,7 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
   // Every checkpointed cell stays in the next checkpoint, also the ones that send nothing after this restart.
   const states = new Map<string, CellPipelineState>();
   for (const [cell, state] of Object.entries(checkpoint?.cells ?? {})) if (isCurrentDetectorState(state.detector)) states.set(cell, state);
+  unlisted = [...states.keys()].filter((c) => !config.registry.has(c)).length;
   const pipeline: Subscription = samples
     .pipe(
       monitorCells({
@@ -243,7 +249,14 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     next: (s) => {
       if (s.t_ms > now() + config.maxFutureSkew_s * 1000) return reject('future', `${s.cell}: ${iso(s.t_ms)} is ahead of the clock`, s.cell);
       if (s.t_ms < EARLIEST_MS) return reject('past', `${s.cell}: ${s.t_ms} ms is before 2000 (seconds sent as milliseconds?)`, s.cell);
-      if (unknownCells === 'reject' && !config.registry.has(s.cell)) return reject('unknown-cell', `${s.cell} is not in the registry`, s.cell);
+      if (!config.registry.has(s.cell) && !cellConfigs.has(s.cell)) {
+        if (unknownCells === 'reject') return reject('unknown-cell', `${s.cell} is not in the registry`, s.cell);
+        // Bounded: a misconfigured publisher or a hostile one cannot grow memory, logs and alerts without limit.
+        if (unlisted >= config.maxUnlistedCells) {
+          return reject('too-many-cells', `${s.cell}: already ${unlisted} cells not in the registry (maxUnlistedCells)`, s.cell);
+        }
+        unlisted++;
+      }
       accept(s, false);
     },
   });

@@ -93,6 +93,8 @@ export const runConfigSchema = z
     deadLetterTopic: z.string().min(1).default('cyclewatch/dead-letter'),
     /** Messages of cells the registry does not list: accepted (with assumptions) or rejected; by default rejected when the registry lists cells. */
     unknownCells: z.enum(['accept', 'reject']).optional(),
+    /** At most this many cells the registry does not list are taken on; further ids are rejected (`too-many-cells`). */
+    maxUnlistedCells: z.number().int().min(0).default(1000),
     /** Samples stamped further than this ahead of the wall clock are rejected as `future`. */
     maxFutureSkew_s: z.number().positive().default(3600),
     reorderWindow_ms: z.number().int().min(0).default(5000),

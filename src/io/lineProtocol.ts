@@ -7,8 +7,10 @@ import type { DerivedState } from '../domain/detector.js';
 import type { CellEvent } from '../domain/events.js';
 import { iso, type AlignedSample, type Sample } from '../domain/sample.js';
 
-const escapeKey = (s: string): string => s.replace(/[,= \\]/g, (c) => '\\' + c);
-const escapeString = (s: string): string => '"' + s.replace(/["\\]/g, (c) => '\\' + c).replace(/\n/g, ' ') + '"';
+// Line protocol cannot escape a newline in a key or tag: control characters become spaces (then escaped), so
+// one record can never be split in two, whatever an id or a message holds.
+const escapeKey = (s: string): string => s.replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/[,= \\]/g, (c) => '\\' + c);
+const escapeString = (s: string): string => '"' + s.replace(/["\\]/g, (c) => '\\' + c).replace(/[\u0000-\u001f\u007f]/g, ' ') + '"';
 
 type FieldValue = number | boolean | string | null | undefined;
 

@@ -21,6 +21,9 @@ const KIND_FIELDS: Record<string, readonly Field[]> = {
   telemetry: FIELDS,
 };
 
+/** A cell id ends up in tags, file names and topics: printable, no separators, bounded. */
+const CELL_ID = /^[^\s\u0000-\u001f\u007f/#+\\]{1,64}$/;
+
 /** `cells/<cell>/<kind>` → cell and kind, or null. */
 export function parseTopic(topic: string, prefix = 'cells'): { cell: string; kind: string } | null {
   const parts = topic.split('/');
@@ -72,7 +75,10 @@ export function decodeMessage(topic: string, payload: string | Uint8Array, prefi
   const size = typeof payload === 'string' ? payload.length : payload.byteLength;
   if (size > MAX_PAYLOAD_BYTES) return { ok: false, reason: 'too-large', detail: `${size} bytes > ${MAX_PAYLOAD_BYTES}` };
   const where = parseTopic(topic, prefix);
-  if (where === null) return { ok: false, reason: 'unknown-topic', detail: topic };
+  if (where === null) return { ok: false, reason: 'unknown-topic', detail: JSON.stringify(topic) };
+  if (!CELL_ID.test(where.cell)) {
+    return { ok: false, reason: 'bad-cell-id', detail: `${JSON.stringify(where.cell)}: a cell id is 1–64 characters, no spaces, control characters, "/", "#" or "+"` };
+  }
   let json: unknown;
   try {
     json = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));

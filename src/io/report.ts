@@ -8,6 +8,8 @@ export type RejectReason =
   | 'unknown-topic'
   | 'too-large'
   | 'unknown-cell'
+  | 'too-many-cells'
+  | 'bad-cell-id'
   | 'duplicate'
   | 'late'
   | 'future'

@@ -4,7 +4,7 @@
  * in /metrics and published to the dead-letter topic, and every good one is processed.
  */
 import fc from 'fast-check';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -93,4 +93,82 @@ describe.skipIf(!run)('fuzzing through Mosquitto', () => {
       removeDir(dir);
     }
   }, 180_000);
+
+  it('20,000 unknown cell ids and topics with control characters: bounded cells and log, nothing crashes, the good cell goes on', async () => {
+    const mosquitto = await startMosquitto();
+    const dir = mkdtempSync(join(tmpdir(), 'cyclewatch-fuzz-cells-'));
+    const logs: string[] = [];
+    // No registry: every publishing cell is taken on (the Compose default), up to maxUnlistedCells.
+    const handle = await runMonitor(
+      parseRunConfig(
+        [`mqtt: { url: "${mosquitto.url}", clientId: fuzz-cells }`, `dataDir: "${join(dir, 'data')}"`, 'http: { port: 0 }', 'maxUnlistedCells: 100'].join('\n'),
+        join(dir, 'c.yaml'),
+      ),
+      { log: (m) => logs.push(m) },
+    );
+    const rss0 = process.memoryUsage().rss;
+    try {
+      while (handle.metrics.value('cyclewatch_mqtt_connected') !== 1) await new Promise((r) => setTimeout(r, 50));
+      const publisher = connectMqtt({ url: mosquitto.url, clientId: 'fuzz-cells-pub', clean: true, reconnectPeriod_ms: 500 });
+      await new Promise((r) => publisher.once('connect', r));
+      const t = '2026-01-01T00:00:00Z';
+      const body = JSON.stringify({ t, voltage_V: 0.07, current_mA: 2 });
+      const fake = Array.from({ length: 20_000 }, (_, k) => ({ topic: `cells/fake-${k}/ec`, payload: body }));
+      // Debian's Mosquitto refuses topics with control characters itself (see the embedded broker below).
+      const control = [`cells/${'x'.repeat(100)}/ec`, 'cells/a\\b/ec'].map((topic) => ({ topic, payload: body }));
+      const good = goodMessages(300).filter((m) => m.topic === 'cells/c0/ec');
+      const all = [...good.slice(0, 50), ...fake, ...control, ...good.slice(50)];
+      for (let k = 0; k < all.length; k += 500) await Promise.all(all.slice(k, k + 500).map((m) => publisher.publishAsync(m.topic, m.payload, { qos: 1 })));
+      await publisher.endAsync();
+      const t0 = Date.now();
+      const tooMany = (): number => handle.metrics.value('cyclewatch_messages_rejected_total', { reason: 'too-many-cells' });
+      while ((tooMany() < 20_000 - 99 || handle.metrics.value('cyclewatch_messages_rejected_total', { reason: 'bad-cell-id' }) < 2) && Date.now() - t0 < 60_000) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      // c0 and the first 99 fake ids are taken on; every other id is refused, each counted.
+      expect(handle.cells.size).toBe(100);
+      expect(tooMany()).toBe(20_000 - 99);
+      expect(handle.metrics.value('cyclewatch_messages_rejected_total', { reason: 'bad-cell-id' })).toBe(2);
+      expect(handle.cells.get('c0')!.samples).toBeGreaterThan(80);
+      expect(logs.length).toBeLessThan(40);
+      expect(process.memoryUsage().rss - rss0).toBeLessThan(200e6);
+      // No line-protocol record was split by a control character.
+      const lines = readdirSync(join(dir, 'data', 'lines')).flatMap((f) => readFileSync(join(dir, 'data', 'lines', f), 'utf8').trim().split('\n'));
+      for (const l of lines) expect(l).toMatch(/^(telemetry|derived|events|half_cycle),cell=[^ ]+ .+ \d+$/);
+    } finally {
+      await handle.close();
+      await stopAll(mosquitto);
+      removeDir(dir);
+    }
+  }, 180_000);
+
+  it('topics with control characters through the embedded broker: refused as bad cell ids, no line-protocol record split', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cyclewatch-fuzz-ctl-'));
+    const handle = await runMonitor(
+      parseRunConfig([`dataDir: "${join(dir, 'data')}"`, 'http: { port: 0 }', 'embeddedBroker: { port: 0 }'].join('\n'), join(dir, 'c.yaml')),
+      { log: () => {} },
+    );
+    try {
+      const publisher = connectMqtt({ url: handle.brokerUrl, clientId: 'fuzz-ctl-pub', clean: true, reconnectPeriod_ms: 500 });
+      await new Promise((r) => publisher.once('connect', r));
+      const body = JSON.stringify({ t: '2026-01-01T00:00:00Z', voltage_V: 0.07, current_mA: 2 });
+      const topics = ['cells/a\nb/ec', 'cells/tab\there/ec', 'cells/nul\u0001x/ec', 'cells/del\u007fx/ec', 'cells/sp ace/ec'];
+      for (const topic of topics) await publisher.publishAsync(topic, body, { qos: 1 });
+      for (const m of goodMessages(30).filter((x) => x.topic === 'cells/c0/ec')) await publisher.publishAsync(m.topic, m.payload, { qos: 1 });
+      await publisher.endAsync();
+      const t0 = Date.now();
+      while (handle.metrics.value('cyclewatch_messages_rejected_total', { reason: 'bad-cell-id' }) < topics.length && Date.now() - t0 < 20_000) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(handle.metrics.value('cyclewatch_messages_rejected_total', { reason: 'bad-cell-id' })).toBe(topics.length);
+      expect([...handle.cells.keys()]).toEqual(['c0']);
+      await handle.sink.flush();
+      const lines = readdirSync(join(dir, 'data', 'lines')).flatMap((f) => readFileSync(join(dir, 'data', 'lines', f), 'utf8').trim().split('\n'));
+      expect(lines.length).toBeGreaterThan(0);
+      for (const l of lines) expect(l).toMatch(/^(telemetry|derived|events|half_cycle),cell=c0 .+ \d+$/);
+    } finally {
+      await handle.close();
+      removeDir(dir);
+    }
+  }, 60_000);
 });

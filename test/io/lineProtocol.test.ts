@@ -16,6 +16,12 @@ describe('line protocol', () => {
     expect(l).toBe('events,cell=c1,type=alert,code=short title="short",text="say \\"hi\\" now",severity="critical",state="raised" 7');
   });
 
+  it('never splits a record on a control character in a tag (an id from an embedded broker topic)', () => {
+    const l = telemetryLine(sample('a\nb\tc\u0001', 5, { pressure_MPa: 9 }))!;
+    expect(l.split('\n')).toHaveLength(1);
+    expect(l).toBe('telemetry,cell=a\\ b\\ c\\  pressure_MPa=9 5');
+  });
+
   it('writes integers with the i suffix and booleans as such', () => {
     const [l] = eventLines({
       type: 'half-cycle',
