@@ -1,4 +1,7 @@
 #!/usr/bin/env node
 import { main } from '../dist/src/cli/main.js';
 
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// A failed start may leave a half-made server or client behind: an error ends the process, it does not hang.
+if (code !== 0) process.exit(code);
+process.exitCode = code;

@@ -58,7 +58,12 @@ export async function replay(o: ReplayOptions): Promise<{ published: number; rej
     password: o.password,
   });
   client.setMaxListeners(0);
-  await connected(client);
+  try {
+    await connected(client);
+  } catch (e) {
+    client.end(true); // no reconnection loop behind an error already reported
+    throw e;
+  }
   if (o.speed === 'max') {
     // A broker acknowledges as fast as it can queue: a monitor that lags behind loses what its queue limit drops.
     o.log(

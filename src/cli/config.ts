@@ -105,7 +105,18 @@ export const runConfigSchema = z
 export type RunConfig = z.infer<typeof runConfigSchema> & { readonly registry: ReadonlyMap<string, CellConfig> };
 
 /** Replace `${VAR}` / `${VAR:-default}` in every string of the document; a missing variable names its key. */
-export function interpolateEnv(doc: unknown, env: NodeJS.ProcessEnv, path: string[] = []): unknown {
+export function interpolateEnv(doc: unknown, env: NodeJS.ProcessEnv, path: string[] = [], open = new Set<unknown>()): unknown {
+  if (doc !== null && typeof doc === 'object') {
+    // A YAML alias that contains itself would recurse for ever.
+    if (open.has(doc)) throw new ConfigError(`${path.join('.') || '(top level)'}: a YAML alias refers to itself`);
+    open.add(doc);
+    try {
+      if (Array.isArray(doc)) return doc.map((x, i) => interpolateEnv(x, env, [...path, String(i)], open));
+      return Object.fromEntries(Object.entries(doc).map(([k, v]) => [k, interpolateEnv(v, env, [...path, k], open)]));
+    } finally {
+      open.delete(doc);
+    }
+  }
   if (typeof doc === 'string') {
     return doc.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, name: string, fallback: string | undefined) => {
       const v = env[name];
@@ -114,8 +125,7 @@ export function interpolateEnv(doc: unknown, env: NodeJS.ProcessEnv, path: strin
       throw new ConfigError(`${path.join('.')}: environment variable ${name} is not set`);
     });
   }
-  if (Array.isArray(doc)) return doc.map((x, i) => interpolateEnv(x, env, [...path, String(i)]));
-  if (doc !== null && typeof doc === 'object') return Object.fromEntries(Object.entries(doc).map(([k, v]) => [k, interpolateEnv(v, env, [...path, k])]));
+
   return doc;
 }
 
@@ -167,13 +177,31 @@ export function redactConfig(c: RunConfig): Record<string, unknown> {
   return {
     ...rest,
     cells: [...registry.keys()],
-    mqtt: { ...c.mqtt, password: c.mqtt.password === undefined ? undefined : REDACTED },
-    influx: c.influx === undefined ? undefined : { ...c.influx, token: c.influx.token === undefined ? undefined : REDACTED },
+    mqtt: { ...c.mqtt, url: redactUrl(c.mqtt.url), password: c.mqtt.password === undefined ? undefined : REDACTED },
+    influx: c.influx === undefined ? undefined : { ...c.influx, url: redactUrl(c.influx.url)!, token: c.influx.token === undefined ? undefined : REDACTED },
     alerts: { ...c.alerts, webhooks: c.alerts.webhooks.map((w) => ({ ...w, url: REDACTED })) },
   };
 }
 
+/** The password of a URL's user information (`mqtt://user:pw@host`), if any. */
+function urlPassword(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    const p = new URL(url).password;
+    return p.length > 0 ? decodeURIComponent(p) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A URL as it may be shown: its password hidden. */
+export function redactUrl(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@]*):[^@/]*@/i, `$1:${REDACTED}@`);
+}
+
 /** Every secret value of the configuration, to scrub from anything logged. */
 export function secretsOf(c: RunConfig): string[] {
-  return [c.mqtt.password, c.influx?.token, ...c.alerts.webhooks.map((w) => w.url)].filter((s): s is string => typeof s === 'string' && s.length > 0);
+  const inUrls = [urlPassword(c.mqtt.url), urlPassword(c.influx?.url)].flatMap((p) => (p === undefined ? [] : [p, encodeURIComponent(p)]));
+  return [c.mqtt.password, c.influx?.token, ...c.alerts.webhooks.map((w) => w.url), ...inUrls].filter((s): s is string => typeof s === 'string' && s.length > 0);
 }

@@ -9,6 +9,7 @@ import { loadRunConfig, parseRunConfig, redactConfig } from './config.js';
 import { simulate, truthPath, registryPath } from '../../pipelines/simulate.js';
 import { FORMATS, type TelemetryFormat } from '../io/importers.js';
 import { ImportError } from '../io/report.js';
+import { parseTimestamp_ms } from '../io/timestamp.js';
 import { SCENARIO_NAMES, SCENARIOS } from '../sim/scenarios.js';
 import { ConfigError, loadRegistry } from './registry.js';
 import { writeReport } from '../report/html.js';
@@ -30,6 +31,11 @@ Scenarios: ${SCENARIO_NAMES.join(', ')}
 
 class UsageError extends Error {
   override name = 'UsageError';
+}
+
+function positive(v: number | undefined, flag: string, what: string): number | undefined {
+  if (v !== undefined && !(v > 0)) throw new UsageError(`${flag} expects a positive number (${what}), got ${v}`);
+  return v;
 }
 
 function num(value: string | undefined, flag: string): number | undefined {
@@ -76,8 +82,8 @@ async function cmdAnalyze(argv: string[]): Promise<number> {
   if (values.out === undefined) throw new UsageError('analyze needs --out DIR (where events.jsonl, segments.jsonl and summary.json go)');
   const format = values.format as TelemetryFormat | undefined;
   if (format !== undefined && !FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
-  const start_ms = values.start === undefined ? undefined : Date.parse(values.start);
-  if (start_ms !== undefined && !Number.isFinite(start_ms)) throw new UsageError(`--start expects an ISO-8601 time, got "${values.start}"`);
+  const start_ms = values.start === undefined ? undefined : parseTimestamp_ms(values.start);
+  if (start_ms !== undefined && !Number.isFinite(start_ms)) throw new UsageError(`--start expects an ISO-8601 time of a real day, got "${values.start}"`);
   const registry = values.cells === undefined ? undefined : await loadRegistry(values.cells);
   const area = num(values['area-cm2'], '--area-cm2');
   const log = (m: string): void => {
@@ -96,6 +102,12 @@ async function cmdAnalyze(argv: string[]): Promise<number> {
     log,
     progress: values.quiet ? undefined : progressPrinter(),
   });
+  if (result.summaries.length === 0) {
+    process.stderr.write(
+      `cyclewatch: no usable sample in ${positionals.join(', ')}${result.rejections.total > 0 ? ` (all ${result.rejections.total} rejected: ${JSON.stringify(result.rejections.toJSON().byReason)})` : ''}\n`,
+    );
+    return 3;
+  }
   const report = values['no-report'] ? null : await writeReport(values.out, { png: values.png === true });
   const s = (performance.now() - t0) / 1000;
   if (process.stderr.isTTY && !values.quiet) process.stderr.write('\r\x1b[K');
@@ -153,7 +165,7 @@ async function cmdSimulate(argv: string[]): Promise<number> {
     out: values.out,
     seed: num(values.seed, '--seed'),
     dt_s: dt,
-    duration_h: num(values.hours, '--hours'),
+    duration_h: positive(num(values.hours, '--hours'), '--hours', 'hours of the run'),
     progress: (n) => process.stderr.write(`simulate: ${n.toLocaleString('en')} rows\n`),
   });
   process.stderr.write(
@@ -291,7 +303,8 @@ async function cmdDemo(argv: string[]): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
+  const [cmd, ...rawRest] = argv;
+  const rest = negativeValues(rawRest);
   try {
     switch (cmd) {
       case 'analyze':
@@ -316,14 +329,58 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command "${cmd}"`);
     }
   } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`cyclewatch: ${e.message}\n\n${USAGE}`);
+    const code = (e as { code?: unknown }).code;
+    if (e instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_'))) {
+      process.stderr.write(`cyclewatch: ${(e as Error).message}\n(cyclewatch help lists the commands and their options)\n`);
       return 2;
     }
-    if (e instanceof ConfigError || e instanceof ImportError || (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    if (e instanceof ConfigError || e instanceof ImportError) {
       process.stderr.write(`cyclewatch: ${(e as Error).message}\n`);
       return 2;
     }
+    const line = systemErrorLine(e as NodeJS.ErrnoException);
+    if (line !== null) {
+      process.stderr.write(`cyclewatch: ${line}\n`);
+      return 1;
+    }
     throw e;
   }
+}
+
+/** One line a person can act on for the system errors a lab meets (busy port, no broker, unwritable folder). */
+export function systemErrorLine(e: NodeJS.ErrnoException & { address?: string; port?: number }): string | null {
+  const where = e.address === undefined ? (e.path ?? '') : `${e.address}${e.port === undefined ? '' : `:${e.port}`}`;
+  switch (e.code) {
+    case 'EADDRINUSE':
+      return `${where} is already in use (EADDRINUSE): another cyclewatch or broker runs there; set embeddedBroker.port, http.port, or mqtt.url to use that broker`;
+    case 'ECONNREFUSED':
+      return `nothing answers at ${where} (ECONNREFUSED): is the broker running, and is --broker / mqtt.url right?`;
+    case 'ENOTFOUND':
+      return `the host of ${(e as { hostname?: string }).hostname ?? where} is unknown (ENOTFOUND): check the URL`;
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+    case 'ENOTDIR':
+    case 'EISDIR':
+    case 'ENOSPC':
+      return `cannot write ${where} (${e.code}): choose a folder you can write to`;
+    case 'ENOENT':
+      return `${where} does not exist (ENOENT)`;
+    default:
+      return null;
+  }
+}
+
+/** `--speed -1`: a negative number after a flag is its value, not another flag. */
+function negativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    if (a.startsWith('--') && !a.includes('=') && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
 }

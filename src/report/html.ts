@@ -207,13 +207,19 @@ ${sections}
 `;
 }
 
+/** A file name from a cell id: separators, dots at the start and control characters become `_`. */
+export function safeFileName(id: string): string {
+  return id.replace(/[\\/\u0000-\u001f\u007f:*?"<>|]/g, '_').replace(/^\.+/, '_') || '_';
+}
+
 export async function writeReport(dir: string, options: { png?: boolean } = {}): Promise<{ html: string; bytes: number; pngs: string[] }> {
   const input = await loadReportInput(dir);
   const html = await renderReportHtml(input);
   const path = join(dir, 'report.html');
   await writeFile(path, html);
   const pngs: string[] = [];
-  if (options.png) for (const c of input.cells) pngs.push(await writeMainFigurePng(c, join(dir, `${c.id}.png`)));
+  // A cell id is data from the field: it names a file inside DIR only, never a path out of it.
+  if (options.png) for (const c of input.cells) pngs.push(await writeMainFigurePng(c, join(dir, `${safeFileName(c.id)}.png`)));
   return { html: path, bytes: Buffer.byteLength(html), pngs };
 }
 

@@ -109,4 +109,45 @@ describe('cyclewatch simulate + analyze', () => {
     expect(cw('analyze', 'missing.csv', '--out', 'x').stderr).toMatch(/missing.csv: cannot read the file/);
     expect(cw('frobnicate').status).toBe(2);
   });
+
+  it('answers each failure a lab meets with one clear line and an exit code, never a stack trace', () => {
+    const oneLine = (r: ReturnType<typeof cw>, pattern: RegExp, status: number): void => {
+      expect(r.status).toBe(status);
+      expect(r.stderr).toMatch(pattern);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.stderr.trim().split('\n').length).toBeLessThanOrEqual(2);
+    };
+    oneLine(cw('replay', 'x.csv', '--broker', 'mqtt://127.0.0.1:1', '--speed', '-1'), /--speed expects a positive multiple/, 2);
+    oneLine(cw('simulate', '--scenario', 'ccd', '--out', 'a.csv', '--hours', '-5'), /--hours expects a positive number/, 2);
+    oneLine(cw('analyze', 'x.csv', '--out', 'o', '--start', '2026-02-30T00:00:00Z'), /--start expects an ISO-8601 time of a real day/, 2);
+    oneLine(cw('analyze', '--bogus'), /Unknown option '--bogus'/, 2);
+    writeFileSync(join(dir, 'cycle.yaml'), 'a: &a [*a]\n');
+    oneLine(cw('run', '--config', 'cycle.yaml'), /a YAML alias refers to itself/, 2);
+    writeFileSync(join(dir, 'all-bad.csv'), 'timestamp,cell,voltage_V,current_mA,pressure_MPa,temperature_C\nxx,c1,1,1,,\n9999-99-99,c1,1,1,,\n');
+    oneLine(cw('analyze', 'all-bad.csv', '--out', 'bad-out', '-q'), /no usable sample in all-bad.csv \(all 2 rejected/, 3);
+    writeFileSync(join(dir, 'a-file'), 'x');
+    oneLine(cw('analyze', 'all-bad.csv', '--out', 'a-file/out', '-q'), /cannot write .*a-file\/out \(ENOTDIR\)/, 1);
+    const r = spawnSync(process.execPath, [bin, 'replay', 'all-bad.csv', '--broker', 'mqtt://127.0.0.1:1'], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/nothing answers at 127\.0\.0\.1:1 \(ECONNREFUSED\)/);
+  });
+
+  it('says so in one line when the embedded broker port is taken, and exits instead of hanging', async () => {
+    const { createServer } = await import('node:net');
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    const port = (blocker.address() as { port: number }).port;
+    writeFileSync(join(dir, 'busy.yaml'), `embeddedBroker: { port: ${port} }\ndataDir: busy-data\nhttp: { port: 0 }\n`);
+    const r = spawnSync(process.execPath, [bin, 'run', '--config', 'busy.yaml'], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
+    blocker.close();
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`127\\.0\\.0\\.1:${port} is already in use \\(EADDRINUSE\\).*embeddedBroker\\.port`));
+  });
+
+  it('never shows a password given inside a broker URL, in the log or in --print-config', () => {
+    writeFileSync(join(dir, 'url-secret.yaml'), 'mqtt: { url: "mqtt://lab:pa55-in-url@127.0.0.1:1" }\ndataDir: s-data\nhttp: { port: 0 }\n');
+    const r = cw('run', '--config', 'url-secret.yaml', '--print-config');
+    expect(r.stdout + r.stderr).toMatch(/mqtt:\/\/lab:\*\*\*@127\.0\.0\.1:1/);
+    expect(r.stdout + r.stderr).not.toMatch(/pa55-in-url/);
+  });
 });
