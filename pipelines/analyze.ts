@@ -87,8 +87,16 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
         },
         options.format,
       );
-      return fromBatches(file.batches);
+      return fromBatches(counted(file.batches));
     }).pipe(mergeMap((s) => s));
+
+  // Counted a batch at a time, not by an operator on every sample.
+  async function* counted(batches: AsyncIterable<Sample[]>): AsyncGenerator<Sample[]> {
+    for await (const b of batches) {
+      samples += b.length;
+      yield b;
+    }
+  }
 
   const collectors: CellSeries[] = [];
   const events: CellEvent[] = [];
@@ -99,7 +107,6 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
 
   await lastValueFrom(
     concat(...options.files.map(fileSamples)).pipe(
-      tap(() => samples++),
       monitorCells({
         reorderWindow_ms: options.reorderWindow_ms ?? DEFAULT_REORDER_WINDOW_MS,
         auxStaleness_ms: options.auxStaleness_ms ?? DEFAULT_AUX_STALENESS_MS,

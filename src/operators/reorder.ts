@@ -38,10 +38,57 @@ export function reorderState(): ReorderState {
   return { buf: [], head: 0, emitted_ms: -Infinity, lastEmitted: null };
 }
 
+/** Hand on every held sample up to `limit_ms` (Infinity: all of them, at the end of input). */
+export function releaseUpTo(st: ReorderState, limit_ms: number, next: (s: Sample) => void): void {
+  while (st.head < st.buf.length && st.buf[st.head]!.t_ms <= limit_ms) {
+    const s = st.buf[st.head++]!;
+    st.emitted_ms = s.t_ms;
+    st.lastEmitted = s;
+    next(s);
+  }
+  if (st.head > 1024 && st.head * 2 > st.buf.length) {
+    st.buf = st.buf.slice(st.head);
+    st.head = 0;
+  }
+}
+
 /**
- * `onAdmit` sees each sample the moment it is admitted into the window (not late, not a duplicate): what may be
- * written as raw telemetry at once, while a rejected duplicate never is.
+ * One sample into the window: rejected when late or a duplicate; otherwise admitted (`onAdmit` sees it at once:
+ * what may be written as raw telemetry, while a rejected duplicate never is), and every sample now `window_ms`
+ * older than the newest is handed on in order.
  */
+export function admitSample(
+  st: ReorderState,
+  window_ms: number,
+  s: Sample,
+  onReject: OnReject,
+  onAdmit: ((s: Sample) => void) | undefined,
+  next: (s: Sample) => void,
+): void {
+  if (s.t_ms < st.emitted_ms) {
+    onReject('late', s, `${s.t_ms - st.emitted_ms} ms behind samples already processed (window ${window_ms} ms)`);
+    return;
+  }
+  if (st.lastEmitted !== null && s.t_ms === st.emitted_ms && (sameSample(st.lastEmitted, s) || conflicting(st.lastEmitted, s))) {
+    onReject('duplicate', s, sameSample(st.lastEmitted, s) ? 'same timestamp and values as an earlier message' : 'another voltage reading at the same timestamp');
+    return;
+  }
+  // Insert from the end: in-order input costs O(1).
+  const buf = st.buf;
+  let k = buf.length;
+  while (k > st.head && buf[k - 1]!.t_ms > s.t_ms) k--;
+  for (let j = k - 1; j >= st.head && buf[j]!.t_ms === s.t_ms; j--) {
+    if (sameSample(buf[j]!, s) || conflicting(buf[j]!, s)) {
+      onReject('duplicate', s, sameSample(buf[j]!, s) ? 'same timestamp and values as an earlier message' : 'another voltage reading at the same timestamp');
+      return;
+    }
+  }
+  if (k === buf.length) buf.push(s);
+  else buf.splice(k, 0, s);
+  onAdmit?.(s);
+  releaseUpTo(st, buf[buf.length - 1]!.t_ms - window_ms, next);
+}
+
 export function reorderWithin(
   window_ms: number,
   onReject: OnReject,
@@ -50,55 +97,12 @@ export function reorderWithin(
 ): OperatorFunction<Sample, Sample> {
   return (source) =>
     new Observable<Sample>((subscriber) => {
-      const st = state;
-      const flushUpTo = (limit_ms: number): void => {
-        while (st.head < st.buf.length && st.buf[st.head]!.t_ms <= limit_ms) {
-          const s = st.buf[st.head++]!;
-          st.emitted_ms = s.t_ms;
-          st.lastEmitted = s;
-          subscriber.next(s);
-        }
-        if (st.head > 1024 && st.head * 2 > st.buf.length) {
-          st.buf = st.buf.slice(st.head);
-          st.head = 0;
-        }
-      };
+      const next = (s: Sample): void => subscriber.next(s);
       return source.subscribe({
-        next(s) {
-          if (s.t_ms < st.emitted_ms) {
-            onReject('late', s, `${s.t_ms - st.emitted_ms} ms behind samples already processed (window ${window_ms} ms)`);
-            return;
-          }
-          if (st.lastEmitted !== null && s.t_ms === st.emitted_ms && (sameSample(st.lastEmitted, s) || conflicting(st.lastEmitted, s))) {
-            onReject(
-              'duplicate',
-              s,
-              sameSample(st.lastEmitted, s) ? 'same timestamp and values as an earlier message' : 'another voltage reading at the same timestamp',
-            );
-            return;
-          }
-          // Insert from the end: in-order input costs O(1).
-          const buf = st.buf;
-          let k = buf.length;
-          while (k > st.head && buf[k - 1]!.t_ms > s.t_ms) k--;
-          for (let j = k - 1; j >= st.head && buf[j]!.t_ms === s.t_ms; j--) {
-            if (sameSample(buf[j]!, s) || conflicting(buf[j]!, s)) {
-              onReject(
-                'duplicate',
-                s,
-                sameSample(buf[j]!, s) ? 'same timestamp and values as an earlier message' : 'another voltage reading at the same timestamp',
-              );
-              return;
-            }
-          }
-          if (k === buf.length) buf.push(s);
-          else buf.splice(k, 0, s);
-          onAdmit?.(s);
-          flushUpTo(buf[buf.length - 1]!.t_ms - window_ms);
-        },
+        next: (s) => admitSample(state, window_ms, s, onReject, onAdmit, next),
         error: (e) => subscriber.error(e),
         complete() {
-          flushUpTo(Infinity);
+          releaseUpTo(state, Infinity, next);
           subscriber.complete();
         },
       });
