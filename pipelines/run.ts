@@ -117,7 +117,9 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
       c = assumedCell(id);
       // The first few by name, then a count now and then: thousands of new ids must not flood the log.
       if (++assumedLogged <= 10) {
-        log(`cell "${id}" is not in the registry: assuming area ${c.areaCm2} cm², metal unknown, compliance ${c.complianceV} V; R_ref is calibrated on its first hours`);
+        log(
+          `cell "${id}" is not in the registry: assuming area ${c.areaCm2} cm², metal unknown, compliance ${c.complianceV} V; R_ref is calibrated on its first hours`,
+        );
       } else if (assumedLogged % 1000 === 0) log(`${assumedLogged} cells not in the registry so far (each with the same assumptions)`);
     }
     cellConfigs.set(id, c);
@@ -143,7 +145,8 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     );
   const quarantined = new Set<string>();
   const raise = (a: AlertEvent): void => {
-    if (a.code === 'data-gap') metrics.inc('cyclewatch_data_gaps_total', 'Gaps in a cell\'s event time beyond its own rhythm (dropped or unlogged samples)', { cell: a.cell });
+    if (a.code === 'data-gap')
+      metrics.inc('cyclewatch_data_gaps_total', "Gaps in a cell's event time beyond its own rhythm (dropped or unlogged samples)", { cell: a.cell });
     if (a.code === 'cell-error') {
       quarantined.add(a.cell);
       log(`cell "${a.cell}": ${a.message}`);
@@ -197,8 +200,7 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
         detector: DEFAULT_DETECTOR_OPTIONS,
         derived: true,
         resolveCell,
-        onReject: (reason, s, detail) =>
-          reject(reason, `cell ${s.cell} ${iso(s.t_ms)}: ${detail}`, `${config.mqtt.topicPrefix}/${s.cell}`, JSON.stringify(s)),
+        onReject: (reason, s, detail) => reject(reason, `cell ${s.cell} ${iso(s.t_ms)}: ${detail}`, `${config.mqtt.topicPrefix}/${s.cell}`, JSON.stringify(s)),
         initialState: (cell) => {
           const saved = checkpoint?.cells[cell];
           if (saved === undefined || isCurrentDetectorState(saved.detector)) return saved;

@@ -203,5 +203,7 @@ export function redactUrl(url: string | undefined): string | undefined {
 /** Every secret value of the configuration, to scrub from anything logged. */
 export function secretsOf(c: RunConfig): string[] {
   const inUrls = [urlPassword(c.mqtt.url), urlPassword(c.influx?.url)].flatMap((p) => (p === undefined ? [] : [p, encodeURIComponent(p)]));
-  return [c.mqtt.password, c.influx?.token, ...c.alerts.webhooks.map((w) => w.url), ...inUrls].filter((s): s is string => typeof s === 'string' && s.length > 0);
+  return [c.mqtt.password, c.influx?.token, ...c.alerts.webhooks.map((w) => w.url), ...inUrls].filter(
+    (s): s is string => typeof s === 'string' && s.length > 0,
+  );
 }

@@ -25,7 +25,11 @@ export const cellSchema = z
     electrolyte: z.enum(['solid', 'liquid']).default('solid'),
     complianceV: z.number().positive().default(CELL_DEFAULTS.complianceV),
     nominalTemperatureC: z.number().min(-100).max(400).default(CELL_DEFAULTS.nominalTemperatureC),
-    thermalLag_min: z.number().min(0).max(24 * 60).default(CELL_DEFAULTS.thermalLag_min),
+    thermalLag_min: z
+      .number()
+      .min(0)
+      .max(24 * 60)
+      .default(CELL_DEFAULTS.thermalLag_min),
     referenceMode: z.enum(['calibrated', 'configured']).default(CELL_DEFAULTS.referenceMode),
     pressureMPa: range.optional(),
     temperatureC: range.optional(),
@@ -39,7 +43,18 @@ export const cellSchema = z
   });
 
 /** Registry-wide defaults, applied to every cell that does not set the key itself. */
-const DEFAULTABLE = ['areaCm2', 'thicknessCm', 'sigmaSPerCm', 'activationEnergyEv', 'metal', 'electrolyte', 'complianceV', 'nominalTemperatureC', 'thermalLag_min', 'referenceMode'] as const;
+const DEFAULTABLE = [
+  'areaCm2',
+  'thicknessCm',
+  'sigmaSPerCm',
+  'activationEnergyEv',
+  'metal',
+  'electrolyte',
+  'complianceV',
+  'nominalTemperatureC',
+  'thermalLag_min',
+  'referenceMode',
+] as const;
 
 function applyDefaults(doc: unknown): unknown {
   if (Array.isArray(doc)) return { cells: doc };

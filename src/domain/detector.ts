@@ -410,7 +410,8 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
 
   const rApp = (absV / absI) * 1000;
   const r25 = rApp * factor;
-  if (t < hc.settleUntil_ms || s.regime.regime === 'not-symmetric') return setLast(s, t, rApp, rRefAt(s, factor), jSet, atCompliance, s.regime.regime === 'short');
+  if (t < hc.settleUntil_ms || s.regime.regime === 'not-symmetric')
+    return setLast(s, t, rApp, rRefAt(s, factor), jSet, atCompliance, s.regime.regime === 'short');
   const verdict = observeActive(s.symmetry, V, I, o.symmetry);
   if (verdict !== null) {
     declareNotSymmetric(s, t, verdict, emit);
@@ -1008,7 +1009,13 @@ export function finishDetector(s: DetectorState, cell: CellConfig, o: DetectorOp
   const symmetric = s.symmetry.verdict === null;
   const failureMode: CellSummary['failureMode'] = !symmetric
     ? 'none'
-    : f.isolatedShortCount >= 2 ? 'short-loop' : f.shortCount > 0 ? 'short' : f.firstCompliance_ms !== null ? 'polarization' : 'none';
+    : f.isolatedShortCount >= 2
+      ? 'short-loop'
+      : f.shortCount > 0
+        ? 'short'
+        : f.firstCompliance_ms !== null
+          ? 'polarization'
+          : 'none';
   const firstIsolated = segments.find((x) => x.regime === 'isolated-short');
   const loopHours = firstIsolated === undefined ? 0 : (clock.last_ms - firstIsolated.start_ms) / 3.6e6;
   const duration_h = clock.samples > 0 ? (clock.last_ms - clock.first_ms) / 3.6e6 : 0;

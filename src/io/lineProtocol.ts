@@ -9,7 +9,9 @@ import { iso, type AlignedSample, type Sample } from '../domain/sample.js';
 
 // Line protocol cannot escape a newline in a key or tag: control characters become spaces (then escaped), so
 // one record can never be split in two, whatever an id or a message holds.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this matches
 const escapeKey = (s: string): string => s.replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/[,= \\]/g, (c) => '\\' + c);
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this matches
 const escapeString = (s: string): string => '"' + s.replace(/["\\]/g, (c) => '\\' + c).replace(/[\u0000-\u001f\u007f]/g, ' ') + '"';
 
 type FieldValue = number | boolean | string | null | undefined;

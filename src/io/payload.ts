@@ -22,6 +22,7 @@ const KIND_FIELDS: Record<string, readonly Field[]> = {
 };
 
 /** A cell id ends up in tags, file names and topics: printable, no separators, bounded. */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this matches
 const CELL_ID = /^[^\s\u0000-\u001f\u007f/#+\\]{1,64}$/;
 
 /** `cells/<cell>/<kind>` → cell and kind, or null. */
@@ -77,7 +78,11 @@ export function decodeMessage(topic: string, payload: string | Uint8Array, prefi
   const where = parseTopic(topic, prefix);
   if (where === null) return { ok: false, reason: 'unknown-topic', detail: JSON.stringify(topic) };
   if (!CELL_ID.test(where.cell)) {
-    return { ok: false, reason: 'bad-cell-id', detail: `${JSON.stringify(where.cell)}: a cell id is 1–64 characters, no spaces, control characters, "/", "#" or "+"` };
+    return {
+      ok: false,
+      reason: 'bad-cell-id',
+      detail: `${JSON.stringify(where.cell)}: a cell id is 1–64 characters, no spaces, control characters, "/", "#" or "+"`,
+    };
   }
   let json: unknown;
   try {

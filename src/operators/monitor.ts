@@ -1,7 +1,15 @@
 import { catchError, Observable, of, type OperatorFunction } from 'rxjs';
 import type { AlertEvent, CellEvent } from '../domain/events.js';
 import type { CellConfig } from '../domain/cell.js';
-import { createDetectorState, derivedState, finishDetector, stepDetector, type DetectorOptions, type DetectorState, type StepResult } from '../domain/detector.js';
+import {
+  createDetectorState,
+  derivedState,
+  finishDetector,
+  stepDetector,
+  type DetectorOptions,
+  type DetectorState,
+  type StepResult,
+} from '../domain/detector.js';
 import type { AlignedSample, Sample } from '../domain/sample.js';
 import { alignSample, alignState, type AlignState } from './align.js';
 import type { DetectorOutput } from './detect.js';

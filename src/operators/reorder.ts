@@ -70,7 +70,11 @@ export function admitSample(
     return;
   }
   if (st.lastEmitted !== null && s.t_ms === st.emitted_ms && (sameSample(st.lastEmitted, s) || conflicting(st.lastEmitted, s))) {
-    onReject('duplicate', s, sameSample(st.lastEmitted, s) ? 'same timestamp and values as an earlier message' : 'another voltage reading at the same timestamp');
+    onReject(
+      'duplicate',
+      s,
+      sameSample(st.lastEmitted, s) ? 'same timestamp and values as an earlier message' : 'another voltage reading at the same timestamp',
+    );
     return;
   }
   // Insert from the end: in-order input costs O(1).

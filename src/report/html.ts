@@ -209,6 +209,7 @@ ${sections}
 
 /** A file name from a cell id: separators, dots at the start and control characters become `_`. */
 export function safeFileName(id: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what this matches
   return id.replace(/[\\/\u0000-\u001f\u007f:*?"<>|]/g, '_').replace(/^\.+/, '_') || '_';
 }
 

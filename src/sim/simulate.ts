@@ -257,7 +257,12 @@ export function* simulateCell(scenario: Scenario, cell: CellConfig, options: Sim
     }
     lastCurrent = current_mA;
     if (lab.logEvery_s !== undefined && t_s - lastLogged_s < lab.logEvery_s && !currentChanged) continue;
-    if (lab.recordOnChange !== undefined && !currentChanged && Math.abs(voltage_V - lastLoggedV) < lab.recordOnChange.dV && t_s - lastLogged_s < lab.recordOnChange.max_s) {
+    if (
+      lab.recordOnChange !== undefined &&
+      !currentChanged &&
+      Math.abs(voltage_V - lastLoggedV) < lab.recordOnChange.dV &&
+      t_s - lastLogged_s < lab.recordOnChange.max_s
+    ) {
       continue;
     }
     lastLogged_s = t_s;

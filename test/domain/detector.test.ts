@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { CellConfig } from '../../src/domain/cell.js';
-import { createDetectorState, DEFAULT_DETECTOR_OPTIONS as O, derivedState, finishDetector, isCurrentDetectorState, stepDetector } from '../../src/domain/detector.js';
+import {
+  createDetectorState,
+  DEFAULT_DETECTOR_OPTIONS as O,
+  derivedState,
+  finishDetector,
+  isCurrentDetectorState,
+  stepDetector,
+} from '../../src/domain/detector.js';
 import type { CellEvent, HalfCycleEvent } from '../../src/domain/events.js';
 import { conductivityFactor } from '../../src/domain/physics.js';
 import type { AlignedSample } from '../../src/domain/sample.js';
@@ -167,7 +174,13 @@ describe('reference, sign and temperature on real-world terms', () => {
     for (let k = 0; k < 12; k++) {
       const I = k % 2 === 0 ? 2 : -2;
       for (let i = 0; i < 3600; i++, t++) {
-        const step = stepDetector(s, notebook, O, { cell: 'c1', t_ms: t * 1000, voltage_V: (I / 1000) * 35, current_mA: I, pressure_MPa: undefined, temperature_C: 25 }, (e) => events.push(e));
+        const step = stepDetector(
+          s,
+          notebook,
+          O,
+          { cell: 'c1', t_ms: t * 1000, voltage_V: (I / 1000) * 35, current_mA: I, pressure_MPa: undefined, temperature_C: 25 },
+          (e) => events.push(e),
+        );
         // Until calibration ends the registry serves provisionally (flagged), for the derived values only.
         if (k === 0 && i === 100) expect(derivedState(s, notebook, step!)).toMatchObject({ rRefSource: 'provisional', regime: 'learning' });
       }
@@ -275,7 +288,13 @@ function runEvery(phases: Phase[], c: CellConfig, every_s: number): ReturnType<t
     for (let k = 0; k < p.seconds; k++, t++) {
       if (k !== 0 && t - last < every_s) continue;
       last = t;
-      stepDetector(s, c, O, { cell: c.id, t_ms: t * 1000, voltage_V: p.volts(k, p.current_mA), current_mA: p.current_mA, pressure_MPa: undefined, temperature_C: undefined }, (e) => events.push(e));
+      stepDetector(
+        s,
+        c,
+        O,
+        { cell: c.id, t_ms: t * 1000, voltage_V: p.volts(k, p.current_mA), current_mA: p.current_mA, pressure_MPa: undefined, temperature_C: undefined },
+        (e) => events.push(e),
+      );
     }
   }
   const { summary } = finishDetector(s, c, O, (e) => events.push(e));

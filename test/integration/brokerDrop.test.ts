@@ -19,17 +19,24 @@ describe.skipIf(!run)('a broker that drops messages', () => {
     const mosquitto = await startMosquittoWith({ max_queued_messages: 100 });
     const dir = mkdtempSync(join(tmpdir(), 'cyclewatch-drop-'));
     const config = (): ReturnType<typeof parseRunConfig> =>
-      parseRunConfig([`mqtt: { url: "${mosquitto.url}", clientId: drop-test }`, `dataDir: "${join(dir, 'data')}"`, 'http: { port: 0 }'].join('\n'), join(dir, 'c.yaml'));
+      parseRunConfig(
+        [`mqtt: { url: "${mosquitto.url}", clientId: drop-test }`, `dataDir: "${join(dir, 'data')}"`, 'http: { port: 0 }'].join('\n'),
+        join(dir, 'c.yaml'),
+      );
     const pub = connectMqtt({ url: mosquitto.url, clientId: 'drop-pub', clean: true, reconnectPeriod_ms: 500 });
     const send = async (from: number, to: number): Promise<void> => {
       for (let k = from; k < to; k++) {
-        await pub.publishAsync('cells/c1/ec', JSON.stringify({ t: new Date(T0 + k * 1000).toISOString(), voltage_V: 0.07, current_mA: k % 120 < 60 ? 2 : -2 }), {
-          qos: 1,
-        });
+        await pub.publishAsync(
+          'cells/c1/ec',
+          JSON.stringify({ t: new Date(T0 + k * 1000).toISOString(), voltage_V: 0.07, current_mA: k % 120 < 60 ? 2 : -2 }),
+          {
+            qos: 1,
+          },
+        );
       }
     };
     const waitFor = async (check: () => boolean): Promise<void> => {
-      for (const t0 = Date.now(); !check() && Date.now() - t0 < 30_000; ) await new Promise((r) => setTimeout(r, 50));
+      for (const t0 = Date.now(); !check() && Date.now() - t0 < 30_000;) await new Promise((r) => setTimeout(r, 50));
     };
     try {
       if (!pub.connected) await new Promise((r) => pub.once('connect', r));

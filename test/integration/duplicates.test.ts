@@ -47,7 +47,7 @@ describe.skipIf(!run)('rejected samples and the database', () => {
       await fetch(`${vm.url}/internal/force_flush`);
       let values: number[] = [];
       let times: number[] = [];
-      for (const t1 = Date.now(); Date.now() - t1 < 20_000; ) {
+      for (const t1 = Date.now(); Date.now() - t1 < 20_000;) {
         const text = await (await fetch(`${vm.url}/api/v1/export?match[]=${encodeURIComponent('{__name__="telemetry_voltage_V",cell="c1"}')}&start=0`)).text();
         const row = text.trim().length > 0 ? (JSON.parse(text.trim().split('\n')[0]!) as { values: number[]; timestamps: number[] }) : null;
         values = row?.values ?? [];

@@ -38,7 +38,13 @@ describe('cyclewatch run with embedded defaults', () => {
       .trim()
       .split('\n');
     // Every sample once: the simulator's duplicated messages are rejected, not written twice.
-    const unique = new Set(readFileSync(csv, 'utf8').trim().split('\n').slice(1).map((r) => r.split(',')[0])).size;
+    const unique = new Set(
+      readFileSync(csv, 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((r) => r.split(',')[0]),
+    ).size;
     expect(published).toBeGreaterThan(unique);
     expect(lines.filter((l) => l.startsWith('telemetry,cell=ccd ')).length).toBe(unique);
     expect(lines.some((l) => l.startsWith('half_cycle,cell=ccd '))).toBe(true);

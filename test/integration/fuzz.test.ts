@@ -122,7 +122,10 @@ describe.skipIf(!run)('fuzzing through Mosquitto', () => {
       await publisher.endAsync();
       const t0 = Date.now();
       const tooMany = (): number => handle.metrics.value('cyclewatch_messages_rejected_total', { reason: 'too-many-cells' });
-      while ((tooMany() < 20_000 - 99 || handle.metrics.value('cyclewatch_messages_rejected_total', { reason: 'bad-cell-id' }) < 2) && Date.now() - t0 < 60_000) {
+      while (
+        (tooMany() < 20_000 - 99 || handle.metrics.value('cyclewatch_messages_rejected_total', { reason: 'bad-cell-id' }) < 2) &&
+        Date.now() - t0 < 60_000
+      ) {
         await new Promise((r) => setTimeout(r, 100));
       }
       // c0 and the first 99 fake ids are taken on; every other id is refused, each counted.
@@ -133,7 +136,11 @@ describe.skipIf(!run)('fuzzing through Mosquitto', () => {
       expect(logs.length).toBeLessThan(40);
       expect(process.memoryUsage().rss - rss0).toBeLessThan(200e6);
       // No line-protocol record was split by a control character.
-      const lines = readdirSync(join(dir, 'data', 'lines')).flatMap((f) => readFileSync(join(dir, 'data', 'lines', f), 'utf8').trim().split('\n'));
+      const lines = readdirSync(join(dir, 'data', 'lines')).flatMap((f) =>
+        readFileSync(join(dir, 'data', 'lines', f), 'utf8')
+          .trim()
+          .split('\n'),
+      );
       for (const l of lines) expect(l).toMatch(/^(telemetry|derived|events|half_cycle),cell=[^ ]+ .+ \d+$/);
     } finally {
       await handle.close();
@@ -163,7 +170,11 @@ describe.skipIf(!run)('fuzzing through Mosquitto', () => {
       expect(handle.metrics.value('cyclewatch_messages_rejected_total', { reason: 'bad-cell-id' })).toBe(topics.length);
       expect([...handle.cells.keys()]).toEqual(['c0']);
       await handle.sink.flush();
-      const lines = readdirSync(join(dir, 'data', 'lines')).flatMap((f) => readFileSync(join(dir, 'data', 'lines', f), 'utf8').trim().split('\n'));
+      const lines = readdirSync(join(dir, 'data', 'lines')).flatMap((f) =>
+        readFileSync(join(dir, 'data', 'lines', f), 'utf8')
+          .trim()
+          .split('\n'),
+      );
       expect(lines.length).toBeGreaterThan(0);
       for (const l of lines) expect(l).toMatch(/^(telemetry|derived|events|half_cycle),cell=c0 .+ \d+$/);
     } finally {

@@ -91,7 +91,7 @@ describe.skipIf(!run)('live monitor through Mosquitto and VictoriaMetrics', () =
     // The database makes points searchable asynchronously: poll until every cell's count is final (bounded).
     let counts = await exportCounts(vm.url, 'telemetry_voltage_V');
     const complete = (): boolean => [...expected].every(([cell, times]) => counts.get(cell) === times.size);
-    for (const t0 = Date.now(); !complete() && Date.now() - t0 < 30_000; ) {
+    for (const t0 = Date.now(); !complete() && Date.now() - t0 < 30_000;) {
       await new Promise((r) => setTimeout(r, 500));
       counts = await exportCounts(vm.url, 'telemetry_voltage_V');
     }

@@ -183,23 +183,33 @@ describe('BioLogic EC-Lab exports (real files)', () => {
     expect(s.rRef25_ohm!).toBeLessThan(1600);
   });
 
-  it.skipIf(!existsSync(mb))('with the real LLZO σ in the registry, the Li|LLZO|Li cell is still stable: the interface resistance is measured, not assumed away', async () => {
-    // LLZO tape: ~150 µm, σ ≈ 0.5 mS/cm, 0.5 cm²: d/(σA) = 60 Ω, while the cell measures ~1.35 kΩ (Li|LLZO interfaces).
-    const registry = parseRegistry('cells:\n  - { id: mb, areaCm2: 0.5, thicknessCm: 0.015, sigmaSPerCm: 0.0005, metal: Li, electrolyte: solid, complianceV: 5 }\n');
-    const r = await analyze({ files: [mb], registry });
-    const s = r.summaries[0]!;
-    expect(s.failureMode).toBe('none');
-    expect(r.segments.map((x) => x.regime)).toEqual(['learning', 'stable']);
-    expect(s.rRefSource).toBe('calibrated');
-    expect(s.rRefTheoretical25_ohm!).toBeCloseTo(60, 6);
-    expect(s.rRefCalibratedOverTheoretical!).toBeGreaterThan(15);
-    const mismatch = r.events.filter((e) => e.type === 'alert' && e.code === 'reference-mismatch');
-    expect(mismatch).toHaveLength(1);
-    expect((mismatch[0] as { message: string }).message).toMatch(/registry σ, d, A imply R_ref = 60\.0 Ω, the cell measures 1\.\d\de\+3 Ω at 25 °C .*using the measured value/);
-    // Trusting the registry instead (referenceMode: configured) is the old failure: polarization nearly throughout.
-    const trusting = await analyze({ files: [mb], registry: parseRegistry('cells:\n  - { id: mb, areaCm2: 0.5, thicknessCm: 0.015, sigmaSPerCm: 0.0005, referenceMode: configured }\n') });
-    expect(trusting.summaries[0]!.regimeDurations_h.polarization).toBeGreaterThan(0.5 * trusting.summaries[0]!.duration_h);
-  });
+  it.skipIf(!existsSync(mb))(
+    'with the real LLZO σ in the registry, the Li|LLZO|Li cell is still stable: the interface resistance is measured, not assumed away',
+    async () => {
+      // LLZO tape: ~150 µm, σ ≈ 0.5 mS/cm, 0.5 cm²: d/(σA) = 60 Ω, while the cell measures ~1.35 kΩ (Li|LLZO interfaces).
+      const registry = parseRegistry(
+        'cells:\n  - { id: mb, areaCm2: 0.5, thicknessCm: 0.015, sigmaSPerCm: 0.0005, metal: Li, electrolyte: solid, complianceV: 5 }\n',
+      );
+      const r = await analyze({ files: [mb], registry });
+      const s = r.summaries[0]!;
+      expect(s.failureMode).toBe('none');
+      expect(r.segments.map((x) => x.regime)).toEqual(['learning', 'stable']);
+      expect(s.rRefSource).toBe('calibrated');
+      expect(s.rRefTheoretical25_ohm!).toBeCloseTo(60, 6);
+      expect(s.rRefCalibratedOverTheoretical!).toBeGreaterThan(15);
+      const mismatch = r.events.filter((e) => e.type === 'alert' && e.code === 'reference-mismatch');
+      expect(mismatch).toHaveLength(1);
+      expect((mismatch[0] as { message: string }).message).toMatch(
+        /registry σ, d, A imply R_ref = 60\.0 Ω, the cell measures 1\.\d\de\+3 Ω at 25 °C .*using the measured value/,
+      );
+      // Trusting the registry instead (referenceMode: configured) is the old failure: polarization nearly throughout.
+      const trusting = await analyze({
+        files: [mb],
+        registry: parseRegistry('cells:\n  - { id: mb, areaCm2: 0.5, thicknessCm: 0.015, sigmaSPerCm: 0.0005, referenceMode: configured }\n'),
+      });
+      expect(trusting.summaries[0]!.regimeDurations_h.polarization).toBeGreaterThan(0.5 * trusting.summaries[0]!.duration_h);
+    },
+  );
 
   for (const [name, rows] of [
     ['gcpl.issue_211.mpt', 2767],

@@ -148,7 +148,11 @@ describe('detection under lab realities, against the simulator truth', () => {
     expect(result.segments.filter((x) => x.start_ms > soft[0]!.onset_ms!).map((x) => x.regime)).toEqual(['short']);
     expect(result.summaries[0]!.softShortCount).toBe(1);
     // The soft short did not change the regime by itself.
-    expect(regimes(result).filter((e) => e.detectedAt_ms < ms(truth.shorts[0]!.start)).map((e) => e.regime)).toEqual(['stable']);
+    expect(
+      regimes(result)
+        .filter((e) => e.detectedAt_ms < ms(truth.shorts[0]!.start))
+        .map((e) => e.regime),
+    ).toEqual(['stable']);
   }, 60_000);
 
   it('a hard short during calibration with no registry at all: called within a minute', async () => {
