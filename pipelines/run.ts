@@ -290,9 +290,11 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     const seq = store.rotate();
     const snapshot = stringifyState(Object.fromEntries(states));
     const bytes = eventsBytes;
-    saving = sink
-      .flush()
+    // Points queued for the database are made durable (spooled) at once: a slow or absent database must not hold
+    // checkpoints back, and the journal behind this checkpoint may then go.
+    saving = Promise.resolve()
       .then(() => {
+        sink.persist();
         store.save(snapshot, seq, bytes);
         metrics.inc('cyclewatch_checkpoints_total', 'Checkpoints saved');
       })
@@ -314,7 +316,7 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
   metrics.gauge('cyclewatch_mqtt_connected', '1 while connected to the broker', () => (client.connected ? 1 : 0));
 
   const http: Server = await serveMetrics(metrics, config.http.port, config.http.host, () => ({
-    ok: client.connected && sink.stats.spoolBatches === 0 && quarantined.size === 0,
+    ok: client.connected && !sink.stats.outage && quarantined.size === 0,
     detail: {
       mqtt: client.connected ? 'connected' : 'disconnected',
       spoolBatches: sink.stats.spoolBatches,

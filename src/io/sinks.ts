@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { Spool } from './spool.js';
 
 export interface SinkStats {
+  /** The database cannot be reached: points go to the spool. */
+  outage: boolean;
   written: number;
   retried: number;
   spooled: number;
@@ -22,6 +24,12 @@ export interface PointSink {
   write(lines: readonly string[]): void;
   /** Send (or spool) everything queued so far. */
   flush(): Promise<void>;
+  /**
+   * Make everything queued so far durable now, without waiting for the database (spooled to disk, or written to
+   * its file): a checkpoint may then drop the journal behind it. Points in flight may be written twice, which
+   * line protocol makes harmless (same series, same time, same value).
+   */
+  persist(): void;
   close(): Promise<void>;
   readonly stats: SinkStats;
 }
@@ -60,8 +68,10 @@ function transportOptions(tls: InfluxSinkOptions['tls']): Record<string, unknown
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
 export class InfluxSink implements PointSink {
-  readonly stats: SinkStats = { written: 0, retried: 0, spooled: 0, dropped: 0, queued: 0, spoolBytes: 0, spoolBatches: 0 };
+  readonly stats: SinkStats = { outage: false, written: 0, retried: 0, spooled: 0, dropped: 0, queued: 0, spoolBytes: 0, spoolBatches: 0 };
   private queue: string[] = [];
+  /** The batch taken from the queue and being sent, until the server has it. */
+  private inFlight: string[] | null = null;
   /** Lines ever queued / taken from the queue: a flush waits only for what was queued before it. */
   private queuedTotal = 0;
   private dequeuedTotal = 0;
@@ -133,11 +143,23 @@ export class InfluxSink implements PointSink {
     }
     while (this.queue.length > 0 && this.dequeuedTotal < target) {
       const batch = this.take(this.o.batchSize);
-      if (!(await this.send(batch, false))) {
-        this.toSpool(batch);
+      this.inFlight = batch;
+      const sent = await this.send(batch, false);
+      const persisted = this.inFlight === null; // persist() spooled a copy meanwhile
+      this.inFlight = null;
+      if (!sent) {
+        if (!persisted) this.toSpool(batch);
         return this.keepQueueSafe();
       }
     }
+  }
+
+  persist(): void {
+    if (this.inFlight !== null) {
+      this.toSpool(this.inFlight);
+      this.inFlight = null;
+    }
+    while (this.queue.length > 0) this.toSpool(this.take(this.o.batchSize));
   }
 
   /** During an outage (or at close), what is queued goes to disk, batch by batch, rather than waiting in memory. */
@@ -156,6 +178,7 @@ export class InfluxSink implements PointSink {
         this.stats.written += lines.length;
         if (this.outage) {
           this.outage = false;
+          this.stats.outage = false;
           this.o.log(`influx: ${this.o.url} reachable again, writing ${fromSpool ? 'spooled' : 'queued'} points`);
         }
         return true;
@@ -170,6 +193,7 @@ export class InfluxSink implements PointSink {
     }
     if (!this.outage) this.o.log(`influx: ${this.o.url} unreachable, spooling points to ${this.o.spoolDir}`);
     this.outage = true;
+    this.stats.outage = true;
     return false;
   }
 
@@ -222,12 +246,17 @@ export class InfluxSink implements PointSink {
 
 /** No database: line-protocol files per event-time day, `DIR/lines/YYYY-MM-DD.lp`. */
 export class LineFileSink implements PointSink {
-  readonly stats: SinkStats = { written: 0, retried: 0, spooled: 0, dropped: 0, queued: 0, spoolBytes: 0, spoolBatches: 0 };
+  readonly stats: SinkStats = { outage: false, written: 0, retried: 0, spooled: 0, dropped: 0, queued: 0, spoolBytes: 0, spoolBatches: 0 };
   private readonly dir: string;
+  private failing: string | null = null;
   private pending = new Map<string, string[]>();
   private timer: NodeJS.Timeout;
 
-  constructor(dataDir: string, flushInterval_ms = 1000) {
+  constructor(
+    dataDir: string,
+    flushInterval_ms = 1000,
+    private readonly log?: (message: string) => void,
+  ) {
     this.dir = join(dataDir, 'lines');
     mkdirSync(this.dir, { recursive: true });
     this.timer = setInterval(() => void this.flush(), flushInterval_ms);
@@ -246,9 +275,25 @@ export class LineFileSink implements PointSink {
   }
 
   async flush(): Promise<void> {
+    this.persist();
+  }
+
+  /** Appends synchronously; a full or read-only disk costs the points (counted, said once), never the process. */
+  persist(): void {
     for (const [day, lines] of this.pending) {
-      appendFileSync(join(this.dir, `${day}.lp`), lines.join('\n') + '\n');
-      this.stats.written += lines.length;
+      try {
+        appendFileSync(join(this.dir, `${day}.lp`), lines.join('\n') + '\n');
+        this.stats.written += lines.length;
+        if (this.failing !== null) {
+          this.log?.(`lines: ${this.dir} writable again`);
+          this.failing = null;
+        }
+      } catch (e) {
+        this.stats.dropped += lines.length;
+        const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+        if (this.failing === null) this.log?.(`lines: WARNING cannot write to ${this.dir} (${why}): dropping points until it can; detection and alerts go on`);
+        this.failing = why;
+      }
     }
     this.pending = new Map();
     this.stats.queued = 0;
@@ -266,6 +311,6 @@ export function sinkFor(
   dataDir: string,
   log: (message: string) => void,
 ): PointSink {
-  if (influx === undefined) return new LineFileSink(dataDir);
+  if (influx === undefined) return new LineFileSink(dataDir, 1000, log);
   return new InfluxSink({ ...influx, spoolDir: influx.spoolDir ?? join(dataDir, 'spool'), log });
 }
