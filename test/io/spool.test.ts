@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -125,6 +126,47 @@ describe('disk spool', () => {
       expect(sink.stats.dropped).toBe(300);
     } finally {
       if (mounted) execFileSync('umount', [mnt]);
+    }
+  });
+
+  it('persist() makes queued and in-flight points durable at once, without waiting for a database that does not answer', async () => {
+    // A server that accepts the connection and never answers: a write would hang until its timeout.
+    const silent = createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const port = (silent.address() as { port: number }).port;
+    const spoolDir = join(dir, 'persist');
+    const sink = new InfluxSink({
+      url: `http://127.0.0.1:${port}`,
+      org: 'lab',
+      bucket: 'b',
+      batchSize: 100,
+      flushInterval_ms: 100_000,
+      maxRetries: 0,
+      minRetryDelay_ms: 10,
+      maxRetryDelay_ms: 20,
+      maxQueueLines: 10_000,
+      spoolDir,
+      spoolMaxBytes: 10_000_000,
+      timeout_ms: 30_000,
+      log: () => {},
+    });
+    try {
+      sink.write(lines(0, 100));
+      void sink.flush(); // this batch is now in flight, unanswered
+      await new Promise((r) => setTimeout(r, 50));
+      sink.write(lines(100, 250));
+      sink.persist();
+      const spooled = new Spool(spoolDir, 10_000_000);
+      const all: string[] = [];
+      for (let b = spooled.peek(); b !== null; b = spooled.peek()) {
+        all.push(...b.lines);
+        spooled.remove(b.name);
+      }
+      expect(all).toEqual(lines(0, 350));
+      expect(sink.stats.queued).toBe(0);
+    } finally {
+      silent.closeAllConnections();
+      silent.close();
     }
   });
 });
