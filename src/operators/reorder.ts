@@ -1,6 +1,6 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { Sample } from '../domain/sample.js';
-import type { RejectReason } from '../io/report.js';
+import type { RejectReason } from '../domain/reject.js';
 
 export type OnReject = (reason: RejectReason, sample: Sample, detail: string) => void;
 
