@@ -89,7 +89,7 @@ async function cmdAnalyze(argv: string[]): Promise<number> {
   const log = (m: string): void => {
     if (!values.quiet) process.stderr.write(`${m}\n`);
   };
-  if (registry === undefined) log('no --cells registry given: cells are learned from the data (see the assumptions below)');
+  if (registry === undefined) log('no --cells registry given: each cell is calibrated on its own data (see the assumptions below)');
   const t0 = performance.now();
   const result = await analyze({
     files: positionals,

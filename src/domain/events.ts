@@ -46,7 +46,7 @@ export interface HalfCycleEvent {
   readonly cumulativeCapacity_mAh_cm2: number;
   readonly plateauAbsVoltage_V: number | null;
   readonly peakAbsVoltage_V: number;
-  /** Spike-filtered peak of R_app/R_ref(T); null while R_ref is still being learned. */
+  /** Spike-filtered peak of R_app/R_ref(T); null while the cell is learning (no reference yet). */
   readonly rRatioPeak: number | null;
   readonly contactFractionMin: number | null;
   readonly jLocalPeak_mA_cm2: number | null;

@@ -136,7 +136,8 @@ export class InfluxSink implements PointSink {
 
   private async drain(target: number): Promise<void> {
     while (this.spool.batches > 0) {
-      const batch = this.spool.peek()!;
+      const batch = this.spool.peek();
+      if (batch === null) break; // its files were removed behind our back: nothing left to drain
       if (!(await this.send(batch.lines, true))) return this.keepQueueSafe();
       this.spool.remove(batch.name);
       this.updateSpoolStats();

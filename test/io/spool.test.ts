@@ -167,6 +167,7 @@ describe('disk spool', () => {
     } finally {
       silent.closeAllConnections();
       silent.close();
+      await sink.close();
     }
   });
 });
