@@ -10,8 +10,8 @@ import type { OnReject } from './reorder.js';
 /** The latest auxiliary readings; plain data, so a checkpoint can carry it over a restart. */
 export interface AlignState {
   /** Current carried forward from current-only rows (record-on-change cyclers log it only when it changes). */
-  current?: number | null;
-  current_ms?: number;
+  current: number | null;
+  current_ms: number;
   pressure: number | null;
   pressure_ms: number;
   temperature: number | null;
@@ -19,7 +19,7 @@ export interface AlignState {
 }
 
 export function alignState(): AlignState {
-  return { pressure: null, pressure_ms: -Infinity, temperature: null, temperature_ms: -Infinity };
+  return { current: null, current_ms: -Infinity, pressure: null, pressure_ms: -Infinity, temperature: null, temperature_ms: -Infinity };
 }
 
 /**
@@ -40,7 +40,7 @@ export function alignSample(st: AlignState, staleness_ms: number, s: Sample, onR
     st.current_ms = s.t_ms;
   }
   if (s.voltage_V === undefined) return null;
-  const current = s.current_mA ?? (st.current != null && s.t_ms - st.current_ms! <= staleness_ms ? st.current : undefined);
+  const current = s.current_mA ?? (st.current !== null && s.t_ms - st.current_ms <= staleness_ms ? st.current : undefined);
   if (current === undefined) {
     onReject('no-current', s, 'voltage without a current (none in this message, none recent enough to carry forward)');
     return null;

@@ -47,8 +47,8 @@ export interface MonitorOptions {
 }
 
 /**
- * The monitoring chain every pipeline shares, live or offline: per cell, put samples in order (`reorderWithin`),
- * join pressure and temperature (`alignAux`), detect (`detectCell`). Only the edges (where samples come from, where outputs go) differ.
+ * The monitoring chain every pipeline shares, live or offline: per cell, put samples in order (`admitSample`),
+ * join pressure and temperature (`alignSample`), detect (`stepDetector`). Only the edges (where samples come from, where outputs go) differ.
  */
 export function monitorCells(options: MonitorOptions): OperatorFunction<Sample, DetectorOutput> {
   return perCell((cell: string, samples: Observable<Sample>): Observable<DetectorOutput> => {
@@ -63,8 +63,8 @@ export function monitorCells(options: MonitorOptions): OperatorFunction<Sample, 
 }
 
 /**
- * One cell's chain, `reorderWithin` → `alignAux` → `detectCell` fused into one operator over the same step
- * functions: it runs once per sample, and two subscriber hops less per sample is a measurable share of an analysis.
+ * One cell's chain as one operator over the step functions that `reorderWithin` and `alignAux` lift on their own:
+ * it runs once per sample, and two subscriber hops less per sample is a measurable share of an analysis.
  */
 export function monitorCell(config: CellConfig, o: MonitorOptions, state: CellPipelineState): OperatorFunction<Sample, DetectorOutput> {
   return (source) =>

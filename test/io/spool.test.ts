@@ -4,12 +4,32 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InfluxSink } from '../../src/io/sinks.js';
+import { InfluxSink, type InfluxSinkOptions } from '../../src/io/sinks.js';
 import { Spool } from '../../src/io/spool.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cyclewatch-spool-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const lines = (from: number, n: number) => Array.from({ length: n }, (_, k) => `telemetry,cell=c1 voltage_V=0.07 ${1767225600000 + (from + k) * 1000}`);
+
+/** A sink against a server that cannot take the points (nothing listens on the discard port unless said). */
+function sinkTo(spoolDir: string, logs: string[], o: Partial<InfluxSinkOptions> = {}): InfluxSink {
+  return new InfluxSink({
+    url: 'http://127.0.0.1:9',
+    org: 'lab',
+    bucket: 'b',
+    batchSize: 100,
+    flushInterval_ms: 100_000,
+    maxRetries: 0,
+    minRetryDelay_ms: 10,
+    maxRetryDelay_ms: 20,
+    maxQueueLines: 1000,
+    spoolDir,
+    spoolMaxBytes: 10_000_000,
+    timeout_ms: 500,
+    log: (m) => logs.push(m),
+    ...o,
+  });
+}
 
 describe('disk spool', () => {
   it('keeps batches in order across instances and drops the oldest beyond its bound', () => {
@@ -33,21 +53,7 @@ describe('disk spool', () => {
   it('InfluxSink spools when the server cannot be reached, warns near the bound, and counts what it drops', async () => {
     const logs: string[] = [];
     const spoolDir = join(dir, 'sink');
-    const sink = new InfluxSink({
-      url: 'http://127.0.0.1:9', // discard port: nothing listens
-      org: 'lab',
-      bucket: 'b',
-      batchSize: 100,
-      flushInterval_ms: 100_000,
-      maxRetries: 1,
-      minRetryDelay_ms: 10,
-      maxRetryDelay_ms: 20,
-      maxQueueLines: 1000,
-      spoolDir,
-      spoolMaxBytes: 40_000,
-      timeout_ms: 500,
-      log: (m) => logs.push(m),
-    });
+    const sink = sinkTo(spoolDir, logs, { maxRetries: 1, spoolMaxBytes: 40_000 });
     for (let k = 0; k < 10; k++) {
       sink.write(lines(k * 100, 100));
       await sink.flush();
@@ -75,28 +81,12 @@ describe('disk spool', () => {
     } catch {
       // not permitted: the unwritable-directory half below still runs
     }
-    const makeSink = (spoolDir: string, logs: string[]): InfluxSink =>
-      new InfluxSink({
-        url: 'http://127.0.0.1:9',
-        org: 'lab',
-        bucket: 'b',
-        batchSize: 100,
-        flushInterval_ms: 100_000,
-        maxRetries: 0,
-        minRetryDelay_ms: 10,
-        maxRetryDelay_ms: 20,
-        maxQueueLines: 1000,
-        spoolDir,
-        spoolMaxBytes: 10_000_000,
-        timeout_ms: 500,
-        log: (m) => logs.push(m),
-      });
     try {
       if (mounted) {
         const logs: string[] = [];
         const filler = join(mnt, 'filler');
         writeFileSync(filler, Buffer.alloc(40 * 1024));
-        const sink = makeSink(join(mnt, 'spool'), logs);
+        const sink = sinkTo(join(mnt, 'spool'), logs);
         for (let k = 0; k < 20; k++) {
           sink.write(lines(k * 100, 100));
           await sink.flush();
@@ -118,7 +108,7 @@ describe('disk spool', () => {
       const blocker = join(dir, 'not-a-dir');
       writeFileSync(blocker, 'x');
       const logs: string[] = [];
-      const sink = makeSink(join(blocker, 'spool'), logs);
+      const sink = sinkTo(join(blocker, 'spool'), logs);
       expect(logs.some((m) => /WARNING the spool directory .* is not writable \((ENOTDIR|EEXIST)\)/.test(m))).toBe(true);
       sink.write(lines(0, 300));
       await sink.flush();
@@ -135,21 +125,7 @@ describe('disk spool', () => {
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
     const port = (silent.address() as { port: number }).port;
     const spoolDir = join(dir, 'persist');
-    const sink = new InfluxSink({
-      url: `http://127.0.0.1:${port}`,
-      org: 'lab',
-      bucket: 'b',
-      batchSize: 100,
-      flushInterval_ms: 100_000,
-      maxRetries: 0,
-      minRetryDelay_ms: 10,
-      maxRetryDelay_ms: 20,
-      maxQueueLines: 10_000,
-      spoolDir,
-      spoolMaxBytes: 10_000_000,
-      timeout_ms: 30_000,
-      log: () => {},
-    });
+    const sink = sinkTo(spoolDir, [], { url: `http://127.0.0.1:${port}`, maxQueueLines: 10_000, timeout_ms: 30_000 });
     try {
       sink.write(lines(0, 100));
       void sink.flush(); // this batch is now in flight, unanswered
