@@ -2,13 +2,18 @@
  * Streaming importers of recorded telemetry: canonical CSV, JSON Lines of MQTT messages, BioLogic EC-Lab
  * text exports. Each yields batches of samples; a bad row is counted with its line number and skipped.
  */
+import { existsSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { basename, extname } from 'node:path';
 import type { Sample } from '../domain/sample.js';
+import { CsvDecoder, samplesOf, type CsvDecoderOptions } from './csvRows.js';
+import type { CsvWorkerMessage } from './csvWorker.js';
 import { chomp, readLineBatches } from './lines.js';
 import { decodeMessage, decodePayload } from './payload.js';
 import { ImportError, type RejectionLog } from './report.js';
-import { MAX_TIME_MS, parseTimestamp_ms } from './timestamp.js';
+import { MAX_TIME_MS } from './timestamp.js';
 
 export type TelemetryFormat = 'csv' | 'jsonl' | 'mpt';
 export const FORMATS: readonly TelemetryFormat[] = ['csv', 'jsonl', 'mpt'];
@@ -23,6 +28,8 @@ export interface ImportOptions {
   readonly topicPrefix?: string;
   /** Called with bytes read so far, for progress on long files. */
   readonly onProgress?: (bytesRead: number) => void;
+  /** Decode CSV in a worker thread (default: for files of 4 MiB and more). */
+  readonly parseInWorker?: boolean;
   /** Called with notes a person should see (assumptions the importer made). */
   readonly onNote?: (message: string) => void;
 }
@@ -53,7 +60,7 @@ export async function openTelemetry(path: string, rejections: RejectionLog, opti
   }
   const f = format ?? sniffFormat(path, head);
   const batches =
-    f === 'csv' ? readCsv(path, rejections, options) : f === 'jsonl' ? readJsonl(path, rejections, options) : readMpt(path, head, rejections, options);
+    f === 'csv' ? readCsv(path, size_bytes, rejections, options) : f === 'jsonl' ? readJsonl(path, rejections, options) : readMpt(path, head, rejections, options);
   return { path, format: f, size_bytes, batches };
 }
 
@@ -77,94 +84,77 @@ export function sniffFormat(path: string, head: string): TelemetryFormat {
 
 const BATCH = 4096;
 
-/** A field as a number: undefined when empty, NaN when not a finite number. */
-function fieldNumber(line: string, from: number, to: number): number | undefined {
-  if (from >= to) return undefined;
-  const v = +line.slice(from, to);
-  return Number.isFinite(v) ? v : NaN;
+/** Files at least this large are decoded in a worker thread (below it, starting one costs more than it saves). */
+const WORKER_MIN_BYTES = 4 << 20;
+const CSV_WORKER = new URL('./csvWorker.js', import.meta.url);
+
+function readCsv(path: string, size_bytes: number, rejections: RejectionLog, options: ImportOptions): AsyncGenerator<Sample[]> {
+  const decoder: CsvDecoderOptions = { path, defaultCell: options.cell ?? defaultCellId(path), setCurrent_mA: options.setCurrent_mA };
+  // The compiled worker exists in the built package; run from TypeScript sources, decoding stays in this thread.
+  const inWorker = (options.parseInWorker ?? size_bytes >= WORKER_MIN_BYTES) && existsSync(fileURLToPath(CSV_WORKER));
+  return inWorker ? readCsvInWorker(decoder, rejections, options) : readCsvHere(decoder, rejections, options);
 }
 
-interface CsvColumns {
-  readonly t: number;
-  readonly cell: number;
-  readonly v: number;
-  readonly i: number;
-  readonly p: number;
-  readonly temp: number;
-}
-
-function csvColumns(path: string, line: string): CsvColumns {
-  const names = line.split(',').map((h) => h.trim().replace(/^"|"$/g, ''));
-  const at = (...n: string[]): number => names.findIndex((h) => n.includes(h));
-  const cols = { t: at('timestamp', 'time', 't'), cell: at('cell'), v: at('voltage_V'), i: at('current_mA'), p: at('pressure_MPa'), temp: at('temperature_C') };
-  if (cols.t < 0) throw new ImportError(path, `line 1: no timestamp column in the header "${line}"`);
-  if (cols.v < 0 && cols.i < 0 && cols.p < 0 && cols.temp < 0) {
-    throw new ImportError(path, `line 1: none of voltage_V, current_mA, pressure_MPa, temperature_C in the header "${line}"`);
-  }
-  return cols;
-}
-
-async function* readCsv(path: string, rejections: RejectionLog, options: ImportOptions): AsyncGenerator<Sample[]> {
-  let lineNo = 0;
-  let bytes = 0;
-  let cols: CsvColumns | null = null;
-  const defaultCell = options.cell ?? defaultCellId(path);
-  // Field boundaries of the current line: start of field k at bounds[k], its end at bounds[k+1]-1.
-  const bounds = new Int32Array(64);
-  let lastCell = defaultCell;
-  let out: Sample[] = [];
+async function* readCsvHere(decoderOptions: CsvDecoderOptions, rejections: RejectionLog, options: ImportOptions): AsyncGenerator<Sample[]> {
+  const { path } = decoderOptions;
+  const decoder = new CsvDecoder(decoderOptions);
+  const cells: string[] = [];
   for await (const lines of readLineBatches(path)) {
-    for (const raw of lines) {
-      lineNo++;
-      bytes += raw.length + 1;
-      const line = chomp(raw);
-      if (line.length === 0) continue;
-      if (cols === null) {
-        cols = csvColumns(path, line);
-        continue;
-      }
-      let nf = 0;
-      bounds[0] = 0;
-      for (let at = line.indexOf(','); at >= 0 && nf < 62; at = line.indexOf(',', at + 1)) bounds[++nf] = at + 1;
-      bounds[++nf] = line.length + 1;
-      const num = (k: number): number | undefined => (k >= 0 && k < nf ? fieldNumber(line, bounds[k]!, bounds[k + 1]! - 1) : undefined);
-      const t0 = cols.t < nf ? bounds[cols.t]! : 0;
-      const t1 = cols.t < nf ? bounds[cols.t + 1]! - 1 : 0;
-      const t_ms = parseTimestamp_ms(line.slice(t0, t1));
-      if (!Number.isFinite(t_ms)) {
-        rejections.reject({ source: path, line: lineNo, reason: 'bad-timestamp', detail: `"${line.slice(t0, t1)}"` });
-        continue;
-      }
-      const v = num(cols.v);
-      const i = num(cols.i);
-      const p = num(cols.p);
-      const temp = num(cols.temp);
-      if (Number.isNaN(v) || Number.isNaN(i) || Number.isNaN(p) || Number.isNaN(temp)) {
-        rejections.reject({ source: path, line: lineNo, reason: 'bad-number', detail: line.slice(0, 120) });
-        continue;
-      }
-      if (v === undefined && i === undefined && p === undefined && temp === undefined) {
-        rejections.reject({ source: path, line: lineNo, reason: 'no-quantity', detail: line.slice(0, 120) });
-        continue;
-      }
-      let cell = defaultCell;
-      if (cols.cell >= 0 && cols.cell < nf) {
-        const c0 = bounds[cols.cell]!;
-        const c1 = bounds[cols.cell + 1]! - 1;
-        // Rows of one cell come in runs: reuse its id string rather than allocate one per row.
-        if (c1 - c0 === lastCell.length && line.startsWith(lastCell, c0)) cell = lastCell;
-        else if (c1 > c0) cell = lastCell = line.slice(c0, c1);
-      }
-      out.push({ cell, t_ms, voltage_V: v, current_mA: i ?? (v !== undefined ? options.setCurrent_mA : undefined), pressure_MPa: p, temperature_C: temp });
-      if (out.length >= BATCH) {
-        yield out;
-        out = [];
-      }
-    }
-    options.onProgress?.(bytes);
+    const rows = decoder.decode(lines);
+    for (const r of rows.rejections) rejections.reject({ source: path, ...r });
+    if (rows.n > 0) yield samplesOf(rows, cells);
+    options.onProgress?.(rows.bytesRead);
   }
-  if (cols === null) throw new ImportError(path, 'the file is empty');
-  if (out.length > 0) yield out;
+  if (!decoder.sawHeader) throw new ImportError(path, 'the file is empty');
+}
+
+/** The same decoding on another core: reading and parsing overlap with the detection of the previous batch. */
+async function* readCsvInWorker(decoderOptions: CsvDecoderOptions, rejections: RejectionLog, options: ImportOptions): AsyncGenerator<Sample[]> {
+  const { path } = decoderOptions;
+  // A small young generation keeps the second heap near 40 MB; the decoder's garbage is short-lived.
+  const worker = new Worker(CSV_WORKER, { workerData: decoderOptions, resourceLimits: { maxYoungGenerationSizeMb: 8 } });
+  const inbox: CsvWorkerMessage[] = [];
+  let failure: Error | null = null;
+  let exited = false;
+  let wake: (() => void) | null = null;
+  const notify = (): void => {
+    wake?.();
+    wake = null;
+  };
+  worker.on('message', (m: CsvWorkerMessage) => {
+    inbox.push(m);
+    notify();
+  });
+  worker.on('error', (e) => {
+    failure = e as Error;
+    notify();
+  });
+  worker.on('exit', () => {
+    exited = true;
+    notify();
+  });
+  const cells: string[] = [];
+  try {
+    for (;;) {
+      while (inbox.length === 0) {
+        if (failure !== null) throw new ImportError(path, `reading failed (${(failure as Error).message})`);
+        if (exited) throw new ImportError(path, 'the reading thread stopped before the end of the file');
+        await new Promise<void>((r) => (wake = r));
+      }
+      const m = inbox.shift()!;
+      if (m.type === 'error') throw new ImportError(path, m.importError ? m.detail : `cannot read the file (${m.detail})`);
+      if (m.type === 'end') {
+        if (!m.sawHeader) throw new ImportError(path, 'the file is empty');
+        return;
+      }
+      worker.postMessage(0); // a credit: this batch is taken
+      for (const r of m.rows.rejections) rejections.reject({ source: path, ...r });
+      if (m.rows.n > 0) yield samplesOf(m.rows, cells);
+      options.onProgress?.(m.rows.bytesRead);
+    }
+  } finally {
+    await worker.terminate();
+  }
 }
 
 /**

@@ -43,9 +43,10 @@ export class RejectionLog {
 export class ImportError extends Error {
   constructor(
     readonly path: string,
-    message: string,
+    /** What is wrong, without the path. */
+    readonly detail: string,
   ) {
-    super(`${path}: ${message}`);
+    super(`${path}: ${detail}`);
     this.name = 'ImportError';
   }
 }
