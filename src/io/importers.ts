@@ -60,7 +60,11 @@ export async function openTelemetry(path: string, rejections: RejectionLog, opti
   }
   const f = format ?? sniffFormat(path, head);
   const batches =
-    f === 'csv' ? readCsv(path, size_bytes, rejections, options) : f === 'jsonl' ? readJsonl(path, rejections, options) : readMpt(path, head, rejections, options);
+    f === 'csv'
+      ? readCsv(path, size_bytes, rejections, options)
+      : f === 'jsonl'
+        ? readJsonl(path, rejections, options)
+        : readMpt(path, head, rejections, options);
   return { path, format: f, size_bytes, batches };
 }
 

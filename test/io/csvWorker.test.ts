@@ -38,7 +38,8 @@ function messyCsv(): string {
     if (k % 9973 === 5) rows.push(`2026-02-30T00:00:00Z,${cell},0.1,1,,`);
     else if (k % 7919 === 3) rows.push(`${t},${cell},0.1x,1,,`);
     else if (k % 6007 === 1) rows.push(`${t},${cell},,,,`);
-    else if (k % 5003 === 2) rows.push(`${t},,0.05,,,`); // no cell: the file's name; no current: the set current
+    else if (k % 5003 === 2)
+      rows.push(`${t},,0.05,,,`); // no cell: the file's name; no current: the set current
     else if (k % 4001 === 4) rows.push(`${t},${cell},,,7.5,24.9`);
     else rows.push(`${t},${cell},${(0.05 + (k % 100) * 1e-4).toFixed(6)},${k % 2 === 0 ? 1 : -1},,`);
   }
