@@ -2,6 +2,7 @@
  * Offline analysis: recorded telemetry files → the shared monitoring chain → events, segments, summary.
  */
 import { concat, defer, lastValueFrom, mergeMap, tap, type Observable } from 'rxjs';
+import { CHAIN_DEFAULTS } from '../src/config/schema.js';
 import { assumedCell, type CellConfig } from '../src/domain/cell.js';
 import { DEFAULT_DETECTOR_OPTIONS, type CellSummary, type DetectorOptions, type LabelledSegment } from '../src/domain/detector.js';
 import type { CellEvent } from '../src/domain/events.js';
@@ -49,9 +50,6 @@ export interface AnalyzeResult {
   readonly assumedCells: string[];
   readonly series: CellSeriesData[];
 }
-
-export const DEFAULT_REORDER_WINDOW_MS = 5_000;
-export const DEFAULT_AUX_STALENESS_MS = 120_000;
 
 export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   const log = options.log ?? (() => {});
@@ -108,8 +106,8 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   await lastValueFrom(
     concat(...options.files.map(fileSamples)).pipe(
       monitorCells({
-        reorderWindow_ms: options.reorderWindow_ms ?? DEFAULT_REORDER_WINDOW_MS,
-        auxStaleness_ms: options.auxStaleness_ms ?? DEFAULT_AUX_STALENESS_MS,
+        reorderWindow_ms: options.reorderWindow_ms ?? CHAIN_DEFAULTS.reorderWindow_ms,
+        auxStaleness_ms: options.auxStaleness_ms ?? CHAIN_DEFAULTS.auxStaleness_ms,
         detector: options.detector ?? DEFAULT_DETECTOR_OPTIONS,
         derived: false,
         resolveCell,

@@ -3,9 +3,9 @@
  * original timestamps, at N× real time or as fast as the broker acknowledges (bounded in flight).
  */
 import type { MqttClient } from 'mqtt';
-import type { Sample } from '../src/domain/sample.js';
 import { openTelemetry, type ImportOptions, type TelemetryFormat } from '../src/io/importers.js';
 import { connectMqtt } from '../src/io/mqtt.js';
+import { encodeMessage } from '../src/io/payload.js';
 import { RejectionLog } from '../src/io/report.js';
 
 export interface ReplayOptions {
@@ -24,19 +24,6 @@ export interface ReplayOptions {
   readonly progress?: (published: number) => void;
   /** Messages between progress calls (50,000 by default). */
   readonly progressEvery?: number;
-}
-
-/** One message per sample: `ec` when it carries only voltage and current, the all-fields topic otherwise. */
-export function messageFor(s: Sample, prefix: string): { topic: string; payload: string } {
-  const t = new Date(s.t_ms).toISOString();
-  const onlyEc = s.pressure_MPa === undefined && s.temperature_C === undefined && s.voltage_V !== undefined && s.current_mA !== undefined;
-  if (onlyEc) return { topic: `${prefix}/${s.cell}/ec`, payload: `{"t":"${t}","voltage_V":${s.voltage_V},"current_mA":${s.current_mA}}` };
-  const body: Record<string, unknown> = { t };
-  if (s.voltage_V !== undefined) body['voltage_V'] = s.voltage_V;
-  if (s.current_mA !== undefined) body['current_mA'] = s.current_mA;
-  if (s.pressure_MPa !== undefined) body['pressure_MPa'] = s.pressure_MPa;
-  if (s.temperature_C !== undefined) body['temperature_C'] = s.temperature_C;
-  return { topic: `${prefix}/${s.cell}/telemetry`, payload: JSON.stringify(body) };
 }
 
 function connected(client: MqttClient): Promise<void> {
@@ -92,7 +79,7 @@ export async function replay(o: ReplayOptions): Promise<{ published: number; rej
           const due = (s.t_ms - first_ms) / o.speed - (performance.now() - wall0);
           if (due > 1) await new Promise((r) => setTimeout(r, due));
         }
-        const m = messageFor(s, o.topicPrefix);
+        const m = encodeMessage(s, o.topicPrefix);
         inFlight++;
         client.publish(m.topic, m.payload, { qos: o.qos }, done);
         if (++published % (o.progressEvery ?? 50_000) === 0) o.progress?.(published);

@@ -5,13 +5,14 @@ import { join } from 'node:path';
 import { analyze, type AnalyzeProgress } from '../../pipelines/analyze.js';
 import { replay } from '../../pipelines/replay.js';
 import { runMonitor } from '../../pipelines/run.js';
-import { loadRunConfig, parseRunConfig, redactConfig } from './config.js';
+import { loadRunConfig, parseRunConfig } from './config.js';
+import { ConfigError, redactConfig } from '../config/schema.js';
 import { simulate, truthPath, registryPath } from '../../pipelines/simulate.js';
 import { FORMATS, type TelemetryFormat } from '../io/importers.js';
 import { ImportError } from '../io/report.js';
 import { parseTimestamp_ms } from '../io/timestamp.js';
 import { SCENARIO_NAMES, SCENARIOS } from '../sim/scenarios.js';
-import { ConfigError, loadRegistry } from './registry.js';
+import { loadRegistry } from './registry.js';
 import { writeReport } from '../report/html.js';
 
 const USAGE = `cyclewatch — monitor long-duration battery cycling tests

@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:net';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { Observable } from 'rxjs';
 import type { Sample } from '../domain/sample.js';
+import { Backoff } from './backoff.js';
 import { decodeMessage } from './payload.js';
 import type { RejectReason } from './report.js';
 
@@ -42,14 +43,11 @@ export function connectMqtt(o: MqttConnectOptions): MqttClient {
   }
   const client = mqtt.connect(o.url, options);
   // Exponential back-off: mqtt.js reads reconnectPeriod each time it schedules an attempt.
-  let next = o.reconnectPeriod_ms;
+  const backoff = new Backoff({ initial_ms: o.reconnectPeriod_ms, max_ms: o.maxReconnectPeriod_ms ?? 30_000 });
   client.on('close', () => {
-    client.options.reconnectPeriod = next;
-    next = Math.min(o.maxReconnectPeriod_ms ?? 30_000, next * 2);
+    client.options.reconnectPeriod = backoff.next();
   });
-  client.on('connect', () => {
-    next = o.reconnectPeriod_ms;
-  });
+  client.on('connect', () => backoff.reset());
   return client;
 }
 

@@ -3,6 +3,7 @@
  * Slack-compatible) and the log. The detector raises each alert once; this router also drops repeats
  * (a replay, a restart) by key, so a receiver sees an alert exactly once.
  */
+import { Backoff, sleep } from './backoff.js';
 import type { AlertEvent, Severity } from '../domain/events.js';
 import { iso } from '../domain/sample.js';
 
@@ -80,7 +81,7 @@ export class AlertRouter {
 
   private async post(w: WebhookTarget, index: number, payload: unknown): Promise<void> {
     const attempts = this.o.maxAttempts ?? 5;
-    let delay = 500;
+    const backoff = new Backoff({ initial_ms: 500, max_ms: 30_000 });
     for (let k = 1; k <= attempts; k++) {
       try {
         const res = await fetch(w.url, {
@@ -102,8 +103,7 @@ export class AlertRouter {
           this.o.onFailed?.('webhook');
           return;
         }
-        await new Promise((r) => setTimeout(r, delay));
-        delay *= 2;
+        await sleep(backoff.next());
       }
     }
   }

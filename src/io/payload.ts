@@ -1,6 +1,6 @@
 /**
- * Decoding of telemetry messages (SPEC §4), shared by the live MQTT input and JSON Lines captures.
- * Returns a sample or a rejection; never throws.
+ * The wire format of telemetry messages (SPEC §4): `encodeMessage` for replay and the bridge, `decodeMessage`
+ * for the live MQTT input and JSON Lines captures. Decoding returns a sample or a rejection; it never throws.
  */
 import type { Sample } from '../domain/sample.js';
 import type { RejectReason } from './report.js';
@@ -91,4 +91,21 @@ export function decodeMessage(topic: string, payload: string | Uint8Array, prefi
     return { ok: false, reason: 'malformed', detail: (e as Error).message };
   }
   return decodePayload(where.cell, where.kind, json);
+}
+
+/**
+ * One message per sample: `ec` when it carries only voltage and current, the all-fields `telemetry` topic
+ * otherwise. `decodeMessage` gives the sample back.
+ */
+export function encodeMessage(s: Sample, prefix = 'cells'): { topic: string; payload: string } {
+  // ISO for a person reading the broker; epoch milliseconds when the time has a fraction of a millisecond to keep.
+  const t = Number.isInteger(s.t_ms) ? `"${new Date(s.t_ms).toISOString()}"` : String(s.t_ms);
+  const onlyEc = s.pressure_MPa === undefined && s.temperature_C === undefined && s.voltage_V !== undefined && s.current_mA !== undefined;
+  if (onlyEc) return { topic: `${prefix}/${s.cell}/ec`, payload: `{"t":${t},"voltage_V":${s.voltage_V},"current_mA":${s.current_mA}}` };
+  const body: Record<string, unknown> = { t: Number.isInteger(s.t_ms) ? new Date(s.t_ms).toISOString() : s.t_ms };
+  if (s.voltage_V !== undefined) body['voltage_V'] = s.voltage_V;
+  if (s.current_mA !== undefined) body['current_mA'] = s.current_mA;
+  if (s.pressure_MPa !== undefined) body['pressure_MPa'] = s.pressure_MPa;
+  if (s.temperature_C !== undefined) body['temperature_C'] = s.temperature_C;
+  return { topic: `${prefix}/${s.cell}/telemetry`, payload: JSON.stringify(body) };
 }

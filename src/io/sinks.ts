@@ -2,6 +2,7 @@
  * Where the monitor's points go: InfluxDB (through @influxdata/influxdb-client) with batching, retry with
  * back-off and a disk spool during outages; or, with no database configured, daily line-protocol files.
  */
+import { Backoff, sleep } from './backoff.js';
 import { InfluxDB, type WriteApi } from '@influxdata/influxdb-client';
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -64,8 +65,6 @@ function transportOptions(tls: InfluxSinkOptions['tls']): Record<string, unknown
     rejectUnauthorized: tls.rejectUnauthorized,
   };
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 
 export class InfluxSink implements PointSink {
   readonly stats: SinkStats = { outage: false, written: 0, retried: 0, spooled: 0, dropped: 0, queued: 0, spoolBytes: 0, spoolBatches: 0 };
@@ -170,7 +169,7 @@ export class InfluxSink implements PointSink {
   }
 
   private async send(lines: string[], fromSpool: boolean): Promise<boolean> {
-    let delay = this.o.minRetryDelay_ms;
+    const backoff = new Backoff({ initial_ms: this.o.minRetryDelay_ms, max_ms: this.o.maxRetryDelay_ms });
     const attempts = this.outage ? 1 : this.o.maxRetries + 1;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       try {
@@ -187,8 +186,7 @@ export class InfluxSink implements PointSink {
         if (attempt === 1 && !this.outage) this.o.log(`influx: write of ${lines.length} lines failed (${(e as Error).message}); retrying with back-off`);
         if (attempt < attempts) {
           this.stats.retried += lines.length;
-          await sleep(delay * (0.8 + 0.4 * Math.random()));
-          delay = Math.min(this.o.maxRetryDelay_ms, delay * 2);
+          await sleep(backoff.next(), true);
         }
       }
     }

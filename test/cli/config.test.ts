@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseRunConfig, redactConfig } from '../../src/cli/config.js';
+import { parseRunConfig } from '../../src/cli/config.js';
+import { redactConfig } from '../../src/config/schema.js';
 import { shardOf } from '../../src/domain/shard.js';
 
 describe('run configuration', () => {

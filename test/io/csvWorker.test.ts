@@ -75,7 +75,10 @@ describe('CSV decoding in a worker thread', () => {
       const worker = readAll(built, path, true);
       const thread = readAll(here, path, false);
       await expect(thread).rejects.toThrow(/no timestamp column|the file is empty/);
-      const message = await thread.catch((e: Error) => e.message);
+      const message = await thread.then(
+        () => '',
+        (e: Error) => e.message,
+      );
       await expect(worker).rejects.toThrow(message);
     }
   });

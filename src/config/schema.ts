@@ -1,0 +1,222 @@
+/**
+ * The configuration contract shared by the command line and the pipelines: the cell registry and `run`
+ * configuration schemas (validated with zod, defaults in one place), the monitoring chain's defaults used by
+ * `analyze` and `run` alike, and what of a configuration is secret. Reading files and the environment is the
+ * command line's business (src/cli).
+ */
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { CELL_DEFAULTS, type CellConfig } from '../domain/cell.js';
+
+/** The monitoring chain's defaults, the same offline and live. */
+export const CHAIN_DEFAULTS = {
+  /** Samples are held this long (event time) to put them in order and drop duplicates. */
+  reorderWindow_ms: 5_000,
+  /** A pressure or temperature reading older than this is not joined to an electrochemical sample. */
+  auxStaleness_ms: 120_000,
+} as const;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** "cells.1.areaCm2: Expected number, received string" — a message a person can act on. */
+export function formatZodError(error: z.ZodError, prefix = ''): string {
+  return error.issues.map((i) => `${prefix}${i.path.join('.') || '(top level)'}: ${i.message}`).join('\n');
+}
+
+const range = z
+  .object({ min: z.number(), max: z.number() })
+  .strict()
+  .refine((r) => r.min < r.max, { message: 'min must be below max' });
+
+export const cellSchema = z
+  .object({
+    id: z
+      .string()
+      .min(1)
+      .regex(/^[^/#+\s]+$/, 'a cell id cannot contain "/", "#", "+" or spaces (it is part of MQTT topics)'),
+    areaCm2: z.number().positive().default(CELL_DEFAULTS.areaCm2),
+    thicknessCm: z.number().positive().optional(),
+    sigmaSPerCm: z.number().positive().optional(),
+    activationEnergyEv: z.number().min(0).max(2).default(CELL_DEFAULTS.activationEnergyEv),
+    metal: z.enum(['Na', 'Li']).optional(),
+    // The product's cells are solid-state; a liquid cell says so (Eq. 1 is then not checked).
+    electrolyte: z.enum(['solid', 'liquid']).default('solid'),
+    complianceV: z.number().positive().default(CELL_DEFAULTS.complianceV),
+    nominalTemperatureC: z.number().min(-100).max(400).default(CELL_DEFAULTS.nominalTemperatureC),
+    thermalLag_min: z
+      .number()
+      .min(0)
+      .max(24 * 60)
+      .default(CELL_DEFAULTS.thermalLag_min),
+    referenceMode: z.enum(['calibrated', 'configured']).default(CELL_DEFAULTS.referenceMode),
+    pressureMPa: range.optional(),
+    temperatureC: range.optional(),
+    setCurrentMa: z.number().optional(),
+    staleAfterS: z.number().positive().optional(),
+  })
+  .strict()
+  .refine((c) => c.sigmaSPerCm === undefined || c.thicknessCm !== undefined, {
+    message: 'sigmaSPerCm needs thicknessCm too (R_ref = d / (σ·A))',
+    path: ['thicknessCm'],
+  });
+
+/** Registry-wide defaults, applied to every cell that does not set the key itself. */
+const DEFAULTABLE = [
+  'areaCm2',
+  'thicknessCm',
+  'sigmaSPerCm',
+  'activationEnergyEv',
+  'metal',
+  'electrolyte',
+  'complianceV',
+  'nominalTemperatureC',
+  'thermalLag_min',
+  'referenceMode',
+] as const;
+
+function applyDefaults(doc: unknown): unknown {
+  if (Array.isArray(doc)) return { cells: doc };
+  if (doc === null || typeof doc !== 'object') return doc;
+  const { defaults, cells, ...rest } = doc as { defaults?: unknown; cells?: unknown };
+  if (defaults === undefined || defaults === null || typeof defaults !== 'object' || !Array.isArray(cells)) return doc;
+  const unknown = Object.keys(defaults).filter((k) => !(DEFAULTABLE as readonly string[]).includes(k));
+  if (unknown.length > 0) return { ...rest, cells, defaults: unknown }; // reported by the strict schema below
+  return { ...rest, cells: cells.map((c: unknown) => (c !== null && typeof c === 'object' ? { ...defaults, ...c } : c)) };
+}
+
+/** `cells: [...]` (with optional `defaults: {...}` for all of them), or a bare list of cells. */
+export const registrySchema = z.preprocess(applyDefaults, z.object({ cells: z.array(cellSchema) }).strict()).transform((r) => r.cells);
+
+const tlsSchema = z
+  .object({
+    caFile: z.string().optional(),
+    certFile: z.string().optional(),
+    keyFile: z.string().optional(),
+    rejectUnauthorized: z.boolean().default(true),
+  })
+  .strict();
+
+const severity = z.enum(['info', 'warning', 'critical']);
+
+export const runConfigSchema = z
+  .object({
+    mqtt: z
+      .object({
+        url: z.string().url().optional(),
+        clientId: z.string().min(1).default(`cyclewatch-${hostname()}`),
+        username: z.string().optional(),
+        password: z.string().optional(),
+        passwordFile: z.string().optional(),
+        topicPrefix: z.string().min(1).default('cells'),
+        qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
+        tls: tlsSchema.optional(),
+        reconnectPeriod_ms: z.number().int().positive().default(1000),
+      })
+      .strict()
+      .prefault({}),
+    embeddedBroker: z
+      .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(1883) })
+      .strict()
+      .prefault({}),
+    influx: z
+      .object({
+        url: z.string().url(),
+        token: z.string().optional(),
+        tokenFile: z.string().optional(),
+        org: z.string().default('cyclewatch'),
+        bucket: z.string().default('cyclewatch'),
+        batchSize: z.number().int().positive().default(5000),
+        flushInterval_ms: z.number().int().positive().default(1000),
+        maxRetries: z.number().int().min(0).default(3),
+        minRetryDelay_ms: z.number().int().positive().default(500),
+        maxRetryDelay_ms: z.number().int().positive().default(15_000),
+        maxQueueLines: z.number().int().positive().default(200_000),
+        spoolDir: z.string().optional(),
+        spoolMaxBytes: z.number().int().positive().default(1_000_000_000),
+        timeout_ms: z.number().int().positive().default(10_000),
+        tls: tlsSchema.optional(),
+      })
+      .strict()
+      .optional(),
+    dataDir: z.string().default('./data'),
+    cells: z.array(cellSchema).optional(),
+    cellsFile: z.string().optional(),
+    alerts: z
+      .object({
+        mqtt: z.boolean().default(true),
+        log: z.boolean().default(true),
+        staleAfter_s: z.number().positive().default(300),
+        webhooks: z
+          .array(z.object({ url: z.string().url(), format: z.enum(['json', 'slack']).default('json'), minSeverity: severity.default('warning') }).strict())
+          .default([]),
+      })
+      .strict()
+      .prefault({}),
+    http: z
+      .object({ port: z.number().int().min(0).max(65535).default(9464), host: z.string().default('127.0.0.1') })
+      .strict()
+      .prefault({}),
+    shard: z
+      .object({ index: z.number().int().min(0), count: z.number().int().positive() })
+      .strict()
+      .refine((s) => s.index < s.count, { message: 'shard index must be below count' })
+      .default({ index: 0, count: 1 }),
+    writeDerived: z.boolean().default(true),
+    /** Checkpoints and the sample journal; `<dataDir>/state` by default. */
+    stateDir: z.string().optional(),
+    checkpointInterval_s: z.number().positive().default(30),
+    /** Rejected messages are published here with the reason. */
+    deadLetterTopic: z.string().min(1).default('cyclewatch/dead-letter'),
+    /** Messages of cells the registry does not list: accepted (with assumptions) or rejected; by default rejected when the registry lists cells. */
+    unknownCells: z.enum(['accept', 'reject']).optional(),
+    /** At most this many cells the registry does not list are taken on; further ids are rejected (`too-many-cells`). */
+    maxUnlistedCells: z.number().int().min(0).default(1000),
+    /** Samples stamped further than this ahead of the wall clock are rejected as `future`. */
+    maxFutureSkew_s: z.number().positive().default(3600),
+    reorderWindow_ms: z.number().int().min(0).default(CHAIN_DEFAULTS.reorderWindow_ms),
+    auxStaleness_ms: z.number().int().positive().default(CHAIN_DEFAULTS.auxStaleness_ms),
+  })
+  .strict();
+
+export type RunConfig = z.infer<typeof runConfigSchema> & { readonly registry: ReadonlyMap<string, CellConfig> };
+
+const REDACTED = '***';
+
+/** The configuration as it may be logged or dumped: passwords, tokens and webhook URLs hidden. */
+export function redactConfig(c: RunConfig): Record<string, unknown> {
+  const { registry, ...rest } = c;
+  return {
+    ...rest,
+    cells: [...registry.keys()],
+    mqtt: { ...c.mqtt, url: redactUrl(c.mqtt.url), password: c.mqtt.password === undefined ? undefined : REDACTED },
+    influx: c.influx === undefined ? undefined : { ...c.influx, url: redactUrl(c.influx.url)!, token: c.influx.token === undefined ? undefined : REDACTED },
+    alerts: { ...c.alerts, webhooks: c.alerts.webhooks.map((w) => ({ ...w, url: REDACTED })) },
+  };
+}
+
+/** The password of a URL's user information (`mqtt://user:pw@host`), if any. */
+function urlPassword(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    const p = new URL(url).password;
+    return p.length > 0 ? decodeURIComponent(p) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A URL as it may be shown: its password hidden. */
+export function redactUrl(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@]*):[^@/]*@/i, `$1:${REDACTED}@`);
+}
+
+/** Every secret value of the configuration, to scrub from anything logged. */
+export function secretsOf(c: RunConfig): string[] {
+  const inUrls = [urlPassword(c.mqtt.url), urlPassword(c.influx?.url)].flatMap((p) => (p === undefined ? [] : [p, encodeURIComponent(p)]));
+  return [c.mqtt.password, c.influx?.token, ...c.alerts.webhooks.map((w) => w.url), ...inUrls].filter(
+    (s): s is string => typeof s === 'string' && s.length > 0,
+  );
+}
