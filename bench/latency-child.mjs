@@ -40,7 +40,9 @@ for (let step = 0; step < 100; step++) {
   for (let k = 0; k < trials; k++) {
     const cell = `lat-${k}`;
     const t = t0 + step * 1000;
-    const V = step < 40 ? 0.07 : 0.012; // R_ref 35 Ω at 2 mA: 0.07 V stable, 6 Ω shorted
+    // 0.07 V stable at 2 mA, then a hard short (1 mV): called by the reference-free collapse rule, as in the first
+    // hours of a real run while R_ref is still being calibrated.
+    const V = step < 40 ? 0.07 : 0.001;
     published.set(`${cell}|${t}`, performance.now());
     pubClient.publish(`cells/${cell}/ec`, JSON.stringify({ t: new Date(t).toISOString(), voltage_V: V, current_mA: 2 }), { qos: 1 });
   }
@@ -49,6 +51,7 @@ for (let step = 0; step < 100; step++) {
 const deadline = performance.now() + 10_000;
 while (latencies.length < trials && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 latencies.sort((a, b) => a - b);
+if (latencies.length === 0) throw new Error('no short alert arrived: the detector did not call the shorts');
 const q = (p) => +latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(1);
 console.log(JSON.stringify({ trials: latencies.length, p50_ms: q(0.5), p99_ms: q(0.99), max_ms: +latencies[latencies.length - 1].toFixed(1) }));
 await pubClient.endAsync();

@@ -74,7 +74,9 @@ function publish(url, count, cells) {
 async function measure(kind, url, cells) {
   const dataDir = mkdtempSync(join(tmpdir(), 'cw-bench-data-'));
   const { ready, done } =
-    kind === 'bare' ? await runChild(SUB, [url, String(N), '1']) : await runChild(join(root, 'bench', 'live-child.mjs'), [url, String(N), dataDir]);
+    kind === 'bare'
+      ? await runChild(SUB, [url, String(N), '1'])
+      : await runChild(join(root, 'bench', process.env.LIVE_CHILD ?? 'live-child.mjs'), [url, String(N), dataDir]);
   await ready;
   await publish(url, N, cells);
   const r = await done;

@@ -102,6 +102,9 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     clean: false,
     reconnectPeriod_ms: config.mqtt.reconnectPeriod_ms,
     tls: config.mqtt.tls,
+    // The journal is written once per turn of the event loop, before the PUBACKs of the messages in it.
+    beforeAcknowledge: () => store.flush(),
+    onAcknowledgeError: (e) => log(`journal: cannot write (${e.message}): messages are not acknowledged; the broker will send them again`),
   });
 
   const cells = new Map<string, { regime: string; last_ms: number; samples: number; alerts: number }>();
@@ -167,11 +170,13 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     }
   };
 
+  const messagesIn = metrics.counter('cyclewatch_messages_in_total', 'Valid telemetry messages received (duplicates and late ones are rejected after this)');
+  const samplesAccepted = metrics.counter('cyclewatch_samples_accepted_total', 'Samples admitted by re-ordering and de-duplication, written as raw telemetry');
   const samples = new Subject<Sample>();
   /** A valid message: journalled (before the broker's PUBACK), then re-ordered, de-duplicated and analysed. */
   const accept = (s: Sample, replayed: boolean): void => {
     if (!replayed) store.append(s);
-    metrics.inc('cyclewatch_messages_in_total', 'Valid telemetry messages received (duplicates and late ones are rejected after this)');
+    messagesIn.inc();
     lastArrival.set(s.cell, now());
     if (stale.delete(s.cell))
       raise({ type: 'alert', cell: s.cell, t_ms: now(), severity: 'info', code: 'stale', state: 'cleared', message: 'telemetry is arriving again' });
@@ -208,7 +213,7 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
         },
         states,
         onAccepted: (s) => {
-          metrics.inc('cyclewatch_samples_accepted_total', 'Samples admitted by re-ordering and de-duplication, written as raw telemetry');
+          samplesAccepted.inc();
           const line = telemetryLine(s);
           if (line !== null) sink.write([line]);
         },

@@ -40,38 +40,45 @@ function line(measurement: string, tags: Record<string, string>, f: string, t_ms
   return `${measurement}${t} ${f} ${Math.round(t_ms)}`;
 }
 
+// Per-sample lines are built by hand, without an intermediate object, and with the cell's escaped tag cached:
+// they are written for every message the monitor receives.
+const cellTags = new Map<string, string>();
+function cellTag(cell: string): string {
+  let t = cellTags.get(cell);
+  if (t === undefined) {
+    if (cellTags.size >= 10_000) cellTags.clear();
+    cellTags.set(cell, (t = escapeKey(cell)));
+  }
+  return t;
+}
+
+const finite = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
+const sep = (f: string): string => (f.length === 0 ? '' : ',');
+
 export function telemetryLine(s: Sample | AlignedSample): string | null {
-  return line(
-    'telemetry',
-    { cell: s.cell },
-    fields({ voltage_V: s.voltage_V, current_mA: s.current_mA, pressure_MPa: s.pressure_MPa, temperature_C: s.temperature_C }),
-    s.t_ms,
-  );
+  let f = '';
+  if (finite(s.voltage_V)) f = 'voltage_V=' + s.voltage_V;
+  if (finite(s.current_mA)) f += sep(f) + 'current_mA=' + s.current_mA;
+  if (finite(s.pressure_MPa)) f += sep(f) + 'pressure_MPa=' + s.pressure_MPa;
+  if (finite(s.temperature_C)) f += sep(f) + 'temperature_C=' + s.temperature_C;
+  return f.length === 0 ? null : 'telemetry,cell=' + cellTag(s.cell) + ' ' + f + ' ' + Math.round(s.t_ms);
 }
 
 export function derivedLine(cell: string, d: DerivedState): string | null {
-  return line(
-    'derived',
-    { cell },
-    fields(
-      {
-        regime: d.regime,
-        halfCycleIndex: d.halfCycleIndex,
-        resting: d.resting,
-        rApp_ohm: d.rApp_ohm,
-        rRef_ohm: d.rRef_ohm,
-        rRefSource: d.rRefSource,
-        ratio: d.ratio,
-        contactFraction: d.contactFraction,
-        aEff_cm2: d.aEff_cm2,
-        jSet_mA_cm2: d.jSet_mA_cm2,
-        jLocal_mA_cm2: d.jLocal_mA_cm2,
-        jLocalIsLowerBound: d.atCompliance,
-      },
-      ['halfCycleIndex'],
-    ),
-    d.t_ms,
-  );
+  // regime and rRefSource are names from the domain's enums: nothing in them needs escaping.
+  let f = 'regime="' + d.regime + '"';
+  if (finite(d.halfCycleIndex)) f += ',halfCycleIndex=' + Math.round(d.halfCycleIndex) + 'i';
+  f += ',resting=' + (d.resting ? 'true' : 'false');
+  if (finite(d.rApp_ohm)) f += ',rApp_ohm=' + d.rApp_ohm;
+  if (finite(d.rRef_ohm)) f += ',rRef_ohm=' + d.rRef_ohm;
+  f += ',rRefSource="' + d.rRefSource + '"';
+  if (finite(d.ratio)) f += ',ratio=' + d.ratio;
+  if (finite(d.contactFraction)) f += ',contactFraction=' + d.contactFraction;
+  if (finite(d.aEff_cm2)) f += ',aEff_cm2=' + d.aEff_cm2;
+  if (finite(d.jSet_mA_cm2)) f += ',jSet_mA_cm2=' + d.jSet_mA_cm2;
+  if (finite(d.jLocal_mA_cm2)) f += ',jLocal_mA_cm2=' + d.jLocal_mA_cm2;
+  f += ',jLocalIsLowerBound=' + (d.atCompliance ? 'true' : 'false');
+  return 'derived,cell=' + cellTag(cell) + ' ' + f + ' ' + Math.round(d.t_ms);
 }
 
 export function eventLines(e: CellEvent): string[] {

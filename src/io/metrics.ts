@@ -31,6 +31,20 @@ export class Metrics {
     else if (typeof cur.value === 'number') cur.value += by;
   }
 
+  /** A counter to increment on a hot path: its family and labels are looked up once, here. */
+  counter(name: string, help: string, labels: Labels = {}): { inc(by?: number): void } {
+    const f = this.family(name, help, 'counter');
+    const key = labelText(labels);
+    let cell = f.values.get(key);
+    if (cell === undefined) f.values.set(key, (cell = { labels, value: 0 }));
+    const c = cell;
+    return {
+      inc(by = 1) {
+        if (typeof c.value === 'number') c.value += by;
+      },
+    };
+  }
+
   /** A gauge read when scraped. */
   gauge(name: string, help: string, read: () => number, labels: Labels = {}): void {
     this.family(name, help, 'gauge').values.set(labelText(labels), { labels, value: read });

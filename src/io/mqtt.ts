@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import type { Duplex } from 'node:stream';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { Observable } from 'rxjs';
 import type { Sample } from '../domain/sample.js';
@@ -22,6 +23,14 @@ export interface MqttConnectOptions {
   readonly reconnectPeriod_ms: number;
   readonly maxReconnectPeriod_ms?: number;
   readonly tls?: { caFile?: string; certFile?: string; keyFile?: string; rejectUnauthorized: boolean };
+  /**
+   * Group commit: called before acknowledgements (PUBACK) leave, with every message they acknowledge already
+   * handled; whatever must be durable first (the journal) is written here, once for all of them. Without it,
+   * packets leave as mqtt.js writes them.
+   */
+  readonly beforeAcknowledge?: () => void;
+  /** Called when `beforeAcknowledge` throws: the acknowledgements are withheld and the connection restarted. */
+  readonly onAcknowledgeError?: (e: Error) => void;
 }
 
 export function connectMqtt(o: MqttConnectOptions): MqttClient {
@@ -34,6 +43,7 @@ export function connectMqtt(o: MqttConnectOptions): MqttClient {
     username: o.username,
     password: o.password,
     resubscribe: true,
+    manualConnect: o.beforeAcknowledge !== undefined,
   };
   if (o.tls !== undefined) {
     if (o.tls.caFile) options.ca = readFileSync(o.tls.caFile);
@@ -42,6 +52,10 @@ export function connectMqtt(o: MqttConnectOptions): MqttClient {
     options.rejectUnauthorized = o.tls.rejectUnauthorized;
   }
   const client = mqtt.connect(o.url, options);
+  if (o.beforeAcknowledge !== undefined) {
+    holdOutgoingPackets(client, o.beforeAcknowledge, o.onAcknowledgeError ?? (() => {}));
+    client.connect();
+  }
   // Exponential back-off: mqtt.js reads reconnectPeriod each time it schedules an attempt.
   const backoff = new Backoff({ initial_ms: o.reconnectPeriod_ms, max_ms: o.maxReconnectPeriod_ms ?? 30_000 });
   client.on('close', () => {
@@ -49,6 +63,63 @@ export function connectMqtt(o: MqttConnectOptions): MqttClient {
   });
   client.on('connect', () => backoff.reset());
   return client;
+}
+
+type PacketStream = Duplex & { write: (chunk: unknown, encoding?: unknown, cb?: unknown) => boolean };
+
+/**
+ * mqtt.js handles incoming packets one at a time and writes each PUBACK as soon as its message was handled, one
+ * system call per message. Here its outgoing packets are held until the end of the current turn of the event
+ * loop (every packet of the data that arrived has been handled by then), `beforeRelease` makes the turn's work
+ * durable in one write, and the held packets go out together. A PUBACK therefore never precedes the journal line of
+ * its message. mqtt.js builds its socket through `streamBuilder` on every (re)connection; the socket it gets is
+ * wrapped there.
+ */
+function holdOutgoingPackets(client: MqttClient, beforeRelease: () => void, onError: (e: Error) => void): void {
+  const owner = client as unknown as { streamBuilder?: (c: MqttClient) => PacketStream };
+  const build = owner.streamBuilder;
+  if (typeof build !== 'function') throw new Error('mqtt: this mqtt.js version does not build its stream through streamBuilder (group commit unavailable)');
+  owner.streamBuilder = (c) => {
+    const stream = build(c);
+    const write = stream.write.bind(stream);
+    const end = stream.end.bind(stream) as (...args: unknown[]) => PacketStream;
+    let held: [unknown, unknown, unknown][] = [];
+    let scheduled = false;
+    const release = (): void => {
+      scheduled = false;
+      if (held.length === 0) return;
+      if (stream.destroyed) {
+        held = []; // the connection is gone, and with it what these packets answered
+        return;
+      }
+      const out = held;
+      held = [];
+      try {
+        beforeRelease();
+      } catch (e) {
+        // Not durable: no acknowledgement may leave. The broker sends the messages again after the reconnection.
+        onError(e as Error);
+        stream.destroy();
+        return;
+      }
+      stream.cork();
+      for (const [chunk, encoding, cb] of out) write(chunk, encoding, cb);
+      stream.uncork();
+    };
+    stream.write = (chunk: unknown, encoding?: unknown, cb?: unknown): boolean => {
+      held.push([chunk, encoding, cb]);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(release);
+      }
+      return true;
+    };
+    stream.end = ((...args: unknown[]) => {
+      release();
+      return end(...args);
+    }) as PacketStream['end'];
+    return stream;
+  };
 }
 
 export const TELEMETRY_KINDS = ['ec', 'pressure', 'temperature', 'telemetry'] as const;
@@ -116,6 +187,8 @@ export function telemetryInput(client: MqttClient, o: TelemetryInputOptions): Ob
 export interface EmbeddedBroker {
   readonly url: string;
   readonly port: number;
+  /** The aedes instance, for its events. */
+  readonly aedes: import('aedes').Aedes;
   close(): Promise<void>;
 }
 
@@ -133,6 +206,7 @@ export async function startEmbeddedBroker(host: string, port: number): Promise<E
   return {
     url: `mqtt://${host}:${actual}`,
     port: actual,
+    aedes: broker,
     close: () =>
       new Promise<void>((resolve) => {
         broker.close(() => server.close(() => resolve()));

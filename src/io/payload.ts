@@ -27,14 +27,27 @@ const CELL_ID = /^[^\s\u0000-\u001f\u007f/#+\\]{1,64}$/;
 
 /** `cells/<cell>/<kind>` → cell and kind, or null. */
 export function parseTopic(topic: string, prefix = 'cells'): { cell: string; kind: string } | null {
-  const parts = topic.split('/');
-  const base = prefix.split('/').filter((p) => p.length > 0);
-  if (parts.length !== base.length + 2) return null;
-  for (let i = 0; i < base.length; i++) if (parts[i] !== base[i]) return null;
-  const cell = parts[base.length]!;
-  const kind = parts[base.length + 1]!;
-  if (cell.length === 0 || !(kind in KIND_FIELDS)) return null;
+  // Every live message goes through here: no split of the topic, the prefix normalized once.
+  const head = normalizedPrefix(prefix);
+  if (!topic.startsWith(head)) return null;
+  const slash = topic.indexOf('/', head.length);
+  if (slash < 0 || topic.indexOf('/', slash + 1) >= 0) return null;
+  const cell = topic.slice(head.length, slash);
+  const kind = topic.slice(slash + 1);
+  if (cell.length === 0 || !Object.hasOwn(KIND_FIELDS, kind)) return null;
   return { cell, kind };
+}
+
+let lastPrefix = '';
+let lastHead = '';
+/** `cells` → `cells/`; empty segments dropped (`/lab//cells/` → `lab/cells/`), as MQTT topics never hold them here. */
+function normalizedPrefix(prefix: string): string {
+  if (prefix !== lastPrefix) {
+    const parts = prefix.split('/').filter((p) => p.length > 0);
+    lastHead = parts.length === 0 ? '' : parts.join('/') + '/';
+    lastPrefix = prefix;
+  }
+  return lastHead;
 }
 
 export function decodePayload(cell: string, kind: string, payload: unknown): Decoded {

@@ -244,11 +244,16 @@ export class InfluxSink implements PointSink {
 }
 
 /** No database: line-protocol files per event-time day, `DIR/lines/YYYY-MM-DD.lp`. */
+const LINE_FILE_BLOCK = 2048;
+
 export class LineFileSink implements PointSink {
   readonly stats: SinkStats = { outage: false, written: 0, retried: 0, spooled: 0, dropped: 0, queued: 0, spoolBytes: 0, spoolBatches: 0 };
   private readonly dir: string;
   private failing: string | null = null;
   private pending = new Map<string, string[]>();
+  // The bucket of the day of the last line written (lines come in time order).
+  private dayIndex = NaN;
+  private bucket: string[] | null = null;
   private timer: NodeJS.Timeout;
 
   constructor(
@@ -265,12 +270,21 @@ export class LineFileSink implements PointSink {
   write(lines: readonly string[]): void {
     for (const l of lines) {
       const t_ms = Number(l.slice(l.lastIndexOf(' ') + 1));
-      const day = new Date(t_ms).toISOString().slice(0, 10);
-      let bucket = this.pending.get(day);
-      if (bucket === undefined) this.pending.set(day, (bucket = []));
-      bucket.push(l);
+      // Lines come in time order, mostly of one day: the day's file and bucket are looked up once per day.
+      const dayIndex = Math.floor(t_ms / 86_400_000);
+      if (dayIndex !== this.dayIndex || this.bucket === null) {
+        const day = Number.isFinite(dayIndex) ? new Date(dayIndex * 86_400_000).toISOString().slice(0, 10) : 'undated';
+        let bucket = this.pending.get(day);
+        if (bucket === undefined) this.pending.set(day, (bucket = []));
+        this.dayIndex = dayIndex;
+        this.bucket = bucket;
+      }
+      this.bucket.push(l);
       this.stats.queued++;
     }
+    // Written in blocks rather than held for the whole flush interval: lines kept for a second at tens of
+    // thousands of messages a second would outlive the young generation and swell the heap.
+    if (this.stats.queued >= LINE_FILE_BLOCK) this.persist();
   }
 
   async flush(): Promise<void> {
@@ -295,6 +309,7 @@ export class LineFileSink implements PointSink {
       }
     }
     this.pending = new Map();
+    this.bucket = null;
     this.stats.queued = 0;
   }
 
