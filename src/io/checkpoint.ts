@@ -40,7 +40,8 @@ const FLUSH_BYTES = 1 << 20;
 export class StateStore<S> {
   private fd: number | null = null;
   private seq: number;
-  private pending = '';
+  private buf = Buffer.allocUnsafe(FLUSH_BYTES);
+  private used = 0;
   private pendingCount = 0;
   /** Journal writes (system calls) so far. */
   writes = 0;
@@ -84,7 +85,9 @@ export class StateStore<S> {
    * PUBACKs for these samples leave only after it (group commit, see `connectMqtt`'s `beforeAcknowledge`).
    */
   append(s: Sample): void {
-    this.pending +=
+    // Encoded into bytes at once: the line's string then dies young (a turn's worth of pending strings would
+    // otherwise outlive the young generation at high message rates).
+    const line =
       '[' +
       JSON.stringify(s.cell) +
       ',' +
@@ -98,17 +101,22 @@ export class StateStore<S> {
       ',' +
       opt(s.temperature_C) +
       ']\n';
+    const need = 3 * line.length;
+    if (this.used + need > this.buf.length) {
+      this.flush();
+      if (need > this.buf.length) this.buf = Buffer.allocUnsafe(need);
+    }
+    this.used += this.buf.write(line, this.used, 'utf8');
     this.pendingCount++;
-    if (this.pending.length >= FLUSH_BYTES) this.flush();
   }
 
   /** Write what is buffered, synchronously: on disk (in the OS) when this returns. Returns the samples written. */
   flush(): number {
     if (this.pendingCount === 0) return 0;
     if (this.fd === null) this.fd = openSync(join(this.dir, segmentName(this.seq)), 'a');
-    writeSync(this.fd, this.pending);
+    writeSync(this.fd, this.buf, 0, this.used);
     const n = this.pendingCount;
-    this.pending = '';
+    this.used = 0;
     this.pendingCount = 0;
     this.writes++;
     return n;

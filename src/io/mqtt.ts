@@ -83,17 +83,19 @@ function holdOutgoingPackets(client: MqttClient, beforeRelease: () => void, onEr
     const stream = build(c);
     const write = stream.write.bind(stream);
     const end = stream.end.bind(stream) as (...args: unknown[]) => PacketStream;
-    let held: [unknown, unknown, unknown][] = [];
+    // The held bytes are copied into one buffer (mqtt-packet writes a packet in several small pieces).
+    let held = Buffer.allocUnsafe(64 * 1024);
+    let heldBytes = 0;
+    let callbacks: (() => void)[] = [];
     let scheduled = false;
     const release = (): void => {
       scheduled = false;
-      if (held.length === 0) return;
-      if (stream.destroyed) {
-        held = []; // the connection is gone, and with it what these packets answered
-        return;
-      }
-      const out = held;
-      held = [];
+      if (heldBytes === 0 && callbacks.length === 0) return;
+      const bytes = heldBytes;
+      const done = callbacks;
+      heldBytes = 0;
+      callbacks = [];
+      if (stream.destroyed) return; // the connection is gone, and with it what these packets answered
       try {
         beforeRelease();
       } catch (e) {
@@ -102,12 +104,25 @@ function holdOutgoingPackets(client: MqttClient, beforeRelease: () => void, onEr
         stream.destroy();
         return;
       }
-      stream.cork();
-      for (const [chunk, encoding, cb] of out) write(chunk, encoding, cb);
-      stream.uncork();
+      // The socket keeps the bytes until they are sent: hand this buffer over and hold the next turn in a new one.
+      const out = held.subarray(0, bytes);
+      held = Buffer.allocUnsafe(Math.max(64 * 1024, held.length));
+      write(out, undefined, () => {
+        for (const cb of done) cb();
+      });
     };
     stream.write = (chunk: unknown, encoding?: unknown, cb?: unknown): boolean => {
-      held.push([chunk, encoding, cb]);
+      const bytes =
+        typeof chunk === 'string' ? Buffer.from(chunk, (typeof encoding === 'string' ? encoding : 'utf8') as BufferEncoding) : (chunk as Uint8Array);
+      if (heldBytes + bytes.length > held.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(2 * held.length, heldBytes + bytes.length));
+        held.copy(bigger, 0, 0, heldBytes);
+        held = bigger;
+      }
+      held.set(bytes, heldBytes);
+      heldBytes += bytes.length;
+      const callback = typeof encoding === 'function' ? encoding : cb;
+      if (typeof callback === 'function') callbacks.push(callback as () => void);
       if (!scheduled) {
         scheduled = true;
         setImmediate(release);
