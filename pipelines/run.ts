@@ -7,7 +7,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { Subject, type Subscription } from 'rxjs';
+import { concat, from, tap, type Subscription } from 'rxjs';
 import type { MqttClient } from 'mqtt';
 import { secretsOf, type RunConfig } from '../src/config/schema.js';
 import { assumedCell, type CellConfig } from '../src/domain/cell.js';
@@ -24,6 +24,8 @@ import { AlertRouter } from '../src/io/notifiers.js';
 import type { RejectReason } from '../src/io/report.js';
 import { sinkFor, type PointSink } from '../src/io/sinks.js';
 import { rateLimitedRejections, scrubbing } from '../src/io/log.js';
+import { admitTelemetry } from '../src/operators/admit.js';
+import type { DetectorOutput } from '../src/operators/detect.js';
 import { monitorCells, type CellPipelineState } from '../src/operators/monitor.js';
 
 export interface RunHandle {
@@ -111,7 +113,6 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
   const lastArrival = new Map<string, number>();
   const stale = new Set<string>();
   const cellConfigs = new Map<string, CellConfig>();
-  let unlisted = 0;
   let assumedLogged = 0;
   const resolveCell = (id: string): CellConfig => {
     let c = config.registry.get(id) ?? cellConfigs.get(id);
@@ -172,10 +173,8 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
 
   const messagesIn = metrics.counter('cyclewatch_messages_in_total', 'Valid telemetry messages received (duplicates and late ones are rejected after this)');
   const samplesAccepted = metrics.counter('cyclewatch_samples_accepted_total', 'Samples admitted by re-ordering and de-duplication, written as raw telemetry');
-  const samples = new Subject<Sample>();
-  /** A valid message: journalled (before the broker's PUBACK), then re-ordered, de-duplicated and analysed. */
-  const accept = (s: Sample, replayed: boolean): void => {
-    if (!replayed) store.append(s);
+  /** A sample taken on (live or from the journal): counted, its cell's arrival noted for the stale alert. */
+  const noteArrival = (s: Sample): void => {
     messagesIn.inc();
     lastArrival.set(s.cell, now());
     if (stale.delete(s.cell))
@@ -189,15 +188,58 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
         { cell: s.cell },
       );
     }
-    samples.next(s);
+  };
+
+  /** Where the chain's outputs go: the status table, the database, alerts, events.jsonl. */
+  const route = (out: DetectorOutput): void => {
+    if (out.type === 'derived') {
+      const c = cells.get(out.cell);
+      if (c !== undefined) {
+        c.regime = out.derived.regime;
+        c.last_ms = out.derived.t_ms;
+        c.samples++;
+      }
+      if (config.writeDerived) {
+        const l = derivedLine(out.cell, out.derived);
+        if (l !== null) sink.write([l]);
+      }
+    } else if (out.type === 'alert') raise(out);
+    else if (out.type !== 'result') {
+      sink.write(eventLines(out));
+      appendEvent(out);
+    }
   };
 
   // Every checkpointed cell stays in the next checkpoint, also the ones that send nothing after this restart.
   const states = new Map<string, CellPipelineState>();
   for (const [cell, state] of Object.entries(checkpoint?.cells ?? {})) if (isCurrentDetectorState(state.detector)) states.set(cell, state);
-  unlisted = [...states.keys()].filter((c) => !config.registry.has(c)).length;
-  const pipeline: Subscription = samples
+
+  // Live messages: decoded, admitted, journalled (the broker's PUBACK leaves only after the journal write).
+  const live = telemetryInput(client, {
+    topics,
+    qos: config.mqtt.qos,
+    topicPrefix: config.mqtt.topicPrefix,
+    accept: owns,
+    onReject: (reason, topic, detail, payload) => reject(reason, `${topic}: ${detail}`, topic, payload),
+    log,
+  }).pipe(
+    admitTelemetry({
+      now,
+      maxFutureSkew_ms: config.maxFutureSkew_s * 1000,
+      earliest_ms: EARLIEST_MS,
+      known: (cell) => config.registry.has(cell) || cellConfigs.has(cell),
+      unknownCells,
+      unlistedSoFar: [...states.keys()].filter((c) => !config.registry.has(c)).length,
+      maxUnlistedCells: config.maxUnlistedCells,
+      onReject: (reason, detail, cell) => reject(reason, detail, cell),
+    }),
+    tap((s) => store.append(s)),
+  );
+
+  // One stream: the journal written after the last checkpoint is decided again first, then the live messages.
+  const pipeline: Subscription = concat(from(journal), live)
     .pipe(
+      tap(noteArrival),
       monitorCells({
         reorderWindow_ms: config.reorderWindow_ms,
         auxStaleness_ms: config.auxStaleness_ms,
@@ -219,53 +261,7 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
         },
       }),
     )
-    .subscribe({
-      next: (out) => {
-        if (out.type === 'derived') {
-          const c = cells.get(out.cell);
-          if (c !== undefined) {
-            c.regime = out.derived.regime;
-            c.last_ms = out.derived.t_ms;
-            c.samples++;
-          }
-          if (config.writeDerived) {
-            const l = derivedLine(out.cell, out.derived);
-            if (l !== null) sink.write([l]);
-          }
-        } else if (out.type === 'alert') raise(out);
-        else if (out.type !== 'result') {
-          sink.write(eventLines(out));
-          appendEvent(out);
-        }
-      },
-      error: (e: unknown) => log(`pipeline error: ${(e as Error).stack ?? String(e)}`),
-    });
-
-  for (const s of journal) accept(s, true);
-
-  const input = telemetryInput(client, {
-    topics,
-    qos: config.mqtt.qos,
-    topicPrefix: config.mqtt.topicPrefix,
-    accept: owns,
-    onReject: (reason, topic, detail, payload) => reject(reason, `${topic}: ${detail}`, topic, payload),
-    log,
-  });
-  const inputSub = input.subscribe({
-    next: (s) => {
-      if (s.t_ms > now() + config.maxFutureSkew_s * 1000) return reject('future', `${s.cell}: ${iso(s.t_ms)} is ahead of the clock`, s.cell);
-      if (s.t_ms < EARLIEST_MS) return reject('past', `${s.cell}: ${s.t_ms} ms is before 2000 (seconds sent as milliseconds?)`, s.cell);
-      if (!config.registry.has(s.cell) && !cellConfigs.has(s.cell)) {
-        if (unknownCells === 'reject') return reject('unknown-cell', `${s.cell} is not in the registry`, s.cell);
-        // Bounded: a misconfigured publisher or a hostile one cannot grow memory, logs and alerts without limit.
-        if (unlisted >= config.maxUnlistedCells) {
-          return reject('too-many-cells', `${s.cell}: already ${unlisted} cells not in the registry (maxUnlistedCells)`, s.cell);
-        }
-        unlisted++;
-      }
-      accept(s, false);
-    },
-  });
+    .subscribe({ next: route, error: (e: unknown) => log(`pipeline error: ${(e as Error).stack ?? String(e)}`) });
 
   const staleTimer = setInterval(() => {
     const t = now();
@@ -346,11 +342,11 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
       closed = true;
       clearInterval(staleTimer);
       clearInterval(checkpointTimer);
-      inputSub.unsubscribe();
+      // The client first: messages that arrive while it closes are still handled, journalled and acknowledged.
       await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+      pipeline.unsubscribe();
       await saving;
       await saveCheckpoint();
-      pipeline.unsubscribe();
       store.close();
       await router.settle();
       await sink.close();

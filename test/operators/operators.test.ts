@@ -8,6 +8,7 @@ import { filter, map } from 'rxjs';
 import { assumedCell } from '../../src/domain/cell.js';
 import { DEFAULT_DETECTOR_OPTIONS } from '../../src/domain/detector.js';
 import { monitorCells } from '../../src/operators/monitor.js';
+import { admitTelemetry } from '../../src/operators/admit.js';
 
 const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const ec = (t_s: number, v = 0.07, cell = 'c1'): Sample => sample(cell, t_s * 1000, { voltage_V: v, current_mA: 2 });
@@ -127,5 +128,60 @@ describe('monitorCells', () => {
       );
       expectObservable(out).toBe('a-b-c---e|', { a: 'c1:1000', b: 'c2:cell-error', c: 'c1:2000', e: 'c1:9000' });
     });
+  });
+});
+
+describe('admitTelemetry', () => {
+  const NOW = Date.UTC(2026, 0, 2);
+  it('lets known cells through, rejects future and pre-2000 times, and takes on at most maxUnlistedCells new ones', () => {
+    const rejects: string[] = [];
+    const known = new Set(['c1']);
+    scheduler().run(({ cold, expectObservable }) => {
+      const values = {
+        a: sample('c1', NOW - 1000, { voltage_V: 0.07, current_mA: 2 }),
+        f: sample('c1', NOW + 2 * 3600_000, { voltage_V: 0.07, current_mA: 2 }),
+        p: sample('c1', 1_700_000_000, { voltage_V: 0.07, current_mA: 2 }),
+        n: sample('new-1', NOW, { voltage_V: 0.07, current_mA: 2 }),
+        m: sample('new-2', NOW, { voltage_V: 0.07, current_mA: 2 }),
+        o: sample('new-3', NOW, { voltage_V: 0.07, current_mA: 2 }),
+      };
+      const admitted = cold('a-f-p-n-m-o-n-|', values).pipe(
+        // A cell taken on becomes known, as the chain's registry lookup makes it downstream.
+        admitTelemetry({
+          now: () => NOW,
+          maxFutureSkew_ms: 3600_000,
+          earliest_ms: Date.UTC(2000, 0, 1),
+          known: (cell) => known.has(cell),
+          unknownCells: 'accept',
+          unlistedSoFar: 0,
+          maxUnlistedCells: 2,
+          onReject: (reason, _detail, cell) => rejects.push(`${reason}:${cell}`),
+        }),
+        map((s) => (known.add(s.cell), s)),
+      );
+      expectObservable(admitted).toBe('a-----n-m---n-|', values);
+    });
+    expect(rejects).toEqual(['future:c1', 'past:c1', 'too-many-cells:new-3']);
+  });
+
+  it('rejects every unlisted cell when unknownCells is reject', () => {
+    const rejects: string[] = [];
+    scheduler().run(({ cold, expectObservable }) => {
+      const values = { a: sample('c1', NOW, { voltage_V: 0.07, current_mA: 2 }), x: sample('x', NOW, { voltage_V: 0.07, current_mA: 2 }) };
+      const admitted = cold('a-x-a|', values).pipe(
+        admitTelemetry({
+          now: () => NOW,
+          maxFutureSkew_ms: 3600_000,
+          earliest_ms: Date.UTC(2000, 0, 1),
+          known: (cell) => cell === 'c1',
+          unknownCells: 'reject',
+          unlistedSoFar: 0,
+          maxUnlistedCells: 1000,
+          onReject: (reason, _detail, cell) => rejects.push(`${reason}:${cell}`),
+        }),
+      );
+      expectObservable(admitted).toBe('a---a|', values);
+    });
+    expect(rejects).toEqual(['unknown-cell:x']);
   });
 });
