@@ -4,7 +4,7 @@
  * regime events of an uninterrupted analysis.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -225,6 +225,55 @@ describe.skipIf(!run)('reliability', () => {
       c.kill('SIGTERM');
       expect(await new Promise((r) => c.once('exit', r))).toBe(0);
       expect(regimeEventsOf(eventsFile)).toEqual(offlineRegimes());
+    } finally {
+      (child as ChildProcess | null)?.kill('SIGKILL');
+      await stopAll(mosquitto, vm);
+    }
+  }, 300_000);
+
+  it('SIGKILL during a database outage: the spool survives, and once the database is back every point is in it exactly once', async () => {
+    const [mosquitto, vm] = await Promise.all([startMosquitto(), startVictoriaMetrics()]);
+    const dataDir = join(dir, 'outage-kill');
+    const configPath = join(dir, 'outage-kill.yaml');
+    writeFileSync(configPath, configText(mosquitto, vm, dataDir));
+    let child: ChildProcess | null = null;
+    let out = '';
+    const start = async (): Promise<void> => {
+      out = '';
+      const c = spawn(process.execPath, [join(root, 'bin/cyclewatch.js'), 'run', '--config', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+      child = c;
+      c.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+      await until(() => /mqtt: connected/.test(out), 20_000, 'the monitor to connect');
+    };
+    // The second half in two parts: one sent before the kill (spooled while the database is down), one after.
+    const rows = readFileSync(halves[1]!, 'utf8').trim().split('\n');
+    const header = rows.shift()!;
+    const parts = [join(dir, 'outage-a.csv'), join(dir, 'outage-b.csv')];
+    writeFileSync(parts[0]!, [header, ...rows.slice(0, rows.length >> 1)].join('\n') + '\n');
+    writeFileSync(parts[1]!, [header, ...rows.slice(rows.length >> 1)].join('\n') + '\n');
+    const send = (file: string) =>
+      replay({ files: [file], brokerUrl: mosquitto.url, speed: 'max', topicPrefix: 'cells', qos: 1, maxInFlight: 200, log: () => {} });
+    const spooled = (): boolean => existsSync(join(dataDir, 'spool')) && readdirSync(join(dataDir, 'spool')).some((f) => f.endsWith('.lp'));
+    try {
+      await start();
+      await send(halves[0]!);
+      await until(() => /checkpoint|restored/.test(out) || existsSync(join(dataDir, 'state', 'checkpoint.json')), 30_000, 'a checkpoint');
+      await vm.stop();
+      await send(parts[0]!);
+      await until(spooled, 60_000, 'points to be spooled');
+      child!.kill('SIGKILL');
+      await new Promise((r) => child!.once('exit', r));
+      await start(); // the database is still down
+      await send(parts[1]!);
+      await sleep(2000);
+      await vm.start();
+      await until(() => allPointsIn(vm), 120_000, 'all points in the database');
+      const c = child!;
+      c.kill('SIGTERM');
+      expect(await new Promise((r) => c.once('exit', r))).toBe(0);
+      const counts = await exportCounts(vm.url, 'telemetry_voltage_V');
+      for (const [cell, n] of expectedTimes) expect(counts.get(cell)).toBe(n);
+      expect(regimeEventsOf(join(dataDir, 'events.jsonl'))).toEqual(offlineRegimes());
     } finally {
       (child as ChildProcess | null)?.kill('SIGKILL');
       await stopAll(mosquitto, vm);
