@@ -11,12 +11,13 @@ import type { Sample } from '../domain/sample.js';
 import { CsvDecoder, samplesOf, type CsvDecoderOptions } from './csvRows.js';
 import type { CsvWorkerMessage } from './csvWorker.js';
 import { chomp, readLineBatches } from './lines.js';
+import { MPR_MAGIC, mprColumn, openMpr, readMprRows, type MprColumn } from './mpr.js';
 import { decodeMessage, decodePayload } from './payload.js';
 import { ImportError, type RejectionLog } from './report.js';
 import { MAX_TIME_MS } from './timestamp.js';
 
-export type TelemetryFormat = 'csv' | 'jsonl' | 'mpt';
-export const FORMATS: readonly TelemetryFormat[] = ['csv', 'jsonl', 'mpt'];
+export type TelemetryFormat = 'csv' | 'jsonl' | 'mpt' | 'mpr';
+export const FORMATS: readonly TelemetryFormat[] = ['csv', 'jsonl', 'mpt', 'mpr'];
 
 export interface ImportOptions {
   /** Cell id for single-cell formats (EC-Lab); the file's base name by default. */
@@ -64,7 +65,9 @@ export async function openTelemetry(path: string, rejections: RejectionLog, opti
       ? readCsv(path, size_bytes, rejections, options)
       : f === 'jsonl'
         ? readJsonl(path, rejections, options)
-        : readMpt(path, head, rejections, options);
+        : f === 'mpr'
+          ? readMprSamples(path, rejections, options)
+          : readMpt(path, head, rejections, options);
   return { path, format: f, size_bytes, batches };
 }
 
@@ -75,14 +78,15 @@ export function defaultCellId(path: string): string {
 
 export function sniffFormat(path: string, head: string): TelemetryFormat {
   const ext = extname(path).toLowerCase();
+  if (head.startsWith(MPR_MAGIC)) return 'mpr';
+  if (ext === '.mpr') throw new ImportError(path, 'not a readable EC-Lab .mpr file: no "BIO-LOGIC MODULAR FILE" magic');
   const first = head.split('\n', 1)[0]!.trim();
   if (first.startsWith('EC-Lab ASCII FILE') || /(^|\t)time\/s(\t|$)/.test(first)) return 'mpt';
   if (first.startsWith('{')) return 'jsonl';
   if (/^"?(timestamp|time|t)"?\s*,/i.test(first)) return 'csv';
-  if (ext === '.mpr') throw new ImportError(path, 'binary EC-Lab .mpr files are not read: export the run as text (.mpt) from EC-Lab');
   throw new ImportError(
     path,
-    `unknown format: expected canonical CSV (header "timestamp,cell,voltage_V,…"), JSON Lines of MQTT messages, or an EC-Lab text export (.mpt); pass --format ${FORMATS.join('|')} if the file is one of these`,
+    `unknown format: expected canonical CSV (header "timestamp,cell,voltage_V,…"), JSON Lines of MQTT messages, or an EC-Lab file (.mpr, or its text export .mpt); pass --format ${FORMATS.join('|')} if the file is one of these`,
   );
 }
 
@@ -214,6 +218,14 @@ function ecLabStart_ms(head: string): number | undefined {
   return Date.UTC(+yr!, +mo! - 1, +da!, +hh!, +mi!, 0) + Math.round(parseFloat(ss!) * 1000);
 }
 
+/** `MM/DD/YYYY HH:MM:SS.ffff` (an export with absolute times), read as UTC like the acquisition start. */
+function ecLabAbsolute_ms(text: string): number {
+  const m = /^(\d\d)\/(\d\d)\/(\d{4}) (\d\d):(\d\d):(\d\d(?:[.,]\d+)?)$/.exec(text.trim());
+  if (m === null) return NaN;
+  const [, mo, da, yr, hh, mi, ss] = m;
+  return Date.UTC(+yr!, +mo! - 1, +da!, +hh!, +mi!, 0) + parseFloat(ss!.replace(',', '.')) * 1000;
+}
+
 /** EC-Lab numbers may use a decimal comma, depending on the PC's locale. */
 function ecNumber(s: string | undefined): number {
   if (s === undefined || s.length === 0) return NaN;
@@ -263,7 +275,10 @@ async function* readMpt(path: string, head: string, rejections: RejectionLog, op
       }
       if (line.length === 0 || cols === null) continue;
       const f = line.split('\t');
-      const t_s = ecNumber(f[cols.t]);
+      // "Time format : Absolute MMDDYYYY" exports hold dates, not seconds since the start.
+      const tText = f[cols.t] ?? '';
+      const absolute = tText.indexOf('/') > 0 ? ecLabAbsolute_ms(tText) : undefined;
+      const t_s = absolute !== undefined ? (absolute - start_ms) / 1000 : ecNumber(tText);
       const v = ecNumber(f[cols.v]);
       const impedance = cols.freq >= 0 && ecNumber(f[cols.freq]) > 0;
       const i = impedance ? 0 : cols.i >= 0 ? ecNumber(f[cols.i]) : options.setCurrent_mA!;
@@ -286,4 +301,68 @@ async function* readMpt(path: string, head: string, rejections: RejectionLog, op
   }
   if (cols === null) throw new ImportError(path, `the file ends inside its ${headerLines}-line header`);
   if (out.length > 0) yield out;
+}
+
+/** The cell voltage and current of an EC-Lab file, by the names its export gives them (first in column order). */
+const EC_VOLTAGE = ['Ewe/V', 'Ecell/V', 'Ewe-Ece/V'];
+const EC_CURRENT = ['<I>/mA', 'I/mA'];
+
+/**
+ * EC-Lab binary files, streamed a block of rows at a time. Newer EC-Lab versions store no current column but the
+ * charge step `dq`: the current is dq/dt, as EC-Lab's own export computes its `<I>/mA`.
+ */
+async function* readMprSamples(path: string, rejections: RejectionLog, options: ImportOptions): AsyncGenerator<Sample[]> {
+  const file = await openMpr(path);
+  if (file.rows < file.points) {
+    throw new ImportError(
+      path,
+      `the file is truncated: ${file.rows} of the ${file.points} points it announces are present (is EC-Lab still writing it? \`cyclewatch bridge\` follows growing files)`,
+    );
+  }
+  const cell = options.cell ?? defaultCellId(path);
+  const byOrder = (names: string[]): MprColumn | undefined => file.columns.find((c) => names.includes(c.name) || c.aliases.some((a) => names.includes(a)));
+  const time = mprColumn(file, 'time/s');
+  const voltage = byOrder(EC_VOLTAGE);
+  if (time === undefined || voltage === undefined) throw new ImportError(path, 'the data module has no time/s or Ewe/V (Ecell/V) column');
+  const current = byOrder(EC_CURRENT);
+  const dq = current === undefined ? mprColumn(file, 'dq/mA.h') : undefined;
+  const freq = mprColumn(file, 'freq/Hz');
+  if (current === undefined && dq === undefined && options.setCurrent_mA === undefined) {
+    throw new ImportError(path, 'the file has no current column: give the set current with --set-current-mA or setCurrentMa in the cell registry');
+  }
+  if (current === undefined && dq === undefined) options.onNote?.(`${basename(path)}: no current column, using the set current ${options.setCurrent_mA} mA`);
+  const start_ms = options.start_ms ?? file.start_ms ?? 0;
+  if (options.start_ms === undefined && file.start_ms === undefined) {
+    options.onNote?.(
+      `${basename(path)}: the file has no LOG module with the acquisition start; times count from 1970-01-01T00:00:00Z (pass --start to set it)`,
+    );
+  }
+  const wanted = [time, voltage, current ?? dq ?? time, freq ?? time];
+  let prevT_s = NaN;
+  for await (const block of readMprRows(file, wanted)) {
+    const [t, v, i, f] = block.values as [Float64Array, Float64Array, Float64Array, Float64Array];
+    const out: Sample[] = [];
+    for (let r = 0; r < block.n; r++) {
+      const t_s = t[r]!;
+      const impedance = freq !== undefined && f[r]! > 0;
+      let i_mA: number;
+      if (impedance) i_mA = 0;
+      else if (current !== undefined) i_mA = i[r]!;
+      else if (dq !== undefined) i_mA = t_s > prevT_s ? (i[r]! * 3600) / (t_s - prevT_s) : 0;
+      else i_mA = options.setCurrent_mA!;
+      prevT_s = t_s;
+      const t_ms = start_ms + t_s * 1000;
+      if (!Number.isFinite(t_s) || !(Math.abs(t_ms) <= MAX_TIME_MS)) {
+        rejections.reject({ source: path, line: block.first + r + 1, reason: 'bad-timestamp', detail: `row ${block.first + r + 1}: time/s ${t_s}` });
+        continue;
+      }
+      if (!Number.isFinite(v[r]!) || !Number.isFinite(i_mA)) {
+        rejections.reject({ source: path, line: block.first + r + 1, reason: 'bad-number', detail: `row ${block.first + r + 1}: Ewe ${v[r]}, I ${i_mA}` });
+        continue;
+      }
+      out.push({ cell, t_ms, voltage_V: v[r]!, current_mA: i_mA, pressure_MPa: undefined, temperature_C: undefined });
+    }
+    if (out.length > 0) yield out;
+    options.onProgress?.(Math.min(file.size_bytes, file.rowsAt + (block.first + block.n) * file.rowBytes));
+  }
 }

@@ -1,0 +1,174 @@
+/**
+ * The `.mpr` reader against ground truth: each real binary file and the `.mpt` text export EC-Lab (or BT-Lab) made
+ * of the same run. Every column both hold is compared row by row: stored float32 values to float32 precision,
+ * float64 values to the export's 16 digits, times to the export's precision plus 1 µs; flags and counters exactly.
+ */
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { analyze } from '../../pipelines/analyze.js';
+import { openMpr, readMprRows, type MprFile } from '../../src/io/mpr.js';
+
+const real = join(__dirname, '../../../shared/data/real');
+const TWINS: [string, string][] = [
+  ...['bcd.issue_241', 'mb.issue_149', 'HAC_NH3_01_02_GCPL_C04', 'ocv', 'peis', 'ca', 'cv'].map((s): [string, string] => [`mpr/${s}.mpr`, `mpr/${s}.mpt`]),
+  ['mpr/gcpl.issue_211.mpr', 'gcpl.issue_211.mpt'],
+  ['mpr/gcpl.pr_182.1.mpr', 'gcpl.pr_182.1.mpt'],
+  ['mb.mpr', 'mb.mpt'],
+];
+
+interface MptTable {
+  readonly names: string[];
+  readonly rows: string[][];
+  readonly start_ms: number | undefined;
+  readonly absoluteTime: boolean;
+}
+
+function readMptTable(path: string): MptTable {
+  const text = readFileSync(path, 'latin1');
+  const lines = text.split(/\r?\n/);
+  const m = /Nb header lines\s*:\s*(\d+)/.exec(text);
+  const headerLines = m ? Number(m[1]) : 1;
+  const names = lines[headerLines - 1]!.split('\t').map((s) => s.trim());
+  const rows = lines
+    .slice(headerLines)
+    .filter((l) => l.length > 0)
+    .map((l) => l.split('\t'));
+  const s = /Acquisition started on : (\d\d)\/(\d\d)\/(\d{4}) (\d\d):(\d\d):(\d\d(?:\.\d+)?)/.exec(text);
+  const start_ms = s ? Date.UTC(+s[3]!, +s[1]! - 1, +s[2]!, +s[4]!, +s[5]!, 0) + Math.round(parseFloat(s[6]!) * 1000) : undefined;
+  return { names, rows, start_ms, absoluteTime: /Time format : Absolute/.test(text) };
+}
+
+const num = (s: string): number => +s.replace(',', '.');
+/** `MM/DD/YYYY HH:MM:SS.ffff` → epoch ms (read as UTC, like the acquisition start). */
+const absolute_ms = (s: string): number => {
+  const m = /(\d\d)\/(\d\d)\/(\d{4}) (\d\d):(\d\d):(\d\d(?:\.\d+)?)/.exec(s)!;
+  return Date.UTC(+m[3]!, +m[1]! - 1, +m[2]!, +m[4]!, +m[5]!, 0) + parseFloat(m[6]!) * 1000;
+};
+/** Half a unit of the last printed digit. */
+const printedHalfUnit = (s: string): number => {
+  const m = /^-?\d+[.,]?(\d*)(?:E([+-]\d+))?$/i.exec(s.trim());
+  if (m === null) return 0;
+  return 0.5 * 10 ** (-(m[1]?.length ?? 0) + (m[2] === undefined ? 0 : Number(m[2])));
+};
+
+async function allRows(file: MprFile): Promise<Float64Array[]> {
+  const out = file.columns.map(() => [] as number[]);
+  for await (const block of readMprRows(file, file.columns, 0, 500)) block.values.forEach((v, c) => out[c]!.push(...v));
+  return out.map((v) => Float64Array.from(v));
+}
+
+describe('EC-Lab .mpr reader against the .mpt export of the same run', () => {
+  for (const [mprName, mptName] of TWINS) {
+    it(`${mprName}: every shared column equal row by row, and the same acquisition start`, async () => {
+      const file = await openMpr(join(real, mprName));
+      const mpt = readMptTable(join(real, mptName));
+      expect(file.rows).toBe(file.points);
+      expect(file.rows).toBe(mpt.rows.length);
+      const values = await allRows(file);
+      let compared = 0;
+      for (let c = 0; c < file.columns.length; c++) {
+        const col = file.columns[c]!;
+        const k = [col.name, ...col.aliases].map((n) => mpt.names.indexOf(n)).find((i) => i >= 0);
+        if (k === undefined) continue;
+        compared++;
+        for (let r = 0; r < file.rows; r++) {
+          const text: string = mpt.rows[r]![k] ?? '';
+          const got = values[c]![r]!;
+          if (col.name === 'time/s' && mpt.absoluteTime) {
+            expect(Math.abs(mpt.start_ms! + got * 1000 - absolute_ms(text)), `${col.name} row ${r}`).toBeLessThanOrEqual(0.05 + 1e-3);
+            continue;
+          }
+          const want = num(text);
+          const tol =
+            col.name === 'time/s'
+              ? printedHalfUnit(text) + 1e-6
+              : col.type === 'f4'
+                ? Math.abs(want) * 1.2e-7 + 1e-38
+                : col.type === 'f8'
+                  ? Math.max(printedHalfUnit(text), Math.abs(want) * 1e-15)
+                  : 0;
+          if (Math.abs(got - want) > tol) expect.fail(`${mprName} ${col.name} row ${r + 1}: .mpr ${got}, .mpt ${text} (tolerance ${tol})`);
+        }
+      }
+      const names = file.columns.map((c) => c.name);
+      expect(names).toContain('time/s');
+      // Every stored column has its twin in the export (by name or an older/newer EC-Lab name).
+      expect(compared).toBe(file.columns.length);
+      if (file.start_ms !== undefined || mpt.start_ms !== undefined) expect(Math.abs(file.start_ms! - mpt.start_ms!)).toBeLessThan(1);
+    });
+  }
+
+  it('refuses a file that is not an .mpr, an unknown column id, and a truncated header with one clear line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cw-mpr-'));
+    const good = readFileSync(join(real, 'mpr/ocv.mpr'));
+    const notMpr = join(dir, 'not.mpr');
+    writeFileSync(notMpr, 'EC-Lab ASCII FILE\n');
+    await expect(openMpr(notMpr)).rejects.toThrow(/not a readable EC-Lab \.mpr file: no "BIO-LOGIC MODULAR FILE" magic/);
+    // ocv.mpr's column ids are 1, 3, 4, 6 from byte 5 of its data module: make the last one 999.
+    const unknown = Buffer.from(good);
+    const dataAt = unknown.indexOf('VMP data') + 10 + 25 + 4 + 4 + 8;
+    unknown.writeUInt16LE(999, dataAt + 5 + 6);
+    writeFileSync(join(dir, 'unknown.mpr'), unknown);
+    await expect(openMpr(join(dir, 'unknown.mpr'))).rejects.toThrow(/column id 999 \(column 4 of 4\) is not known/);
+    writeFileSync(join(dir, 'cut.mpr'), good.subarray(0, 80));
+    await expect(openMpr(join(dir, 'cut.mpr'))).rejects.toThrow(/no module header at byte 52|no data module/);
+  });
+});
+
+describe('.mpr in analyze', () => {
+  for (const stem of ['gcpl.issue_211', 'gcpl.pr_182.1']) {
+    it(`${stem}.mpr gives the same events.jsonl, segments.jsonl and summary.json as its .mpt export`, async () => {
+      const out = mkdtempSync(join(tmpdir(), `cw-twin-${stem}-`));
+      const fromMpr = await analyze({ files: [join(real, `mpr/${stem}.mpr`)], outDir: join(out, 'mpr') });
+      const fromMpt = await analyze({ files: [join(real, `${stem}.mpt`)], outDir: join(out, 'mpt') });
+      expect(fromMpr.samples).toBe(fromMpt.samples);
+      expect(fromMpr.samples).toBeGreaterThan(2000);
+      // The outputs, as written (values rounded as they are for every file): the float32 values of the .mpr and the
+      // 8 printed digits of the export give the same text.
+      for (const f of ['events.jsonl', 'segments.jsonl']) expect(readFileSync(join(out, 'mpr', f), 'utf8')).toBe(readFileSync(join(out, 'mpt', f), 'utf8'));
+      const summary = (d: string): unknown => {
+        const { files: _files, ...rest } = JSON.parse(readFileSync(join(out, d, 'summary.json'), 'utf8')) as { files: unknown };
+        return rest;
+      };
+      expect(summary('mpr')).toEqual(summary('mpt'));
+      expect(readFileSync(join(out, 'mpr', 'events.jsonl'), 'utf8')).toMatch(/not a symmetric cell/);
+    });
+  }
+
+  it('refuses a truncated file with one line that says how much is there', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cw-mpr-cut-'));
+    const good = readFileSync(join(real, 'mpr/gcpl.issue_211.mpr'));
+    const path = join(dir, 'cut.mpr');
+    writeFileSync(path, good.subarray(0, 100_000));
+    await expect(analyze({ files: [path] })).rejects.toThrow(/the file is truncated: \d+ of the 2767 points it announces are present/);
+  });
+
+  it('never crashes or hangs on truncated or bit-flipped files: a clear ImportError or samples', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cw-mpr-fuzz-'));
+    const sources = ['mpr/ocv.mpr', 'mpr/peis.mpr', 'mpr/mb.issue_149.mpr'].map((f) => readFileSync(join(real, f)));
+    let seed = 7;
+    const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    let refused = 0;
+    let read = 0;
+    for (let k = 0; k < 150; k++) {
+      const src = sources[k % sources.length]!;
+      const bytes = Buffer.from(k % 2 === 0 ? src.subarray(0, Math.floor(random() * src.length)) : src);
+      if (k % 2 === 1) for (let f = 0; f < 1 + Math.floor(random() * 8); f++) bytes[Math.floor(random() * bytes.length)]! ^= 1 << Math.floor(random() * 8);
+      const path = join(dir, `f${k}.mpr`);
+      writeFileSync(path, bytes);
+      try {
+        const r = await analyze({ files: [path], format: 'mpr', import: { setCurrent_mA: 1 } });
+        expect(r.samples).toBeGreaterThanOrEqual(0);
+        read++;
+      } catch (e) {
+        expect((e as Error).name).toBe('ImportError');
+        expect((e as Error).message).not.toMatch(/\n/);
+        refused++;
+      }
+    }
+    expect(refused + read).toBe(150);
+    expect(refused).toBeGreaterThan(10);
+  }, 120_000);
+});
