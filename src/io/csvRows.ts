@@ -33,6 +33,8 @@ export interface RowColumns {
 
 interface CsvColumns {
   readonly t: number;
+  /** A `time`/`time_s` column holds seconds since the start of the run, not epoch milliseconds. */
+  readonly seconds: boolean;
   readonly cell: number;
   readonly v: number;
   readonly i: number;
@@ -43,7 +45,16 @@ interface CsvColumns {
 function csvColumns(path: string, line: string): CsvColumns {
   const names = line.split(',').map((h) => h.trim().replace(/^"|"$/g, ''));
   const at = (...n: string[]): number => names.findIndex((h) => n.includes(h));
-  const cols = { t: at('timestamp', 'time', 't'), cell: at('cell'), v: at('voltage_V'), i: at('current_mA'), p: at('pressure_MPa'), temp: at('temperature_C') };
+  const t = at('timestamp', 'time', 'time_s', 't');
+  const cols = {
+    t,
+    seconds: names[t] === 'time' || names[t] === 'time_s',
+    cell: at('cell'),
+    v: at('voltage_V'),
+    i: at('current_mA'),
+    p: at('pressure_MPa'),
+    temp: at('temperature_C'),
+  };
   if (cols.t < 0) throw new ImportError(path, `line 1: no timestamp column in the header "${line}"`);
   if (cols.v < 0 && cols.i < 0 && cols.p < 0 && cols.temp < 0) {
     throw new ImportError(path, `line 1: none of voltage_V, current_mA, pressure_MPa, temperature_C in the header "${line}"`);
@@ -58,6 +69,8 @@ export interface CsvDecoderOptions {
   readonly defaultCell: string;
   /** Current of rows with a voltage but no current column value (mA). */
   readonly setCurrent_mA: number | undefined;
+  /** What numeric `time`/`time_s` seconds count from (epoch ms); 0 when not given. */
+  readonly start_ms?: number;
 }
 
 const MAX_FIELDS = 62;
@@ -109,9 +122,12 @@ export class CsvDecoder {
       bounds[++nf] = line.length + 1;
       const t0 = cols.t < nf ? bounds[cols.t]! : 0;
       const t1 = cols.t < nf ? bounds[cols.t + 1]! - 1 : 0;
-      const t = parseTimestamp_ms(line.slice(t0, t1));
+      const text = line.slice(t0, t1);
+      const secs = cols.seconds && t1 > t0 ? +text : NaN;
+      // Seconds since the start are never taken for epoch milliseconds; an ISO time in such a column still is one.
+      const t = secs === secs ? (this.options.start_ms ?? 0) + secs * 1000 : parseTimestamp_ms(text);
       if (!Number.isFinite(t)) {
-        rejections.push({ line: this.lineNo, reason: 'bad-timestamp', detail: `"${line.slice(t0, t1)}"` });
+        rejections.push({ line: this.lineNo, reason: 'bad-timestamp', detail: `"${text}"` });
         continue;
       }
       const v = field(line, bounds, nf, cols.v);

@@ -62,7 +62,7 @@ export async function openTelemetry(path: string, rejections: RejectionLog, opti
   const f = format ?? sniffFormat(path, head);
   const batches =
     f === 'csv'
-      ? readCsv(path, size_bytes, rejections, options)
+      ? readCsv(path, head, size_bytes, rejections, options)
       : f === 'jsonl'
         ? readJsonl(path, rejections, options)
         : f === 'mpr'
@@ -83,7 +83,7 @@ export function sniffFormat(path: string, head: string): TelemetryFormat {
   const first = head.split('\n', 1)[0]!.trim();
   if (first.startsWith('EC-Lab ASCII FILE') || /(^|\t)time\/s(\t|$)/.test(first)) return 'mpt';
   if (first.startsWith('{')) return 'jsonl';
-  if (/^"?(timestamp|time|t)"?\s*,/i.test(first)) return 'csv';
+  if (/^"?(timestamp|time|time_s|t)"?\s*,/i.test(first)) return 'csv';
   throw new ImportError(
     path,
     `unknown format: expected canonical CSV (header "timestamp,cell,voltage_V,…"), JSON Lines of MQTT messages, or an EC-Lab file (.mpr, or its text export .mpt); pass --format ${FORMATS.join('|')} if the file is one of these`,
@@ -96,8 +96,20 @@ const BATCH = 4096;
 const WORKER_MIN_BYTES = 4 << 20;
 const CSV_WORKER = new URL('./csvWorker.js', import.meta.url);
 
-function readCsv(path: string, size_bytes: number, rejections: RejectionLog, options: ImportOptions): AsyncGenerator<Sample[]> {
-  const decoder: CsvDecoderOptions = { path, defaultCell: options.cell ?? defaultCellId(path), setCurrent_mA: options.setCurrent_mA };
+function readCsv(path: string, head: string, size_bytes: number, rejections: RejectionLog, options: ImportOptions): AsyncGenerator<Sample[]> {
+  const header = head
+    .split('\n', 1)[0]!
+    .split(',')
+    .map((h) => h.trim().replace(/^"|"$/g, ''));
+  if (options.start_ms === undefined && !header.includes('timestamp') && (header.includes('time') || header.includes('time_s'))) {
+    options.onNote?.(`${basename(path)}: the time column counts seconds since the start of the run; with no --start, times count from 1970-01-01T00:00:00Z`);
+  }
+  const decoder: CsvDecoderOptions = {
+    path,
+    defaultCell: options.cell ?? defaultCellId(path),
+    setCurrent_mA: options.setCurrent_mA,
+    start_ms: options.start_ms,
+  };
   // The compiled worker exists in the built package; run from TypeScript sources, decoding stays in this thread.
   const inWorker = (options.parseInWorker ?? size_bytes >= WORKER_MIN_BYTES) && existsSync(fileURLToPath(CSV_WORKER));
   return inWorker ? readCsvInWorker(decoder, rejections, options) : readCsvHere(decoder, rejections, options);
@@ -239,6 +251,7 @@ async function* readMpt(path: string, head: string, rejections: RejectionLog, op
   let lineNo = 0;
   let bytes = 0;
   let cols: { t: number; v: number; i: number; freq: number } | null = null;
+  let restCurrent: number | undefined;
   let start_ms = options.start_ms ?? 0;
   let headerText = '';
   let out: Sample[] = [];
@@ -257,13 +270,18 @@ async function* readMpt(path: string, head: string, rejections: RejectionLog, op
         const v = names.findIndex((n) => n === 'Ewe/V' || n === 'Ecell/V' || n === 'Ewe-Ece/V');
         const i = names.findIndex((n) => n === '<I>/mA' || n === 'I/mA');
         if (t < 0 || v < 0) throw new ImportError(path, `line ${lineNo}: EC-Lab columns time/s and Ewe/V not found in the header`);
-        if (i < 0 && options.setCurrent_mA === undefined) {
+        // An OCV block without a current column is a rest: its current is zero by definition.
+        const ocv = /^Open Circuit Voltage\s*$/m.test(headerText);
+        if (i < 0 && options.setCurrent_mA === undefined && !ocv) {
           throw new ImportError(
             path,
             'the export has no current column (<I>/mA or I/mA): give the set current with --set-current-mA or setCurrentMa in the cell registry',
           );
         }
-        if (i < 0) options.onNote?.(`${basename(path)}: no current column, using the set current ${options.setCurrent_mA} mA`);
+        if (i < 0 && options.setCurrent_mA === undefined) {
+          restCurrent = 0;
+          options.onNote?.(`${basename(path)}: an open-circuit (OCV) block without a current column: read as a rest (0 mA)`);
+        } else if (i < 0) options.onNote?.(`${basename(path)}: no current column, using the set current ${options.setCurrent_mA} mA`);
         const started = ecLabStart_ms(headerText);
         if (options.start_ms === undefined) {
           if (started !== undefined) start_ms = started;
@@ -281,7 +299,7 @@ async function* readMpt(path: string, head: string, rejections: RejectionLog, op
       const t_s = absolute !== undefined ? (absolute - start_ms) / 1000 : ecNumber(tText);
       const v = ecNumber(f[cols.v]);
       const impedance = cols.freq >= 0 && ecNumber(f[cols.freq]) > 0;
-      const i = impedance ? 0 : cols.i >= 0 ? ecNumber(f[cols.i]) : options.setCurrent_mA!;
+      const i = impedance ? 0 : cols.i >= 0 ? ecNumber(f[cols.i]) : (restCurrent ?? options.setCurrent_mA!);
       if (!Number.isFinite(t_s) || !(Math.abs(start_ms + t_s * 1000) <= MAX_TIME_MS)) {
         rejections.reject({ source: path, line: lineNo, reason: 'bad-timestamp', detail: `time/s "${f[cols.t] ?? ''}"` });
         continue;
@@ -327,10 +345,15 @@ async function* readMprSamples(path: string, rejections: RejectionLog, options: 
   const current = byOrder(EC_CURRENT);
   const dq = current === undefined ? mprColumn(file, 'dq/mA.h') : undefined;
   const freq = mprColumn(file, 'freq/Hz');
-  if (current === undefined && dq === undefined && options.setCurrent_mA === undefined) {
+  // The settings module's first byte is the technique: 0x0b is OCV, a rest whatever its columns.
+  const ocv = file.settings?.[0] === 0x0b;
+  if (current === undefined && dq === undefined && options.setCurrent_mA === undefined && !ocv) {
     throw new ImportError(path, 'the file has no current column: give the set current with --set-current-mA or setCurrentMa in the cell registry');
   }
-  if (current === undefined && dq === undefined) options.onNote?.(`${basename(path)}: no current column, using the set current ${options.setCurrent_mA} mA`);
+  const restCurrent = current === undefined && dq === undefined && options.setCurrent_mA === undefined ? 0 : undefined;
+  if (restCurrent !== undefined) options.onNote?.(`${basename(path)}: an open-circuit (OCV) block without a current column: read as a rest (0 mA)`);
+  else if (current === undefined && dq === undefined)
+    options.onNote?.(`${basename(path)}: no current column, using the set current ${options.setCurrent_mA} mA`);
   const start_ms = options.start_ms ?? file.start_ms ?? 0;
   if (options.start_ms === undefined && file.start_ms === undefined) {
     options.onNote?.(
@@ -349,7 +372,7 @@ async function* readMprSamples(path: string, rejections: RejectionLog, options: 
       if (impedance) i_mA = 0;
       else if (current !== undefined) i_mA = i[r]!;
       else if (dq !== undefined) i_mA = t_s > prevT_s ? (i[r]! * 3600) / (t_s - prevT_s) : 0;
-      else i_mA = options.setCurrent_mA!;
+      else i_mA = restCurrent ?? options.setCurrent_mA!;
       prevT_s = t_s;
       const t_ms = start_ms + t_s * 1000;
       if (!Number.isFinite(t_s) || !(Math.abs(t_ms) <= MAX_TIME_MS)) {

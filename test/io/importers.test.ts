@@ -91,11 +91,25 @@ describe('canonical CSV', () => {
     expect(new Set(samples.map((s) => s.cell))).toEqual(new Set(['zelle-ä']));
   });
 
-  it('fails with a clear error on an unreadable file, an unknown format or a binary .mpr', async () => {
+  it('fails with a clear error on an unreadable file, an unknown format or a .mpr that is not one', async () => {
     await expect(readAll(join(dir, 'missing.csv'))).rejects.toThrow(/missing.csv: cannot read the file \(ENOENT\)/);
     await expect(readAll(file('x.dat', 'hello world\n'))).rejects.toThrow(/unknown format/);
-    await expect(readAll(file('x.mpr', Buffer.from([0x42, 0x49, 0x4f, 0x00, 0x01])))).rejects.toThrow(/binary EC-Lab .mpr/);
+    await expect(readAll(file('x.mpr', Buffer.from([0x42, 0x49, 0x4f, 0x00, 0x01])))).rejects.toThrow(
+      /not a readable EC-Lab \.mpr file: no "BIO-LOGIC MODULAR FILE" magic/,
+    );
     await expect(readAll(file('nots.csv', 'foo,bar\n1,2\n'))).rejects.toBeInstanceOf(ImportError);
+  });
+
+  it('reads a numeric time/time_s column as seconds since --start, never as epoch milliseconds', async () => {
+    const start_ms = Date.UTC(2026, 2, 1, 8);
+    for (const name of ['time', 'time_s']) {
+      const path = file(`secs-${name}.csv`, `${name},cell,voltage_V,current_mA\n0,c1,0.07,2\n10,c1,0.071,2\n20.5,c1,0.072,2\n`);
+      const { samples } = await readAll(path, { start_ms });
+      expect(samples.map((s) => s.t_ms - start_ms)).toEqual([0, 10_000, 20_500]);
+    }
+    // Epoch milliseconds stay what they are in a timestamp column.
+    const { samples } = await readAll(file('ms.csv', `timestamp,cell,voltage_V,current_mA\n${start_ms},c1,0.07,2\n`));
+    expect(samples[0]!.t_ms).toBe(start_ms);
   });
 });
 
@@ -155,6 +169,17 @@ describe('BioLogic EC-Lab exports (real files)', () => {
     expect(r.segments.filter((x) => x.start_ms >= firstOnset).map((x) => x.regime)).not.toContain('stable');
     expect(s.finalRegime).toBe('short');
     expect(s.regimeDurations_h.learning).toBeGreaterThan(0);
+  });
+
+  it('reads an open-circuit block without a current column as a rest, from the .mpt and the .mpr alike', async () => {
+    const notes: string[] = [];
+    const mpt = await readAll(resolve(shared, 'mpr/ocv.mpt'), { onNote: (n: string) => notes.push(n) });
+    const mpr = await readAll(resolve(shared, 'mpr/ocv.mpr'), { onNote: (n: string) => notes.push(n) });
+    expect(mpt.samples.length).toBe(602);
+    expect(mpr.samples.length).toBe(602);
+    expect(mpt.samples.every((s) => s.current_mA === 0) && mpr.samples.every((s) => s.current_mA === 0)).toBe(true);
+    expect(mpr.samples.map((s) => s.t_ms)).toEqual(mpt.samples.map((s) => s.t_ms));
+    expect(notes.filter((n) => /OCV\) block without a current column: read as a rest/.test(n))).toHaveLength(2);
   });
 
   it('takes the set current of a current-less export from the cell registry when no flag is given', async () => {
