@@ -8,7 +8,8 @@ import { DEFAULT_DETECTOR_OPTIONS, type CellSummary, type DetectorOptions, type 
 import type { CellEvent } from '../src/domain/events.js';
 import { iso, type Sample } from '../src/domain/sample.js';
 import { writeAnalysis } from '../src/io/analysisOutput.js';
-import { defaultCellId, openTelemetry, type ImportOptions, type TelemetryFormat } from '../src/io/importers.js';
+import { basename } from 'node:path';
+import { defaultCellId, openTelemetry, type FileMetadata, type ImportOptions, type TelemetryFormat } from '../src/io/importers.js';
 import { RejectionLog, type RejectReason } from '../src/io/report.js';
 import { fromBatches } from '../src/operators/fromBatches.js';
 import { monitorCells } from '../src/operators/monitor.js';
@@ -57,13 +58,30 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     log(`rejected (${r.reason}) ${r.source}${r.line === undefined ? '' : `:${r.line}`}: ${r.detail} — further ones of this kind are only counted`),
   );
   const assumedCells: string[] = [];
+  // What instrument headers say, per cell id (single-cell EC-Lab files), and where each cell's values came from.
+  const headers = new Map<string, FileMetadata & { file: string }>();
+  const sources = new Map<string, Record<'areaCm2' | 'complianceV', 'registry' | 'option' | 'header' | 'default'>>();
   const resolveCell = (id: string): CellConfig => {
     const known = options.registry?.get(id);
-    if (known !== undefined) return known;
-    const cell = assumedCell(id, options.assumed);
+    const header = headers.get(id);
+    if (known !== undefined) {
+      sources.set(id, { areaCm2: 'registry', complianceV: 'registry' });
+      if (header?.areaCm2 !== undefined && Math.abs(header.areaCm2 - known.areaCm2) > 0.01 * known.areaCm2) {
+        log(`cell "${id}": the registry's area ${known.areaCm2} cm² is used; ${header.file}'s header says ${header.areaCm2} cm²`);
+      }
+      return known;
+    }
+    // Registry (above) > options > the file's header > defaults.
+    const fromHeader: Partial<CellConfig> = {
+      ...(header?.areaCm2 !== undefined ? { areaCm2: header.areaCm2 } : {}),
+      ...(header?.complianceV !== undefined ? { complianceV: header.complianceV } : {}),
+    };
+    const cell = assumedCell(id, { ...fromHeader, ...options.assumed });
+    const source = (k: 'areaCm2' | 'complianceV') => (options.assumed?.[k] !== undefined ? 'option' : fromHeader[k] !== undefined ? 'header' : 'default');
+    sources.set(id, { areaCm2: source('areaCm2'), complianceV: source('complianceV') });
     assumedCells.push(id);
     log(
-      `cell "${id}" is not in the registry: assuming area ${cell.areaCm2} cm², metal ${cell.metal ?? 'unknown'}, compliance ${cell.complianceV} V, ` +
+      `cell "${id}" is not in the registry: ${header !== undefined ? `from ${header.file}'s header ${header.technique ?? ''} ` : ''}assuming area ${cell.areaCm2} cm² (${source('areaCm2')}), metal ${cell.metal ?? 'unknown'}, compliance ${cell.complianceV} V (${source('complianceV')}), ` +
         `Ea ${cell.activationEnergyEv} eV, ${cell.nominalTemperatureC} °C without temperature telemetry; R_ref is calibrated on its first hours (pass --cells cells.yaml to set them)`,
     );
     return cell;
@@ -85,6 +103,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
         },
         options.format,
       );
+      if (file.format === 'mpt' || file.format === 'mpr') headers.set(options.import?.cell ?? defaultCellId(path), { ...file.metadata, file: basename(path) });
       return fromBatches(counted(file.batches));
     }).pipe(mergeMap((s) => s));
 
@@ -122,7 +141,12 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
       }),
       tap((out) => {
         if (out.type === 'result') {
-          summaries.push(out.summary);
+          const header = headers.get(out.cell);
+          summaries.push({
+            ...out.summary,
+            configSources: sources.get(out.cell),
+            ...(header !== undefined ? { instrument: { file: header.file, technique: header.technique ?? null, channel: header.channel ?? null } } : {}),
+          });
           segments.push(...out.segments);
         } else if (out.type !== 'derived') events.push(out);
       }),

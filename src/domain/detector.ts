@@ -937,6 +937,10 @@ function watchRange(
 
 export interface CellSummary {
   readonly cell: string;
+  /** Where the cell's area and compliance came from (set by the analysis: registry, option, file header, default). */
+  readonly configSources?: Readonly<Record<string, string>>;
+  /** The instrument file's own description of the run, when it has one. */
+  readonly instrument?: { readonly file: string; readonly technique: string | null; readonly channel: string | null };
   readonly samples: number;
   readonly start: string | null;
   readonly end: string | null;

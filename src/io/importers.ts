@@ -35,10 +35,20 @@ export interface ImportOptions {
   readonly onNote?: (message: string) => void;
 }
 
+/** What an instrument file's header says about the cell and the run (EC-Lab files). */
+export interface FileMetadata {
+  readonly areaCm2?: number;
+  /** The largest |voltage| the channel is set to control (`Ewe ctrl range`): the compliance limit. */
+  readonly complianceV?: number;
+  readonly technique?: string;
+  readonly channel?: string;
+}
+
 export interface ImportedFile {
   readonly path: string;
   readonly format: TelemetryFormat;
   readonly size_bytes: number;
+  readonly metadata: FileMetadata;
   readonly batches: AsyncGenerator<Sample[]>;
 }
 
@@ -60,6 +70,7 @@ export async function openTelemetry(path: string, rejections: RejectionLog, opti
     throw new ImportError(path, `cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   const f = format ?? sniffFormat(path, head);
+  const metadata = f === 'mpt' ? mptMetadata(await readHeaderText(path)) : f === 'mpr' ? await mprMetadata(path) : {};
   const batches =
     f === 'csv'
       ? readCsv(path, head, size_bytes, rejections, options)
@@ -68,7 +79,7 @@ export async function openTelemetry(path: string, rejections: RejectionLog, opti
         : f === 'mpr'
           ? readMprSamples(path, rejections, options)
           : readMpt(path, head, rejections, options);
-  return { path, format: f, size_bytes, batches };
+  return { path, format: f, size_bytes, metadata, batches };
 }
 
 /** The cell a single-cell file belongs to when no id is given: its base name without extension. */
@@ -236,6 +247,68 @@ function ecLabAbsolute_ms(text: string): number {
   if (m === null) return NaN;
   const [, mo, da, yr, hh, mi, ss] = m;
   return Date.UTC(+yr!, +mo! - 1, +da!, +hh!, +mi!, 0) + parseFloat(ss!.replace(',', '.')) * 1000;
+}
+
+/** EC-Lab leaves 0.001 cm² (or 0) in the area field when nobody filled it in. */
+const filledArea = (a: number | undefined): number | undefined => (a !== undefined && Number.isFinite(a) && a > 0.0011 ? a : undefined);
+
+/** The header of an EC-Lab text export (at most its first 256 KiB). */
+async function readHeaderText(path: string): Promise<string> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(256 * 1024);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    return buf.subarray(0, bytesRead).toString('latin1');
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Area, control range, technique and channel from an EC-Lab text export's header. */
+export function mptMetadata(header: string): FileMetadata {
+  const m = /Nb header lines\s*:\s*(\d+)/.exec(header);
+  const lines = header.split(/\r?\n/).slice(0, m ? Number(m[1]) - 1 : 0);
+  const text = lines.join('\n');
+  const area = /Electrode surface area\s*:\s*([\d.,]+)\s*cm/.exec(text);
+  const range = /E(?:we|cell) ctrl range\s*:\s*min\s*=\s*(-?[\d.,]+)\s*V,\s*max\s*=\s*(-?[\d.,]+)\s*V/.exec(text);
+  const channel = /Run on channel\s*:\s*(.+)/.exec(text);
+  // The technique's name is the line after the one naming the export's file ("Nb header lines" is line 2).
+  const technique = lines.length > 3 ? lines[3]!.trim() : undefined;
+  return {
+    areaCm2: filledArea(area ? ecNumber(area[1]) : undefined),
+    complianceV: range ? Math.max(Math.abs(ecNumber(range[1])), Math.abs(ecNumber(range[2]))) : undefined,
+    technique: technique !== undefined && technique.length > 0 ? technique : undefined,
+    channel: channel ? channel[1]!.trim() : undefined,
+  };
+}
+
+/** The technique ids of the settings module's first byte (those of the real files this reader is tested on). */
+const MPR_TECHNIQUES: Record<number, string> = {
+  0x04: 'Galvanostatic Cycling with Potential Limitation',
+  0x06: 'Cyclic Voltammetry',
+  0x0b: 'Open Circuit Voltage',
+  0x18: 'Chronoamperometry / Chronocoulometry',
+  0x1d: 'Potentio Electrochemical Impedance Spectroscopy',
+  0x7f: 'Modulo Bat',
+  0x88: 'Battery Capacity Determination',
+};
+
+/**
+ * From an `.mpr`: the electrode area (float32 at byte 529 of the settings module), the technique (its first byte),
+ * and from the LOG module the channel (byte 9, zero-based; serial number u16 at 171) and the control range
+ * (float32 min/max at 504/508) — checked against the `.mpt` headers of every real file in the tests.
+ */
+async function mprMetadata(path: string): Promise<FileMetadata> {
+  const file = await openMpr(path);
+  const set = file.settings;
+  const log = file.log;
+  const range = log !== null && log.length >= 512 ? [log.readFloatLE(504), log.readFloatLE(508)] : null;
+  return {
+    areaCm2: set !== null && set.length >= 533 ? filledArea(Number(set.readFloatLE(529).toPrecision(7))) : undefined,
+    complianceV: range !== null && range.every(Number.isFinite) && range[1]! > range[0]! ? Math.max(Math.abs(range[0]!), Math.abs(range[1]!)) : undefined,
+    technique: set !== null ? MPR_TECHNIQUES[set[0]!] : undefined,
+    channel: log !== null && log.length >= 173 ? `${log[9]! + 1} (SN ${log.readUInt16LE(171)})` : undefined,
+  };
 }
 
 /** EC-Lab numbers may use a decimal comma, depending on the PC's locale. */

@@ -178,8 +178,9 @@ export interface MprFile {
   readonly rows: number;
   /** Acquisition start from the LOG module (the instrument's local time, read as UTC), if the file has one. */
   readonly start_ms: number | undefined;
-  /** The settings module's bytes (metadata: technique, electrode, limits). */
+  /** The settings module's bytes (technique, electrode) and the LOG module's first 4 KiB (channel, control range). */
   readonly settings: Buffer | null;
+  readonly log: Buffer | null;
 }
 
 const fail = (path: string, what: string): never => {
@@ -251,9 +252,10 @@ export async function openMpr(path: string): Promise<MprFile> {
     const rows = rowBytes > 0 ? Math.floor(stored / rowBytes) : 0;
     const setMod = modules.find((m) => m.name === 'VMP Set');
     const settings = setMod === undefined ? null : await readAt(fh, setMod.at, Math.min(setMod.length, 1 << 20));
-    const log = modules.find((m) => m.name === 'VMP LOG');
-    const start_ms = log === undefined ? undefined : oleStart_ms(await readAt(fh, log.at, Math.min(log.length, 4096)));
-    return { path, size_bytes, modules, dataVersion: data.version, points, columns, rowBytes, rowsAt, rows, start_ms, settings };
+    const logMod = modules.find((m) => m.name === 'VMP LOG');
+    const log = logMod === undefined ? null : await readAt(fh, logMod.at, Math.min(logMod.length, 4096));
+    const start_ms = log === null ? undefined : oleStart_ms(log);
+    return { path, size_bytes, modules, dataVersion: data.version, points, columns, rowBytes, rowsAt, rows, start_ms, settings, log };
   } finally {
     await fh.close();
   }

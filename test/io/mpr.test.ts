@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../../pipelines/analyze.js';
+import { assumedCell } from '../../src/domain/cell.js';
 import { openMpr, readMprRows, type MprFile } from '../../src/io/mpr.js';
 
 const real = join(__dirname, '../../../shared/data/real');
@@ -118,11 +119,34 @@ describe('EC-Lab .mpr reader against the .mpt export of the same run', () => {
 });
 
 describe('.mpr in analyze', () => {
-  for (const stem of ['gcpl.issue_211', 'gcpl.pr_182.1']) {
+  it('takes area, compliance, technique and channel from the header when the registry is silent, and says so', async () => {
+    const r = await analyze({ files: [join(real, 'mpr/gcpl.pr_182.1.mpr')] });
+    expect(r.summaries[0]!.configSources).toEqual({ areaCm2: 'header', complianceV: 'default' }); // no LOG module
+    const g = await analyze({ files: [join(real, 'mpr/gcpl.issue_211.mpr')] });
+    expect(g.summaries[0]!.configSources).toEqual({ areaCm2: 'default', complianceV: 'header' }); // area left at 0.001
+    expect(g.summaries[0]!.instrument).toEqual({
+      file: 'gcpl.issue_211.mpr',
+      technique: 'Galvanostatic Cycling with Potential Limitation',
+      channel: '8 (SN 21637)',
+    });
+    const m = await analyze({ files: [join(real, 'mb.mpt')] });
+    expect(m.summaries[0]!.configSources).toEqual({ areaCm2: 'header', complianceV: 'header' });
+    expect(m.summaries[0]!.instrument?.channel).toBe('5 (SN 24889)');
+    // The registry wins over the header.
+    const withRegistry = await analyze({ files: [join(real, 'mb.mpr')], registry: new Map([['mb', assumedCell('mb', { areaCm2: 0.8 })]]) });
+    expect(withRegistry.summaries[0]!.configSources).toEqual({ areaCm2: 'registry', complianceV: 'registry' });
+  });
+
+  // gcpl.pr_182.1.mpt is a header-less export: only its .mpr says the electrode area (1.767 cm²), so both runs are
+  // given that area here to compare like with like (the header's own use is checked below).
+  for (const [stem, assumed] of [
+    ['gcpl.issue_211', undefined],
+    ['gcpl.pr_182.1', { areaCm2: 1.767 }],
+  ] as const) {
     it(`${stem}.mpr gives the same events.jsonl, segments.jsonl and summary.json as its .mpt export`, async () => {
       const out = mkdtempSync(join(tmpdir(), `cw-twin-${stem}-`));
-      const fromMpr = await analyze({ files: [join(real, `mpr/${stem}.mpr`)], outDir: join(out, 'mpr') });
-      const fromMpt = await analyze({ files: [join(real, `${stem}.mpt`)], outDir: join(out, 'mpt') });
+      const fromMpr = await analyze({ files: [join(real, `mpr/${stem}.mpr`)], outDir: join(out, 'mpr'), assumed });
+      const fromMpt = await analyze({ files: [join(real, `${stem}.mpt`)], outDir: join(out, 'mpt'), assumed });
       expect(fromMpr.samples).toBe(fromMpt.samples);
       expect(fromMpr.samples).toBeGreaterThan(2000);
       // The outputs, as written (values rounded as they are for every file): the float32 values of the .mpr and the
@@ -131,6 +155,8 @@ describe('.mpr in analyze', () => {
       const summary = (d: string): unknown => {
         const all = JSON.parse(readFileSync(join(out, d, 'summary.json'), 'utf8')) as Record<string, unknown>;
         delete all['files']; // the input's own path
+        // The file's own description differs (a header-less export names no technique); the analysis must not.
+        for (const cell of Object.values(all['cells'] as Record<string, { instrument?: unknown }>)) delete cell.instrument;
         return all;
       };
       expect(summary('mpr')).toEqual(summary('mpt'));
