@@ -303,30 +303,18 @@ export async function* readMprRows(file: MprFile, columns: readonly MprColumn[],
       for (let c = 0; c < columns.length; c++) {
         const col = columns[c]!;
         const out = values[c]!;
-        for (let r = 0, p = col.offset; r < whole; r++, p += file.rowBytes) {
-          switch (col.type) {
-            case 'f8':
-              out[r] = buf.readDoubleLE(p);
-              break;
-            case 'f4':
-              out[r] = buf.readFloatLE(p);
-              break;
-            case 'u1':
-              out[r] = buf[p]!;
-              break;
-            case 'u2':
-              out[r] = buf.readUInt16LE(p);
-              break;
-            case 'u4':
-              out[r] = buf.readUInt32LE(p);
-              break;
-            case 'flag': {
-              const bits = buf[p]! & col.mask;
-              // mode is a two-bit number; the other flags are booleans
-              out[r] = col.mask === 0x03 ? bits : bits === 0 ? 0 : 1;
-              break;
-            }
-          }
+        const step = file.rowBytes;
+        // One loop per type: the type test stays out of the per-row path.
+        let p = col.offset;
+        if (col.type === 'f8') for (let r = 0; r < whole; r++, p += step) out[r] = buf.readDoubleLE(p);
+        else if (col.type === 'f4') for (let r = 0; r < whole; r++, p += step) out[r] = buf.readFloatLE(p);
+        else if (col.type === 'u1') for (let r = 0; r < whole; r++, p += step) out[r] = buf[p]!;
+        else if (col.type === 'u2') for (let r = 0; r < whole; r++, p += step) out[r] = buf.readUInt16LE(p);
+        else if (col.type === 'u4') for (let r = 0; r < whole; r++, p += step) out[r] = buf.readUInt32LE(p);
+        else {
+          // mode is a two-bit number; the other flags are booleans
+          const mask = col.mask;
+          for (let r = 0; r < whole; r++, p += step) out[r] = mask === 0x03 ? buf[p]! & mask : (buf[p]! & mask) === 0 ? 0 : 1;
         }
       }
       yield { n: whole, values, first };

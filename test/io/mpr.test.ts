@@ -9,6 +9,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../../pipelines/analyze.js';
 import { assumedCell } from '../../src/domain/cell.js';
+import type { Sample } from '../../src/domain/sample.js';
+import { openTelemetry } from '../../src/io/importers.js';
+import { RejectionLog } from '../../src/io/report.js';
+import { writeMpr, writeMpt } from '../../src/sim/ecLab.js';
 import { openMpr, readMprRows, type MprFile } from '../../src/io/mpr.js';
 
 const real = join(__dirname, '../../../shared/data/real');
@@ -198,4 +202,36 @@ describe('.mpr in analyze', () => {
     expect(refused + read).toBe(150);
     expect(refused).toBeGreaterThan(10);
   }, 120_000);
+});
+
+describe('simulated EC-Lab files', () => {
+  it('a written .mpr and its .mpt export read back as the same samples, with the header values', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cw-eclab-'));
+    const run = { start_ms: Date.UTC(2026, 4, 1, 9, 30, 0, 250), areaCm2: 0.785, limit_V: 5, channel: 2 };
+    const rows = Array.from({ length: 20_000 }, (_, k) => ({ t_s: k * 0.5, voltage_V: 0.07 * Math.sin(k / 900), current_mA: k % 7200 < 3600 ? 2 : -2 }));
+    await writeMpr(join(dir, 'run.mpr'), run, rows);
+    await writeMpt(join(dir, 'run.mpt'), run, rows);
+    const read = async (f: string) => {
+      const file = await openTelemetry(join(dir, f), new RejectionLog());
+      const out: Sample[] = [];
+      for await (const b of file.batches) out.push(...b);
+      return { samples: out, metadata: file.metadata };
+    };
+    const mpr = await read('run.mpr');
+    const mpt = await read('run.mpt');
+    expect(mpr.samples).toHaveLength(20_000);
+    expect(mpt.samples).toHaveLength(20_000);
+    // The text export prints 8 digits of each float32 value: equal to float32 precision, times to the microsecond.
+    let worst = 0;
+    mpr.samples.forEach((s, k) => {
+      const t = mpt.samples[k]!;
+      if (s.cell !== t.cell || Math.abs(s.t_ms - t.t_ms) > 1e-3 || s.current_mA !== t.current_mA)
+        expect.fail(`row ${k}: ${JSON.stringify(s)} vs ${JSON.stringify(t)}`);
+      worst = Math.max(worst, Math.abs(s.voltage_V! - t.voltage_V!) / Math.max(1e-30, Math.abs(t.voltage_V!)));
+    });
+    expect(worst).toBeLessThan(1.2e-7);
+    expect(mpr.samples[1]!.t_ms).toBe(run.start_ms + 500);
+    expect(mpr.metadata).toEqual({ areaCm2: 0.785, complianceV: 5, technique: 'Galvanostatic Cycling with Potential Limitation', channel: '3 (SN 0)' });
+    expect(mpt.metadata).toMatchObject({ areaCm2: 0.785, complianceV: 5, channel: '3 (SN 1)' });
+  });
 });
