@@ -21,10 +21,10 @@ const run = haveServers() || process.env['CI'] !== undefined;
 const root = resolve(__dirname, '../..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until(check: () => Promise<boolean> | boolean, timeout_ms: number, what: string): Promise<void> {
+async function until(check: () => Promise<boolean> | boolean, timeout_ms: number, what: string | (() => string)): Promise<void> {
   const t0 = Date.now();
   while (!(await check())) {
-    if (Date.now() - t0 > timeout_ms) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() - t0 > timeout_ms) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
     await sleep(100);
   }
 }
@@ -67,8 +67,11 @@ describe.skipIf(!run)('reliability', () => {
     for (const e of offline.events) if (e.type === 'regime') (byCell[e.cell] ??= []).push(eventToJson(e));
     return byCell;
   };
+  let lastCounts = '';
   const allPointsIn = async (vm: RunningServer): Promise<boolean> => {
     const counts = await exportCounts(vm.url, 'telemetry_voltage_V');
+    // Said when a wait times out: which cells are short of points, by how many.
+    lastCounts = [...expectedTimes].map(([cell, n]) => `${cell} ${counts.get(cell) ?? 0}/${n}`).join(', ');
     return [...expectedTimes].every(([cell, n]) => counts.get(cell) === n);
   };
   const configText = (mosquitto: RunningServer, vm: RunningServer, dataDir: string, extra = '') =>
@@ -130,7 +133,11 @@ describe.skipIf(!run)('reliability', () => {
       await replaying;
       await killer;
       expect(killed).toBe(3);
-      await until(() => allPointsIn(vm), 60_000, 'all points in the database');
+      await until(
+        () => allPointsIn(vm),
+        60_000,
+        () => `all points in the database (telemetry points per cell: ${lastCounts}; the monitor said:\n${stderr.slice(-4000)})`,
+      );
       const c = child!;
       c.kill('SIGTERM');
       const code = await new Promise((r) => c.once('exit', r));
