@@ -92,7 +92,11 @@ try {
     if (bare === null || b.msgsPerS > bare.msgsPerS) bare = b;
     if (cw === null || c.msgsPerS > cw.msgsPerS) cw = c;
   }
-  const thousand = await measure('cyclewatch', broker.url, 1000);
+  let thousand = null;
+  for (let k = 0; k < REPS; k++) {
+    const t = await measure('cyclewatch', broker.url, 1000);
+    if (thousand === null || t.msgsPerS > thousand.msgsPerS) thousand = { ...t, rssMB: Math.max(t.rssMB, thousand?.rssMB ?? 0) };
+  }
   const latDir = mkdtempSync(join(tmpdir(), 'cw-bench-lat-'));
   const { ready, done } = await runChild(join(root, 'bench', 'latency-child.mjs'), [broker.url, '100', latDir]);
   const lat = await done;
@@ -104,7 +108,7 @@ try {
   const ratio = +(cw.msgsPerS / bare.msgsPerS).toFixed(2);
   console.log(`target: ≥ 0.9 of the bare rate → ${ratio >= 0.9 ? 'met' : 'NOT met'} (${ratio})`);
   const ratio1000 = +(thousand.msgsPerS / bare.msgsPerS).toFixed(2);
-  console.log(`1000 cells              : ${thousand.msgsPerS} msg/s, peak RSS ${thousand.rssMB} MB`);
+  console.log(`1000 cells              : ${thousand.msgsPerS} msg/s (best of ${REPS}), peak RSS ${thousand.rssMB} MB (highest)`);
   console.log(`target: 1000 cells ≥ 0.8 of the bare rate → ${ratio1000 >= 0.8 ? 'met' : 'NOT met'} (${ratio1000})`);
   console.log(`target: peak RSS < 300 MB at 1000 cells → ${thousand.rssMB < 300 ? 'met' : 'NOT met'} (${thousand.rssMB} MB)`);
   console.log(

@@ -34,13 +34,15 @@ export interface Checkpoint<S> {
 const segmentName = (seq: number): string => `journal-${String(seq).padStart(9, '0')}.jsonl`;
 
 /** A line per sample, `[cell,t_ms,V,I,p,T]` with null for a missing quantity. */
-const opt = (x: number | undefined): string => (x !== undefined && Number.isFinite(x) ? String(x) : 'null');
+const opt = (x: number | undefined): string | number => (x !== undefined && Number.isFinite(x) ? x : 'null');
 const FLUSH_BYTES = 1 << 20;
 
 export class StateStore<S> {
   private fd: number | null = null;
   private seq: number;
   private buf = Buffer.allocUnsafe(FLUSH_BYTES);
+  /** `["<cell>",` per cell id, quoted once. */
+  private readonly quoted = new Map<string, string>();
   private used = 0;
   private pendingCount = 0;
   /** Journal writes (system calls) so far. */
@@ -87,20 +89,12 @@ export class StateStore<S> {
   append(s: Sample): void {
     // Encoded into bytes at once: the line's string then dies young (a turn's worth of pending strings would
     // otherwise outlive the young generation at high message rates).
-    const line =
-      '[' +
-      JSON.stringify(s.cell) +
-      ',' +
-      s.t_ms +
-      ',' +
-      opt(s.voltage_V) +
-      ',' +
-      opt(s.current_mA) +
-      ',' +
-      opt(s.pressure_MPa) +
-      ',' +
-      opt(s.temperature_C) +
-      ']\n';
+    let cell = this.quoted.get(s.cell);
+    if (cell === undefined) {
+      if (this.quoted.size >= 10_000) this.quoted.clear();
+      this.quoted.set(s.cell, (cell = '[' + JSON.stringify(s.cell) + ','));
+    }
+    const line = `${cell}${s.t_ms},${opt(s.voltage_V)},${opt(s.current_mA)},${opt(s.pressure_MPa)},${opt(s.temperature_C)}]\n`;
     const need = 3 * line.length;
     if (this.used + need > this.buf.length) {
       this.flush();
