@@ -19,16 +19,103 @@ const USAGE = `cyclewatch — monitor long-duration battery cycling tests
 
 Usage:
   cyclewatch analyze FILE… --out DIR [--cells cells.yaml] [--format ${FORMATS.join('|')}]
-                     [--cell ID] [--set-current-mA I] [--start ISO] [--area-cm2 A] [--no-report] [--png]
+                     [--cell ID] [--set-current-mA I] [--start ISO] [--area-cm2 A] [--no-report] [--png] [-q]
   cyclewatch report DIR [--png]
   cyclewatch run [--config cyclewatch.yaml] [--shard i/n] [--print-config]
   cyclewatch replay FILE… --broker URL [--speed N|max] [--topic-prefix cells] [--qos 0|1|2]
   cyclewatch demo [--out DIR]
-  cyclewatch simulate --scenario NAME[,NAME…] --out FILE.csv [--seed N] [--dt S] [--hours H]
-  cyclewatch help
+  cyclewatch simulate --scenario NAME[,NAME…] --out FILE.csv [--seed N] [--dt S] [--hours H] [--start ISO]
+  cyclewatch help | --version
+  cyclewatch COMMAND --help      the command's options, with an example
 
 Scenarios: ${SCENARIO_NAMES.join(', ')}
 `;
+
+/** Each command's options and an example, for `cyclewatch COMMAND --help`. */
+const COMMAND_HELP: Record<string, string> = {
+  analyze: `cyclewatch analyze FILE… --out DIR — detect regimes in recorded telemetry (CSV, JSON Lines, EC-Lab .mpr/.mpt)
+
+Options:
+  --out DIR             where events.jsonl, segments.jsonl, summary.json and report.html go (required)
+  --cells FILE          cell registry (YAML); cells it does not list are calibrated on their own data
+  --format F            ${FORMATS.join('|')} (sniffed from the content by default)
+  --cell ID             cell id for single-cell files (default: the file name)
+  --set-current-mA I    set current for exports without a current column
+  --start ISO           start time for files whose header gives none (and seconds-since-start CSV times)
+  --area-cm2 A          electrode area for cells the registry does not list
+  --no-report           do not write report.html
+  --png                 also write the figures as PNG
+  -q, --quiet           no progress and notes
+
+Example:
+  npx cyclewatch analyze cell7.mpr --cells cells.yaml --out results/
+`,
+  report: `cyclewatch report DIR — write report.html from an analysis output folder
+
+Options:
+  --png                 also write the figures as PNG
+
+Example:
+  npx cyclewatch report results/
+`,
+  run: `cyclewatch run — the live monitor (MQTT in; InfluxDB or files, alerts, /metrics out)
+
+Options:
+  -c, --config FILE     configuration (YAML); without it: an embedded broker on 127.0.0.1:1883 and files under ./data
+  --shard i/n           take the cells of shard i of n
+  --print-config        print the configuration (secrets hidden) and exit
+
+Example:
+  npx cyclewatch run --config cyclewatch.yaml
+`,
+  replay: `cyclewatch replay FILE… --broker URL — publish recorded telemetry to a broker, as the cyclers would
+
+Options:
+  --broker URL          mqtt://host:1883 (required)
+  --speed N|max         N× real time, or as fast as the broker acknowledges (default max)
+  --topic-prefix P      topic prefix (default cells)
+  --qos 0|1|2           (default 1)
+  --format, --cell, --set-current-mA, --start   as for analyze
+
+Example:
+  npx cyclewatch replay run.csv --broker mqtt://127.0.0.1:1883 --speed 3600
+`,
+  demo: `cyclewatch demo — simulate, monitor and show a short fleet run on this machine, with no servers
+
+Options:
+  --out DIR             where the demo writes (default data/demo)
+
+Example:
+  npx cyclewatch demo
+`,
+  simulate: `cyclewatch simulate --scenario NAME --out FILE.csv — write a simulated run with its ground truth
+
+Options:
+  --scenario NAME[,…]   ${SCENARIO_NAMES.join(', ')}
+  --out FILE.csv        the telemetry (beside it: FILE.cells.yaml and FILE.truth.json)
+  --seed N              random seed
+  --dt S                sampling interval in seconds
+  --hours H             run length
+  --start ISO           first sample time (default now minus the run length)
+
+Example:
+  npx cyclewatch simulate --scenario polarization-short-loop --out loop.csv
+`,
+};
+
+/** The package's version: its package.json is two levels up from the sources, three from the build. */
+async function version(): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  for (const up of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(await readFile(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'cyclewatch' && pkg.version !== undefined) return pkg.version;
+    } catch {
+      // not this level
+    }
+  }
+  return 'unknown';
+}
 
 class UsageError extends Error {
   override name = 'UsageError';
@@ -153,6 +240,7 @@ async function cmdSimulate(argv: string[]): Promise<number> {
       seed: { type: 'string' },
       dt: { type: 'string' },
       hours: { type: 'string' },
+      start: { type: 'string' },
     },
   });
   if (values.scenario === undefined) throw new UsageError(`simulate needs --scenario (one of ${SCENARIO_NAMES.join(', ')})`);
@@ -161,12 +249,20 @@ async function cmdSimulate(argv: string[]): Promise<number> {
   for (const s of scenarios) if (!(s in SCENARIOS)) throw new UsageError(`unknown scenario "${s}": choose from ${SCENARIO_NAMES.join(', ')}`);
   const dt = num(values.dt, '--dt');
   if (dt !== undefined && dt <= 0) throw new UsageError('--dt must be positive (seconds between samples)');
+  const duration_h = positive(num(values.hours, '--hours'), '--hours', 'hours of the run');
+  // By default the run ends now, so that dashboards opened on "the last days" show it.
+  const start_ms =
+    values.start !== undefined
+      ? parseTimestamp_ms(values.start)
+      : Date.now() - Math.max(...scenarios.map((s) => Math.min(duration_h ?? Infinity, SCENARIOS[s as keyof typeof SCENARIOS]!.duration_h))) * 3_600_000;
+  if (!Number.isFinite(start_ms)) throw new UsageError(`--start expects an ISO-8601 time, got "${values.start}"`);
   const { rows } = await simulate({
     scenarios,
     out: values.out,
     seed: num(values.seed, '--seed'),
     dt_s: dt,
-    duration_h: positive(num(values.hours, '--hours'), '--hours', 'hours of the run'),
+    duration_h,
+    start_ms: Math.round(start_ms / 1000) * 1000,
     progress: (n) => process.stderr.write(`simulate: ${n.toLocaleString('en')} rows\n`),
   });
   process.stderr.write(
@@ -307,6 +403,14 @@ export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rawRest] = argv;
   const rest = negativeValues(rawRest);
   try {
+    if (cmd === '--version' || cmd === '-V' || cmd === 'version') {
+      process.stdout.write(`cyclewatch ${await version()}\n`);
+      return 0;
+    }
+    if (cmd !== undefined && COMMAND_HELP[cmd] !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
+      process.stdout.write(COMMAND_HELP[cmd]!);
+      return 0;
+    }
     switch (cmd) {
       case 'analyze':
         return await cmdAnalyze(rest);
@@ -332,7 +436,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     if (e instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_'))) {
-      process.stderr.write(`cyclewatch: ${(e as Error).message}\n(cyclewatch help lists the commands and their options)\n`);
+      const hint = cmd !== undefined && COMMAND_HELP[cmd] !== undefined ? `cyclewatch ${cmd} --help` : 'cyclewatch help';
+      process.stderr.write(`cyclewatch: ${(e as Error).message}\n(${hint} lists the options)\n`);
       return 2;
     }
     if (e instanceof ConfigError || e instanceof ImportError) {

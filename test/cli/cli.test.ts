@@ -17,7 +17,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('cyclewatch simulate + analyze', () => {
   it('writes SPEC §5 events.jsonl, segments.jsonl and summary.json', () => {
-    const sim = cw('simulate', '--scenario', 'very-high-rate', '--out', 'vhr.csv', '--hours', '20');
+    const sim = cw('simulate', '--scenario', 'very-high-rate', '--out', 'vhr.csv', '--hours', '20', '--start', '2026-01-01T00:00:00Z');
     expect(sim.status).toBe(0);
     const r = cw('analyze', 'vhr.csv', '--cells', 'vhr.cells.yaml', '--out', 'out');
     expect(r.status).toBe(0);
@@ -102,6 +102,21 @@ describe('cyclewatch simulate + analyze', () => {
       .filter((e) => e.type === 'regime');
     expect(regimes.some((e) => e.cell === 'high-rate' && e.regime === 'isolated-short')).toBe(true);
   }, 120_000);
+
+  it('answers --help for every command with its options and an example, and --version', () => {
+    for (const cmd of ['analyze', 'report', 'run', 'replay', 'demo', 'simulate']) {
+      const r = cw(cmd, '--help');
+      expect(r.status, cmd).toBe(0);
+      expect(r.stdout, cmd).toMatch(new RegExp(`^cyclewatch ${cmd}`));
+      expect(r.stdout, cmd).toMatch(/Options:[\s\S]*Example:\n {2}npx cyclewatch /);
+    }
+    expect(cw('analyze', '--help').stdout).toMatch(/-q, --quiet/);
+    const v = cw('--version');
+    expect(v.status).toBe(0);
+    expect(v.stdout.trim()).toMatch(/^cyclewatch \d+\.\d+\.\d+$/);
+    // An error in a command's options points at that command's help.
+    expect(cw('analyze', '--bogus').stderr).toMatch(/\(cyclewatch analyze --help lists the options\)/);
+  });
 
   it('explains usage errors instead of crashing', () => {
     expect(cw('analyze', 'ccd.csv').stderr).toMatch(/needs --out DIR/);

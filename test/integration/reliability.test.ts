@@ -29,6 +29,35 @@ async function until(check: () => Promise<boolean> | boolean, timeout_ms: number
   }
 }
 
+/** `cyclewatch run` as a child process: started (until its MQTT connection) and killed by the test. */
+function monitorProcess(configPath: string) {
+  let child: ChildProcess | null = null;
+  let out = ''; // since the last start
+  let all = ''; // since the first
+  return {
+    output: () => out,
+    allOutput: () => all,
+    async start(): Promise<void> {
+      out = '';
+      const c = spawn(process.execPath, [join(root, 'bin/cyclewatch.js'), 'run', '--config', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+      child = c;
+      c.stderr!.on('data', (d: Buffer) => {
+        out += d.toString();
+        all += d.toString();
+      });
+      await until(() => /mqtt: connected/.test(out), 20_000, 'the monitor to connect');
+    },
+    /** Send a signal and wait for the exit code. */
+    async stop(signal: NodeJS.Signals): Promise<number | null> {
+      const c = child!;
+      const exited = new Promise<number | null>((r) => c.once('exit', (code) => r(code)));
+      c.kill(signal);
+      return exited;
+    },
+    cleanup: () => child?.kill('SIGKILL'),
+  };
+}
+
 describe.skipIf(!run)('reliability', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cyclewatch-reliability-'));
   const csv = join(dir, 'fleet.csv');
@@ -90,20 +119,9 @@ describe.skipIf(!run)('reliability', () => {
     const dataDir = join(dir, 'kill');
     const configPath = join(dir, 'kill.yaml');
     writeFileSync(configPath, configText(mosquitto, vm, dataDir));
-    let child: ChildProcess | null = null;
-    let stderr = '';
-    const start = async (): Promise<void> => {
-      const c = spawn(process.execPath, [join(root, 'bin/cyclewatch.js'), 'run', '--config', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
-      child = c;
-      let out = '';
-      c.stderr!.on('data', (d: Buffer) => {
-        out += d.toString();
-        stderr += d.toString();
-      });
-      await until(() => /mqtt: connected/.test(out), 20_000, 'the monitor to connect');
-    };
+    const monitor = monitorProcess(configPath);
     try {
-      await start();
+      await monitor.start();
       const total = readFileSync(csv, 'utf8').trim().split('\n').length - 1;
       // Three kill points at random fractions of the replay.
       const kills = [0.15 + 0.2 * Math.random(), 0.4 + 0.2 * Math.random(), 0.65 + 0.2 * Math.random()].map((f) => Math.floor(f * total));
@@ -124,10 +142,9 @@ describe.skipIf(!run)('reliability', () => {
       const killer = (async () => {
         for (const at of kills) {
           await until(() => published >= at, 120_000, `replay to reach ${at}`);
-          child!.kill('SIGKILL');
-          await new Promise((r) => child!.once('exit', r));
+          await monitor.stop('SIGKILL');
           killed++;
-          await start();
+          await monitor.start();
         }
       })();
       await replaying;
@@ -136,18 +153,15 @@ describe.skipIf(!run)('reliability', () => {
       await until(
         () => allPointsIn(vm),
         60_000,
-        () => `all points in the database (telemetry points per cell: ${lastCounts}; the monitor said:\n${stderr.slice(-4000)})`,
+        () => `all points in the database (telemetry points per cell: ${lastCounts}; the monitor said:\n${monitor.allOutput().slice(-4000)})`,
       );
-      const c = child!;
-      c.kill('SIGTERM');
-      const code = await new Promise((r) => c.once('exit', r));
-      expect(code).toBe(0);
-      expect(stderr).toMatch(/restored 3 cells from the checkpoint/);
+      expect(await monitor.stop('SIGTERM')).toBe(0);
+      expect(monitor.allOutput()).toMatch(/restored 3 cells from the checkpoint/);
       expect(regimeEventsOf(join(dataDir, 'events.jsonl'))).toEqual(offlineRegimes());
       const counts = await exportCounts(vm.url, 'telemetry_voltage_V');
       for (const [cell, n] of expectedTimes) expect(counts.get(cell)).toBe(n);
     } finally {
-      (child as ChildProcess | null)?.kill('SIGKILL');
+      monitor.cleanup();
       await stopAll(mosquitto, vm);
     }
   }, 300_000);
@@ -207,33 +221,22 @@ describe.skipIf(!run)('reliability', () => {
     const configPath = join(dir, 'early-kill.yaml');
     // No checkpoint can happen during the test: everything rests on the journal.
     writeFileSync(configPath, configText(mosquitto, vm, dataDir).replace('checkpointInterval_s: 1', 'checkpointInterval_s: 86400'));
-    let child: ChildProcess | null = null;
-    let out = '';
-    const start = async (): Promise<void> => {
-      out = '';
-      const c = spawn(process.execPath, [join(root, 'bin/cyclewatch.js'), 'run', '--config', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
-      child = c;
-      c.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-      await until(() => /mqtt: connected/.test(out), 20_000, 'the monitor to connect');
-    };
+    const monitor = monitorProcess(configPath);
     try {
-      await start();
+      await monitor.start();
       await replay({ files: [halves[0]!], brokerUrl: mosquitto.url, speed: 'max', topicPrefix: 'cells', qos: 1, maxInFlight: 200, log: () => {} });
       const eventsFile = join(dataDir, 'events.jsonl');
       await until(() => existsSync(eventsFile) && readFileSync(eventsFile, 'utf8').includes('"type":"regime"'), 30_000, 'events to be written');
-      child!.kill('SIGKILL');
-      await new Promise((r) => child!.once('exit', r));
+      await monitor.stop('SIGKILL');
       expect(existsSync(join(dataDir, 'state', 'checkpoint.json'))).toBe(false);
-      await start();
-      expect(out).toMatch(/no checkpoint: replaying \d+ journalled samples/);
+      await monitor.start();
+      expect(monitor.output()).toMatch(/no checkpoint: replaying \d+ journalled samples/);
       await replay({ files: [halves[1]!], brokerUrl: mosquitto.url, speed: 'max', topicPrefix: 'cells', qos: 1, maxInFlight: 200, log: () => {} });
       await until(() => allPointsIn(vm), 60_000, 'all points in the database');
-      const c = child!;
-      c.kill('SIGTERM');
-      expect(await new Promise((r) => c.once('exit', r))).toBe(0);
+      expect(await monitor.stop('SIGTERM')).toBe(0);
       expect(regimeEventsOf(eventsFile)).toEqual(offlineRegimes());
     } finally {
-      (child as ChildProcess | null)?.kill('SIGKILL');
+      monitor.cleanup();
       await stopAll(mosquitto, vm);
     }
   }, 300_000);
@@ -243,15 +246,7 @@ describe.skipIf(!run)('reliability', () => {
     const dataDir = join(dir, 'outage-kill');
     const configPath = join(dir, 'outage-kill.yaml');
     writeFileSync(configPath, configText(mosquitto, vm, dataDir));
-    let child: ChildProcess | null = null;
-    let out = '';
-    const start = async (): Promise<void> => {
-      out = '';
-      const c = spawn(process.execPath, [join(root, 'bin/cyclewatch.js'), 'run', '--config', configPath], { stdio: ['ignore', 'ignore', 'pipe'] });
-      child = c;
-      c.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-      await until(() => /mqtt: connected/.test(out), 20_000, 'the monitor to connect');
-    };
+    const monitor = monitorProcess(configPath);
     // The second half in two parts: one sent before the kill (spooled while the database is down), one after.
     const rows = readFileSync(halves[1]!, 'utf8').trim().split('\n');
     const header = rows.shift()!;
@@ -262,27 +257,24 @@ describe.skipIf(!run)('reliability', () => {
       replay({ files: [file], brokerUrl: mosquitto.url, speed: 'max', topicPrefix: 'cells', qos: 1, maxInFlight: 200, log: () => {} });
     const spooled = (): boolean => existsSync(join(dataDir, 'spool')) && readdirSync(join(dataDir, 'spool')).some((f) => f.endsWith('.lp'));
     try {
-      await start();
+      await monitor.start();
       await send(halves[0]!);
-      await until(() => /checkpoint|restored/.test(out) || existsSync(join(dataDir, 'state', 'checkpoint.json')), 30_000, 'a checkpoint');
+      await until(() => /checkpoint|restored/.test(monitor.output()) || existsSync(join(dataDir, 'state', 'checkpoint.json')), 30_000, 'a checkpoint');
       await vm.stop();
       await send(parts[0]!);
       await until(spooled, 60_000, 'points to be spooled');
-      child!.kill('SIGKILL');
-      await new Promise((r) => child!.once('exit', r));
-      await start(); // the database is still down
+      await monitor.stop('SIGKILL');
+      await monitor.start(); // the database is still down
       await send(parts[1]!);
       await sleep(2000);
       await vm.start();
       await until(() => allPointsIn(vm), 120_000, 'all points in the database');
-      const c = child!;
-      c.kill('SIGTERM');
-      expect(await new Promise((r) => c.once('exit', r))).toBe(0);
+      expect(await monitor.stop('SIGTERM')).toBe(0);
       const counts = await exportCounts(vm.url, 'telemetry_voltage_V');
       for (const [cell, n] of expectedTimes) expect(counts.get(cell)).toBe(n);
       expect(regimeEventsOf(join(dataDir, 'events.jsonl'))).toEqual(offlineRegimes());
     } finally {
-      (child as ChildProcess | null)?.kill('SIGKILL');
+      monitor.cleanup();
       await stopAll(mosquitto, vm);
     }
   }, 300_000);
