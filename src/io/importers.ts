@@ -11,7 +11,7 @@ import type { Sample } from '../domain/sample.js';
 import { CsvDecoder, samplesOf, type CsvDecoderOptions } from './csvRows.js';
 import type { CsvWorkerMessage } from './csvWorker.js';
 import { chomp, readLineBatches } from './lines.js';
-import { MPR_MAGIC, mprColumn, openMpr, readMprRows, type MprColumn } from './mpr.js';
+import { MPR_MAGIC, mprColumn, openMpr, readMprRows } from './mpr.js';
 import { decodeMessage, decodePayload } from './payload.js';
 import { ImportError, type RejectionLog } from './report.js';
 import { MAX_TIME_MS } from './timestamp.js';
@@ -411,11 +411,10 @@ async function* readMprSamples(path: string, rejections: RejectionLog, options: 
     );
   }
   const cell = options.cell ?? defaultCellId(path);
-  const byOrder = (names: string[]): MprColumn | undefined => file.columns.find((c) => names.includes(c.name) || c.aliases.some((a) => names.includes(a)));
   const time = mprColumn(file, 'time/s');
-  const voltage = byOrder(EC_VOLTAGE);
+  const voltage = mprColumn(file, ...EC_VOLTAGE);
   if (time === undefined || voltage === undefined) throw new ImportError(path, 'the data module has no time/s or Ewe/V (Ecell/V) column');
-  const current = byOrder(EC_CURRENT);
+  const current = mprColumn(file, ...EC_CURRENT);
   const dq = current === undefined ? mprColumn(file, 'dq/mA.h') : undefined;
   const freq = mprColumn(file, 'freq/Hz');
   // The settings module's first byte is the technique: 0x0b is OCV, a rest whatever its columns.

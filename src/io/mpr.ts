@@ -280,7 +280,7 @@ export interface MprRows {
   readonly first: number;
 }
 
-/** The column of a name (or alias), or undefined. */
+/** The first column, in the file's order, with one of these names (or aliases); undefined if none. */
 export function mprColumn(file: MprFile, ...names: string[]): MprColumn | undefined {
   return file.columns.find((c) => names.includes(c.name) || c.aliases.some((a) => names.includes(a)));
 }
