@@ -7,7 +7,10 @@ import type { Sample } from '../domain/sample.js';
 import type { RejectReason } from '../domain/reject.js';
 import { chomp } from './lines.js';
 import { ImportError } from './report.js';
-import { parseTimestamp_ms } from './timestamp.js';
+import { MAX_TIME_MS, parseTimestamp_ms } from './timestamp.js';
+
+/** NaN for a time no Date can hold (so nothing downstream can throw formatting it). */
+const inDateRange = (t_ms: number): number => (Math.abs(t_ms) <= MAX_TIME_MS ? t_ms : NaN);
 
 export interface RowRejection {
   readonly line: number;
@@ -42,13 +45,23 @@ interface CsvColumns {
   readonly temp: number;
 }
 
+/** The column names of a canonical CSV header line. */
+const headerNames = (line: string): string[] => line.split(',').map((h) => h.trim().replace(/^"|"$/g, ''));
+
+/** The time column of a header: the first of timestamp/time/time_s/t, and whether it counts seconds since the start. */
+export function csvTimeColumn(headerLine: string): { readonly index: number; readonly seconds: boolean } {
+  const names = headerNames(headerLine);
+  const index = names.findIndex((h) => h === 'timestamp' || h === 'time' || h === 'time_s' || h === 't');
+  return { index, seconds: names[index] === 'time' || names[index] === 'time_s' };
+}
+
 function csvColumns(path: string, line: string): CsvColumns {
-  const names = line.split(',').map((h) => h.trim().replace(/^"|"$/g, ''));
+  const names = headerNames(line);
   const at = (...n: string[]): number => names.findIndex((h) => n.includes(h));
-  const t = at('timestamp', 'time', 'time_s', 't');
+  const time = csvTimeColumn(line);
   const cols = {
-    t,
-    seconds: names[t] === 'time' || names[t] === 'time_s',
+    t: time.index,
+    seconds: time.seconds,
     cell: at('cell'),
     v: at('voltage_V'),
     i: at('current_mA'),
@@ -125,7 +138,7 @@ export class CsvDecoder {
       const text = line.slice(t0, t1);
       const secs = cols.seconds && t1 > t0 ? +text : NaN;
       // Seconds since the start are never taken for epoch milliseconds; an ISO time in such a column still is one.
-      const t = secs === secs ? (this.options.start_ms ?? 0) + secs * 1000 : parseTimestamp_ms(text);
+      const t = secs === secs ? inDateRange((this.options.start_ms ?? 0) + secs * 1000) : parseTimestamp_ms(text);
       if (!Number.isFinite(t)) {
         rejections.push({ line: this.lineNo, reason: 'bad-timestamp', detail: `"${text}"` });
         continue;

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { basename, extname } from 'node:path';
 import type { Sample } from '../domain/sample.js';
-import { CsvDecoder, samplesOf, type CsvDecoderOptions } from './csvRows.js';
+import { CsvDecoder, csvTimeColumn, samplesOf, type CsvDecoderOptions } from './csvRows.js';
 import type { CsvWorkerMessage } from './csvWorker.js';
 import { chomp, readLineBatches } from './lines.js';
 import { MPR_MAGIC, mprColumn, openMpr, readMprRows } from './mpr.js';
@@ -108,11 +108,7 @@ const WORKER_MIN_BYTES = 4 << 20;
 const CSV_WORKER = new URL('./csvWorker.js', import.meta.url);
 
 function readCsv(path: string, head: string, size_bytes: number, rejections: RejectionLog, options: ImportOptions): AsyncGenerator<Sample[]> {
-  const header = head
-    .split('\n', 1)[0]!
-    .split(',')
-    .map((h) => h.trim().replace(/^"|"$/g, ''));
-  if (options.start_ms === undefined && !header.includes('timestamp') && (header.includes('time') || header.includes('time_s'))) {
+  if (options.start_ms === undefined && csvTimeColumn(head.split('\n', 1)[0]!).seconds) {
     options.onNote?.(`${basename(path)}: the time column counts seconds since the start of the run; with no --start, times count from 1970-01-01T00:00:00Z`);
   }
   const decoder: CsvDecoderOptions = {
@@ -235,10 +231,8 @@ async function* readJsonl(path: string, rejections: RejectionLog, options: Impor
 
 /** EC-Lab "Acquisition started on : MM/DD/YYYY HH:MM:SS.fff" (local time of the instrument; read as UTC). */
 function ecLabStart_ms(head: string): number | undefined {
-  const m = /Acquisition started on : (\d\d)\/(\d\d)\/(\d{4}) (\d\d):(\d\d):(\d\d(?:\.\d+)?)/.exec(head);
-  if (m === null) return undefined;
-  const [, mo, da, yr, hh, mi, ss] = m;
-  return Date.UTC(+yr!, +mo! - 1, +da!, +hh!, +mi!, 0) + Math.round(parseFloat(ss!) * 1000);
+  const m = /Acquisition started on : (\d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d(?:\.\d+)?)/.exec(head);
+  return m === null ? undefined : Math.round(ecLabAbsolute_ms(m[1]!));
 }
 
 /** `MM/DD/YYYY HH:MM:SS.ffff` (an export with absolute times), read as UTC like the acquisition start. */

@@ -107,6 +107,10 @@ describe('canonical CSV', () => {
       const { samples } = await readAll(path, { start_ms });
       expect(samples.map((s) => s.t_ms - start_ms)).toEqual([0, 10_000, 20_500]);
     }
+    // Seconds beyond what a Date can hold are a bad timestamp, like any other impossible time.
+    const far = await readAll(file('secs-far.csv', 'time_s,cell,voltage_V,current_mA\n0,c1,0.07,2\n1e20,c1,0.07,2\n'), { start_ms });
+    expect(far.samples).toHaveLength(1);
+    expect(Object.fromEntries(far.rejections.counts)).toEqual({ 'bad-timestamp': 1 });
     // Epoch milliseconds stay what they are in a timestamp column.
     const { samples } = await readAll(file('ms.csv', `timestamp,cell,voltage_V,current_mA\n${start_ms},c1,0.07,2\n`));
     expect(samples[0]!.t_ms).toBe(start_ms);
