@@ -6,6 +6,7 @@ import { CHAIN_DEFAULTS } from '../src/config/schema.js';
 import { assumedCell, type CellConfig } from '../src/domain/cell.js';
 import { DEFAULT_DETECTOR_OPTIONS, type CellSummary, type DetectorOptions, type LabelledSegment } from '../src/domain/detector.js';
 import type { CellEvent } from '../src/domain/events.js';
+import { ImpedanceBlocks, type ImpedanceBlock, type ImpedancePoint } from '../src/domain/impedance.js';
 import { iso, type Sample } from '../src/domain/sample.js';
 import { writeAnalysis } from '../src/io/analysisOutput.js';
 import { basename } from 'node:path';
@@ -50,6 +51,9 @@ export interface AnalyzeResult {
   readonly samples: number;
   readonly assumedCells: string[];
   readonly series: CellSeriesData[];
+  /** Impedance spectra found inside the files, numbered per cell across files, in recording order. */
+  readonly impedanceBlocks: ImpedanceBlock[];
+  readonly impedancePoints: ImpedancePoint[];
 }
 
 export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
@@ -88,8 +92,31 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   };
 
   let samples = 0;
+  // Spectra: numbered per file by the importer, renumbered per cell so several files of one cell do not collide.
+  const impedanceBlocks: ImpedanceBlock[] = [];
+  const impedancePoints: ImpedancePoint[] = [];
+  const blocksPerCell = new Map<string, number>();
+  const fileSpectra = () => {
+    const acc = new ImpedanceBlocks();
+    const base = new Map<string, number>();
+    const keep = (b: ImpedanceBlock | null): void => {
+      if (b === null) return;
+      impedanceBlocks.push(b);
+      blocksPerCell.set(b.cell, Math.max(blocksPerCell.get(b.cell) ?? 0, b.block + 1));
+    };
+    return {
+      point: (p: ImpedancePoint): void => {
+        if (!base.has(p.cell)) base.set(p.cell, blocksPerCell.get(p.cell) ?? 0);
+        const q = { ...p, block: p.block + base.get(p.cell)! };
+        impedancePoints.push(q);
+        keep(acc.push(q));
+      },
+      end: (): void => keep(acc.end()),
+    };
+  };
   const fileSamples = (path: string, fileIndex: number): Observable<Sample> =>
     defer(async () => {
+      const spectra = fileSpectra();
       const file = await openTelemetry(
         path,
         rejections,
@@ -98,21 +125,23 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
           // An export without a current column takes the set current from the flag, else from the registry.
           setCurrent_mA: options.import?.setCurrent_mA ?? options.registry?.get(options.import?.cell ?? defaultCellId(path))?.setCurrentMa,
           onNote: log,
+          onImpedance: spectra.point,
           onProgress: (bytesRead) =>
             options.progress?.({ file: path, fileIndex, files: options.files.length, bytesRead, size_bytes: file.size_bytes, samples }),
         },
         options.format,
       );
       if (file.format === 'mpt' || file.format === 'mpr') headers.set(options.import?.cell ?? defaultCellId(path), { ...file.metadata, file: basename(path) });
-      return fromBatches(counted(file.batches));
+      return fromBatches(counted(file.batches, spectra.end));
     }).pipe(mergeMap((s) => s));
 
   // Counted a batch at a time, not by an operator on every sample.
-  async function* counted(batches: AsyncIterable<Sample[]>): AsyncGenerator<Sample[]> {
+  async function* counted(batches: AsyncIterable<Sample[]>, atEnd: () => void): AsyncGenerator<Sample[]> {
     for await (const b of batches) {
       samples += b.length;
       yield b;
     }
+    atEnd();
   }
 
   const collectors: CellSeries[] = [];
@@ -145,6 +174,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
           summaries.push({
             ...out.summary,
             configSources: sources.get(out.cell),
+            ...impedanceSummary(out.cell),
             ...(header !== undefined ? { instrument: { file: header.file, technique: header.technique ?? null, channel: header.channel ?? null } } : {}),
           });
           segments.push(...out.segments);
@@ -154,6 +184,21 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     { defaultValue: undefined },
   );
 
+  function impedanceSummary(cell: string): { impedance?: CellSummary['impedance'] } {
+    const bs = impedanceBlocks.filter((b) => b.cell === cell);
+    if (bs.length === 0) return {};
+    const r = bs.map((b) => b.rHf_Ohm).filter((x): x is number => x !== null);
+    return {
+      impedance: {
+        blocks: bs.length,
+        rHfFirst_Ohm: r[0] ?? null,
+        rHfLast_Ohm: r.at(-1) ?? null,
+        rHfMin_Ohm: r.length > 0 ? Math.min(...r) : null,
+        rHfMax_Ohm: r.length > 0 ? Math.max(...r) : null,
+      },
+    };
+  }
+
   const series = collectors.map((c) => c.data());
   if (options.outDir !== undefined) {
     await writeAnalysis(options.outDir, {
@@ -161,6 +206,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
       segments,
       summaries,
       series: options.series ? series : undefined,
+      impedance: { blocks: impedanceBlocks, points: impedancePoints },
       meta: {
         files: options.files,
         samples,
@@ -169,5 +215,5 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
       },
     });
   }
-  return { events, segments, summaries, rejections, samples, assumedCells, series };
+  return { events, segments, summaries, rejections, samples, assumedCells, series, impedanceBlocks, impedancePoints };
 }

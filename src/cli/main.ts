@@ -208,7 +208,7 @@ async function cmdAnalyze(argv: string[]): Promise<number> {
   }
   if (result.rejections.total > 0) log(`rejected ${result.rejections.total} lines/samples: ${JSON.stringify(result.rejections.toJSON().byReason)}`);
   log(
-    `wrote ${values.out}/events.jsonl, segments.jsonl, summary.json${report === null ? '' : `, report.html (${(report.bytes / 1e6).toFixed(1)} MB)${report.pngs.length > 0 ? ' and ' + report.pngs.join(', ') : ''}`} in ${s.toFixed(1)} s`,
+    `wrote ${join(values.out, 'events.jsonl')}, segments.jsonl, summary.json${result.impedanceBlocks.length > 0 ? `, impedance.jsonl and impedance.csv (${result.impedanceBlocks.length} spectra)` : ''}${report === null ? '' : `, report.html (${(report.bytes / 1e6).toFixed(1)} MB)${report.pngs.length > 0 ? ' and ' + report.pngs.join(', ') : ''}`} in ${s.toFixed(1)} s`,
   );
   return 0;
 }

@@ -9,6 +9,7 @@ export const SERIES_NAMES = [
   'voltage_V',
   'current_mA',
   'ratio',
+  'rApp_Ohm',
   'contactFraction',
   'jLocal_mA_cm2',
   'jLocalLowerBound_mA_cm2',
@@ -42,7 +43,10 @@ export class CellSeries {
     this.e.current_mA.push(t, x.current_mA);
     if (x.pressure_MPa !== undefined) this.e.pressure_MPa.push(t, x.pressure_MPa);
     if (x.temperature_C !== undefined) this.e.temperature_C.push(t, x.temperature_C);
-    if (step === null || state.rest.resting || Number.isNaN(step.rRef_ohm)) return;
+    if (step === null || state.rest.resting) return;
+    // R_app needs no reference: it is drawn from the first hour, while the reference is still being learned.
+    if (step.rApp_ohm > 0 && Number.isFinite(step.rApp_ohm)) this.e.rApp_Ohm.push(t, step.rApp_ohm);
+    if (Number.isNaN(step.rRef_ohm)) return;
     const ratio = step.rApp_ohm / step.rRef_ohm;
     if (!(ratio > 0)) return;
     this.e.ratio.push(t, ratio);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { CellSummary, LabelledSegment } from '../domain/detector.js';
 import { eventTime_ms, type CellEvent } from '../domain/events.js';
 import { iso } from '../domain/sample.js';
+import type { ImpedanceBlock, ImpedancePoint } from '../domain/impedance.js';
 import type { CellSeriesData } from '../domain/series.js';
 
 const r6 = (x: number | null): number | null => (x === null || !Number.isFinite(x) ? null : Number(x.toPrecision(6)));
@@ -83,6 +84,26 @@ export interface AnalysisFiles {
   readonly meta: Record<string, unknown>;
   /** Display series for the report (series.json). */
   readonly series?: readonly CellSeriesData[];
+  /** Impedance spectra inside the run: impedance.jsonl (one line per spectrum) and impedance.csv (its points). */
+  readonly impedance?: { readonly blocks: readonly ImpedanceBlock[]; readonly points: readonly ImpedancePoint[] };
+}
+
+/** RFC 4180: a field with a comma, quote or line break is quoted. */
+const csvField = (s: string): string => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+
+export function impedanceBlockToJson(b: ImpedanceBlock): Record<string, unknown> {
+  return {
+    type: 'impedance',
+    cell: b.cell,
+    block: b.block,
+    start: iso(b.start_ms),
+    end: iso(b.end_ms),
+    points: b.points,
+    fMax_Hz: r6(b.fMax_Hz),
+    fMin_Hz: r6(b.fMin_Hz),
+    rHf_Ohm: b.rHf_Ohm === null ? null : r6(b.rHf_Ohm),
+    method: b.method,
+  };
 }
 
 export async function writeAnalysis(dir: string, a: AnalysisFiles): Promise<{ events: string; segments: string; summary: string }> {
@@ -94,5 +115,11 @@ export async function writeAnalysis(dir: string, a: AnalysisFiles): Promise<{ ev
   const cells = Object.fromEntries(a.summaries.map((s) => [s.cell, summaryToJson(s)]));
   await writeAtomic(paths.summary, JSON.stringify({ ...a.meta, cells }, null, 2) + '\n');
   if (a.series !== undefined) await writeAtomic(join(dir, 'series.json'), JSON.stringify({ cells: a.series }));
+  if (a.impedance !== undefined && a.impedance.blocks.length > 0) {
+    await writeAtomic(join(dir, 'impedance.jsonl'), lines(a.impedance.blocks.map(impedanceBlockToJson)));
+    const csv = ['timestamp,cell,block,freq_Hz,ReZ_Ohm,minusImZ_Ohm'];
+    for (const p of a.impedance.points) csv.push(`${iso(p.t_ms)},${csvField(p.cell)},${p.block},${r6(p.freq_Hz)},${r6(p.reZ_Ohm)},${r6(p.minusImZ_Ohm)}`);
+    await writeAtomic(join(dir, 'impedance.csv'), csv.join('\n') + '\n');
+  }
   return paths;
 }

@@ -7,6 +7,7 @@ import { open } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { basename, extname } from 'node:path';
+import type { ImpedancePoint } from '../domain/impedance.js';
 import type { Sample } from '../domain/sample.js';
 import { CsvDecoder, csvTimeColumn, samplesOf, type CsvDecoderOptions } from './csvRows.js';
 import type { CsvWorkerMessage } from './csvWorker.js';
@@ -33,6 +34,8 @@ export interface ImportOptions {
   readonly parseInWorker?: boolean;
   /** Called with notes a person should see (assumptions the importer made). */
   readonly onNote?: (message: string) => void;
+  /** Called with each impedance point of EC-Lab files (PEIS/GEIS rows); those rows reach the detector as rests. */
+  readonly onImpedance?: (point: ImpedancePoint) => void;
 }
 
 /** What an instrument file's header says about the cell and the run (EC-Lab files). */
@@ -318,6 +321,8 @@ async function* readMpt(path: string, head: string, rejections: RejectionLog, op
   let lineNo = 0;
   let bytes = 0;
   let cols: { t: number; v: number; i: number; freq: number } | null = null;
+  let impedanceRow: ((fields: string[], t_ms: number) => void) | undefined;
+  let impedanceGap: (() => void) | undefined;
   let restCurrent: number | undefined;
   let start_ms = options.start_ms ?? 0;
   let headerText = '';
@@ -334,7 +339,7 @@ async function* readMpt(path: string, head: string, rejections: RejectionLog, op
       if (lineNo === headerLines) {
         const names = line.split('\t').map((s) => s.trim());
         const t = names.indexOf('time/s');
-        const v = names.findIndex((n) => n === 'Ewe/V' || n === 'Ecell/V' || n === 'Ewe-Ece/V');
+        const v = EC_VOLTAGE.map((n) => names.indexOf(n)).find((k) => k >= 0) ?? -1;
         const i = names.findIndex((n) => n === '<I>/mA' || n === 'I/mA');
         if (t < 0 || v < 0) throw new ImportError(path, `line ${lineNo}: EC-Lab columns time/s and Ewe/V not found in the header`);
         // An OCV block without a current column is a rest: its current is zero by definition.
@@ -356,6 +361,18 @@ async function* readMpt(path: string, head: string, rejections: RejectionLog, op
         }
         // Impedance rows (PEIS/GEIS) carry an AC mean current, not a galvanostatic one: they are pauses.
         cols = { t, v, i, freq: names.indexOf('freq/Hz') };
+        const re = names.indexOf('Re(Z)/Ohm');
+        const im = names.indexOf('-Im(Z)/Ohm');
+        const mod = names.indexOf('|Z|/Ohm');
+        const phase = names.indexOf('Phase(Z)/deg');
+        if (options.onImpedance !== undefined && cols.freq >= 0 && ((re >= 0 && im >= 0) || (mod >= 0 && phase >= 0))) {
+          const spectra = impedanceSpectra(cell, options.onImpedance);
+          impedanceRow = (f, t_ms) => {
+            const z = complexZ(ecNumber(f[re]), ecNumber(f[im]), ecNumber(f[mod]), ecNumber(f[phase]));
+            spectra.point(t_ms, ecNumber(f[cols!.freq]), z[0], z[1]);
+          };
+          impedanceGap = spectra.gap;
+        }
         continue;
       }
       if (line.length === 0 || cols === null) continue;
@@ -375,6 +392,8 @@ async function* readMpt(path: string, head: string, rejections: RejectionLog, op
         rejections.reject({ source: path, line: lineNo, reason: 'bad-number', detail: line.slice(0, 120) });
         continue;
       }
+      if (impedance) impedanceRow?.(f, start_ms + t_s * 1000);
+      else impedanceGap?.();
       // Sub-millisecond times are kept: EC-Lab logs points microseconds apart around steps.
       out.push({ cell, t_ms: start_ms + t_s * 1000, voltage_V: v, current_mA: i, pressure_MPa: undefined, temperature_C: undefined });
       if (out.length >= BATCH) {
@@ -388,8 +407,42 @@ async function* readMpt(path: string, head: string, rejections: RejectionLog, op
   if (out.length > 0) yield out;
 }
 
+/** Re(Z) and −Im(Z), from the export's columns or else from |Z| and the phase. */
+function complexZ(re: number, minusIm: number, mod: number, phase_deg: number): [number, number] {
+  if (Number.isFinite(re) && Number.isFinite(minusIm)) return [re, minusIm];
+  const rad = (phase_deg * Math.PI) / 180;
+  return [mod * Math.cos(rad), -mod * Math.sin(rad)];
+}
+
+/**
+ * Numbers the spectra of one file: a new one starts after any non-impedance row, or when the frequency jumps
+ * back (more than ×2 against the sweep's direction) because a loop started the next sweep at once.
+ */
+function impedanceSpectra(cell: string, emit: (p: ImpedancePoint) => void): { point(t_ms: number, freq_Hz: number, reZ_Ohm: number, minusImZ_Ohm: number): void; gap(): void } {
+  let block = -1;
+  let inBlock = false;
+  let lastF = NaN;
+  let direction = 0;
+  return {
+    point(t_ms, freq_Hz, reZ_Ohm, minusImZ_Ohm) {
+      const restart = inBlock && direction !== 0 && (direction < 0 ? freq_Hz > 2 * lastF : freq_Hz < lastF / 2);
+      if (!inBlock || restart) {
+        block++;
+        direction = 0;
+      } else if (direction === 0 && freq_Hz !== lastF) direction = freq_Hz < lastF ? -1 : 1;
+      inBlock = true;
+      lastF = freq_Hz;
+      if (Number.isFinite(reZ_Ohm) && Number.isFinite(minusImZ_Ohm)) emit({ cell, t_ms, block, freq_Hz, reZ_Ohm, minusImZ_Ohm });
+    },
+    gap() {
+      inBlock = false;
+    },
+  };
+}
+
 /** The cell voltage and current of an EC-Lab file, by the names its export gives them (first in column order). */
-const EC_VOLTAGE = ['Ewe/V', 'Ecell/V', 'Ewe-Ece/V'];
+// Impedance-only files (PEIS) give the mean potential only.
+const EC_VOLTAGE = ['Ewe/V', 'Ecell/V', 'Ewe-Ece/V', '<Ewe>/V'];
 const EC_CURRENT = ['<I>/mA', 'I/mA'];
 
 /**
@@ -426,10 +479,17 @@ async function* readMprSamples(path: string, rejections: RejectionLog, options: 
       `${basename(path)}: the file has no LOG module with the acquisition start; times count from 1970-01-01T00:00:00Z (pass --start to set it)`,
     );
   }
-  const wanted = [time, voltage, current ?? dq ?? time, freq ?? time];
+  const re = mprColumn(file, 'Re(Z)/Ohm') ?? mprColumn(file, '|Z|/Ohm');
+  const im = mprColumn(file, '-Im(Z)/Ohm') ?? mprColumn(file, 'Phase(Z)/deg');
+  const polar = re?.name === '|Z|/Ohm';
+  const spectra =
+    options.onImpedance !== undefined && freq !== undefined && re !== undefined && im !== undefined && polar === (im.name === 'Phase(Z)/deg')
+      ? impedanceSpectra(cell, options.onImpedance)
+      : undefined;
+  const wanted = [time, voltage, current ?? dq ?? time, freq ?? time, ...(spectra !== undefined ? [re!, im!] : [])];
   let prevT_s = NaN;
   for await (const block of readMprRows(file, wanted)) {
-    const [t, v, i, f] = block.values as [Float64Array, Float64Array, Float64Array, Float64Array];
+    const [t, v, i, f, zA, zB] = block.values as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array?, Float64Array?];
     const out: Sample[] = [];
     for (let r = 0; r < block.n; r++) {
       const t_s = t[r]!;
@@ -449,6 +509,10 @@ async function* readMprSamples(path: string, rejections: RejectionLog, options: 
         rejections.reject({ source: path, line: block.first + r + 1, reason: 'bad-number', detail: `row ${block.first + r + 1}: Ewe ${v[r]}, I ${i_mA}` });
         continue;
       }
+      if (spectra !== undefined && impedance) {
+        const z = polar ? complexZ(NaN, NaN, zA![r]!, zB![r]!) : [zA![r]!, zB![r]!];
+        spectra.point(t_ms, f[r]!, z[0]!, z[1]!);
+      } else spectra?.gap();
       out.push({ cell, t_ms, voltage_V: v[r]!, current_mA: i_mA, pressure_MPa: undefined, temperature_C: undefined });
     }
     if (out.length > 0) yield out;

@@ -12,6 +12,8 @@ export interface ReportCell {
   readonly halfCycles: readonly { index: number; start_ms: number; duration_s: number; tMax_s: number; peakAbsVoltage_V: number; cutByCompliance: boolean }[];
   /** Display series as [hours since t0, value]. */
   readonly series: Record<string, [number, number][]>;
+  /** High-frequency intercepts of the impedance spectra inside the run, as [hours since t0, Ω]. */
+  readonly impedance?: readonly [number, number][];
 }
 
 /** What every chart shares: title, tooltip, legend, grid, an x axis in hours and, in the page, zoom. */
@@ -142,6 +144,36 @@ export function ratioOption(c: ReportCell, interactive: boolean): Record<string,
   };
 }
 
+/**
+ * DC against AC resistance: R_app = V/I through the run and the high-frequency intercept of each impedance spectrum.
+ * Contact loss raises R_app (constriction) while R_hf stays put; a rising R_hf points at the electrolyte itself.
+ */
+export function resistanceOption(c: ReportCell, interactive: boolean): Record<string, unknown> {
+  return {
+    ...timeChart(`${c.id}: R_app (DC) and impedance R_hf (AC)`, interactive, { legend: ['R_app = V/I', 'R_hf (impedance)'] }),
+    yAxis: { type: 'log', logBase: 10, name: 'Ω' },
+    series: [
+      {
+        name: 'R_app = V/I',
+        type: 'line',
+        data: (c.series['rApp_Ohm'] ?? []).filter((p) => p[1] > 0),
+        showSymbol: false,
+        color: '#5f3dc4',
+        lineStyle: { width: 1 },
+      },
+      {
+        name: 'R_hf (impedance)',
+        type: 'line',
+        data: (c.impedance ?? []).filter((p) => p[1] > 0),
+        symbol: 'circle',
+        symbolSize: 7,
+        color: '#d6336c',
+        lineStyle: { width: 1, type: 'dashed' },
+      },
+    ],
+  };
+}
+
 /** Pressure and temperature. */
 export function auxOption(c: ReportCell, interactive: boolean): Record<string, unknown> {
   return {
@@ -203,4 +235,4 @@ export function halfCycleOption(c: ReportCell, interactive: boolean): Record<str
   };
 }
 
-export const CHART_BUILDERS = { voltageOption, contactOption, ratioOption, auxOption, halfCycleOption } as const;
+export const CHART_BUILDERS = { voltageOption, contactOption, ratioOption, resistanceOption, auxOption, halfCycleOption } as const;

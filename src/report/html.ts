@@ -40,6 +40,11 @@ export async function loadReportInput(dir: string): Promise<ReportInput> {
   const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as { cells: Record<string, Json>; files?: string[] };
   const events = await readJsonLines(join(dir, 'events.jsonl'));
   const segments = await readJsonLines(join(dir, 'segments.jsonl'));
+  // Written only when the files held impedance spectra.
+  const spectra = await readJsonLines(join(dir, 'impedance.jsonl')).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return [];
+    throw e;
+  });
   let series: { cells: { cell: string; complianceV: number; series: Record<string, [number, number][]> }[] } = { cells: [] };
   try {
     series = JSON.parse(await readFile(join(dir, 'series.json'), 'utf8')) as typeof series;
@@ -88,6 +93,9 @@ export async function loadReportInput(dir: string): Promise<ReportInput> {
           pts.map(([t, v]) => [Math.round((t - t0) / 36) / 1e5, Number(v.toPrecision(4))] as [number, number]),
         ]),
       ),
+      impedance: spectra
+        .filter((b) => b['cell'] === id && typeof b['rHf_Ohm'] === 'number')
+        .map((b) => [Math.round((Date.parse(String(b['start'])) - t0) / 36) / 1e5, Number(b['rHf_Ohm'])] as [number, number]),
       summary: s,
       alerts: events.filter((e) => e['cell'] === id && e['type'] === 'alert'),
       table2,
@@ -152,6 +160,8 @@ ${s['symmetric'] === false ? `<p class="warn"><b>Not a symmetric cell</b>: ${esc
 ${c.zooms.map((z, k) => `<div class="chart zoom" data-cell="${i}" data-kind="voltageOption" data-zoom="${k}" title="${esc(z.label)}"></div>`).join('\n')}
 <div class="chart" data-cell="${i}" data-kind="contactOption"></div>
 <div class="chart" data-cell="${i}" data-kind="ratioOption"></div>
+${(c.impedance?.length ?? 0) > 0 ? `<p>${fmt((s['impedance'] as Record<string, unknown> | undefined)?.['blocks'])} impedance spectra in the run · high-frequency intercept R_hf ${fmt((s['impedance'] as Record<string, unknown> | undefined)?.['rHfFirst_Ohm'])} Ω at the first, ${fmt((s['impedance'] as Record<string, unknown> | undefined)?.['rHfLast_Ohm'])} Ω at the last (impedance.jsonl, points in impedance.csv)</p>
+<div class="chart" data-cell="${i}" data-kind="resistanceOption"></div>` : ''}
 <div class="chart" data-cell="${i}" data-kind="auxOption"></div>
 <div class="chart" data-cell="${i}" data-kind="halfCycleOption"></div>
 <h3>Alerts</h3>
