@@ -14,6 +14,7 @@ import { openTelemetry } from '../../src/io/importers.js';
 import { RejectionLog } from '../../src/io/report.js';
 import { writeMpr, writeMpt } from '../../src/sim/ecLab.js';
 import { openMpr, readMprRows, type MprFile } from '../../src/io/mpr.js';
+import type { ImpedanceBlock } from '../../src/domain/impedance.js';
 
 // The real files are GPL/CeCILL data held beside the repository (../shared), not in it: without them these tests
 // are skipped, and say so.
@@ -170,6 +171,62 @@ describe.skipIf(!haveReal)('.mpr in analyze (../shared/data/real)', () => {
       expect(readFileSync(join(out, 'mpr', 'events.jsonl'), 'utf8')).toMatch(/not a symmetric cell/);
     });
   }
+
+  it('keeps the impedance spectra inside a run: the same spectra and intercepts from the .mpr and its .mpt', async () => {
+    const spectra = async (file: string): Promise<{ blocks: ImpedanceBlock[]; points: number }> => {
+      const r = await analyze({ files: [join(real, file)] });
+      return { blocks: r.impedanceBlocks, points: r.impedancePoints.length };
+    };
+    // mb: Li | LLZO, 8 spectra of 70 points from 1 MHz to 0.1 Hz between the half cycles.
+    const mb = await spectra('mb.mpr');
+    expect(mb.blocks.map((b) => b.points)).toEqual(Array(8).fill(70));
+    expect(mb.points).toBe(560);
+    const mbText = await spectra('mb.mpt');
+    expect(mbText.blocks.map((b) => [b.start_ms, b.method])).toEqual(mb.blocks.map((b) => [b.start_ms, b.method]));
+    mb.blocks.forEach((b, k) => expect(b.rHf_Ohm!).toBeCloseTo(mbText.blocks[k]!.rHf_Ohm!, 2));
+    // The bulk arc of LLZO lies above 1 MHz: the intercept is the valley before the interface arc, below the DC
+    // resistance the detector calibrated (R_ref 1.34 kΩ) and well above 0.
+    for (const b of mb.blocks) {
+      expect(b.method).toBe('arc-minimum');
+      expect(b.rHf_Ohm!).toBeGreaterThan(900);
+      expect(b.rHf_Ohm!).toBeLessThan(1100);
+    }
+    // A liquid cell with cable inductance: −Im(Z) crosses zero; the intercept lies between the two bracketing rows.
+    const peis = await spectra('mpr/peis.mpr');
+    expect(peis.blocks).toHaveLength(1);
+    expect(peis.blocks[0]!.method).toBe('zero-crossing');
+    const t = readMptTable(join(real, 'mpr/peis.mpt'));
+    const [re, im] = ['Re(Z)/Ohm', '-Im(Z)/Ohm'].map((n) => t.names.indexOf(n));
+    const rows = t.rows.map((r) => [Number(r[re!]), Number(r[im!])] as const);
+    const k = rows.findIndex((r, i) => i > 0 && rows[i - 1]![1] <= 0 && r[1] > 0);
+    expect(k).toBeGreaterThan(0);
+    const [lo, hi] = [rows[k - 1]![0], rows[k]![0]].sort((a, b) => a - b);
+    expect(peis.blocks[0]!.rHf_Ohm!).toBeGreaterThanOrEqual(lo!);
+    expect(peis.blocks[0]!.rHf_Ohm!).toBeLessThanOrEqual(hi!);
+    // Modulo Bat loops: one spectrum per loop, 13 points each, the same from both files.
+    const loop = await spectra('mpr/mb.issue_149.mpr');
+    const loopText = await spectra('mpr/mb.issue_149.mpt');
+    expect(loop.blocks.length).toBeGreaterThan(10);
+    expect(loop.blocks.map((b) => b.points)).toEqual(Array(loop.blocks.length).fill(13));
+    expect(loopText.blocks.map((b) => [b.block, b.points, b.start_ms])).toEqual(loop.blocks.map((b) => [b.block, b.points, b.start_ms]));
+  });
+
+  it('writes the spectra beside the analysis and their summary into summary.json', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'cw-eis-'));
+    await analyze({ files: [join(real, 'mb.mpr')], outDir: out });
+    const blocks = readFileSync(join(out, 'impedance.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(blocks).toHaveLength(8);
+    expect(blocks[0]).toMatchObject({ type: 'impedance', cell: 'mb', block: 0, points: 70, method: 'arc-minimum' });
+    const csv = readFileSync(join(out, 'impedance.csv'), 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('timestamp,cell,block,freq_Hz,ReZ_Ohm,minusImZ_Ohm');
+    expect(csv).toHaveLength(561);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { cells: Record<string, { impedance: Record<string, number> }> };
+    expect(summary.cells['mb']!.impedance).toMatchObject({ blocks: 8, rHfFirst_Ohm: blocks[0]!['rHf_Ohm'], rHfLast_Ohm: blocks[7]!['rHf_Ohm'] });
+    // A cycling file without impedance writes no impedance files.
+    const plain = mkdtempSync(join(tmpdir(), 'cw-eis-none-'));
+    await analyze({ files: [join(real, 'mpr/gcpl.issue_211.mpr')], outDir: plain });
+    expect(existsSync(join(plain, 'impedance.jsonl'))).toBe(false);
+  });
 
   it('refuses a truncated file with one line that says how much is there', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cw-mpr-cut-'));
