@@ -1,11 +1,12 @@
 /**
  * Replay: publishes recorded telemetry (canonical CSV, JSON Lines capture, EC-Lab export) to MQTT with its
- * original timestamps, at N× real time or as fast as the broker acknowledges (bounded in flight).
+ * original timestamps, at N× real time or as fast as the broker acknowledges (bounded in flight). Impedance
+ * spectra inside EC-Lab files go to `<prefix>/<cell>/impedance`, each point right after its row's rest sample.
  */
 import type { MqttClient } from 'mqtt';
 import { openTelemetry, type ImportOptions, type TelemetryFormat } from '../src/io/importers.js';
 import { connectMqtt } from '../src/io/mqtt.js';
-import { encodeMessage } from '../src/io/payload.js';
+import { encodeImpedance, encodeMessage, type ImpedanceReading } from '../src/io/payload.js';
 import { RejectionLog } from '../src/io/report.js';
 
 export interface ReplayOptions {
@@ -70,8 +71,17 @@ export async function replay(o: ReplayOptions): Promise<{ published: number; rej
   };
   let first_ms: number | null = null;
   const wall0 = performance.now();
+  const send = async (m: { topic: string; payload: string }): Promise<void> => {
+    inFlight++;
+    client.publish(m.topic, m.payload, { qos: o.qos }, done);
+    if (++published % (o.progressEvery ?? 50_000) === 0) o.progress?.(published);
+    if (inFlight >= o.maxInFlight) await new Promise<void>((r) => (waiter = r));
+  };
+  // The importer hands impedance points over while it builds a batch: they wait for their row's sample.
+  const spectra: ImpedanceReading[] = [];
+  let nextPoint = 0;
   for (const path of o.files) {
-    const file = await openTelemetry(path, rejected, o.import ?? {}, o.format);
+    const file = await openTelemetry(path, rejected, { ...o.import, onImpedance: (p) => void spectra.push(p) }, o.format);
     for await (const batch of file.batches) {
       for (const s of batch) {
         if (o.speed !== 'max') {
@@ -79,13 +89,14 @@ export async function replay(o: ReplayOptions): Promise<{ published: number; rej
           const due = (s.t_ms - first_ms) / o.speed - (performance.now() - wall0);
           if (due > 1) await new Promise((r) => setTimeout(r, due));
         }
-        const m = encodeMessage(s, o.topicPrefix);
-        inFlight++;
-        client.publish(m.topic, m.payload, { qos: o.qos }, done);
-        if (++published % (o.progressEvery ?? 50_000) === 0) o.progress?.(published);
-        if (inFlight >= o.maxInFlight) await new Promise<void>((r) => (waiter = r));
+        await send(encodeMessage(s, o.topicPrefix));
+        while (nextPoint < spectra.length && spectra[nextPoint]!.t_ms <= s.t_ms) await send(encodeImpedance(spectra[nextPoint++]!, o.topicPrefix));
+        if (nextPoint === spectra.length && nextPoint > 0) spectra.length = nextPoint = 0;
       }
     }
+    // Points whose rows were rejected as samples still belong to the run.
+    while (nextPoint < spectra.length) await send(encodeImpedance(spectra[nextPoint++]!, o.topicPrefix));
+    spectra.length = nextPoint = 0;
   }
   while (inFlight > 0) await new Promise((r) => setTimeout(r, 5));
   await new Promise<void>((r) => client.end(false, {}, () => r()));

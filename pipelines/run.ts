@@ -7,7 +7,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { concat, from, tap, type Subscription } from 'rxjs';
+import { concat, from, ignoreElements, merge, tap, type Subscription } from 'rxjs';
 import type { MqttClient } from 'mqtt';
 import { secretsOf, type RunConfig } from '../src/config/schema.js';
 import { assumedCell, type CellConfig } from '../src/domain/cell.js';
@@ -17,15 +17,16 @@ import { iso, type Sample } from '../src/domain/sample.js';
 import { shardOf } from '../src/domain/shard.js';
 import { eventToJson } from '../src/io/analysisOutput.js';
 import { StateStore, stringifyState } from '../src/io/checkpoint.js';
-import { derivedLine, eventLines, telemetryLine } from '../src/io/lineProtocol.js';
+import { derivedLine, eventLines, impedanceLines, telemetryLine } from '../src/io/lineProtocol.js';
 import { Metrics, serveMetrics } from '../src/io/metrics.js';
-import { connectMqtt, startEmbeddedBroker, telemetryInput, telemetryTopics, type EmbeddedBroker } from '../src/io/mqtt.js';
+import { connectMqtt, impedanceInput, startEmbeddedBroker, telemetryInput, telemetryTopics, type EmbeddedBroker } from '../src/io/mqtt.js';
 import { AlertRouter } from '../src/io/notifiers.js';
 import type { RejectReason } from '../src/io/report.js';
 import { sinkFor, type PointSink } from '../src/io/sinks.js';
 import { rateLimitedRejections, scrubbing } from '../src/io/log.js';
 import { admitTelemetry } from '../src/operators/admit.js';
 import type { DetectorOutput } from '../src/operators/detect.js';
+import { impedanceSpectra } from '../src/operators/impedance.js';
 import { monitorCells, type CellPipelineState } from '../src/operators/monitor.js';
 
 export interface RunHandle {
@@ -236,32 +237,57 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     tap((s) => store.append(s)),
   );
 
+  // Impedance spectra (PEIS blocks a bridge or replay publishes): context written beside the telemetry, for cells
+  // already taken on; not detector input, so not journalled.
+  const impedancePoints = metrics.counter('cyclewatch_impedance_points_total', 'Impedance points received and written');
+  const spectra = impedanceInput(client, {
+    topicPrefix: config.mqtt.topicPrefix,
+    qos: config.mqtt.qos,
+    accept: (cell) => {
+      if (!owns(cell)) return false;
+      if (config.registry.has(cell) || cellConfigs.has(cell)) return true;
+      reject('unknown-cell', `impedance for "${cell}", which has sent no telemetry yet`, `${config.mqtt.topicPrefix}/${cell}/impedance`);
+      return false;
+    },
+    onReject: (reason, topic, detail, payload) => reject(reason, `${topic}: ${detail}`, topic, payload),
+    log,
+  }).pipe(
+    impedanceSpectra({ maxPointGap_ms: 10 * 60_000 }),
+    tap(({ point, block }) => {
+      impedancePoints.inc();
+      sink.write(impedanceLines(point, block));
+    }),
+    ignoreElements(),
+  );
+
   // One stream: the journal written after the last checkpoint is decided again first, then the live messages.
-  const pipeline: Subscription = concat(from(journal), live)
-    .pipe(
-      tap(noteArrival),
-      monitorCells({
-        reorderWindow_ms: config.reorderWindow_ms,
-        auxStaleness_ms: config.auxStaleness_ms,
-        detector: DEFAULT_DETECTOR_OPTIONS,
-        derived: true,
-        resolveCell,
-        onReject: (reason, s, detail) => reject(reason, `cell ${s.cell} ${iso(s.t_ms)}: ${detail}`, `${config.mqtt.topicPrefix}/${s.cell}`, JSON.stringify(s)),
-        initialState: (cell) => {
-          const saved = checkpoint?.cells[cell];
-          if (saved === undefined || isCurrentDetectorState(saved.detector)) return saved;
-          log(`cell "${cell}": its checkpointed state is of an older layout; it starts afresh (learning its reference again)`);
-          return undefined;
-        },
-        states,
-        onAccepted: (s) => {
-          samplesAccepted.inc();
-          const line = telemetryLine(s);
-          if (line !== null) sink.write([line]);
-        },
-      }),
-    )
-    .subscribe({ next: route, error: (e: unknown) => log(`pipeline error: ${(e as Error).stack ?? String(e)}`) });
+  const detection = concat(from(journal), live).pipe(
+    tap(noteArrival),
+    monitorCells({
+      reorderWindow_ms: config.reorderWindow_ms,
+      auxStaleness_ms: config.auxStaleness_ms,
+      detector: DEFAULT_DETECTOR_OPTIONS,
+      derived: true,
+      resolveCell,
+      onReject: (reason, s, detail) => reject(reason, `cell ${s.cell} ${iso(s.t_ms)}: ${detail}`, `${config.mqtt.topicPrefix}/${s.cell}`, JSON.stringify(s)),
+      initialState: (cell) => {
+        const saved = checkpoint?.cells[cell];
+        if (saved === undefined || isCurrentDetectorState(saved.detector)) return saved;
+        log(`cell "${cell}": its checkpointed state is of an older layout; it starts afresh (learning its reference again)`);
+        return undefined;
+      },
+      states,
+      onAccepted: (s) => {
+        samplesAccepted.inc();
+        const line = telemetryLine(s);
+        if (line !== null) sink.write([line]);
+      },
+    }),
+  );
+  const pipeline: Subscription = merge(detection, spectra).subscribe({
+    next: route,
+    error: (e: unknown) => log(`pipeline error: ${(e as Error).stack ?? String(e)}`),
+  });
 
   const staleTimer = setInterval(() => {
     const t = now();

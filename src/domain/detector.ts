@@ -942,7 +942,13 @@ export interface CellSummary {
   /** The instrument file's own description of the run, when it has one. */
   readonly instrument?: { readonly file: string; readonly technique: string | null; readonly channel: string | null };
   /** Impedance spectra recorded inside the run and their high-frequency intercepts (set by the analysis). */
-  readonly impedance?: { readonly blocks: number; readonly rHfFirst_Ohm: number | null; readonly rHfLast_Ohm: number | null; readonly rHfMin_Ohm: number | null; readonly rHfMax_Ohm: number | null };
+  readonly impedance?: {
+    readonly blocks: number;
+    readonly rHfFirst_Ohm: number | null;
+    readonly rHfLast_Ohm: number | null;
+    readonly rHfMin_Ohm: number | null;
+    readonly rHfMax_Ohm: number | null;
+  };
   readonly samples: number;
   readonly start: string | null;
   readonly end: string | null;

@@ -115,3 +115,37 @@ export class ImpedanceBlocks {
     return b;
   }
 }
+
+/**
+ * Numbers the spectra of one cell as their points arrive: a new one starts after a gap (any non-impedance row of a
+ * file, or `maxPointGap_ms` of event time between points live), or when the frequency jumps back by more than ×2
+ * against the sweep's direction because a loop started the next sweep at once.
+ */
+export class SweepNumbering {
+  private block = -1;
+  private inSweep = false;
+  private lastF = NaN;
+  private lastT = NaN;
+  private direction = 0;
+
+  constructor(private readonly maxPointGap_ms = Infinity) {}
+
+  /** The spectrum the point belongs to. */
+  number(t_ms: number, freq_Hz: number): number {
+    const late = t_ms - this.lastT > this.maxPointGap_ms;
+    const jumpedBack = this.direction !== 0 && (this.direction < 0 ? freq_Hz > 2 * this.lastF : freq_Hz < this.lastF / 2);
+    if (!this.inSweep || late || jumpedBack) {
+      this.block++;
+      this.direction = 0;
+    } else if (this.direction === 0 && freq_Hz !== this.lastF) this.direction = freq_Hz < this.lastF ? -1 : 1;
+    this.inSweep = true;
+    this.lastF = freq_Hz;
+    this.lastT = t_ms;
+    return this.block;
+  }
+
+  /** A row that is not part of a spectrum. */
+  gap(): void {
+    this.inSweep = false;
+  }
+}

@@ -7,7 +7,7 @@ import { open } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { basename, extname } from 'node:path';
-import type { ImpedancePoint } from '../domain/impedance.js';
+import { SweepNumbering, type ImpedancePoint } from '../domain/impedance.js';
 import type { Sample } from '../domain/sample.js';
 import { CsvDecoder, csvTimeColumn, samplesOf, type CsvDecoderOptions } from './csvRows.js';
 import type { CsvWorkerMessage } from './csvWorker.js';
@@ -414,29 +414,18 @@ function complexZ(re: number, minusIm: number, mod: number, phase_deg: number): 
   return [mod * Math.cos(rad), -mod * Math.sin(rad)];
 }
 
-/**
- * Numbers the spectra of one file: a new one starts after any non-impedance row, or when the frequency jumps
- * back (more than ×2 against the sweep's direction) because a loop started the next sweep at once.
- */
-function impedanceSpectra(cell: string, emit: (p: ImpedancePoint) => void): { point(t_ms: number, freq_Hz: number, reZ_Ohm: number, minusImZ_Ohm: number): void; gap(): void } {
-  let block = -1;
-  let inBlock = false;
-  let lastF = NaN;
-  let direction = 0;
+/** The impedance rows of one file, numbered into spectra, to `emit`. */
+function impedanceSpectra(
+  cell: string,
+  emit: (p: ImpedancePoint) => void,
+): { point(t_ms: number, freq_Hz: number, reZ_Ohm: number, minusImZ_Ohm: number): void; gap(): void } {
+  const sweeps = new SweepNumbering();
   return {
     point(t_ms, freq_Hz, reZ_Ohm, minusImZ_Ohm) {
-      const restart = inBlock && direction !== 0 && (direction < 0 ? freq_Hz > 2 * lastF : freq_Hz < lastF / 2);
-      if (!inBlock || restart) {
-        block++;
-        direction = 0;
-      } else if (direction === 0 && freq_Hz !== lastF) direction = freq_Hz < lastF ? -1 : 1;
-      inBlock = true;
-      lastF = freq_Hz;
+      const block = sweeps.number(t_ms, freq_Hz);
       if (Number.isFinite(reZ_Ohm) && Number.isFinite(minusImZ_Ohm)) emit({ cell, t_ms, block, freq_Hz, reZ_Ohm, minusImZ_Ohm });
     },
-    gap() {
-      inBlock = false;
-    },
+    gap: () => sweeps.gap(),
   };
 }
 

@@ -1,10 +1,13 @@
 /**
  * InfluxDB line protocol for cyclewatch's series (SPEC §5). Measurements:
  * `telemetry` (raw), `derived` (per-sample state), `half_cycle` (one point per half cycle), `events` (regime
- * changes and alerts, used as Grafana annotations). Tag: `cell`. Timestamps in milliseconds.
+ * changes and alerts, used as Grafana annotations), `impedance` (spectrum points) and `impedance_block` (one point
+ * per spectrum, at its first point, rewritten as points arrive: the database keeps the last). Tag: `cell`.
+ * Timestamps in milliseconds.
  */
 import type { DerivedState } from '../domain/detector.js';
 import type { CellEvent } from '../domain/events.js';
+import type { ImpedanceBlock, ImpedancePoint } from '../domain/impedance.js';
 import { iso, type AlignedSample, type Sample } from '../domain/sample.js';
 
 // Line protocol cannot escape a newline in a key or tag: control characters become spaces (then escaped), so
@@ -139,4 +142,20 @@ export function eventLines(e: CellEvent): string[] {
         )!,
       ];
   }
+}
+
+/** A spectrum point and its spectrum's summary so far (same series and time for every update of one spectrum). */
+export function impedanceLines(p: ImpedancePoint, b: ImpedanceBlock): string[] {
+  const tag = { cell: p.cell };
+  const out: string[] = [];
+  const point = line('impedance', tag, fields({ block: p.block, freq_Hz: p.freq_Hz, ReZ_Ohm: p.reZ_Ohm, minusImZ_Ohm: p.minusImZ_Ohm }, ['block']), p.t_ms);
+  if (point !== null) out.push(point);
+  const block = line(
+    'impedance_block',
+    tag,
+    fields({ block: b.block, points: b.points, fMax_Hz: b.fMax_Hz, fMin_Hz: b.fMin_Hz, rHf_Ohm: b.rHf_Ohm, method: b.method }, ['block', 'points']),
+    b.start_ms,
+  );
+  if (block !== null) out.push(block);
+  return out;
 }

@@ -9,7 +9,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { Observable } from 'rxjs';
 import type { Sample } from '../domain/sample.js';
 import { Backoff } from './backoff.js';
-import { decodeMessage } from './payload.js';
+import { decodeImpedance, decodeMessage, IMPEDANCE_KIND, type ImpedanceReading } from './payload.js';
 import type { RejectReason } from './report.js';
 
 export interface MqttConnectOptions {
@@ -174,6 +174,8 @@ export function telemetryInput(client: MqttClient, o: TelemetryInputOptions): Ob
       if (!connack.sessionPresent) subscribe();
     };
     const onMessage = (topic: string, payload: Buffer): void => {
+      // Impedance points share the client; `impedanceInput` takes them.
+      if (topic.endsWith(IMPEDANCE_TAIL)) return;
       const d = decodeMessage(topic, payload, o.topicPrefix);
       if (!d.ok) {
         o.onReject(d.reason, topic, d.detail, payload);
@@ -197,6 +199,43 @@ export function telemetryInput(client: MqttClient, o: TelemetryInputOptions): Ob
       client.off('message', onMessage);
       client.off('offline', onOffline);
       client.off('error', onError);
+    };
+  });
+}
+
+const IMPEDANCE_TAIL = '/' + IMPEDANCE_KIND;
+
+export interface ImpedanceInputOptions {
+  readonly topicPrefix: string;
+  readonly qos: 0 | 1 | 2;
+  readonly accept: (cell: string) => boolean;
+  readonly onReject: (reason: RejectReason, topic: string, detail: string, payload: Buffer) => void;
+  readonly log: (message: string) => void;
+}
+
+/** Impedance points (`<prefix>/<cell>/impedance`): context beside the telemetry, not detector input. */
+export function impedanceInput(client: MqttClient, o: ImpedanceInputOptions): Observable<ImpedanceReading> {
+  return new Observable<ImpedanceReading>((subscriber) => {
+    const topic = `${o.topicPrefix}/+/${IMPEDANCE_KIND}`;
+    const subscribe = (): void => {
+      client.subscribe(topic, { qos: o.qos }, (err) => {
+        if (err) o.log(`mqtt: subscribe to ${topic} failed: ${err.message}`);
+      });
+    };
+    // Also on a resumed session: one made by a version that did not take impedance points lacks the subscription.
+    const onConnect = (): void => subscribe();
+    const onMessage = (t: string, payload: Buffer): void => {
+      if (!t.endsWith(IMPEDANCE_TAIL)) return;
+      const d = decodeImpedance(t, payload, o.topicPrefix);
+      if (!d.ok) return o.onReject(d.reason, t, d.detail, payload);
+      if (o.accept(d.point.cell)) subscriber.next(d.point);
+    };
+    client.on('connect', onConnect);
+    client.on('message', onMessage);
+    if (client.connected) subscribe();
+    return () => {
+      client.off('connect', onConnect);
+      client.off('message', onMessage);
     };
   });
 }

@@ -2,6 +2,7 @@
  * The wire format of telemetry messages (SPEC §4): `encodeMessage` for replay and the bridge, `decodeMessage`
  * for the live MQTT input and JSON Lines captures. Decoding returns a sample or a rejection; it never throws.
  */
+import type { ImpedancePoint } from '../domain/impedance.js';
 import type { Sample } from '../domain/sample.js';
 import type { RejectReason } from './report.js';
 import { timestampOf } from './timestamp.js';
@@ -131,4 +132,56 @@ export function encodeMessage(s: Sample, prefix = 'cells'): { topic: string; pay
   if (s.pressure_MPa !== undefined) body['pressure_MPa'] = s.pressure_MPa;
   if (s.temperature_C !== undefined) body['temperature_C'] = s.temperature_C;
   return { topic: `${prefix}/${s.cell}/telemetry`, payload: JSON.stringify(body) };
+}
+
+/** An impedance point as it travels: no spectrum number (the monitor numbers the sweeps of each cell itself). */
+export type ImpedanceReading = Omit<ImpedancePoint, 'block'>;
+
+export type DecodedImpedance =
+  { readonly ok: true; readonly point: ImpedanceReading } | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
+
+export const IMPEDANCE_KIND = 'impedance';
+
+/** `cells/<cell>/impedance` — `{"t": …, "freq_Hz": 1e5, "ReZ_Ohm": 905.2, "minusImZ_Ohm": 12.5}`. */
+export function encodeImpedance(p: ImpedanceReading, prefix = 'cells'): { topic: string; payload: string } {
+  const t = Number.isInteger(p.t_ms) ? `"${new Date(p.t_ms).toISOString()}"` : String(p.t_ms);
+  return {
+    topic: `${prefix}/${p.cell}/${IMPEDANCE_KIND}`,
+    payload: `{"t":${t},"freq_Hz":${p.freq_Hz},"ReZ_Ohm":${p.reZ_Ohm},"minusImZ_Ohm":${p.minusImZ_Ohm}}`,
+  };
+}
+
+/** The cell of an impedance topic, or null for any other topic. */
+export function impedanceTopicCell(topic: string, prefix = 'cells'): string | null {
+  const head = normalizedPrefix(prefix);
+  const tail = '/' + IMPEDANCE_KIND;
+  if (!topic.startsWith(head) || !topic.endsWith(tail)) return null;
+  const cell = topic.slice(head.length, topic.length - tail.length);
+  return cell.length > 0 && cell.indexOf('/') < 0 ? cell : null;
+}
+
+export function decodeImpedance(topic: string, payload: string | Uint8Array, prefix = 'cells'): DecodedImpedance {
+  const size = typeof payload === 'string' ? payload.length : payload.byteLength;
+  if (size > MAX_PAYLOAD_BYTES) return { ok: false, reason: 'too-large', detail: `${size} bytes > ${MAX_PAYLOAD_BYTES}` };
+  const cell = impedanceTopicCell(topic, prefix);
+  if (cell === null) return { ok: false, reason: 'unknown-topic', detail: JSON.stringify(topic) };
+  if (!validCellId(cell)) return { ok: false, reason: 'bad-cell-id', detail: JSON.stringify(cell) };
+  let p: unknown;
+  try {
+    p = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
+  } catch (e) {
+    return { ok: false, reason: 'malformed', detail: (e as Error).message };
+  }
+  if (typeof p !== 'object' || p === null || Array.isArray(p)) return { ok: false, reason: 'malformed', detail: 'payload is not a JSON object' };
+  const o = p as Record<string, unknown>;
+  const t_ms = timestampOf(o['t']);
+  if (!Number.isFinite(t_ms)) return { ok: false, reason: 'bad-timestamp', detail: `"t" is ${JSON.stringify(o['t']) ?? 'missing'}` };
+  const values: number[] = [];
+  for (const k of ['freq_Hz', 'ReZ_Ohm', 'minusImZ_Ohm']) {
+    const v = o[k];
+    if (typeof v !== 'number' || !Number.isFinite(v)) return { ok: false, reason: 'bad-number', detail: `${k} is ${JSON.stringify(v) ?? 'missing'}` };
+    values.push(v);
+  }
+  if (!(values[0]! > 0)) return { ok: false, reason: 'bad-number', detail: `freq_Hz is ${values[0]}: a frequency is above 0` };
+  return { ok: true, point: { cell, t_ms, freq_Hz: values[0]!, reZ_Ohm: values[1]!, minusImZ_Ohm: values[2]! } };
 }

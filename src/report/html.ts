@@ -160,8 +160,12 @@ ${s['symmetric'] === false ? `<p class="warn"><b>Not a symmetric cell</b>: ${esc
 ${c.zooms.map((z, k) => `<div class="chart zoom" data-cell="${i}" data-kind="voltageOption" data-zoom="${k}" title="${esc(z.label)}"></div>`).join('\n')}
 <div class="chart" data-cell="${i}" data-kind="contactOption"></div>
 <div class="chart" data-cell="${i}" data-kind="ratioOption"></div>
-${(c.impedance?.length ?? 0) > 0 ? `<p>${fmt((s['impedance'] as Record<string, unknown> | undefined)?.['blocks'])} impedance spectra in the run · high-frequency intercept R_hf ${fmt((s['impedance'] as Record<string, unknown> | undefined)?.['rHfFirst_Ohm'])} Ω at the first, ${fmt((s['impedance'] as Record<string, unknown> | undefined)?.['rHfLast_Ohm'])} Ω at the last (impedance.jsonl, points in impedance.csv)</p>
-<div class="chart" data-cell="${i}" data-kind="resistanceOption"></div>` : ''}
+${
+  (c.impedance?.length ?? 0) > 0
+    ? `<p>${fmt((s['impedance'] as Record<string, unknown> | undefined)?.['blocks'])} impedance spectra in the run · high-frequency intercept R_hf ${fmt((s['impedance'] as Record<string, unknown> | undefined)?.['rHfFirst_Ohm'])} Ω at the first, ${fmt((s['impedance'] as Record<string, unknown> | undefined)?.['rHfLast_Ohm'])} Ω at the last (impedance.jsonl, points in impedance.csv)</p>
+<div class="chart" data-cell="${i}" data-kind="resistanceOption"></div>`
+    : ''
+}
 <div class="chart" data-cell="${i}" data-kind="auxOption"></div>
 <div class="chart" data-cell="${i}" data-kind="halfCycleOption"></div>
 <h3>Alerts</h3>

@@ -43,7 +43,18 @@ describe('highFrequencyIntercept', () => {
 
   it('a solid electrolyte whose bulk arc starts above 1 MHz: the valley between the arcs, near R_s + R_bulk', () => {
     // Li | LLZO-like: bulk 900 Ω at ~100 kHz and above, interface 400 Ω at ~1 Hz.
-    const p = spectrum({ rs: 5, arcs: [{ r: 900, c: 1e-9 }, { r: 400, c: 4e-4 }] }, 1e6, 0.1, 10);
+    const p = spectrum(
+      {
+        rs: 5,
+        arcs: [
+          { r: 900, c: 1e-9 },
+          { r: 400, c: 4e-4 },
+        ],
+      },
+      1e6,
+      0.1,
+      10,
+    );
     const hf = highFrequencyIntercept(p)!;
     expect(hf.method).toBe('arc-minimum');
     expect(hf.rHf_Ohm).toBeGreaterThan(905 * 0.97);
@@ -51,7 +62,18 @@ describe('highFrequencyIntercept', () => {
   });
 
   it('one noisy point does not pick the valley', () => {
-    const p = spectrum({ rs: 5, arcs: [{ r: 900, c: 1e-9 }, { r: 400, c: 4e-4 }] }, 1e6, 0.1, 10);
+    const p = spectrum(
+      {
+        rs: 5,
+        arcs: [
+          { r: 900, c: 1e-9 },
+          { r: 400, c: 4e-4 },
+        ],
+      },
+      1e6,
+      0.1,
+      10,
+    );
     // A single outlier far up the bulk arc with −Im(Z) near zero.
     const k = p.findIndex((x) => x.freq_Hz < 2e5);
     p[k] = { ...p[k]!, minusImZ_Ohm: 1 };

@@ -2,7 +2,7 @@
  * The embedded defaults: no broker and no database configured. `cyclewatch run` starts its own broker and
  * writes line-protocol files and events.jsonl under its data directory.
  */
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -59,4 +59,41 @@ describe('cyclewatch run with embedded defaults', () => {
     expect(live).toEqual(offline.events.filter((e) => e.type === 'regime').map(eventToJson));
     expect(live.some((e) => e.regime === 'short')).toBe(true);
   });
+
+  const real = join(__dirname, '../../../shared/data/real/mb.mpr');
+  it.skipIf(!existsSync(real))(
+    'a replayed EC-Lab run with impedance spectra: each spectrum and its intercept in the database, as analyze finds them',
+    async () => {
+      const data = join(dir, 'eis');
+      const config = parseRunConfig(`dataDir: "${data}"\nembeddedBroker: { port: 0 }\nhttp: { port: 0 }\n`, join(dir, 'e.yaml'));
+      const handle = await runMonitor(config, { log: () => {} });
+      await replayInto(handle, [real]);
+      expect(handle.metrics.value('cyclewatch_impedance_points_total')).toBe(560);
+      await handle.close();
+      const lines = readdirSync(join(data, 'lines')).flatMap((f) =>
+        readFileSync(join(data, 'lines', f), 'utf8')
+          .trim()
+          .split('\n'),
+      );
+      expect(lines.filter((l) => l.startsWith('impedance,cell=mb ')).length).toBe(560);
+      // One series point per spectrum, rewritten as its points arrive: the database keeps the last write per time.
+      const last = new Map<string, string>();
+      for (const l of lines.filter((x) => x.startsWith('impedance_block,cell=mb '))) last.set(l.split(' ')[2]!, l.split(' ')[1]!);
+      const offline = await analyze({ files: [real] });
+      expect([...last.keys()].map(Number)).toEqual(offline.impedanceBlocks.map((b) => Math.round(b.start_ms)));
+      const field = (f: string, k: string): number => Number(new RegExp(`(?:^|,)${k}=([^,]+)`).exec(f)?.[1]?.replace(/i$/, ''));
+      [...last.values()].forEach((f, k) => {
+        const b = offline.impedanceBlocks[k]!;
+        expect(field(f, 'points')).toBe(b.points);
+        expect(field(f, 'rHf_Ohm')).toBeCloseTo(b.rHf_Ohm!, 6);
+      });
+      // The same events as the analysis: the spectra's rows are rests for the detector in both.
+      const events = readFileSync(join(data, 'events.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { type: string });
+      expect(events.filter((e) => e.type === 'regime')).toEqual(offline.events.filter((e) => e.type === 'regime').map(eventToJson));
+    },
+    60_000,
+  );
 });

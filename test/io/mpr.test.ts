@@ -214,7 +214,10 @@ describe.skipIf(!haveReal)('.mpr in analyze (../shared/data/real)', () => {
   it('writes the spectra beside the analysis and their summary into summary.json', async () => {
     const out = mkdtempSync(join(tmpdir(), 'cw-eis-'));
     await analyze({ files: [join(real, 'mb.mpr')], outDir: out });
-    const blocks = readFileSync(join(out, 'impedance.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const blocks = readFileSync(join(out, 'impedance.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(blocks).toHaveLength(8);
     expect(blocks[0]).toMatchObject({ type: 'impedance', cell: 'mb', block: 0, points: 70, method: 'arc-minimum' });
     const csv = readFileSync(join(out, 'impedance.csv'), 'utf8').trim().split('\n');

@@ -9,6 +9,7 @@ import { assumedCell } from '../../src/domain/cell.js';
 import { DEFAULT_DETECTOR_OPTIONS } from '../../src/domain/detector.js';
 import { monitorCells } from '../../src/operators/monitor.js';
 import { admitTelemetry } from '../../src/operators/admit.js';
+import { impedanceSpectra } from '../../src/operators/impedance.js';
 
 const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const ec = (t_s: number, v = 0.07, cell = 'c1'): Sample => sample(cell, t_s * 1000, { voltage_V: v, current_mA: 2 });
@@ -183,5 +184,36 @@ describe('admitTelemetry', () => {
       expectObservable(admitted).toBe('a---a|', values);
     });
     expect(rejects).toEqual(['unknown-cell:x']);
+  });
+});
+
+describe('impedanceSpectra', () => {
+  const r = (cell: string, t_s: number, freq_Hz: number, reZ_Ohm: number, minusImZ_Ohm: number) => ({ cell, t_ms: t_s * 1000, freq_Hz, reZ_Ohm, minusImZ_Ohm });
+  it('numbers the sweeps per cell (by frequency jump back and by event-time gap) and keeps each summary current', () => {
+    scheduler().run(({ cold, expectObservable }) => {
+      const input = cold('a b c d e f g|', {
+        a: r('c1', 0, 1e5, 10, -1),
+        b: r('c1', 1, 1e4, 12, 2),
+        c: r('c2', 1, 1e5, 50, 5),
+        d: r('c1', 2, 1e3, 20, 8),
+        e: r('c1', 3, 1e5, 10, -1), // jumps back up: the next sweep
+        f: r('c1', 3 + 700, 1e4, 12, 2), // 11 min later: another sweep
+        g: r('c2', 2, 1e4, 51, 4),
+      });
+      const out = input.pipe(
+        impedanceSpectra({ maxPointGap_ms: 600_000 }),
+        map(({ point, block }) => `${point.cell}:${point.block}:${block.points}:${block.rHf_Ohm === null ? '-' : block.rHf_Ohm.toFixed(2)}`),
+      );
+      // c1's first sweep: −Im(Z) crosses zero between 100 kHz and 10 kHz at Re(Z) = 10 + 2·(1/3) Ω.
+      expectObservable(out).toBe('a b c d e f g|', {
+        a: 'c1:0:1:-',
+        b: 'c1:0:2:-',
+        c: 'c2:0:1:-',
+        d: 'c1:0:3:10.67',
+        e: 'c1:1:1:-',
+        f: 'c1:2:1:-',
+        g: 'c2:0:2:-',
+      });
+    });
   });
 });

@@ -150,30 +150,40 @@ describe.skipIf(!run)('report in a browser', () => {
   }, 120_000);
 
   const real = join(__dirname, '../../../shared/data/real');
-  it.skipIf(!existsSync(join(real, 'mb.mpr')))('real Li | LLZO run with impedance spectra: R_app and R_hf drawn side by side', async () => {
-    const out = join(dir, 'mb');
-    await analyze({ files: [join(real, 'mb.mpr')], outDir: out, series: true });
-    const { page, errors } = await open((await writeReport(out)).html);
-    const resistance = await page.evaluate(() => {
-      const cw = (window as unknown as { __cyclewatch: { charts: { kind: string; chart: { getOption: () => { series: { name: string; data: [number, number][] }[] } } }[] } })
-        .__cyclewatch;
-      const c = cw.charts.find((x) => x.kind === 'resistanceOption');
-      return c?.chart.getOption().series.map((s) => ({ name: s.name, data: s.data }));
-    });
-    expect(errors).toEqual([]);
-    expect(resistance?.map((s) => s.name)).toEqual(['R_app = V/I', 'R_hf (impedance)']);
-    const [rApp, rHf] = resistance!;
-    expect(rHf!.data).toHaveLength(8);
-    const blocks = readFileSync(join(out, 'impedance.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { rHf_Ohm: number });
-    expect(rHf!.data.map((p) => p[1])).toEqual(blocks.map((b) => b.rHf_Ohm));
-    // R_app is drawn from the start, before the reference is learned, and sits above the AC resistance.
-    expect(rApp!.data[0]![0]).toBeLessThan(0.5);
-    const median = [...rApp!.data.map((p) => p[1])].sort((a, b) => a - b)[Math.floor(rApp!.data.length / 2)]!;
-    expect(median).toBeGreaterThan(1200);
-    expect(median).toBeLessThan(1500);
-    await page.locator('[data-kind="resistanceOption"]').screenshot({ path: join(artifacts, 'report-impedance.png') });
-    await page.close();
-  }, 120_000);
+  it.skipIf(!existsSync(join(real, 'mb.mpr')))(
+    'real Li | LLZO run with impedance spectra: R_app and R_hf drawn side by side',
+    async () => {
+      const out = join(dir, 'mb');
+      await analyze({ files: [join(real, 'mb.mpr')], outDir: out, series: true });
+      const { page, errors } = await open((await writeReport(out)).html);
+      const resistance = await page.evaluate(() => {
+        const cw = (
+          window as unknown as {
+            __cyclewatch: { charts: { kind: string; chart: { getOption: () => { series: { name: string; data: [number, number][] }[] } } }[] };
+          }
+        ).__cyclewatch;
+        const c = cw.charts.find((x) => x.kind === 'resistanceOption');
+        return c?.chart.getOption().series.map((s) => ({ name: s.name, data: s.data }));
+      });
+      expect(errors).toEqual([]);
+      expect(resistance?.map((s) => s.name)).toEqual(['R_app = V/I', 'R_hf (impedance)']);
+      const [rApp, rHf] = resistance!;
+      expect(rHf!.data).toHaveLength(8);
+      const blocks = readFileSync(join(out, 'impedance.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { rHf_Ohm: number });
+      expect(rHf!.data.map((p) => p[1])).toEqual(blocks.map((b) => b.rHf_Ohm));
+      // R_app is drawn from the start, before the reference is learned, and sits above the AC resistance.
+      expect(rApp!.data[0]![0]).toBeLessThan(0.5);
+      const median = [...rApp!.data.map((p) => p[1])].sort((a, b) => a - b)[Math.floor(rApp!.data.length / 2)]!;
+      expect(median).toBeGreaterThan(1200);
+      expect(median).toBeLessThan(1500);
+      await page.locator('[data-kind="resistanceOption"]').screenshot({ path: join(artifacts, 'report-impedance.png') });
+      await page.close();
+    },
+    120_000,
+  );
 
   it('multi-cell run: a fleet overview and one section per cell, no console errors', async () => {
     const path = await report('fleet', ['high-rate', 'ccd', 'control'], 10);
