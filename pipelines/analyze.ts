@@ -6,6 +6,7 @@ import { CHAIN_DEFAULTS } from '../src/config/schema.js';
 import { assumedCell, type CellConfig } from '../src/domain/cell.js';
 import { DEFAULT_DETECTOR_OPTIONS, type CellSummary, type DetectorOptions, type LabelledSegment } from '../src/domain/detector.js';
 import type { CellEvent } from '../src/domain/events.js';
+import { checkProtocol, protocolAlerts } from '../src/domain/protocol.js';
 import { ImpedanceBlocks, type ImpedanceBlock, type ImpedancePoint } from '../src/domain/impedance.js';
 import { iso, type Sample } from '../src/domain/sample.js';
 import { writeAnalysis } from '../src/io/analysisOutput.js';
@@ -65,6 +66,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   // What instrument headers say, per cell id (single-cell EC-Lab files), and where each cell's values came from.
   const headers = new Map<string, FileMetadata & { file: string }>();
   const sources = new Map<string, Record<'areaCm2' | 'complianceV', 'registry' | 'option' | 'header' | 'default'>>();
+  const configs = new Map<string, CellConfig>();
   const resolveCell = (id: string): CellConfig => {
     const known = options.registry?.get(id);
     const header = headers.get(id);
@@ -73,6 +75,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
       if (header?.areaCm2 !== undefined && Math.abs(header.areaCm2 - known.areaCm2) > 0.01 * known.areaCm2) {
         log(`cell "${id}": the registry's area ${known.areaCm2} cm² is used; ${header.file}'s header says ${header.areaCm2} cm²`);
       }
+      configs.set(id, known);
       return known;
     }
     // Registry (above) > options > the file's header > defaults.
@@ -84,6 +87,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     const source = (k: 'areaCm2' | 'complianceV') => (options.assumed?.[k] !== undefined ? 'option' : fromHeader[k] !== undefined ? 'header' : 'default');
     sources.set(id, { areaCm2: source('areaCm2'), complianceV: source('complianceV') });
     assumedCells.push(id);
+    configs.set(id, cell);
     log(
       `cell "${id}" is not in the registry: ${header !== undefined ? `from ${header.file}'s header ${header.technique ?? ''} ` : ''}assuming area ${cell.areaCm2} cm² (${source('areaCm2')}), metal ${cell.metal ?? 'unknown'}, compliance ${cell.complianceV} V (${source('complianceV')}), ` +
         `Ea ${cell.activationEnergyEv} eV, ${cell.nominalTemperatureC} °C without temperature telemetry; R_ref is calibrated on its first hours (pass --cells cells.yaml to set them)`,
@@ -173,6 +177,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
           const header = headers.get(out.cell);
           summaries.push({
             ...out.summary,
+            ...protocolOf(out.cell, out.summary.start),
             configSources: sources.get(out.cell),
             ...impedanceSummary(out.cell),
             ...(header !== undefined ? { instrument: { file: header.file, technique: header.technique ?? null, channel: header.channel ?? null } } : {}),
@@ -183,6 +188,23 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     ),
     { defaultValue: undefined },
   );
+
+  /** The header's programmed protocol against Eq. 1; its warnings are stamped at the run's first sample. */
+  function protocolOf(cell: string, start: string | null): { protocol?: CellSummary['protocol'] } {
+    const header = headers.get(cell);
+    const config = configs.get(cell);
+    if (header?.protocol === undefined || config === undefined) return {};
+    const check = checkProtocol(header.protocol.steps, config);
+    const alerts = start === null ? [] : protocolAlerts(cell, check, Date.parse(start));
+    for (const a of alerts) log(`cell "${cell}": ${a.message}`);
+    events.push(...alerts);
+    if (config.metal === undefined && check.steps.some((s) => (s.duration_s ?? 0) > 0 && (s.currentDensity_mA_cm2 ?? 0) > 0)) {
+      log(`cell "${cell}": the protocol's half cycles are not checked against t_max (Eq. 1): the metal is unknown (set metal: Na or Li in the registry)`);
+    }
+    const r = (x: number | null, digits: number): number | null => (x === null ? null : Number(x.toPrecision(digits)));
+    const steps = check.steps.map((s) => ({ ...s, currentDensity_mA_cm2: r(s.currentDensity_mA_cm2, 6), tMax_s: r(s.tMax_s, 6) }));
+    return { protocol: { source: 'header', technique: header.protocol.technique, ccdRamp: check.ccdRamp, steps } };
+  }
 
   function impedanceSummary(cell: string): { impedance?: CellSummary['impedance'] } {
     const bs = impedanceBlocks.filter((b) => b.cell === cell);

@@ -941,6 +941,13 @@ export interface CellSummary {
   readonly configSources?: Readonly<Record<string, string>>;
   /** The instrument file's own description of the run, when it has one. */
   readonly instrument?: { readonly file: string; readonly technique: string | null; readonly channel: string | null };
+  /** The programmed protocol from the instrument file's header, checked against Eq. 1 (set by the analysis). */
+  readonly protocol?: {
+    readonly source: 'header';
+    readonly technique: string;
+    readonly ccdRamp: boolean;
+    readonly steps: readonly import('./protocol.js').CheckedStep[];
+  };
   /** Impedance spectra recorded inside the run and their high-frequency intercepts (set by the analysis). */
   readonly impedance?: {
     readonly blocks: number;

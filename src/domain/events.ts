@@ -13,6 +13,7 @@ export type AlertCode =
   | 'temperature-range'
   | 'stale'
   | 'tmax-exceeded'
+  | 'protocol-exceeds-tmax'
   | 'not-symmetric'
   | 'reference-mismatch'
   | 'reversed-polarity'

@@ -12,6 +12,7 @@ import type { Sample } from '../domain/sample.js';
 import { CsvDecoder, csvTimeColumn, samplesOf, type CsvDecoderOptions } from './csvRows.js';
 import type { CsvWorkerMessage } from './csvWorker.js';
 import { chomp, readLineBatches } from './lines.js';
+import { gcplFromMprSettings, gcplFromMptHeader, type Protocol } from './ecLabProtocol.js';
 import { MPR_MAGIC, mprColumn, openMpr, readMprRows } from './mpr.js';
 import { decodeMessage, decodePayload } from './payload.js';
 import { ImportError, type RejectionLog } from './report.js';
@@ -45,6 +46,8 @@ export interface FileMetadata {
   readonly complianceV?: number;
   readonly technique?: string;
   readonly channel?: string;
+  /** The programmed GCPL protocol: set current and time limit per sequence. */
+  readonly protocol?: Protocol;
 }
 
 export interface ImportedFile {
@@ -276,6 +279,7 @@ export function mptMetadata(header: string): FileMetadata {
     complianceV: range ? Math.max(Math.abs(ecNumber(range[1])), Math.abs(ecNumber(range[2]))) : undefined,
     technique: technique !== undefined && technique.length > 0 ? technique : undefined,
     channel: channel ? channel[1]!.trim() : undefined,
+    protocol: gcplFromMptHeader(text),
   };
 }
 
@@ -305,6 +309,7 @@ async function mprMetadata(path: string): Promise<FileMetadata> {
     complianceV: range !== null && range.every(Number.isFinite) && range[1]! > range[0]! ? Math.max(Math.abs(range[0]!), Math.abs(range[1]!)) : undefined,
     technique: set !== null ? MPR_TECHNIQUES[set[0]!] : undefined,
     channel: log !== null && log.length >= 173 ? `${log[9]! + 1} (SN ${log.readUInt16LE(171)})` : undefined,
+    protocol: set !== null ? gcplFromMprSettings(set, file.modules.find((m) => m.name === 'VMP Set')?.wideHeader ?? false) : undefined,
   };
 }
 

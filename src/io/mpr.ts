@@ -159,6 +159,8 @@ export interface MprModule {
   readonly name: string;
   readonly version: number;
   readonly date: string;
+  /** The EC-Lab ≥ 11.50 module header (it also widens some technique parameters in the settings module). */
+  readonly wideHeader: boolean;
   /** File offset of the module's data, and its length in bytes. */
   readonly at: number;
   readonly length: number;
@@ -216,7 +218,7 @@ export async function openMpr(path: string): Promise<MprFile> {
       const version = h.readUInt32LE(6 + (wide ? 43 : 39));
       const date = h.subarray(6 + (wide ? 51 : 43), 6 + (wide ? 59 : 51)).toString('latin1');
       const dataAt = at + 6 + (wide ? 59 : 51);
-      modules.push({ name, version, date, at: dataAt, length });
+      modules.push({ name, version, date, wideHeader: wide, at: dataAt, length });
       at = dataAt + length;
     }
     const data = modules.find((m) => m.name === 'VMP data');

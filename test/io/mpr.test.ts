@@ -164,7 +164,11 @@ describe.skipIf(!haveReal)('.mpr in analyze (../shared/data/real)', () => {
         const all = JSON.parse(readFileSync(join(out, d, 'summary.json'), 'utf8')) as Record<string, unknown>;
         delete all['files']; // the input's own path
         // The file's own description differs (a header-less export names no technique); the analysis must not.
-        for (const cell of Object.values(all['cells'] as Record<string, { instrument?: unknown }>)) delete cell.instrument;
+        // A header-less export has no protocol table either: compared where both files state one.
+        for (const cell of Object.values(all['cells'] as Record<string, { instrument?: unknown; protocol?: unknown }>)) {
+          delete cell.instrument;
+          if (stem === 'gcpl.pr_182.1') delete cell.protocol;
+        }
         return all;
       };
       expect(summary('mpr')).toEqual(summary('mpt'));
@@ -231,6 +235,56 @@ describe.skipIf(!haveReal)('.mpr in analyze (../shared/data/real)', () => {
     expect(existsSync(join(plain, 'impedance.jsonl'))).toBe(false);
   });
 
+  it('reads the programmed GCPL protocol from the .mpr settings as the .mpt header states it', async () => {
+    // From each header: set current (a C-rate × the battery capacity where "Set I/C" says so), t1, EM.
+    const want = {
+      'gcpl.issue_211': [
+        [0, 0, 0],
+        [0.068, 4200, 0.5],
+        [-0.068, 4200, -0.6],
+      ],
+      HAC_NH3_01_02_GCPL_C04: [
+        [0, 0, 0],
+        [0.3, 14400, 2.2],
+        [-0.3, 36000, 0.9],
+      ],
+    };
+    for (const [stem, steps] of Object.entries(want)) {
+      const mpt = stem === 'gcpl.issue_211' ? `${stem}.mpt` : `mpr/${stem}.mpt`;
+      for (const f of [`mpr/${stem}.mpr`, mpt]) {
+        const file = await openTelemetry(join(real, f), new RejectionLog(() => {}));
+        const got = file.metadata.protocol?.steps.map((s) => [s.current_mA, s.duration_s, s.voltageLimit_V]);
+        expect(got, f).toEqual(steps);
+        await file.batches.return(undefined);
+      }
+    }
+    // The header-less export has no table; its .mpr does (C/10 of 2.217 mA·h, 35 h limits), in the older layout.
+    const pr = await openTelemetry(join(real, 'mpr/gcpl.pr_182.1.mpr'), new RejectionLog(() => {}));
+    expect(pr.metadata.protocol?.steps.map((s) => [s.current_mA, s.duration_s, s.setBy])).toEqual([
+      [0, 0, 'I'],
+      [-0.2217, 126000, 'C / N (N = 10)'],
+      [0.2217, 126000, 'C / N (N = 10)'],
+    ]);
+    // Not GCPL: no protocol rather than a wrong one.
+    for (const f of ['mb.mpr', 'mb.mpt', 'mpr/bcd.issue_241.mpr', 'mpr/peis.mpr', 'mpr/ocv.mpt']) {
+      expect((await openTelemetry(join(real, f), new RejectionLog(() => {}))).metadata.protocol, f).toBeUndefined();
+    }
+  });
+
+  it('warns at the start of the run when the programmed half cycle exceeds t_max, and reports the protocol', async () => {
+    const small = assumedCell('gcpl.pr_182.1', { areaCm2: 0.01, metal: 'Na', electrolyte: 'solid' });
+    const r = await analyze({ files: [join(real, 'mpr/gcpl.pr_182.1.mpr')], registry: new Map([['gcpl.pr_182.1', small]]) });
+    const alerts = r.events.filter((e) => e.type === 'alert' && e.code === 'protocol-exceeds-tmax');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.t_ms).toBe(Date.parse(r.summaries[0]!.start!));
+    expect((alerts[0] as { message: string }).message).toMatch(/sequences 1, 2 run up to 2100\.0 min at 22\.2 mA\/cm², longer than t_max = 2\.4 min/);
+    expect(r.summaries[0]!.protocol?.steps[1]).toMatchObject({ currentDensity_mA_cm2: 22.17, exceedsTMax: true });
+    // The header's own area (1.767 cm²): 0.125 mA/cm², t_max ≈ 1200 h, no warning.
+    const own = await analyze({ files: [join(real, 'mpr/gcpl.pr_182.1.mpr')], assumed: { metal: 'Na', electrolyte: 'solid' } });
+    expect(own.events.some((e) => e.type === 'alert' && e.code === 'protocol-exceeds-tmax')).toBe(false);
+    expect(own.summaries[0]!.protocol?.steps[1]!.tMax_s).toBeGreaterThan(1000 * 3600);
+  });
+
   it('refuses a truncated file with one line that says how much is there', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cw-mpr-cut-'));
     const good = readFileSync(join(real, 'mpr/gcpl.issue_211.mpr'));
@@ -241,7 +295,7 @@ describe.skipIf(!haveReal)('.mpr in analyze (../shared/data/real)', () => {
 
   it('never crashes or hangs on truncated or bit-flipped files: a clear ImportError or samples', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cw-mpr-fuzz-'));
-    const sources = ['mpr/ocv.mpr', 'mpr/peis.mpr', 'mpr/mb.issue_149.mpr'].map((f) => readFileSync(join(real, f)));
+    const sources = ['mpr/ocv.mpr', 'mpr/peis.mpr', 'mpr/mb.issue_149.mpr', 'mpr/gcpl.issue_211.mpr'].map((f) => readFileSync(join(real, f)));
     let seed = 7;
     const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     let refused = 0;
