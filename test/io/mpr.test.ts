@@ -14,6 +14,7 @@ import { openTelemetry } from '../../src/io/importers.js';
 import { RejectionLog } from '../../src/io/report.js';
 import { writeMpr, writeMpt } from '../../src/sim/ecLab.js';
 import { openMpr, readMprRows, type MprFile } from '../../src/io/mpr.js';
+import type { AlertEvent } from '../../src/domain/events.js';
 import type { ImpedanceBlock } from '../../src/domain/impedance.js';
 
 // The real files are GPL/CeCILL data held beside the repository (../shared), not in it: without them these tests
@@ -274,10 +275,10 @@ describe.skipIf(!haveReal)('.mpr in analyze (../shared/data/real)', () => {
   it('warns at the start of the run when the programmed half cycle exceeds t_max, and reports the protocol', async () => {
     const small = assumedCell('gcpl.pr_182.1', { areaCm2: 0.01, metal: 'Na', electrolyte: 'solid' });
     const r = await analyze({ files: [join(real, 'mpr/gcpl.pr_182.1.mpr')], registry: new Map([['gcpl.pr_182.1', small]]) });
-    const alerts = r.events.filter((e) => e.type === 'alert' && e.code === 'protocol-exceeds-tmax');
+    const alerts = r.events.filter((e): e is AlertEvent => e.type === 'alert' && e.code === 'protocol-exceeds-tmax');
     expect(alerts).toHaveLength(1);
     expect(alerts[0]!.t_ms).toBe(Date.parse(r.summaries[0]!.start!));
-    expect((alerts[0] as { message: string }).message).toMatch(/sequences 1, 2 run up to 2100\.0 min at 22\.2 mA\/cm², longer than t_max = 2\.4 min/);
+    expect(alerts[0]!.message).toMatch(/sequences 1, 2 run up to 2100\.0 min at 22\.2 mA\/cm², longer than t_max = 2\.4 min/);
     expect(r.summaries[0]!.protocol?.steps[1]).toMatchObject({ currentDensity_mA_cm2: 22.17, exceedsTMax: true });
     // The header's own area (1.767 cm²): 0.125 mA/cm², t_max ≈ 1200 h, no warning.
     const own = await analyze({ files: [join(real, 'mpr/gcpl.pr_182.1.mpr')], assumed: { metal: 'Na', electrolyte: 'solid' } });
