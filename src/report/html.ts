@@ -35,6 +35,20 @@ function median(xs: number[]): number | null {
   return s[Math.floor(s.length / 2)]!;
 }
 
+/** The programmed protocol the instrument's header gave, with Eq. 1 per step, for the steps that carry current. */
+function protocolLine(s: Json): string {
+  const p = s['protocol'] as { technique: string; ccdRamp: boolean; steps: Json[] } | undefined;
+  const steps = (p?.steps ?? []).filter((x) => typeof x['current_mA'] === 'number' && x['current_mA'] !== 0);
+  if (p === undefined || steps.length === 0) return '';
+  const h = (x: unknown): string => (typeof x !== 'number' || !(x > 0) ? 'no limit' : x < 3600 ? `${fmt(x / 60, 3)} min` : `${fmt(x / 3600, 3)} h`);
+  const parts = steps.map(
+    (x) =>
+      `sequence ${fmt(x['sequence'])}: ${fmt(x['current_mA'])} mA (${fmt(x['currentDensity_mA_cm2'])} mA cm⁻²), up to ${h(x['duration_s'])}` +
+      (typeof x['tMax_s'] === 'number' ? `, t_max ${h(x['tMax_s'])}${x['exceedsTMax'] === true ? ' <b class="warn">exceeded</b>' : ''}` : ''),
+  );
+  return `<p>Programmed (${esc(p.technique)}, from the file's header): ${parts.join(' · ')}${p.ccdRamp ? ' · a CCD ramp' : ''}</p>`;
+}
+
 /** Everything the page needs, from the files an analysis wrote. */
 export async function loadReportInput(dir: string): Promise<ReportInput> {
   const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as { cells: Record<string, Json>; files?: string[] };
@@ -151,6 +165,7 @@ export async function renderReportHtml(input: ReportInput): Promise<string> {
 ${s['symmetric'] === false ? `<p class="warn"><b>Not a symmetric cell</b>: ${esc(String(s['notSymmetricReason']))}. No regime calls were made.</p>` : ''}
 <p>${fmt(s['duration_h'], 4)} h (${fmt(s['judged_h'], 4)} h judged, ${fmt((s['regimeDurations_h'] as Record<string, unknown> | undefined)?.['learning'], 3)} h learning), ${fmt(s['samples'], 9)} samples, ${fmt(s['halfCycles'], 9)} half cycles · failure mode <b>${esc(String(s['failureMode']))}</b> · final regime ${esc(String(s['finalRegime']))} · minimum contact fraction ${fmt(s['minContactFraction'])}${s['minContactFractionIsBound'] === true ? ' (upper bound: at the compliance limit)' : ''} · peak j_local ${fmt(s['peakJLocal_mA_cm2'])} mA cm⁻²${lb}${s['softShortCount'] ? ` · soft shorts ${fmt(s['softShortCount'])} (first ${esc(String(s['firstSoftShort']))})` : ''}</p>
 <p>R_ref at 25 °C: ${fmt(s['rRef25_ohm'])} Ω (${esc(String(s['rRefSource']))}) · calibrated on the cell ${fmt(s['rRefCalibrated25_ohm'])} Ω · from registry σ, d, A ${fmt(s['rRefTheoretical25_ohm'])} Ω · calibrated / theoretical ${fmt(s['rRefCalibratedOverTheoretical'], 3)} (initial contact or interface) · temperature from ${esc(String(s['temperatureSource']))}</p>
+${protocolLine(s)}
 <table class="t2"><tr>${Object.keys(c.table2)
         .map((k) => `<th>${esc(k)}</th>`)
         .join('')}</tr><tr>${Object.values(c.table2)
