@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
 import type { CellConfig } from '../domain/cell.js';
-import { ConfigError, formatZodError, runConfigSchema, type RunConfig } from '../config/schema.js';
+import { bridgeConfigSchema, ConfigError, formatZodError, runConfigSchema, type BridgeConfig, type RunConfig } from '../config/schema.js';
 import { loadRegistrySync } from './registry.js';
 
 /** Replace `${VAR}` / `${VAR:-default}` in every string of the document; a missing variable names its key. */
@@ -73,4 +73,47 @@ export function loadRunConfig(path: string | undefined, env: NodeJS.ProcessEnv =
     throw new ConfigError(`${path}: cannot read the configuration (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   return parseRunConfig(text, path, env);
+}
+
+/**
+ * The bridge's configuration: the YAML file (if any) with `${VAR}` from the environment, then the command-line
+ * values over it. `MQTT_PASSWORD` (or `mqtt.passwordFile`) gives the password, never the command line.
+ */
+export function loadBridgeConfig(
+  path: string | undefined,
+  overrides: { watch?: string[]; url?: string; stateFile?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): BridgeConfig {
+  let doc: Record<string, unknown> = {};
+  if (path !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      throw new ConfigError(`${path}: cannot read the configuration (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    try {
+      doc = (parse(text) ?? {}) as Record<string, unknown>;
+    } catch (e) {
+      throw new ConfigError(`${path}: not valid YAML: ${(e as Error).message}`);
+    }
+  }
+  doc = interpolateEnv(doc, env) as Record<string, unknown>;
+  const mqtt = { ...(doc['mqtt'] as Record<string, unknown> | undefined) };
+  if (overrides.url !== undefined) mqtt['url'] = overrides.url;
+  if (mqtt['password'] === undefined && mqtt['passwordFile'] === undefined && env['MQTT_PASSWORD'] !== undefined) mqtt['password'] = env['MQTT_PASSWORD'];
+  if (mqtt['username'] === undefined && env['MQTT_USERNAME'] !== undefined) mqtt['username'] = env['MQTT_USERNAME'];
+  const merged = {
+    ...doc,
+    mqtt,
+    ...(overrides.watch !== undefined && overrides.watch.length > 0 ? { watch: overrides.watch } : {}),
+    ...(overrides.stateFile !== undefined ? { stateFile: overrides.stateFile } : {}),
+  };
+  const where = path ?? 'the command line';
+  const r = bridgeConfigSchema.safeParse(merged);
+  if (!r.success) throw new ConfigError(`${where}: invalid bridge configuration\n${formatZodError(r.error, '  ')}`);
+  const c = r.data;
+  if (c.mqtt.passwordFile !== undefined)
+    c.mqtt.password = readSecret(resolve(path === undefined ? '.' : dirname(resolve(path)), c.mqtt.passwordFile), 'mqtt.passwordFile');
+  return c;
 }

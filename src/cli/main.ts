@@ -5,11 +5,13 @@ import { join } from 'node:path';
 import { analyze, type AnalyzeProgress } from '../../pipelines/analyze.js';
 import { replay } from '../../pipelines/replay.js';
 import { runMonitor } from '../../pipelines/run.js';
-import { loadRunConfig, parseRunConfig } from './config.js';
-import { ConfigError, redactConfig } from '../config/schema.js';
+import { loadBridgeConfig, loadRunConfig, parseRunConfig } from './config.js';
+import { runBridge } from '../../pipelines/bridge.js';
+import { ConfigError, redactConfig, redactUrl } from '../config/schema.js';
 import { simulate, truthPath, registryPath } from '../../pipelines/simulate.js';
 import { FORMATS, type TelemetryFormat } from '../io/importers.js';
 import { ImportError } from '../io/report.js';
+import { BridgeStateError } from '../io/bridgeState.js';
 import { parseTimestamp_ms } from '../io/timestamp.js';
 import { SCENARIO_NAMES, SCENARIOS } from '../sim/scenarios.js';
 import { loadRegistry } from './registry.js';
@@ -23,6 +25,7 @@ Usage:
   cyclewatch report DIR [--png]
   cyclewatch run [--config cyclewatch.yaml] [--shard i/n] [--print-config]
   cyclewatch replay FILE… --broker URL [--speed N|max] [--topic-prefix cells] [--qos 0|1|2]
+  cyclewatch bridge --watch 'DIR/**/*.mpr' [--broker URL] [--config bridge.yaml] [--state FILE]
   cyclewatch demo [--out DIR]
   cyclewatch simulate --scenario NAME[,NAME…] --out FILE.csv [--seed N] [--dt S] [--hours H] [--start ISO]
   cyclewatch help | --version
@@ -79,6 +82,18 @@ Options:
 
 Example:
   npx cyclewatch replay run.csv --broker mqtt://127.0.0.1:1883 --speed 3600
+`,
+  bridge: `cyclewatch bridge — on the cycler PC: follow the files EC-Lab writes and publish every new row to MQTT
+
+Options:
+  --watch GLOB          files to follow (repeatable): * and ? in names, ** for any folders below
+  --broker URL          mqtt://host:1883 (default mqtt://127.0.0.1:1883); MQTT_USERNAME/MQTT_PASSWORD from the environment
+  -c, --config FILE     configuration (YAML): watch, mqtt, cell mapping rules, stateFile, pollInterval_s, staleAfter_s
+  --state FILE          offsets of the followed files (default ./cyclewatch-bridge-state.json)
+  --print-config        print the configuration (password hidden) and exit
+
+Example:
+  npx cyclewatch bridge --watch "D:/EC-Lab/Data/**/*.mpr" --broker mqtt://lab-server:1883
 `,
   demo: `cyclewatch demo — simulate, monitor and show a short fleet run on this machine, with no servers
 
@@ -362,6 +377,35 @@ async function cmdReplay(argv: string[]): Promise<number> {
   return 0;
 }
 
+async function cmdBridge(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string', short: 'c' },
+      watch: { type: 'string', multiple: true },
+      broker: { type: 'string' },
+      state: { type: 'string' },
+      'print-config': { type: 'boolean' },
+    },
+  });
+  if (values.config === undefined && (values.watch ?? []).length === 0) throw new UsageError('bridge needs --watch GLOB (or a --config file with watch:)');
+  const config = loadBridgeConfig(values.config, { watch: values.watch, url: values.broker, stateFile: values.state });
+  if (values['print-config']) {
+    const mqtt = { ...config.mqtt, url: redactUrl(config.mqtt.url), password: config.mqtt.password === undefined ? undefined : '***' };
+    process.stdout.write(JSON.stringify({ ...config, mqtt }, null, 2) + '\n');
+    return 0;
+  }
+  const log = (m: string): void => void process.stderr.write(stamp(m) + '\n');
+  const handle = await runBridge(config, { log });
+  log(
+    `bridge: publishing to ${redactUrl(config.mqtt.url)} under ${config.mqtt.topicPrefix}/<cell>/…; /metrics on http://${config.http.host}:${handle.httpPort}; Ctrl-C to stop`,
+  );
+  const sig = await untilSignal();
+  log(`${sig}: finishing the current step`);
+  await handle.close();
+  return 0;
+}
+
 async function cmdDemo(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { out: { type: 'string', default: join('data', 'demo') } } });
   const dir = values.out;
@@ -422,6 +466,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdReplay(rest);
       case 'demo':
         return await cmdDemo(rest);
+      case 'bridge':
+        return await cmdBridge(rest);
       case 'report':
         return await cmdReport(rest);
       case undefined:
@@ -440,7 +486,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`cyclewatch: ${(e as Error).message}\n(${hint} lists the options)\n`);
       return 2;
     }
-    if (e instanceof ConfigError || e instanceof ImportError) {
+    if (e instanceof ConfigError || e instanceof ImportError || e instanceof BridgeStateError) {
       process.stderr.write(`cyclewatch: ${(e as Error).message}\n`);
       return 2;
     }

@@ -182,6 +182,62 @@ export const runConfigSchema = z
 
 export type RunConfig = z.infer<typeof runConfigSchema> & { readonly registry: ReadonlyMap<string, CellConfig> };
 
+/** Which cell a watched file belongs to: the first rule that matches (file-name glob, or EC-Lab channel). */
+const mappingRuleSchema = z
+  .object({
+    /** Glob on the file name (`*`, `?`), e.g. `NaSICON-07_*_C05.mpr`. */
+    file: z.string().min(1).optional(),
+    /** The EC-Lab channel number in the file's header (`Run on channel : 5`). */
+    channel: z.number().int().positive().optional(),
+    cell: z.string().min(1).max(64),
+  })
+  .strict()
+  .refine((r) => r.file !== undefined || r.channel !== undefined, { message: 'a mapping rule needs `file` or `channel`' });
+
+export const bridgeConfigSchema = z
+  .object({
+    /** Files to follow: globs (`*`, `?`, `**` for any folders below), e.g. `D:/EC-Lab/Data/**\/*.mpr`. */
+    watch: z.array(z.string().min(1)).min(1, { message: 'give at least one folder pattern to watch (watch: ["D:/EC-Lab/Data/**/*.mpr"])' }),
+    mqtt: z
+      .object({
+        url: z.string().url().default('mqtt://127.0.0.1:1883'),
+        clientId: z.string().min(1).default(`cyclewatch-bridge-${hostname()}`),
+        username: z.string().optional(),
+        password: z.string().optional(),
+        passwordFile: z.string().optional(),
+        topicPrefix: z.string().min(1).default('cells'),
+        tls: tlsSchema.optional(),
+        reconnectPeriod_ms: z.number().int().positive().default(1000),
+      })
+      .strict()
+      .prefault({}),
+    /** Offsets per file, written after the broker acknowledged the rows before them. */
+    stateFile: z.string().default('./cyclewatch-bridge-state.json'),
+    pollInterval_s: z.number().positive().default(2),
+    /** A file that has not grown for this long while its run goes on raises a `stale-file` warning. */
+    staleAfter_s: z.number().positive().default(900),
+    /** A file unchanged for this long is complete as it is: its last line counts even without a newline. */
+    settleAfter_s: z.number().positive().default(60),
+    /** Rows read (and held unacknowledged) at most per step. */
+    maxRowsPerStep: z.number().int().positive().default(20_000),
+    /** Messages published and not yet acknowledged, at most. */
+    maxInFlight: z.number().int().positive().default(1000),
+    cells: z.array(mappingRuleSchema).default([]),
+    /** Set current for exports without a current column, and the start for files whose header gives none. */
+    setCurrent_mA: z.number().optional(),
+    start: z.string().datetime({ offset: true }).optional(),
+    http: z
+      .object({ port: z.number().int().min(0).max(65535).default(9465), host: z.string().default('127.0.0.1') })
+      .strict()
+      .prefault({}),
+    /** Seconds between status lines in the log. */
+    statusInterval_s: z.number().positive().default(60),
+  })
+  .strict();
+
+export type BridgeConfig = z.infer<typeof bridgeConfigSchema>;
+export type MappingRule = z.infer<typeof mappingRuleSchema>;
+
 const REDACTED = '***';
 
 /** The configuration as it may be logged or dumped: passwords, tokens and webhook URLs hidden. */

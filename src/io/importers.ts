@@ -35,6 +35,11 @@ export interface ImportOptions {
   readonly parseInWorker?: boolean;
   /** Called with notes a person should see (assumptions the importer made). */
   readonly onNote?: (message: string) => void;
+  /**
+   * Tail mode (`cyclewatch bridge`): only the records in [from, until) — bytes of a text file (whole lines; the header
+   * is read as well), rows of an `.mpr` — of a file that may still be being written.
+   */
+  readonly range?: { readonly from: number; readonly until: number };
   /** Called with each impedance point of EC-Lab files (PEIS/GEIS rows); those rows reach the detector as rests. */
   readonly onImpedance?: (point: ImpedancePoint) => void;
 }
@@ -48,6 +53,8 @@ export interface FileMetadata {
   readonly channel?: string;
   /** The programmed GCPL protocol: set current and time limit per sequence. */
   readonly protocol?: Protocol;
+  /** The acquisition start (epoch ms). */
+  readonly start_ms?: number;
 }
 
 export interface ImportedFile {
@@ -124,7 +131,7 @@ function readCsv(path: string, head: string, size_bytes: number, rejections: Rej
     start_ms: options.start_ms,
   };
   // The compiled worker exists in the built package; run from TypeScript sources, decoding stays in this thread.
-  const inWorker = (options.parseInWorker ?? size_bytes >= WORKER_MIN_BYTES) && existsSync(fileURLToPath(CSV_WORKER));
+  const inWorker = options.range === undefined && (options.parseInWorker ?? size_bytes >= WORKER_MIN_BYTES) && existsSync(fileURLToPath(CSV_WORKER));
   return inWorker ? readCsvInWorker(decoder, rejections, options) : readCsvHere(decoder, rejections, options);
 }
 
@@ -132,7 +139,8 @@ async function* readCsvHere(decoderOptions: CsvDecoderOptions, rejections: Rejec
   const { path } = decoderOptions;
   const decoder = new CsvDecoder(decoderOptions);
   const cells: string[] = [];
-  for await (const lines of readLineBatches(path)) {
+  const range = options.range === undefined ? undefined : { headerLines: 1, ...options.range };
+  for await (const lines of readLineBatches(path, 'utf8', range)) {
     const rows = decoder.decode(lines);
     for (const r of rows.rejections) rejections.reject({ source: path, ...r });
     if (rows.n > 0) yield samplesOf(rows, cells);
@@ -198,7 +206,8 @@ async function* readJsonl(path: string, rejections: RejectionLog, options: Impor
   let lineNo = 0;
   let bytes = 0;
   let out: Sample[] = [];
-  for await (const lines of readLineBatches(path)) {
+  const range = options.range === undefined ? undefined : { headerLines: 0, ...options.range };
+  for await (const lines of readLineBatches(path, 'utf8', range)) {
     for (const raw of lines) {
       lineNo++;
       bytes += raw.length + 1;
@@ -280,6 +289,7 @@ export function mptMetadata(header: string): FileMetadata {
     technique: technique !== undefined && technique.length > 0 ? technique : undefined,
     channel: channel ? channel[1]!.trim() : undefined,
     protocol: gcplFromMptHeader(text),
+    start_ms: ecLabStart_ms(text),
   };
 }
 
@@ -309,6 +319,7 @@ async function mprMetadata(path: string): Promise<FileMetadata> {
     complianceV: range !== null && range.every(Number.isFinite) && range[1]! > range[0]! ? Math.max(Math.abs(range[0]!), Math.abs(range[1]!)) : undefined,
     technique: set !== null ? MPR_TECHNIQUES[set[0]!] : undefined,
     channel: log !== null && log.length >= 173 ? `${log[9]! + 1} (SN ${log.readUInt16LE(171)})` : undefined,
+    start_ms: file.start_ms,
     protocol: set !== null ? gcplFromMprSettings(set, file.modules.find((m) => m.name === 'VMP Set')?.wideHeader ?? false) : undefined,
   };
 }
@@ -332,7 +343,8 @@ async function* readMpt(path: string, head: string, rejections: RejectionLog, op
   let start_ms = options.start_ms ?? 0;
   let headerText = '';
   let out: Sample[] = [];
-  for await (const lines of readLineBatches(path, 'latin1')) {
+  const range = options.range === undefined ? undefined : { headerLines, ...options.range };
+  for await (const lines of readLineBatches(path, 'latin1', range)) {
     for (const raw of lines) {
       lineNo++;
       bytes += raw.length + 1;
@@ -445,7 +457,7 @@ const EC_CURRENT = ['<I>/mA', 'I/mA'];
  */
 async function* readMprSamples(path: string, rejections: RejectionLog, options: ImportOptions): AsyncGenerator<Sample[]> {
   const file = await openMpr(path);
-  if (file.rows < file.points) {
+  if (file.rows < file.points && options.range === undefined) {
     throw new ImportError(
       path,
       `the file is truncated: ${file.rows} of the ${file.points} points it announces are present (is EC-Lab still writing it? \`cyclewatch bridge\` follows growing files)`,
@@ -482,11 +494,20 @@ async function* readMprSamples(path: string, rejections: RejectionLog, options: 
       : undefined;
   const wanted = [time, voltage, current ?? dq ?? time, freq ?? time, ...(spectra !== undefined ? [re!, im!] : [])];
   let prevT_s = NaN;
-  for await (const block of readMprRows(file, wanted)) {
+  // A window starts a row early when the current comes from dq/dt: that row's time is the step's start.
+  const from = options.range === undefined ? 0 : Math.max(0, options.range.from - (dq !== undefined ? 1 : 0));
+  const until = options.range?.until ?? Infinity;
+  for await (const block of readMprRows(file, wanted, from)) {
+    if (block.first >= until) break;
     const [t, v, i, f, zA, zB] = block.values as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array?, Float64Array?];
     const out: Sample[] = [];
-    for (let r = 0; r < block.n; r++) {
+    const n = Math.min(block.n, until - block.first);
+    for (let r = 0; r < n; r++) {
       const t_s = t[r]!;
+      if (block.first + r < (options.range?.from ?? 0)) {
+        prevT_s = t_s;
+        continue;
+      }
       const impedance = freq !== undefined && f[r]! > 0;
       let i_mA: number;
       if (impedance) i_mA = 0;

@@ -1,12 +1,17 @@
 import { isAscii } from 'node:buffer';
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 
 /**
  * Lines of a file as batches, streamed: memory stays bounded whatever the file's size.
  * Chunks are cut at their last newline, so a multi-byte UTF-8 character is never split, and pure-ASCII
  * chunks (the usual telemetry export) are decoded as Latin-1, which is the same text but much cheaper.
  */
-export async function* readLineBatches(path: string, encoding: 'utf8' | 'latin1' = 'utf8'): AsyncGenerator<string[]> {
+export async function* readLineBatches(path: string, encoding: 'utf8' | 'latin1' = 'utf8', range?: LineRange): AsyncGenerator<string[]> {
+  if (range !== undefined) {
+    yield* readLineRange(path, encoding, range);
+    return;
+  }
   const stream = createReadStream(path, { highWaterMark: 1 << 20 });
   let rest: Buffer | null = null;
   for await (const data of stream as AsyncIterable<Buffer>) {
@@ -29,4 +34,73 @@ function decode(bytes: Buffer, encoding: 'utf8' | 'latin1'): string {
 /** Strip a trailing carriage return (Windows exports). */
 export function chomp(line: string): string {
   return line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line;
+}
+
+/** A window of a growing file: its first `headerLines` lines, then the whole lines in bytes [from, until). */
+export interface LineRange {
+  readonly headerLines: number;
+  readonly from: number;
+  readonly until: number;
+}
+
+/**
+ * The header lines (which a decoder needs to make sense of any later line), then the lines of the window. The window
+ * must start at a line start and end just after a newline: a file being written ends with a partial line, which
+ * is left for the next window.
+ */
+async function* readLineRange(path: string, encoding: 'utf8' | 'latin1', r: LineRange): AsyncGenerator<string[]> {
+  let headerEnd = 0;
+  if (r.headerLines > 0) {
+    const header: string[] = [];
+    for await (const lines of readLineBatches(path, encoding)) {
+      for (const line of lines) {
+        headerEnd += Buffer.byteLength(line, encoding) + 1;
+        header.push(line);
+        if (header.length === r.headerLines) break;
+      }
+      if (header.length === r.headerLines) break;
+    }
+    // A header still being written gives no lines at all: a decoder must never take half a header for a whole one.
+    if (header.length < r.headerLines || headerEnd > r.until) return;
+    yield header;
+  }
+  const from = Math.max(r.from, headerEnd);
+  if (r.until <= from) return;
+  const stream = createReadStream(path, { start: from, end: r.until - 1, highWaterMark: 1 << 20 });
+  let rest: Buffer | null = null;
+  for await (const data of stream as AsyncIterable<Buffer>) {
+    const chunk: Buffer = rest === null ? data : Buffer.concat([rest, data]);
+    const cut = chunk.lastIndexOf(10);
+    if (cut < 0) {
+      rest = chunk;
+      continue;
+    }
+    rest = cut + 1 < chunk.length ? chunk.subarray(cut + 1) : null;
+    yield decode(chunk.subarray(0, cut), encoding).split('\n');
+  }
+  // A window that ends without a newline ends at the end of a settled file: its last line is whole.
+  if (rest !== null && rest.length > 0) yield [decode(rest, encoding)];
+}
+
+/**
+ * Where a window of whole lines starting at `from` ends: just after the last newline before `limit` (or the file's
+ * end). `from` itself when no newline is there yet.
+ */
+export async function wholeLinesUntil(path: string, from: number, limit: number): Promise<number> {
+  const fh = await open(path, 'r');
+  try {
+    const end = Math.min((await fh.stat()).size, limit);
+    // Backwards a window at a time: the last newline is usually within the last few hundred bytes.
+    for (let hi = end; hi > from;) {
+      const lo = Math.max(from, hi - 65_536);
+      const buf = Buffer.alloc(hi - lo);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, lo);
+      const nl = buf.subarray(0, bytesRead).lastIndexOf(10);
+      if (nl >= 0) return lo + nl + 1;
+      hi = lo;
+    }
+    return from;
+  } finally {
+    await fh.close();
+  }
 }

@@ -269,3 +269,37 @@ export async function startEmbeddedBroker(host: string, port: number): Promise<E
       }),
   };
 }
+
+export interface OutgoingMessage {
+  readonly topic: string;
+  readonly payload: string;
+  readonly retain?: boolean;
+}
+
+/**
+ * Publishes at QoS 1 with at most `maxInFlight` unacknowledged, and resolves once the broker has acknowledged every
+ * one (across reconnections: mqtt.js sends the unacknowledged ones again). Rejects on the first publish error.
+ */
+export async function publishConfirmed(client: MqttClient, messages: Iterable<OutgoingMessage>, maxInFlight: number): Promise<number> {
+  let inFlight = 0;
+  let sent = 0;
+  let failure: Error | null = null;
+  let wake: (() => void) | null = null;
+  const settled = (err?: Error): void => {
+    inFlight--;
+    if (err !== undefined && failure === null) failure = err;
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  for (const m of messages) {
+    if (failure !== null) break;
+    inFlight++;
+    sent++;
+    client.publish(m.topic, m.payload, { qos: 1, retain: m.retain ?? false }, (err) => settled(err ?? undefined));
+    while (inFlight >= maxInFlight && failure === null) await new Promise<void>((r) => (wake = r));
+  }
+  while (inFlight > 0) await new Promise<void>((r) => (wake = r));
+  if (failure !== null) throw failure;
+  return sent;
+}
