@@ -14,7 +14,7 @@ import { defer, exhaustMap, timer, type Subscription } from 'rxjs';
 import type { BridgeConfig } from '../src/config/schema.js';
 import { iso } from '../src/domain/sample.js';
 import { cellFor, runName, techniqueNumber } from '../src/io/bridgeCells.js';
-import { loadBridgeState, saveBridgeState, type FollowedFile } from '../src/io/bridgeState.js';
+import { loadBridgeState, saveBridgeState } from '../src/io/bridgeState.js';
 import { matchFiles } from '../src/io/fileWatch.js';
 import { Metrics, serveMetrics } from '../src/io/metrics.js';
 import { connectMqtt, publishConfirmed, type OutgoingMessage } from '../src/io/mqtt.js';

@@ -105,7 +105,7 @@ export async function readTailStep(path: string, at: TailPosition | undefined, o
   }
   const impedance: ImpedanceReading[] = [];
   const samples: Sample[] = [];
-  let metadata: FileMetadata = {};
+  let metadata: FileMetadata;
   {
     try {
       const file = await openTelemetry(
