@@ -7,7 +7,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { concat, from, ignoreElements, merge, tap, type Subscription } from 'rxjs';
+import { concat, filter, from, ignoreElements, merge, tap, type Subscription } from 'rxjs';
 import type { MqttClient } from 'mqtt';
 import { secretsOf, type RunConfig } from '../src/config/schema.js';
 import { assumedCell, type CellConfig } from '../src/domain/cell.js';
@@ -19,8 +19,10 @@ import { eventToJson } from '../src/io/analysisOutput.js';
 import { StateStore, stringifyState } from '../src/io/checkpoint.js';
 import { derivedLine, eventLines, impedanceLines, telemetryLine } from '../src/io/lineProtocol.js';
 import { Metrics, serveMetrics } from '../src/io/metrics.js';
-import { connectMqtt, impedanceInput, startEmbeddedBroker, telemetryInput, telemetryTopics, type EmbeddedBroker } from '../src/io/mqtt.js';
-import { AlertRouter } from '../src/io/notifiers.js';
+import { connectMqtt, impedanceInput, sideInput, startEmbeddedBroker, telemetryInput, telemetryTopics, type EmbeddedBroker } from '../src/io/mqtt.js';
+import { alertKey, AlertRouter } from '../src/io/notifiers.js';
+import { decodeCellMeta, META_KIND, type CellMeta } from '../src/io/payload.js';
+import { checkProtocol, protocolAlerts } from '../src/domain/protocol.js';
 import type { RejectReason } from '../src/io/report.js';
 import { sinkFor, type PointSink } from '../src/io/sinks.js';
 import { rateLimitedRejections, scrubbing } from '../src/io/log.js';
@@ -115,10 +117,19 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
   const stale = new Set<string>();
   const cellConfigs = new Map<string, CellConfig>();
   let assumedLogged = 0;
+  const metas = new Map<string, CellMeta>();
+  /** A cell the registry does not list, with what its file header says (area, compliance) over the defaults. */
+  const resolveFromMeta = (id: string): CellConfig => {
+    const m = metas.get(id);
+    return assumedCell(id, {
+      ...(m?.areaCm2 != null ? { areaCm2: m.areaCm2 } : {}),
+      ...(m?.complianceV != null ? { complianceV: m.complianceV } : {}),
+    });
+  };
   const resolveCell = (id: string): CellConfig => {
     let c = config.registry.get(id) ?? cellConfigs.get(id);
     if (c === undefined) {
-      c = assumedCell(id);
+      c = resolveFromMeta(id);
       // The first few by name, then a count now and then: thousands of new ids must not flood the log.
       if (++assumedLogged <= 10) {
         log(
@@ -240,22 +251,36 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
   // Impedance spectra (PEIS blocks a bridge or replay publishes): context written beside the telemetry, for cells
   // already taken on; not detector input, so not journalled.
   const impedancePoints = metrics.counter('cyclewatch_impedance_points_total', 'Impedance points received and written');
-  const spectra = impedanceInput(client, {
-    topicPrefix: config.mqtt.topicPrefix,
-    qos: config.mqtt.qos,
-    accept: (cell) => {
-      if (!owns(cell)) return false;
-      if (config.registry.has(cell) || cellConfigs.has(cell)) return true;
-      reject('unknown-cell', `impedance for "${cell}", which has sent no telemetry yet`, `${config.mqtt.topicPrefix}/${cell}/impedance`);
+  const sideReject = (reason: RejectReason, topic: string, detail: string, payload: Buffer): void => reject(reason, `${topic}: ${detail}`, topic, payload);
+  const spectra = impedanceInput(client, { topicPrefix: config.mqtt.topicPrefix, qos: config.mqtt.qos, onReject: sideReject, log }).pipe(
+    filter((p) => {
+      if (!owns(p.cell)) return false;
+      if (config.registry.has(p.cell) || cellConfigs.has(p.cell)) return true;
+      reject('unknown-cell', `impedance for "${p.cell}", which has sent no telemetry yet`, `${config.mqtt.topicPrefix}/${p.cell}/impedance`);
       return false;
-    },
-    onReject: (reason, topic, detail, payload) => reject(reason, `${topic}: ${detail}`, topic, payload),
-    log,
-  }).pipe(
+    }),
     impedanceSpectra({ maxPointGap_ms: 10 * 60_000 }),
     tap(({ point, block }) => {
       impedancePoints.inc();
       sink.write(impedanceLines(point, block));
+    }),
+    ignoreElements(),
+  );
+
+  // What a bridge read in a cell's file header (retained): a registry entry for cells the registry does not list,
+  // and the programmed protocol, checked against Eq. 1 at the start of the run.
+  const headerMeta = sideInput(client, { topicPrefix: config.mqtt.topicPrefix, kind: META_KIND, qos: config.mqtt.qos, decode: decodeCellMeta, onReject: sideReject, log }).pipe(
+    filter((m) => owns(m.cell)),
+    tap((m) => {
+      const before = metas.get(m.cell);
+      metas.set(m.cell, m);
+      if (before === undefined && cellConfigs.has(m.cell) && !config.registry.has(m.cell)) {
+        log(`cell "${m.cell}": its header (${m.file ?? 'meta'}) arrived after its first sample: its area and compliance apply from the next restart`);
+      }
+      if (m.protocol === null) return;
+      const cell = config.registry.get(m.cell) ?? cellConfigs.get(m.cell) ?? resolveFromMeta(m.cell);
+      const check = checkProtocol(m.protocol.steps, cell);
+      for (const a of protocolAlerts(m.cell, check, m.start_ms ?? now())) if (!router.isKnown(alertKey(a))) raise(a);
     }),
     ignoreElements(),
   );
@@ -284,7 +309,7 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
       },
     }),
   );
-  const pipeline: Subscription = merge(detection, spectra).subscribe({
+  const pipeline: Subscription = merge(detection, spectra, headerMeta).subscribe({
     next: route,
     error: (e: unknown) => log(`pipeline error: ${(e as Error).stack ?? String(e)}`),
   });

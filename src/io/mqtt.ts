@@ -9,7 +9,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { Observable } from 'rxjs';
 import type { Sample } from '../domain/sample.js';
 import { Backoff } from './backoff.js';
-import { decodeImpedance, decodeMessage, IMPEDANCE_KIND, type ImpedanceReading } from './payload.js';
+import { decodeImpedance, decodeMessage, IMPEDANCE_KIND, META_KIND, type ImpedanceReading } from './payload.js';
 import type { RejectReason } from './report.js';
 
 export interface MqttConnectOptions {
@@ -174,8 +174,8 @@ export function telemetryInput(client: MqttClient, o: TelemetryInputOptions): Ob
       if (!connack.sessionPresent) subscribe();
     };
     const onMessage = (topic: string, payload: Buffer): void => {
-      // Impedance points share the client; `impedanceInput` takes them.
-      if (topic.endsWith(IMPEDANCE_TAIL)) return;
+      // Impedance points and cell metadata share the client; their own inputs take them.
+      if (SIDE_TAILS.some((t) => topic.endsWith(t))) return;
       const d = decodeMessage(topic, payload, o.topicPrefix);
       if (!d.ok) {
         o.onReject(d.reason, topic, d.detail, payload);
@@ -204,31 +204,39 @@ export function telemetryInput(client: MqttClient, o: TelemetryInputOptions): Ob
 }
 
 const IMPEDANCE_TAIL = '/' + IMPEDANCE_KIND;
+/** Topic kinds beside the telemetry, each taken by its own input: `telemetryInput` leaves them alone. */
+const SIDE_TAILS = [IMPEDANCE_TAIL, '/' + META_KIND];
 
-export interface ImpedanceInputOptions {
+export interface SideInputOptions<T> {
   readonly topicPrefix: string;
+  /** The last topic level: `impedance`, `meta`. */
+  readonly kind: string;
   readonly qos: 0 | 1 | 2;
-  readonly accept: (cell: string) => boolean;
+  readonly decode: (topic: string, payload: Buffer, prefix: string) => { ok: true; value: T } | { ok: false; reason: RejectReason; detail: string };
   readonly onReject: (reason: RejectReason, topic: string, detail: string, payload: Buffer) => void;
   readonly log: (message: string) => void;
 }
 
-/** Impedance points (`<prefix>/<cell>/impedance`): context beside the telemetry, not detector input. */
-export function impedanceInput(client: MqttClient, o: ImpedanceInputOptions): Observable<ImpedanceReading> {
-  return new Observable<ImpedanceReading>((subscriber) => {
-    const topic = `${o.topicPrefix}/+/${IMPEDANCE_KIND}`;
+/**
+ * Messages of one kind beside the telemetry (`<prefix>/<cell>/impedance`, the retained `<prefix>/<cell>/meta`):
+ * context for the monitor, not detector input.
+ */
+export function sideInput<T>(client: MqttClient, o: SideInputOptions<T>): Observable<T> {
+  return new Observable<T>((subscriber) => {
+    const topic = `${o.topicPrefix}/+/${o.kind}`;
+    const tail = '/' + o.kind;
     const subscribe = (): void => {
       client.subscribe(topic, { qos: o.qos }, (err) => {
         if (err) o.log(`mqtt: subscribe to ${topic} failed: ${err.message}`);
       });
     };
-    // Also on a resumed session: one made by a version that did not take impedance points lacks the subscription.
+    // Also on a resumed session: one made by a version that did not take this kind lacks the subscription.
     const onConnect = (): void => subscribe();
     const onMessage = (t: string, payload: Buffer): void => {
-      if (!t.endsWith(IMPEDANCE_TAIL)) return;
-      const d = decodeImpedance(t, payload, o.topicPrefix);
+      if (!t.endsWith(tail)) return;
+      const d = o.decode(t, payload, o.topicPrefix);
       if (!d.ok) return o.onReject(d.reason, t, d.detail, payload);
-      if (o.accept(d.point.cell)) subscriber.next(d.point);
+      subscriber.next(d.value);
     };
     client.on('connect', onConnect);
     client.on('message', onMessage);
@@ -237,6 +245,18 @@ export function impedanceInput(client: MqttClient, o: ImpedanceInputOptions): Ob
       client.off('connect', onConnect);
       client.off('message', onMessage);
     };
+  });
+}
+
+/** Impedance points (`<prefix>/<cell>/impedance`). */
+export function impedanceInput(client: MqttClient, o: Omit<SideInputOptions<ImpedanceReading>, 'kind' | 'decode'>): Observable<ImpedanceReading> {
+  return sideInput(client, {
+    ...o,
+    kind: IMPEDANCE_KIND,
+    decode: (t, payload, prefix) => {
+      const d = decodeImpedance(t, payload, prefix);
+      return d.ok ? { ok: true, value: d.point } : d;
+    },
   });
 }
 

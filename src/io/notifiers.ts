@@ -53,6 +53,11 @@ export class AlertRouter {
     for (const k of keys) this.seen.add(k);
   }
 
+  /** Whether an alert with this key was already handled (here or by an earlier run). */
+  isKnown(key: string): boolean {
+    return this.seen.has(key);
+  }
+
   handle(a: AlertEvent): void {
     const key = alertKey(a);
     if (this.seen.has(key)) return;

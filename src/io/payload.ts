@@ -3,6 +3,7 @@
  * for the live MQTT input and JSON Lines captures. Decoding returns a sample or a rejection; it never throws.
  */
 import type { ImpedancePoint } from '../domain/impedance.js';
+import type { ProgrammedStep } from '../domain/protocol.js';
 import type { Sample } from '../domain/sample.js';
 import type { RejectReason } from './report.js';
 import { timestampOf } from './timestamp.js';
@@ -184,4 +185,60 @@ export function decodeImpedance(topic: string, payload: string | Uint8Array, pre
   }
   if (!(values[0]! > 0)) return { ok: false, reason: 'bad-number', detail: `freq_Hz is ${values[0]}: a frequency is above 0` };
   return { ok: true, point: { cell, t_ms, freq_Hz: values[0]!, reZ_Ohm: values[1]!, minusImZ_Ohm: values[2]! } };
+}
+
+export const META_KIND = 'meta';
+
+/** What an instrument file's header says about a cell's run (the bridge's retained `<prefix>/<cell>/meta`). */
+export interface CellMeta {
+  readonly cell: string;
+  readonly file: string | null;
+  readonly start_ms: number | null;
+  readonly areaCm2: number | null;
+  readonly complianceV: number | null;
+  readonly protocol: { readonly technique: string; readonly steps: readonly ProgrammedStep[] } | null;
+}
+
+const finiteOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+export function decodeCellMeta(topic: string, payload: string | Uint8Array, prefix = 'cells'): { ok: true; value: CellMeta } | { ok: false; reason: RejectReason; detail: string } {
+  const head = normalizedPrefix(prefix);
+  const tail = '/' + META_KIND;
+  const cell = topic.startsWith(head) && topic.endsWith(tail) ? topic.slice(head.length, topic.length - tail.length) : '';
+  if (cell.length === 0 || cell.indexOf('/') >= 0) return { ok: false, reason: 'unknown-topic', detail: JSON.stringify(topic) };
+  if (!validCellId(cell)) return { ok: false, reason: 'bad-cell-id', detail: JSON.stringify(cell) };
+  const size = typeof payload === 'string' ? payload.length : payload.byteLength;
+  if (size > MAX_PAYLOAD_BYTES) return { ok: false, reason: 'too-large', detail: `${size} bytes > ${MAX_PAYLOAD_BYTES}` };
+  let o: unknown;
+  try {
+    o = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
+  } catch (e) {
+    return { ok: false, reason: 'malformed', detail: (e as Error).message };
+  }
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return { ok: false, reason: 'malformed', detail: 'payload is not a JSON object' };
+  const m = o as Record<string, unknown>;
+  const start = m['start'] === null || m['start'] === undefined ? null : timestampOf(m['start']);
+  const area = finiteOrNull(m['areaCm2']);
+  const compliance = finiteOrNull(m['complianceV']);
+  let protocol: CellMeta['protocol'] = null;
+  const p = m['protocol'] as { technique?: unknown; steps?: unknown } | null | undefined;
+  if (p !== null && p !== undefined) {
+    if (typeof p !== 'object' || !Array.isArray(p.steps)) return { ok: false, reason: 'malformed', detail: 'protocol.steps is not a list' };
+    const steps = (p.steps as unknown[]).map((x) => {
+      const s = (x ?? {}) as Record<string, unknown>;
+      return { sequence: finiteOrNull(s['sequence']) ?? 0, current_mA: finiteOrNull(s['current_mA']), duration_s: finiteOrNull(s['duration_s']) };
+    });
+    protocol = { technique: typeof p.technique === 'string' ? p.technique : 'unknown', steps };
+  }
+  return {
+    ok: true,
+    value: {
+      cell,
+      file: typeof m['file'] === 'string' ? m['file'] : null,
+      start_ms: start !== null && Number.isFinite(start) ? start : null,
+      areaCm2: area !== null && area > 0 ? area : null,
+      complianceV: compliance !== null && compliance > 0 ? compliance : null,
+      protocol,
+    },
+  };
 }
