@@ -1,9 +1,11 @@
 /**
  * The bridge: follows the files a cycler writes (EC-Lab `.mpr`/`.mpt`, canonical CSV, JSON Lines) and publishes
  * each new row to the broker as SPEC §4 telemetry, with its original timestamp. Each poll: find the files, read each
- * one's records past its offset (whole rows only), publish them at QoS 1, and move the offset on once the broker has
- * acknowledged them. The file is its own buffer: during a broker outage nothing is read, and after a crash or a
- * reboot the bridge goes on from the last acknowledged offset.
+ * one's records past its offset (whole rows only) and hand them to mqtt.js at QoS 2 together with the file's new
+ * offset, in one write to the journal (src/io/bridgeJournal.ts). Exactly once: a row is either in the journal (and
+ * mqtt.js completes it with the broker, after a restart too, under its old packet id) or still after the offset
+ * in the file. During a broker outage at most `maxBuffered` messages wait in the journal; then nothing more is read
+ * (the file is the buffer).
  */
 import { hostname } from 'node:os';
 import { basename } from 'node:path';
@@ -14,10 +16,10 @@ import { defer, exhaustMap, timer, type Subscription } from 'rxjs';
 import type { BridgeConfig } from '../src/config/schema.js';
 import { iso } from '../src/domain/sample.js';
 import { cellFor, runName, techniqueNumber } from '../src/io/bridgeCells.js';
-import { loadBridgeState, saveBridgeState } from '../src/io/bridgeState.js';
+import { BridgeJournal } from '../src/io/bridgeJournal.js';
 import { matchFiles } from '../src/io/fileWatch.js';
 import { Metrics, serveMetrics } from '../src/io/metrics.js';
-import { connectMqtt, publishConfirmed, type OutgoingMessage } from '../src/io/mqtt.js';
+import { connectMqtt, type OutgoingMessage } from '../src/io/mqtt.js';
 import { encodeImpedance, encodeMessage, type ImpedanceReading } from '../src/io/payload.js';
 import { RejectionLog } from '../src/io/report.js';
 import { readTailStep, type TailStep } from '../src/io/tail.js';
@@ -67,25 +69,37 @@ export async function runBridge(config: BridgeConfig, options: { log: (m: string
   const log = options.log;
   const now = options.now ?? Date.now;
   const prefix = config.mqtt.topicPrefix;
-  const files = loadBridgeState(config.stateFile);
-  log(`bridge: following ${config.watch.join(', ')}; state in ${config.stateFile} (${files.size} files known)`);
+  const journal = new BridgeJournal(config.stateFile);
+  const files = journal.files;
+  log(
+    `bridge: following ${config.watch.join(', ')}; journal ${config.stateFile} (${files.size} files known${journal.size > 0 ? `, ${journal.size} messages to complete with the broker` : ''})`,
+  );
 
+  // A persistent session and a fixed client id: the broker recognises a message sent again after a restart.
   const client: MqttClient = connectMqtt({
     url: config.mqtt.url,
     clientId: config.mqtt.clientId,
     username: config.mqtt.username,
     password: config.mqtt.password,
-    clean: true,
+    clean: false,
     reconnectPeriod_ms: config.mqtt.reconnectPeriod_ms,
     tls: config.mqtt.tls,
+    outgoingStore: journal,
   });
+  // Set once mqtt.js has sent what its store held ('connect' comes after that): only then are new rows handed over,
+  // each step's messages in one turn, so they and their offset reach the journal in one write.
+  let ready = false;
   let offline = false;
   client.on('connect', () => {
-    if (offline) log('bridge: broker reachable again: publishing from the last acknowledged rows');
+    ready = true;
+    if (offline) log('bridge: broker reachable again: completing the messages in the journal, then reading on');
     offline = false;
   });
+  client.on('close', () => {
+    ready = false;
+  });
   client.on('offline', () => {
-    if (!offline) log('bridge: broker unreachable: nothing is read until it is back (the files are the buffer)');
+    if (!offline) log('bridge: broker unreachable: nothing more is read until it is back (the files are the buffer)');
     offline = true;
   });
   client.on('error', (e) => log(`bridge: mqtt: ${e.message}`));
@@ -97,13 +111,6 @@ export async function runBridge(config: BridgeConfig, options: { log: (m: string
   const rejections = new RejectionLog((r) =>
     log(`bridge: skipped (${r.reason}) ${r.source}:${r.line ?? ''} ${r.detail} — further ones of this kind are only counted`),
   );
-  let dirty = false;
-
-  const save = (): void => {
-    if (!dirty) return;
-    saveBridgeState(config.stateFile, files);
-    dirty = false;
-  };
 
   const statusOf = (path: string): FileStatus => {
     let s = status.get(path);
@@ -128,6 +135,10 @@ export async function runBridge(config: BridgeConfig, options: { log: (m: string
 
   /** One step of one file; true when more is already written. */
   async function step(path: string): Promise<boolean> {
+    if (!ready) return false;
+    // Room in the journal for a whole step: a broker that completes nothing stops the reading here.
+    await Promise.race([journal.whenAtMost(Math.max(0, config.maxBuffered - config.maxRowsPerStep * 2)), closing]);
+    if (!ready || closed) return false;
     const prev = files.get(path);
     const st = statusOf(path);
     const r = await readTailStep(path, prev, {
@@ -146,13 +157,9 @@ export async function runBridge(config: BridgeConfig, options: { log: (m: string
     }
     st.waiting = null;
     if (r.kind === 'replaced') {
-      log(
-        `bridge: ${basename(path)} was replaced or truncated (it no longer starts as it did, or is shorter than what was published): following it from its start again`,
-      );
+      log(`bridge: ${basename(path)} was replaced or truncated (it no longer starts as it did, or is shorter than what was published): following it from its start again`);
       metrics.inc('cyclewatch_bridge_files_restarted_total', 'Files replaced or truncated under the bridge and followed from zero again');
-      files.delete(path);
-      dirty = true;
-      save();
+      await journal.forget(path);
       return true;
     }
     const cell = prev?.cell ?? cellFor(path, r.metadata.channel, config.cells);
@@ -160,26 +167,25 @@ export async function runBridge(config: BridgeConfig, options: { log: (m: string
     const samples = r.samples.map((s) => (s.cell === cell ? s : { ...s, cell }));
     const impedance = r.impedance.map((p) => (p.cell === cell ? p : { ...p, cell }));
     const meta = metaOf(path, r, cell);
-    const out: OutgoingMessage[] = [];
-    if (meta !== prev?.meta) out.push({ topic: `${prefix}/${cell}/meta`, payload: meta, retain: true });
-    if (prev === undefined) log(`bridge: ${basename(path)} → ${prefix}/${cell}/… (${r.format}${r.metadata.technique ? `, ${r.metadata.technique}` : ''})`);
-    await publishConfirmed(client, [...out, ...messagesOf(samples, impedance, prefix)], config.maxInFlight);
-    rowsPublished(basename(path)).inc(samples.length);
     st.behind = r.behind;
-    if (r.next !== prev?.offset || meta !== prev?.meta) {
-      files.set(path, {
-        offset: r.next,
-        signature: r.signature,
-        cell,
-        published: (prev?.published ?? 0) + samples.length,
-        lastSample_ms: samples.length > 0 ? samples.at(-1)!.t_ms : (prev?.lastSample_ms ?? null),
-        meta,
-      });
-      dirty = true;
-    }
-    // A backlog is read a step at a time: its offset is kept after each full step, not only at the end.
-    if (samples.length >= config.maxRowsPerStep / 2) save();
-    return r.behind > 0 && r.next > (prev?.offset ?? 0);
+    if (r.next === prev?.offset && meta === prev.meta) return false;
+    if (prev === undefined) log(`bridge: ${basename(path)} → ${prefix}/${cell}/… (${r.format}${r.metadata.technique ? `, ${r.metadata.technique}` : ''})`);
+    if (!ready) return false; // the connection went while the file was read
+    // One turn, no await: the messages and the offset after them go to the journal in the same write.
+    if (meta !== prev?.meta) client.publish(`${prefix}/${cell}/meta`, meta, { qos: config.mqtt.qos, retain: true });
+    for (const m of messagesOf(samples, impedance, prefix)) client.publish(m.topic, m.payload, { qos: config.mqtt.qos, retain: m.retain ?? false });
+    const durable = journal.mark({
+      path,
+      offset: r.next,
+      signature: r.signature,
+      cell,
+      published: (prev?.published ?? 0) + samples.length,
+      lastSample_ms: samples.length > 0 ? samples.at(-1)!.t_ms : (prev?.lastSample_ms ?? null),
+      meta,
+    });
+    await durable;
+    rowsPublished(basename(path)).inc(samples.length);
+    return r.behind > 0;
   }
 
   /** A file that stopped growing (by its modification time) while no later technique of its run has started. */
@@ -221,9 +227,11 @@ export async function runBridge(config: BridgeConfig, options: { log: (m: string
       }
       checkStale(path, all);
     }
-    save();
   }
 
+  let closed = false;
+  let stopWaiting = (): void => {};
+  const closing = new Promise<void>((r) => (stopWaiting = r));
   let polling: Promise<void> = Promise.resolve();
   const poll = (): Promise<void> => (polling = polling.then(pollOnce, pollOnce));
   const loop: Subscription = timer(0, config.pollInterval_s * 1000)
@@ -241,6 +249,7 @@ export async function runBridge(config: BridgeConfig, options: { log: (m: string
   statusTimer.unref();
 
   metrics.gauge('cyclewatch_bridge_files', 'Files followed', () => files.size);
+  metrics.gauge('cyclewatch_bridge_pending_messages', 'Messages in the journal not yet completed by the broker', () => journal.size);
   metrics.gauge('cyclewatch_mqtt_connected', '1 while connected to the broker', () => (client.connected ? 1 : 0));
   const http: Server = await serveMetrics(metrics, config.http.port, config.http.host, () => ({
     ok: client.connected,
@@ -249,7 +258,6 @@ export async function runBridge(config: BridgeConfig, options: { log: (m: string
   const address = http.address();
   const httpPort = typeof address === 'object' && address !== null ? address.port : config.http.port;
 
-  let closed = false;
   return {
     metrics,
     httpPort,
@@ -257,24 +265,15 @@ export async function runBridge(config: BridgeConfig, options: { log: (m: string
     async close() {
       if (closed) return;
       closed = true;
+      stopWaiting();
       loop.unsubscribe();
       clearInterval(statusTimer);
-      // A step waiting for a broker that is away would wait for ever: after a grace period the client is closed,
-      // its unacknowledged rows stay unpublished (their offset was not moved) and go out after the next start.
-      const grace = new Promise<'late'>((r) => setTimeout(() => r('late'), 5000).unref());
-      if (
-        (await Promise.race([
-          polling.then(
-            () => 'done' as const,
-            () => 'done' as const,
-          ),
-          grace,
-        ])) === 'late'
-      )
-        client.end(true);
       await polling.catch(() => {});
-      save();
-      await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+      // What the broker has not completed stays in the journal and goes out after the next start; a reachable
+      // broker gets a few seconds to complete it now.
+      const ended = new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+      const late = await Promise.race([ended.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), 3000).unref())]);
+      if (late) await new Promise<void>((resolve) => client.end(true, {}, () => resolve()));
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
   };

@@ -11,7 +11,7 @@ import { ConfigError, redactConfig, redactUrl } from '../config/schema.js';
 import { simulate, truthPath, registryPath } from '../../pipelines/simulate.js';
 import { FORMATS, type TelemetryFormat } from '../io/importers.js';
 import { ImportError } from '../io/report.js';
-import { BridgeStateError } from '../io/bridgeState.js';
+import { JournalError } from '../io/bridgeJournal.js';
 import { parseTimestamp_ms } from '../io/timestamp.js';
 import { SCENARIO_NAMES, SCENARIOS } from '../sim/scenarios.js';
 import { loadRegistry } from './registry.js';
@@ -89,7 +89,8 @@ Options:
   --watch GLOB          files to follow (repeatable): * and ? in names, ** for any folders below
   --broker URL          mqtt://host:1883 (default mqtt://127.0.0.1:1883); MQTT_USERNAME/MQTT_PASSWORD from the environment
   -c, --config FILE     configuration (YAML): watch, mqtt, cell mapping rules, stateFile, pollInterval_s, staleAfter_s
-  --state FILE          offsets of the followed files (default ./cyclewatch-bridge-state.json)
+  --state FILE          the journal: offsets of the followed files and messages awaiting the broker
+                        (default ./cyclewatch-bridge.journal)
   --print-config        print the configuration (password hidden) and exit
 
 Example:
@@ -486,7 +487,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`cyclewatch: ${(e as Error).message}\n(${hint} lists the options)\n`);
       return 2;
     }
-    if (e instanceof ConfigError || e instanceof ImportError || e instanceof BridgeStateError) {
+    if (e instanceof ConfigError || e instanceof ImportError || e instanceof JournalError) {
       process.stderr.write(`cyclewatch: ${(e as Error).message}\n`);
       return 2;
     }

@@ -206,13 +206,18 @@ export const bridgeConfigSchema = z
         password: z.string().optional(),
         passwordFile: z.string().optional(),
         topicPrefix: z.string().min(1).default('cells'),
+        /**
+         * 2: exactly once across crashes (the broker must keep QoS 2 order, as Mosquitto does); 1: at least once
+         * (after a crash the monitor drops rows sent twice) — for brokers that do not, such as the embedded one.
+         */
+        qos: z.union([z.literal(1), z.literal(2)]).default(2),
         tls: tlsSchema.optional(),
         reconnectPeriod_ms: z.number().int().positive().default(1000),
       })
       .strict()
       .prefault({}),
-    /** Offsets per file, written after the broker acknowledged the rows before them. */
-    stateFile: z.string().default('./cyclewatch-bridge-state.json'),
+    /** The journal: offsets per file and the messages not yet completed by the broker (QoS 2). */
+    stateFile: z.string().default('./cyclewatch-bridge.journal'),
     pollInterval_s: z.number().positive().default(2),
     /** A file that has not grown for this long while its run goes on raises a `stale-file` warning. */
     staleAfter_s: z.number().positive().default(900),
@@ -220,8 +225,8 @@ export const bridgeConfigSchema = z
     settleAfter_s: z.number().positive().default(60),
     /** Rows read (and held unacknowledged) at most per step. */
     maxRowsPerStep: z.number().int().positive().default(20_000),
-    /** Messages published and not yet acknowledged, at most. */
-    maxInFlight: z.number().int().positive().default(1000),
+    /** Messages handed over and not yet completed by the broker, at most (they wait on disk during an outage). */
+    maxBuffered: z.number().int().positive().max(60_000).default(40_000),
     cells: z.array(mappingRuleSchema).default([]),
     /** Set current for exports without a current column, and the start for files whose header gives none. */
     setCurrent_mA: z.number().optional(),

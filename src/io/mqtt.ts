@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, { UniqueMessageIdProvider, type IClientOptions, type IStore, type MqttClient } from 'mqtt';
 import { Observable } from 'rxjs';
 import type { Sample } from '../domain/sample.js';
 import { Backoff } from './backoff.js';
@@ -31,6 +31,8 @@ export interface MqttConnectOptions {
   readonly beforeAcknowledge?: () => void;
   /** Called when `beforeAcknowledge` throws: the acknowledgements are withheld and the connection restarted. */
   readonly onAcknowledgeError?: (e: Error) => void;
+  /** Where unfinished outgoing QoS 1/2 messages are kept (in memory by default; on disk for exactly-once). */
+  readonly outgoingStore?: IStore;
 }
 
 export function connectMqtt(o: MqttConnectOptions): MqttClient {
@@ -43,6 +45,8 @@ export function connectMqtt(o: MqttConnectOptions): MqttClient {
     username: o.username,
     password: o.password,
     resubscribe: true,
+    // Packet ids of messages restored from a store on disk are taken, not handed out again.
+    ...(o.outgoingStore !== undefined ? { outgoingStore: o.outgoingStore, messageIdProvider: new UniqueMessageIdProvider() } : {}),
     manualConnect: o.beforeAcknowledge !== undefined,
     // mqtt.js traces every packet through `debug`; unless asked for (DEBUG=mqttjs*), that is time spent on nothing.
     ...(process.env['DEBUG']?.includes('mqttjs') ? {} : { log: () => {} }),
@@ -294,32 +298,4 @@ export interface OutgoingMessage {
   readonly topic: string;
   readonly payload: string;
   readonly retain?: boolean;
-}
-
-/**
- * Publishes at QoS 1 with at most `maxInFlight` unacknowledged, and resolves once the broker has acknowledged every
- * one (across reconnections: mqtt.js sends the unacknowledged ones again). Rejects on the first publish error.
- */
-export async function publishConfirmed(client: MqttClient, messages: Iterable<OutgoingMessage>, maxInFlight: number): Promise<number> {
-  let inFlight = 0;
-  let sent = 0;
-  let failure: Error | null = null;
-  let wake: (() => void) | null = null;
-  const settled = (err?: Error): void => {
-    inFlight--;
-    if (err !== undefined && failure === null) failure = err;
-    const w = wake;
-    wake = null;
-    w?.();
-  };
-  for (const m of messages) {
-    if (failure !== null) break;
-    inFlight++;
-    sent++;
-    client.publish(m.topic, m.payload, { qos: 1, retain: m.retain ?? false }, (err) => settled(err ?? undefined));
-    while (inFlight >= maxInFlight && failure === null) await new Promise<void>((r) => (wake = r));
-  }
-  while (inFlight > 0) await new Promise<void>((r) => (wake = r));
-  if (failure !== null) throw failure;
-  return sent;
 }
