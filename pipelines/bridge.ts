@@ -157,7 +157,9 @@ export async function runBridge(config: BridgeConfig, options: { log: (m: string
     }
     st.waiting = null;
     if (r.kind === 'replaced') {
-      log(`bridge: ${basename(path)} was replaced or truncated (it no longer starts as it did, or is shorter than what was published): following it from its start again`);
+      log(
+        `bridge: ${basename(path)} was replaced or truncated (it no longer starts as it did, or is shorter than what was published): following it from its start again`,
+      );
       metrics.inc('cyclewatch_bridge_files_restarted_total', 'Files replaced or truncated under the bridge and followed from zero again');
       await journal.forget(path);
       return true;

@@ -269,7 +269,14 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
 
   // What a bridge read in a cell's file header (retained): a registry entry for cells the registry does not list,
   // and the programmed protocol, checked against Eq. 1 at the start of the run.
-  const headerMeta = sideInput(client, { topicPrefix: config.mqtt.topicPrefix, kind: META_KIND, qos: config.mqtt.qos, decode: decodeCellMeta, onReject: sideReject, log }).pipe(
+  const headerMeta = sideInput(client, {
+    topicPrefix: config.mqtt.topicPrefix,
+    kind: META_KIND,
+    qos: config.mqtt.qos,
+    decode: decodeCellMeta,
+    onReject: sideReject,
+    log,
+  }).pipe(
     filter((m) => owns(m.cell)),
     tap((m) => {
       const before = metas.get(m.cell);

@@ -44,6 +44,8 @@ export class BridgeJournal implements IStore {
   private fd: number;
   private pending: string[] = [];
   private waiting: ((e?: Error) => void)[] = [];
+  /** Whether the pending records must reach the disk itself before they are acknowledged, not only the OS. */
+  private syncNeeded = false;
   private scheduled = false;
   private logRecords = 0;
 
@@ -83,7 +85,15 @@ export class BridgeJournal implements IStore {
         } else if (kind === 'P') {
           const [idText, qos, retain, topicJson, ...payload] = rest.split(' ');
           const messageId = Number(idText);
-          const packet = { cmd: 'publish', qos: Number(qos), dup: true, retain: retain === '1', messageId, topic: JSON.parse(topicJson!) as string, payload: JSON.parse(payload.join(' ')) as string };
+          const packet = {
+            cmd: 'publish',
+            qos: Number(qos),
+            dup: true,
+            retain: retain === '1',
+            messageId,
+            topic: JSON.parse(topicJson!) as string,
+            payload: JSON.parse(payload.join(' ')) as string,
+          };
           this.packets.set(messageId, packet as Stored);
           unmarked.push(messageId);
         } else if (kind === 'R') this.packets.set(Number(rest), { cmd: 'pubrel', qos: 2, messageId: Number(rest) } as Stored);
@@ -103,7 +113,8 @@ export class BridgeJournal implements IStore {
   private rewrite(): number {
     const tmp = `${this.path}.tmp`;
     const fd = openSync(tmp, 'w');
-    const lines = [...this.files.values()].map((f) => `F ${JSON.stringify(f)}\n`).join('') + [...this.packets.values()].map((p) => this.record(p)).join('');
+    // Messages first, then the marks: a PUBLISH record is kept only when a mark follows it.
+    const lines = [...this.packets.values()].map((p) => this.record(p)).join('') + [...this.files.values()].map((f) => `F ${JSON.stringify(f)}\n`).join('');
     if (lines.length > 0) writeSync(fd, lines);
     fdatasyncSync(fd);
     closeSync(fd);
@@ -119,8 +130,9 @@ export class BridgeJournal implements IStore {
     return `P ${p.messageId} ${pub.qos} ${pub.retain ? 1 : 0} ${JSON.stringify(pub.topic)} ${JSON.stringify(payload)}\n`;
   }
 
-  private append(line: string, done?: (e?: Error) => void): void {
+  private append(line: string, done?: (e?: Error) => void, sync = true): void {
     this.pending.push(line);
+    if (sync) this.syncNeeded = true;
     if (done !== undefined) this.waiting.push(done);
     if (this.scheduled) return;
     this.scheduled = true;
@@ -135,10 +147,12 @@ export class BridgeJournal implements IStore {
     this.logRecords += this.pending.length;
     this.pending = [];
     this.waiting = [];
+    const sync = this.syncNeeded;
+    this.syncNeeded = false;
     let error: Error | undefined;
     try {
       writeSync(this.fd, text);
-      fdatasyncSync(this.fd);
+      if (sync) fdatasyncSync(this.fd);
       if (this.logRecords > 4 * (this.packets.size + this.files.size) + 100_000) {
         closeSync(this.fd);
         this.fd = this.rewrite();
@@ -172,7 +186,10 @@ export class BridgeJournal implements IStore {
       return this;
     }
     this.packets.set(p.messageId, p);
-    this.append(this.record(p), cb);
+    // A PUBREL record is written before the PUBREL leaves (a killed process loses nothing the OS has), but not
+    // flushed to the disk alone: after a power cut without it, the message may be delivered twice, never lost.
+    // Resent after a restart, PUBRELs go one at a time, and a flush each would take milliseconds.
+    this.append(this.record(p), cb, p.cmd === 'publish');
     return this;
   }
 
@@ -197,7 +214,7 @@ export class BridgeJournal implements IStore {
       for (const w of ready) w.resolve();
     }
     // Not waited for: a lost `D` only sends a PUBREL again, which the broker completes without delivering twice.
-    this.append(`D ${id}\n`);
+    this.append(`D ${id}\n`, undefined, false);
     cb(undefined, p);
     return this;
   }

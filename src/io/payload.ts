@@ -201,7 +201,11 @@ export interface CellMeta {
 
 const finiteOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-export function decodeCellMeta(topic: string, payload: string | Uint8Array, prefix = 'cells'): { ok: true; value: CellMeta } | { ok: false; reason: RejectReason; detail: string } {
+export function decodeCellMeta(
+  topic: string,
+  payload: string | Uint8Array,
+  prefix = 'cells',
+): { ok: true; value: CellMeta } | { ok: false; reason: RejectReason; detail: string } {
   const head = normalizedPrefix(prefix);
   const tail = '/' + META_KIND;
   const cell = topic.startsWith(head) && topic.endsWith(tail) ? topic.slice(head.length, topic.length - tail.length) : '';

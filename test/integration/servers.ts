@@ -3,7 +3,7 @@
  * (a real server of InfluxDB's /api/v2/write). Installed by .ci/run from Debian's packages.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,6 +104,10 @@ export const startMosquittoWith = (settings: Record<string, string | number> = {
     (port) => `mqtt://127.0.0.1:${port}`,
     (port, dir) => {
       mkdirSync(join(dir, 'data'), { recursive: true });
+      // Started as root, Mosquitto drops to its own user: without these modes it cannot write its database, and
+      // persistence fails at shutdown with only a log line (sessions and queued messages lost at a restart).
+      chmodSync(dir, 0o755);
+      chmodSync(join(dir, 'data'), 0o777);
       const conf = { max_queued_messages: 1000000, max_inflight_messages: 0, ...settings };
       writeFileSync(
         join(dir, 'mosquitto.conf'),
