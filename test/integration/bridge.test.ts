@@ -18,7 +18,7 @@ import { eventToJson } from '../../src/io/analysisOutput.js';
 import { openTelemetry } from '../../src/io/importers.js';
 import { RejectionLog } from '../../src/io/report.js';
 import { writeMpr, writeMpt } from '../../src/sim/ecLab.js';
-import { removeDir, startMosquitto, stopAll, which, type RunningServer } from './servers.js';
+import { removeDir, startMosquitto, stopAll, which } from './servers.js';
 
 const run = which('mosquitto') !== null || process.env['CI'] !== undefined;
 const root = resolve(__dirname, '../..');
