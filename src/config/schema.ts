@@ -218,15 +218,19 @@ export const bridgeConfigSchema = z
       .prefault({}),
     /** The journal: offsets per file and the messages not yet completed by the broker (QoS 2). */
     stateFile: z.string().default('./cyclewatch-bridge.journal'),
-    pollInterval_s: z.number().positive().default(2),
+    /** Seconds between looks at the files (a cycler logs a row every second at most: 5 s keeps 100 files cheap). */
+    pollInterval_s: z.number().positive().default(5),
     /** A file that has not grown for this long while its run goes on raises a `stale-file` warning. */
     staleAfter_s: z.number().positive().default(900),
     /** A file unchanged for this long is complete as it is: its last line counts even without a newline. */
     settleAfter_s: z.number().positive().default(60),
     /** Rows read (and held unacknowledged) at most per step. */
-    maxRowsPerStep: z.number().int().positive().default(20_000),
-    /** Messages handed over and not yet completed by the broker, at most (they wait on disk during an outage). */
-    maxBuffered: z.number().int().positive().max(60_000).default(40_000),
+    maxRowsPerStep: z.number().int().positive().default(500),
+    /**
+     * Messages handed over and not yet completed by the broker, at most (they wait on disk during an outage). Small on
+     * purpose: Mosquitto looks up each QoS 2 release in a list of the client's unfinished messages.
+     */
+    maxBuffered: z.number().int().positive().max(60_000).default(2000),
     cells: z.array(mappingRuleSchema).default([]),
     /** Set current for exports without a current column, and the start for files whose header gives none. */
     setCurrent_mA: z.number().optional(),
