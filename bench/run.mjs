@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cache = join(root, 'bench', '.cache');
 const REPS = Number(process.env.BENCH_REPS ?? 5);
-// BENCH_ONLY=analyze runs the offline measurement alone (the report and live parts take minutes more).
+// BENCH_ONLY=analyze runs the offline measurement alone (the report, live and bridge parts take minutes more);
+// `node bench/bridge.mjs` runs the bridge part alone (BENCH_BRIDGE_ONLY=backlog|live, one of its two).
 const ONLY = process.env.BENCH_ONLY;
 mkdirSync(cache, { recursive: true });
 const sharedFloor = resolve(root, '..', 'shared', 'bench', 'bare-csv.mjs');
@@ -118,5 +119,7 @@ if (ONLY !== 'analyze') {
 
 if (ONLY === 'analyze') {
   // measured above only
-} else if (['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].some((p) => existsSync(p))) await import('./live.mjs');
-else console.log('\nLive benchmark skipped: Debian mosquitto is not installed (apt-get install mosquitto).');
+} else if (['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].some((p) => existsSync(p))) {
+  await import('./live.mjs');
+  await import('./bridge.mjs');
+} else console.log('\nLive benchmark skipped: Debian mosquitto is not installed (apt-get install mosquitto).');

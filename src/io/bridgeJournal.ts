@@ -6,8 +6,9 @@
  *
  * Records, one a line: `P <id> <qos> <retain 0|1> <topic JSON> <payload JSON>` (a PUBLISH), `R <id>` (its PUBREL: the
  * broker has the message), `D <id>` (done), `F <file JSON>` (a file's offset after the messages before it). Records
- * are written and flushed to disk once per turn of the event loop, all together, and only then acknowledged to
- * mqtt.js. A step's messages and the offset after them are handed over in the same turn (`mark`), so they reach the
+ * are written once per turn of the event loop, all together, and only then acknowledged to mqtt.js: a killed or
+ * crashed process loses nothing the operating system has. They reach the disk itself within a second (fdatasync):
+ * after a power cut the last second may be read and sent again — a row delivered twice, never one lost. A step's messages and the offset after them are handed over in the same turn (`mark`), so they reach the
  * disk in one write: PUBLISH records after the last `F` record were never acknowledged (a torn write at a power cut)
  * and are dropped, and their rows are read again from the file. The log is rewritten with the live records when it
  * has grown well past them.
@@ -44,14 +45,27 @@ export class BridgeJournal implements IStore {
   private fd: number;
   private pending: string[] = [];
   private waiting: ((e?: Error) => void)[] = [];
-  /** Whether the pending records must reach the disk itself before they are acknowledged, not only the OS. */
-  private syncNeeded = false;
+  /** Written since the last flush to the disk itself (once a second: see above). */
+  private unsynced = false;
+  private readonly syncTimer: NodeJS.Timeout;
   private scheduled = false;
   private logRecords = 0;
 
   constructor(private readonly path: string) {
     if (existsSync(path)) this.replay(readFileSync(path, 'utf8'));
     this.fd = this.rewrite();
+    this.syncTimer = setInterval(() => this.sync(), 1000);
+    this.syncTimer.unref();
+  }
+
+  private sync(): void {
+    if (!this.unsynced) return;
+    this.unsynced = false;
+    try {
+      fdatasyncSync(this.fd);
+    } catch {
+      // the next write reports a failing disk to its callers
+    }
   }
 
   private drainWaiters: { limit: number; resolve: () => void }[] = [];
@@ -130,9 +144,8 @@ export class BridgeJournal implements IStore {
     return `P ${p.messageId} ${pub.qos} ${pub.retain ? 1 : 0} ${JSON.stringify(pub.topic)} ${JSON.stringify(payload)}\n`;
   }
 
-  private append(line: string, done?: (e?: Error) => void, sync = true): void {
+  private append(line: string, done?: (e?: Error) => void): void {
     this.pending.push(line);
-    if (sync) this.syncNeeded = true;
     if (done !== undefined) this.waiting.push(done);
     if (this.scheduled) return;
     this.scheduled = true;
@@ -147,12 +160,10 @@ export class BridgeJournal implements IStore {
     this.logRecords += this.pending.length;
     this.pending = [];
     this.waiting = [];
-    const sync = this.syncNeeded;
-    this.syncNeeded = false;
     let error: Error | undefined;
     try {
       writeSync(this.fd, text);
-      if (sync) fdatasyncSync(this.fd);
+      this.unsynced = true;
       if (this.logRecords > 4 * (this.packets.size + this.files.size) + 100_000) {
         closeSync(this.fd);
         this.fd = this.rewrite();
@@ -186,10 +197,7 @@ export class BridgeJournal implements IStore {
       return this;
     }
     this.packets.set(p.messageId, p);
-    // A PUBREL record is written before the PUBREL leaves (a killed process loses nothing the OS has), but not
-    // flushed to the disk alone: after a power cut without it, the message may be delivered twice, never lost.
-    // Resent after a restart, PUBRELs go one at a time, and a flush each would take milliseconds.
-    this.append(this.record(p), cb, p.cmd === 'publish');
+    this.append(this.record(p), cb);
     return this;
   }
 
@@ -214,7 +222,7 @@ export class BridgeJournal implements IStore {
       for (const w of ready) w.resolve();
     }
     // Not waited for: a lost `D` only sends a PUBREL again, which the broker completes without delivering twice.
-    this.append(`D ${id}\n`, undefined, false);
+    this.append(`D ${id}\n`);
     cb(undefined, p);
     return this;
   }
@@ -225,7 +233,9 @@ export class BridgeJournal implements IStore {
   }
 
   close(cb: (e?: Error) => void): void {
+    clearInterval(this.syncTimer);
     if (this.pending.length > 0) this.flush();
+    this.sync();
     try {
       closeSync(this.fd);
       cb();

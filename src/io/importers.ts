@@ -11,7 +11,7 @@ import { SweepNumbering, type ImpedancePoint } from '../domain/impedance.js';
 import type { Sample } from '../domain/sample.js';
 import { CsvDecoder, csvTimeColumn, samplesOf, type CsvDecoderOptions } from './csvRows.js';
 import type { CsvWorkerMessage } from './csvWorker.js';
-import { chomp, readLineBatches } from './lines.js';
+import { chomp, firstLines, readLineBatches } from './lines.js';
 import { gcplFromMprSettings, gcplFromMptHeader, type Protocol } from './ecLabProtocol.js';
 import { MPR_MAGIC, mprColumn, openMpr, readMprRows } from './mpr.js';
 import { decodeMessage, decodePayload } from './payload.js';
@@ -83,7 +83,7 @@ export async function openTelemetry(path: string, rejections: RejectionLog, opti
     throw new ImportError(path, `cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   const f = format ?? sniffFormat(path, head);
-  const metadata = f === 'mpt' ? mptMetadata(await readHeaderText(path)) : f === 'mpr' ? await mprMetadata(path) : {};
+  const metadata = f === 'mpt' ? mptMetadata(await readHeaderText(path, head)) : f === 'mpr' ? await mprMetadata(path) : {};
   const batches =
     f === 'csv'
       ? readCsv(path, head, size_bytes, rejections, options)
@@ -262,15 +262,10 @@ function ecLabAbsolute_ms(text: string): number {
 const filledArea = (a: number | undefined): number | undefined => (a !== undefined && Number.isFinite(a) && a > 0.0011 ? a : undefined);
 
 /** The header of an EC-Lab text export (at most its first 256 KiB). */
-async function readHeaderText(path: string): Promise<string> {
-  const fh = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(256 * 1024);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
-    return buf.subarray(0, bytesRead).toString('latin1');
-  } finally {
-    await fh.close();
-  }
+async function readHeaderText(path: string, head: string): Promise<string> {
+  const n = /Nb header lines\s*:\s*(\d+)/.exec(head);
+  // An export without the count ("time/s" in its first line) has a one-line header.
+  return (await firstLines(path, n === null ? 1 : Number(n[1]))).toString('latin1');
 }
 
 /** Area, control range, technique and channel from an EC-Lab text export's header. */

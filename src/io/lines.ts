@@ -51,15 +51,9 @@ export interface LineRange {
 async function* readLineRange(path: string, encoding: 'utf8' | 'latin1', r: LineRange): AsyncGenerator<string[]> {
   let headerEnd = 0;
   if (r.headerLines > 0) {
-    const header: string[] = [];
-    for await (const lines of readLineBatches(path, encoding)) {
-      for (const line of lines) {
-        headerEnd += Buffer.byteLength(line, encoding) + 1;
-        header.push(line);
-        if (header.length === r.headerLines) break;
-      }
-      if (header.length === r.headerLines) break;
-    }
+    const bytes = await firstLines(path, r.headerLines);
+    const header = bytes.length === 0 ? [] : decode(bytes, encoding).split('\n').slice(0, r.headerLines);
+    headerEnd = bytes.length;
     // A header still being written gives no lines at all: a decoder must never take half a header for a whole one.
     if (header.length < r.headerLines || headerEnd > r.until) return;
     yield header;
@@ -100,6 +94,35 @@ export async function wholeLinesUntil(path: string, from: number, limit: number)
       hi = lo;
     }
     return from;
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * The bytes of a file's first `n` lines, newlines included (fewer when the file has fewer whole lines). Small reads:
+ * a follower looks at a hundred headers every few seconds, and a large buffer each time is garbage to collect.
+ */
+export async function firstLines(path: string, n: number): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let lines = 0;
+    let at = 0;
+    for (let size = 16_384; ; size = Math.min(size * 2, 1 << 20)) {
+      const buf = Buffer.allocUnsafe(size);
+      const { bytesRead } = await fh.read(buf, 0, size, at);
+      if (bytesRead === 0) return Buffer.alloc(0);
+      const got = buf.subarray(0, bytesRead);
+      for (let k = got.indexOf(10); k >= 0; k = got.indexOf(10, k + 1)) {
+        if (++lines === n) {
+          chunks.push(got.subarray(0, k + 1));
+          return Buffer.concat(chunks);
+        }
+      }
+      chunks.push(got);
+      at += bytesRead;
+    }
   } finally {
     await fh.close();
   }

@@ -349,7 +349,13 @@ describe('simulated EC-Lab files', () => {
     });
     expect(worst).toBeLessThan(1.2e-7);
     expect(mpr.samples[1]!.t_ms).toBe(run.start_ms + 500);
-    expect(mpr.metadata).toEqual({ areaCm2: 0.785, complianceV: 5, technique: 'Galvanostatic Cycling with Potential Limitation', channel: '3 (SN 0)' });
-    expect(mpt.metadata).toMatchObject({ areaCm2: 0.785, complianceV: 5, channel: '3 (SN 1)' });
+    expect(mpr.metadata).toEqual({
+      areaCm2: 0.785,
+      complianceV: 5,
+      technique: 'Galvanostatic Cycling with Potential Limitation',
+      channel: '3 (SN 0)',
+      start_ms: run.start_ms,
+    });
+    expect(mpt.metadata).toMatchObject({ areaCm2: 0.785, complianceV: 5, channel: '3 (SN 1)', start_ms: run.start_ms });
   });
 });
