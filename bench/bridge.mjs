@@ -6,34 +6,16 @@
 // Runs the built CLI (dist/). Needs mosquitto and the EC-Lab files bench/run.mjs writes into bench/.cache.
 import { spawn } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeMpt } from '../dist/src/sim/ecLab.js';
+import { freePort, mosquitto } from './servers.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cache = join(root, 'bench', '.cache');
 const backlog = join(cache, 'long-term-800h.eclab.mpr');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const freePort = () =>
-  new Promise((r) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => r(p));
-    });
-  });
-
-async function mosquitto() {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'cw-bench-bridge-mosq-'));
-  writeFileSync(join(dir, 'm.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\nmax_inflight_messages 0\n`);
-  const bin = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find(existsSync) ?? 'mosquitto';
-  const child = spawn(bin, ['-c', join(dir, 'm.conf')], { stdio: 'ignore' });
-  await sleep(500);
-  return { url: `mqtt://127.0.0.1:${port}`, stop: () => (child.kill(), rmSync(dir, { recursive: true, force: true })) };
-}
 
 async function bridge(dir, url, extra = '') {
   const port = await freePort();

@@ -2,11 +2,11 @@
 // with a bare mqtt.js subscriber that only parses the JSON; p99 publish-to-alert latency; RSS with 1000 cells.
 // Needs Debian's mosquitto (installed by .ci/run).
 import { fork, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mosquitto } from './servers.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cache = join(root, 'bench', '.cache');
@@ -23,31 +23,6 @@ const SUB = floorScript('bare-sub.mjs', 'floor-sub.mjs');
 const PUB = floorScript('pub.mjs', 'floor-pub.mjs');
 const N = Number(process.env.BENCH_LIVE_MESSAGES ?? 200_000);
 const REPS = Number(process.env.BENCH_REPS ?? 2);
-
-const freePort = () =>
-  new Promise((r) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => r(p));
-    });
-  });
-
-async function mosquitto() {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'cw-bench-mosq-'));
-  writeFileSync(join(dir, 'm.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\nmax_inflight_messages 0\n`);
-  const bin = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find(existsSync) ?? 'mosquitto';
-  const child = spawn(bin, ['-c', join(dir, 'm.conf')], { stdio: 'ignore' });
-  await new Promise((r) => setTimeout(r, 500));
-  return {
-    url: `mqtt://127.0.0.1:${port}`,
-    stop: () => {
-      child.kill();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 function runChild(script, args) {
   return new Promise((resolvePromise, reject) => {

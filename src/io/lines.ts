@@ -12,9 +12,13 @@ export async function* readLineBatches(path: string, encoding: 'utf8' | 'latin1'
     yield* readLineRange(path, encoding, range);
     return;
   }
-  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  yield* linesOf(createReadStream(path, { highWaterMark: 1 << 20 }), encoding);
+}
+
+/** A byte stream's lines, a chunk at a time; a last line without its newline comes last. */
+async function* linesOf(stream: AsyncIterable<Buffer>, encoding: 'utf8' | 'latin1'): AsyncGenerator<string[]> {
   let rest: Buffer | null = null;
-  for await (const data of stream as AsyncIterable<Buffer>) {
+  for await (const data of stream) {
     const chunk: Buffer = rest === null ? data : Buffer.concat([rest, data]);
     const cut = chunk.lastIndexOf(10);
     if (cut < 0) {
@@ -60,20 +64,8 @@ async function* readLineRange(path: string, encoding: 'utf8' | 'latin1', r: Line
   }
   const from = Math.max(r.from, headerEnd);
   if (r.until <= from) return;
-  const stream = createReadStream(path, { start: from, end: r.until - 1, highWaterMark: 1 << 20 });
-  let rest: Buffer | null = null;
-  for await (const data of stream as AsyncIterable<Buffer>) {
-    const chunk: Buffer = rest === null ? data : Buffer.concat([rest, data]);
-    const cut = chunk.lastIndexOf(10);
-    if (cut < 0) {
-      rest = chunk;
-      continue;
-    }
-    rest = cut + 1 < chunk.length ? chunk.subarray(cut + 1) : null;
-    yield decode(chunk.subarray(0, cut), encoding).split('\n');
-  }
   // A window that ends without a newline ends at the end of a settled file: its last line is whole.
-  if (rest !== null && rest.length > 0) yield [decode(rest, encoding)];
+  yield* linesOf(createReadStream(path, { start: from, end: r.until - 1, highWaterMark: 1 << 20 }), encoding);
 }
 
 /**
