@@ -219,7 +219,7 @@ export function telemetryInput(client: MqttClient, o: TelemetryInputOptions): Ob
     };
     const onMessage = (topic: string, payload: Buffer): void => {
       // Impedance points and cell metadata share the client; their own inputs take them.
-      if (SIDE_TAILS.some((t) => topic.endsWith(t))) return;
+      if (topic.endsWith(IMPEDANCE_TAIL) || topic.endsWith(META_TAIL)) return;
       const d = decodeMessage(topic, payload, o.topicPrefix);
       if (!d.ok) {
         o.onReject(d.reason, topic, d.detail, payload);
@@ -248,8 +248,7 @@ export function telemetryInput(client: MqttClient, o: TelemetryInputOptions): Ob
 }
 
 const IMPEDANCE_TAIL = '/' + IMPEDANCE_KIND;
-/** Topic kinds beside the telemetry, each taken by its own input: `telemetryInput` leaves them alone. */
-const SIDE_TAILS = [IMPEDANCE_TAIL, '/' + META_KIND];
+const META_TAIL = '/' + META_KIND;
 
 export interface SideInputOptions<T> {
   readonly topicPrefix: string;
