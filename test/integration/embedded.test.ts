@@ -96,4 +96,52 @@ describe('cyclewatch run with embedded defaults', () => {
     },
     60_000,
   );
+
+  it("takes a bridge's retained header as the cell's protocol: the t_max warning before the first half cycle, once across restarts", async () => {
+    const data = join(dir, 'meta');
+    const config = parseRunConfig(
+      `dataDir: "${data}"\nembeddedBroker: { port: 0 }\nhttp: { port: 0 }\ncells:\n  - { id: na-07_C05, areaCm2: 0.01, metal: Na, electrolyte: solid }\n`,
+      join(dir, 'm.yaml'),
+    );
+    const meta = {
+      cell: 'na-07_C05',
+      file: 'na-07_02_GCPL_C05.mpr',
+      start: '2026-03-01T08:00:00.000Z',
+      areaCm2: 1.13,
+      complianceV: 10,
+      protocol: {
+        technique: 'GCPL',
+        steps: [
+          { sequence: 1, current_mA: 0.05, duration_s: 3600 },
+          { sequence: 2, current_mA: -0.05, duration_s: 3600 },
+        ],
+      },
+    };
+    const alerts = (): { code: string; t: string; message: string }[] =>
+      existsSync(join(data, 'events.jsonl'))
+        ? readFileSync(join(data, 'events.jsonl'), 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l) as { type: string; code: string; t: string; message: string })
+            .filter((e) => e.type === 'alert' && e.code === 'protocol-exceeds-tmax')
+        : [];
+    for (let start = 0; start < 2; start++) {
+      const handle = await runMonitor(config, { log: () => {} });
+      // The embedded broker lives in the monitor's process: the header is published again, as a retained message
+      // would be delivered again by a broker that outlives the monitor.
+      const { default: mqtt } = await import('mqtt');
+      const c = mqtt.connect(handle.brokerUrl);
+      await new Promise((r) => c.once('connect', r));
+      await c.publishAsync('cells/na-07_C05/meta', JSON.stringify(meta), { qos: 1, retain: true });
+      await c.endAsync();
+      const t0 = Date.now();
+      while (alerts().length === 0 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 500));
+      await handle.close();
+      // The registry's area (0.01 cm²) wins over the header's: 5 mA/cm², t_max 47 min < the 60 min programmed.
+      expect(alerts(), `start ${start + 1}`).toHaveLength(1);
+      expect(alerts()[0]!.t).toBe(meta.start);
+      expect(alerts()[0]!.message).toMatch(/sequences 1, 2 run up to 60\.0 min at 5\.00 mA\/cm², longer than t_max = 4\d\.\d min/);
+    }
+  }, 60_000);
 });
