@@ -152,29 +152,36 @@ export function encodeImpedance(p: ImpedanceReading, prefix = 'cells'): { topic:
   };
 }
 
-/** The cell of an impedance topic, or null for any other topic. */
-export function impedanceTopicCell(topic: string, prefix = 'cells'): string | null {
-  const head = normalizedPrefix(prefix);
-  const tail = '/' + IMPEDANCE_KIND;
-  if (!topic.startsWith(head) || !topic.endsWith(tail)) return null;
-  const cell = topic.slice(head.length, topic.length - tail.length);
-  return cell.length > 0 && cell.indexOf('/') < 0 ? cell : null;
-}
+type Rejected = { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
 
-export function decodeImpedance(topic: string, payload: string | Uint8Array, prefix = 'cells'): DecodedImpedance {
+/** The cell and JSON object of a `<prefix>/<cell>/<kind>` message beside the telemetry, or why it is refused. */
+function sideMessage(
+  topic: string,
+  payload: string | Uint8Array,
+  prefix: string,
+  kind: string,
+): { ok: true; cell: string; body: Record<string, unknown> } | Rejected {
   const size = typeof payload === 'string' ? payload.length : payload.byteLength;
   if (size > MAX_PAYLOAD_BYTES) return { ok: false, reason: 'too-large', detail: `${size} bytes > ${MAX_PAYLOAD_BYTES}` };
-  const cell = impedanceTopicCell(topic, prefix);
-  if (cell === null) return { ok: false, reason: 'unknown-topic', detail: JSON.stringify(topic) };
+  const head = normalizedPrefix(prefix);
+  const tail = '/' + kind;
+  const cell = topic.startsWith(head) && topic.endsWith(tail) ? topic.slice(head.length, topic.length - tail.length) : '';
+  if (cell.length === 0 || cell.indexOf('/') >= 0) return { ok: false, reason: 'unknown-topic', detail: JSON.stringify(topic) };
   if (!validCellId(cell)) return { ok: false, reason: 'bad-cell-id', detail: JSON.stringify(cell) };
-  let p: unknown;
+  let body: unknown;
   try {
-    p = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
+    body = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
   } catch (e) {
     return { ok: false, reason: 'malformed', detail: (e as Error).message };
   }
-  if (typeof p !== 'object' || p === null || Array.isArray(p)) return { ok: false, reason: 'malformed', detail: 'payload is not a JSON object' };
-  const o = p as Record<string, unknown>;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, reason: 'malformed', detail: 'payload is not a JSON object' };
+  return { ok: true, cell, body: body as Record<string, unknown> };
+}
+
+export function decodeImpedance(topic: string, payload: string | Uint8Array, prefix = 'cells'): DecodedImpedance {
+  const msg = sideMessage(topic, payload, prefix, IMPEDANCE_KIND);
+  if (!msg.ok) return msg;
+  const { cell, body: o } = msg;
   const t_ms = timestampOf(o['t']);
   if (!Number.isFinite(t_ms)) return { ok: false, reason: 'bad-timestamp', detail: `"t" is ${JSON.stringify(o['t']) ?? 'missing'}` };
   const values: number[] = [];
@@ -201,26 +208,10 @@ export interface CellMeta {
 
 const finiteOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-export function decodeCellMeta(
-  topic: string,
-  payload: string | Uint8Array,
-  prefix = 'cells',
-): { ok: true; value: CellMeta } | { ok: false; reason: RejectReason; detail: string } {
-  const head = normalizedPrefix(prefix);
-  const tail = '/' + META_KIND;
-  const cell = topic.startsWith(head) && topic.endsWith(tail) ? topic.slice(head.length, topic.length - tail.length) : '';
-  if (cell.length === 0 || cell.indexOf('/') >= 0) return { ok: false, reason: 'unknown-topic', detail: JSON.stringify(topic) };
-  if (!validCellId(cell)) return { ok: false, reason: 'bad-cell-id', detail: JSON.stringify(cell) };
-  const size = typeof payload === 'string' ? payload.length : payload.byteLength;
-  if (size > MAX_PAYLOAD_BYTES) return { ok: false, reason: 'too-large', detail: `${size} bytes > ${MAX_PAYLOAD_BYTES}` };
-  let o: unknown;
-  try {
-    o = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
-  } catch (e) {
-    return { ok: false, reason: 'malformed', detail: (e as Error).message };
-  }
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) return { ok: false, reason: 'malformed', detail: 'payload is not a JSON object' };
-  const m = o as Record<string, unknown>;
+export function decodeCellMeta(topic: string, payload: string | Uint8Array, prefix = 'cells'): { ok: true; value: CellMeta } | Rejected {
+  const msg = sideMessage(topic, payload, prefix, META_KIND);
+  if (!msg.ok) return msg;
+  const { cell, body: m } = msg;
   const start = m['start'] === null || m['start'] === undefined ? null : timestampOf(m['start']);
   const area = finiteOrNull(m['areaCm2']);
   const compliance = finiteOrNull(m['complianceV']);
