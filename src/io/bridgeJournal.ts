@@ -228,8 +228,11 @@ export class BridgeJournal implements IStore {
   }
 
   createStream(): ReturnType<IStore['createStream']> {
-    // mqtt.js types its stream as readable-stream's; Node's Readable is what that package re-exports here.
-    return Readable.from([...this.packets.values()], { objectMode: true }) as unknown as ReturnType<IStore['createStream']>;
+    // Everything streamed from the store is sent again: a PUBLISH goes with its DUP flag set (MQTT 3.1.1 §3.3.1.1),
+    // which mqtt.js leaves to the store. mqtt.js types its stream as readable-stream's; Node's Readable is what that
+    // package re-exports here.
+    const again = [...this.packets.values()].map((p) => (p.cmd === 'publish' ? { ...p, dup: true } : p));
+    return Readable.from(again, { objectMode: true }) as unknown as ReturnType<IStore['createStream']>;
   }
 
   close(cb: (e?: Error) => void): void {
