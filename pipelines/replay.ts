@@ -25,6 +25,11 @@ export interface ReplayOptions {
   readonly progress?: (published: number) => void;
   /** Messages between progress calls (50,000 by default). */
   readonly progressEvery?: number;
+  /**
+   * Epoch ms the first sample is moved to, every later one by the same shift (spacing kept): an old recording shown
+   * as if it ran now (dashboards open on the last days). Impedance points move with their rows.
+   */
+  readonly retimeTo_ms?: number;
 }
 
 function connected(client: MqttClient): Promise<void> {
@@ -34,6 +39,8 @@ function connected(client: MqttClient): Promise<void> {
     client.once('error', reject);
   });
 }
+
+const moved = (p: ImpedanceReading, shift_ms: number): ImpedanceReading => (shift_ms === 0 ? p : { ...p, t_ms: p.t_ms + shift_ms });
 
 export async function replay(o: ReplayOptions): Promise<{ published: number; rejected: RejectionLog }> {
   const rejected = new RejectionLog((r) => o.log(`skipped (${r.reason}) ${r.source}:${r.line ?? ''} ${r.detail}`));
@@ -77,6 +84,7 @@ export async function replay(o: ReplayOptions): Promise<{ published: number; rej
     if (++published % (o.progressEvery ?? 50_000) === 0) o.progress?.(published);
     if (inFlight >= o.maxInFlight) await new Promise<void>((r) => (waiter = r));
   };
+  let shift_ms: number | null = o.retimeTo_ms === undefined ? 0 : null;
   // The importer hands impedance points over while it builds a batch: they wait for their row's sample.
   const spectra: ImpedanceReading[] = [];
   let nextPoint = 0;
@@ -89,13 +97,14 @@ export async function replay(o: ReplayOptions): Promise<{ published: number; rej
           const due = (s.t_ms - first_ms) / o.speed - (performance.now() - wall0);
           if (due > 1) await new Promise((r) => setTimeout(r, due));
         }
-        await send(encodeMessage(s, o.topicPrefix));
-        while (nextPoint < spectra.length && spectra[nextPoint]!.t_ms <= s.t_ms) await send(encodeImpedance(spectra[nextPoint++]!, o.topicPrefix));
+        shift_ms ??= o.retimeTo_ms! - s.t_ms;
+        await send(encodeMessage(shift_ms === 0 ? s : { ...s, t_ms: s.t_ms + shift_ms }, o.topicPrefix));
+        while (nextPoint < spectra.length && spectra[nextPoint]!.t_ms <= s.t_ms) await send(encodeImpedance(moved(spectra[nextPoint++]!, shift_ms), o.topicPrefix));
         if (nextPoint === spectra.length && nextPoint > 0) spectra.length = nextPoint = 0;
       }
     }
     // Points whose rows were rejected as samples still belong to the run.
-    while (nextPoint < spectra.length) await send(encodeImpedance(spectra[nextPoint++]!, o.topicPrefix));
+    while (nextPoint < spectra.length) await send(encodeImpedance(moved(spectra[nextPoint++]!, shift_ms ?? 0), o.topicPrefix));
     spectra.length = nextPoint = 0;
   }
   while (inFlight > 0) await new Promise((r) => setTimeout(r, 5));

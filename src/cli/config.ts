@@ -58,10 +58,21 @@ export function parseRunConfig(text: string | null, path = 'cyclewatch.yaml', en
   const base = dirname(resolve(path));
   if (c.mqtt.passwordFile !== undefined) c.mqtt.password = readSecret(resolve(base, c.mqtt.passwordFile), 'mqtt.passwordFile');
   if (c.influx?.tokenFile !== undefined) c.influx.token = readSecret(resolve(base, c.influx.tokenFile), 'influx.tokenFile');
+  refuseExampleSecrets(path, { 'mqtt.password': c.mqtt.password, 'influx.token': c.influx?.token });
+  c.alerts.webhooks = c.alerts.webhooks.filter((w) => w.url !== '');
   const registry = new Map<string, CellConfig>();
   if (c.cellsFile !== undefined) for (const [id, cell] of loadRegistrySync(resolve(base, c.cellsFile))) registry.set(id, cell);
   for (const cell of c.cells ?? []) registry.set(cell.id, cell);
   return { ...c, registry };
+}
+
+/** The placeholders of `.env.example` are refused: a deployment must not run on secrets published with the code. */
+function refuseExampleSecrets(path: string, secrets: Record<string, string | undefined>): void {
+  for (const [key, value] of Object.entries(secrets)) {
+    if (value !== undefined && /^change-me/i.test(value)) {
+      throw new ConfigError(`${path}: ${key} is still the placeholder from .env.example ("change-me…"): set a secret of your own in .env`);
+    }
+  }
 }
 
 export function loadRunConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): RunConfig {

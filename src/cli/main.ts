@@ -24,7 +24,7 @@ Usage:
                      [--cell ID] [--set-current-mA I] [--start ISO] [--area-cm2 A] [--no-report] [--png] [-q]
   cyclewatch report DIR [--png]
   cyclewatch run [--config cyclewatch.yaml] [--shard i/n] [--print-config]
-  cyclewatch replay FILE… --broker URL [--speed N|max] [--topic-prefix cells] [--qos 0|1|2]
+  cyclewatch replay FILE… --broker URL [--speed N|max] [--retime now|ISO] [--topic-prefix cells] [--qos 0|1|2]
   cyclewatch bridge --watch 'DIR/**/*.mpr' [--broker URL] [--config bridge.yaml] [--state FILE]
   cyclewatch demo [--out DIR]
   cyclewatch simulate --scenario NAME[,NAME…] --out FILE.csv [--seed N] [--dt S] [--hours H] [--start ISO]
@@ -76,6 +76,8 @@ Example:
 Options:
   --broker URL          mqtt://host:1883 (required)
   --speed N|max         N× real time, or as fast as the broker acknowledges (default max)
+  --retime now|ISO      move the first sample to that time, the others with it (spacing kept): an old run shows
+                        in dashboards that open on the last days; with --speed 1 it looks live
   --topic-prefix P      topic prefix (default cells)
   --qos 0|1|2           (default 1)
   --format, --cell, --set-current-mA, --start   as for analyze
@@ -347,9 +349,12 @@ async function cmdReplay(argv: string[]): Promise<number> {
       cell: { type: 'string' },
       'set-current-mA': { type: 'string' },
       start: { type: 'string' },
+      retime: { type: 'string' },
     },
   });
   if (positionals.length === 0) throw new UsageError('replay needs at least one telemetry FILE');
+  const retimeTo_ms = values.retime === undefined ? undefined : values.retime === 'now' ? Date.now() : Date.parse(values.retime);
+  if (retimeTo_ms !== undefined && !Number.isFinite(retimeTo_ms)) throw new UsageError(`--retime expects "now" or an ISO 8601 time, not "${values.retime}"`);
   if (values.broker === undefined) throw new UsageError('replay needs --broker URL (e.g. mqtt://127.0.0.1:1883)');
   const speed = values.speed === 'max' ? 'max' : num(values.speed, '--speed');
   if (speed === undefined || (speed !== 'max' && speed <= 0)) throw new UsageError('--speed expects a positive multiple of real time or "max"');
@@ -366,6 +371,7 @@ async function cmdReplay(argv: string[]): Promise<number> {
     maxInFlight: 1000,
     format: values.format as TelemetryFormat | undefined,
     import: { cell: values.cell, setCurrent_mA: num(values['set-current-mA'], '--set-current-mA'), start_ms },
+    retimeTo_ms,
     username: process.env['MQTT_USERNAME'],
     password: process.env['MQTT_PASSWORD'],
     log: (m) => void process.stderr.write(m + '\n'),

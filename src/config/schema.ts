@@ -149,7 +149,8 @@ export const runConfigSchema = z
         log: z.boolean().default(true),
         staleAfter_s: z.number().positive().default(300),
         webhooks: z
-          .array(z.object({ url: z.string().url(), format: z.enum(['json', 'slack']).default('json'), minSeverity: severity.default('warning') }).strict())
+          // An empty url (an unset ${VAR} in a deployment's file) is no webhook: dropped when the file is read.
+          .array(z.object({ url: z.string().url().or(z.literal('')), format: z.enum(['json', 'slack']).default('json'), minSeverity: severity.default('warning') }).strict())
           .default([]),
       })
       .strict()

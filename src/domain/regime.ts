@@ -7,6 +7,12 @@ import { advanceRun, isSustained, type Run } from './sustain.js';
 export type Regime = 'learning' | 'stable' | 'polarization' | 'short' | 'not-symmetric';
 /** A label for a period: a short that ended is relabelled `isolated-short`. */
 export type RegimeLabel = Regime | 'isolated-short';
+
+/**
+ * A number per regime, for stores and alert rules that compare numbers (Grafana thresholds): ordered so that the
+ * short is the highest (code 4), and a rule "short now" is `last(regimeCode) > 3.5`.
+ */
+export const REGIME_CODES: Readonly<Record<Regime, number>> = { learning: 0, stable: 1, polarization: 2, 'not-symmetric': 3, short: 4 };
 export const REGIME_LABELS: readonly RegimeLabel[] = ['learning', 'stable', 'polarization', 'short', 'isolated-short', 'not-symmetric'];
 
 export interface RegimeThresholds {

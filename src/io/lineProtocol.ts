@@ -6,6 +6,7 @@
  * Timestamps in milliseconds.
  */
 import type { DerivedState } from '../domain/detector.js';
+import { REGIME_CODES } from '../domain/regime.js';
 import type { CellEvent } from '../domain/events.js';
 import type { ImpedanceBlock, ImpedancePoint } from '../domain/impedance.js';
 import { iso, type AlignedSample, type Sample } from '../domain/sample.js';
@@ -69,7 +70,7 @@ export function telemetryLine(s: Sample | AlignedSample): string | null {
 
 export function derivedLine(cell: string, d: DerivedState): string | null {
   // regime and rRefSource are names from the domain's enums: nothing in them needs escaping.
-  let f = 'regime="' + d.regime + '"';
+  let f = 'regime="' + d.regime + '",regimeCode=' + REGIME_CODES[d.regime] + 'i';
   if (finite(d.halfCycleIndex)) f += ',halfCycleIndex=' + Math.round(d.halfCycleIndex) + 'i';
   f += ',resting=' + (d.resting ? 'true' : 'false');
   if (finite(d.rApp_ohm)) f += ',rApp_ohm=' + d.rApp_ohm;
@@ -137,7 +138,8 @@ export function eventLines(e: CellEvent): string[] {
         line(
           'events',
           { cell: e.cell, type: 'alert', code: e.code },
-          fields({ title: e.code, text: e.message, severity: e.severity, state: e.state }),
+          // `active` (1 raised, 0 cleared): what an alert rule reads as the alert's current state, last value per cell.
+          fields({ title: e.code, text: e.message, severity: e.severity, state: e.state, active: e.state === 'raised' ? 1 : 0 }, ['active']),
           e.t_ms,
         )!,
       ];

@@ -67,6 +67,12 @@ export class Metrics {
 
 export function serveMetrics(metrics: Metrics, port: number, host: string, healthy: () => { ok: boolean; detail: Record<string, unknown> }): Promise<Server> {
   const server = createServer((req, res) => {
+    // Read-only endpoints: a POST (an alert webhook pointed here by mistake) must not be taken as delivered.
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' });
+      res.end();
+      return;
+    }
     if (req.url === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
       res.end(metrics.text());

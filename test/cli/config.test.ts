@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -20,6 +20,16 @@ describe('run configuration', () => {
     expect(c.mqtt.url).toBe('mqtt://localhost:1883');
     expect(c.mqtt.password).toBe('pw1');
     expect(() => parseRunConfig('influx:\n  url: http://db\n  token: ${NOPE}\n', 'x.yaml', {})).toThrow(/influx\.token: environment variable NOPE is not set/);
+  });
+
+  it('refuses the placeholders of .env.example and takes an empty webhook url (unset variable) as no webhook', () => {
+    const deploy = readFileSync(join(__dirname, '../../deploy/cyclewatch.yaml'), 'utf8');
+    const env = { MQTT_USERNAME: 'u', MQTT_PASSWORD: 'change-me-mqtt', INFLUX_TOKEN: 'a-real-token', ALERT_WEBHOOK_URL: '' };
+    expect(() => parseRunConfig(deploy, 'cyclewatch.yaml', env)).toThrow(/mqtt\.password is still the placeholder from \.env\.example/);
+    expect(() => parseRunConfig(deploy, 'cyclewatch.yaml', { ...env, MQTT_PASSWORD: 'x', INFLUX_TOKEN: 'change-me-long-random-token' })).toThrow(/influx\.token/);
+    expect(parseRunConfig(deploy, join(__dirname, '../../deploy/cyclewatch.yaml'), { ...env, MQTT_PASSWORD: 'pw' }).alerts.webhooks).toEqual([]);
+    const hooked = parseRunConfig(deploy, join(__dirname, '../../deploy/cyclewatch.yaml'), { ...env, MQTT_PASSWORD: 'pw', ALERT_WEBHOOK_URL: 'https://hooks.example/x' });
+    expect(hooked.alerts.webhooks.map((w) => w.url)).toEqual(['https://hooks.example/x']);
   });
 
   it('names the key and the problem for invalid values', () => {

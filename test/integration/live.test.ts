@@ -150,6 +150,11 @@ describe.skipIf(!run)('live monitor through Mosquitto and VictoriaMetrics', () =
     expect(text).toMatch(/cyclewatch_spool_bytes 0/);
     const health = await fetch(`http://127.0.0.1:${handle.httpPort}/healthz`);
     expect(health.status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${handle.httpPort}/healthz`, { method: 'HEAD' })).status).toBe(200);
+    // An alert webhook pointed at /healthz must not look delivered.
+    const post = await fetch(`http://127.0.0.1:${handle.httpPort}/healthz`, { method: 'POST', body: '{"alerts":[]}' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
     const all = logs.join('\n');
     expect(all).not.toContain('mqtt-pass-123');
     expect(all).not.toContain('influx-token-456');

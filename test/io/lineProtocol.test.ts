@@ -13,7 +13,7 @@ describe('line protocol', () => {
   it('escapes tag values and string fields', () => {
     expect(telemetryLine(sample('a b,c=d', 5, { pressure_MPa: 9 }))).toBe('telemetry,cell=a\\ b\\,c\\=d pressure_MPa=9 5');
     const [l] = eventLines({ type: 'alert', cell: 'c1', t_ms: 7, severity: 'critical', code: 'short', state: 'raised', message: 'say "hi"\nnow' });
-    expect(l).toBe('events,cell=c1,type=alert,code=short title="short",text="say \\"hi\\" now",severity="critical",state="raised" 7');
+    expect(l).toBe('events,cell=c1,type=alert,code=short title="short",text="say \\"hi\\" now",severity="critical",state="raised",active=1i 7');
   });
 
   it('never splits a record on a control character in a tag (an id from an embedded broker topic)', () => {
