@@ -7,7 +7,7 @@ import { DefaultReporter } from 'vitest/reporters';
 import { which } from '../integration/servers.js';
 
 /** The servers the integration, Grafana and browser suites start; a test skipped while all are here was filtered out. */
-const missingServers = (): string[] => ['mosquitto', 'victoria-metrics', 'influxd', 'chromium'].filter((c) => which(c) === null);
+const missingServers = (): string[] => ['mosquitto', 'mosquitto_sub', 'victoria-metrics', 'influxd', 'chromium'].filter((c) => which(c) === null);
 
 type Task = { mode?: string; name: string; tasks?: Task[]; type?: string };
 
