@@ -99,7 +99,8 @@ export async function replay(o: ReplayOptions): Promise<{ published: number; rej
         }
         shift_ms ??= o.retimeTo_ms! - s.t_ms;
         await send(encodeMessage(shift_ms === 0 ? s : { ...s, t_ms: s.t_ms + shift_ms }, o.topicPrefix));
-        while (nextPoint < spectra.length && spectra[nextPoint]!.t_ms <= s.t_ms) await send(encodeImpedance(moved(spectra[nextPoint++]!, shift_ms), o.topicPrefix));
+        while (nextPoint < spectra.length && spectra[nextPoint]!.t_ms <= s.t_ms)
+          await send(encodeImpedance(moved(spectra[nextPoint++]!, shift_ms), o.topicPrefix));
         if (nextPoint === spectra.length && nextPoint > 0) spectra.length = nextPoint = 0;
       }
     }

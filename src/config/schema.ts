@@ -150,7 +150,11 @@ export const runConfigSchema = z
         staleAfter_s: z.number().positive().default(300),
         webhooks: z
           // An empty url (an unset ${VAR} in a deployment's file) is no webhook: dropped when the file is read.
-          .array(z.object({ url: z.string().url().or(z.literal('')), format: z.enum(['json', 'slack']).default('json'), minSeverity: severity.default('warning') }).strict())
+          .array(
+            z
+              .object({ url: z.string().url().or(z.literal('')), format: z.enum(['json', 'slack']).default('json'), minSeverity: severity.default('warning') })
+              .strict(),
+          )
           .default([]),
       })
       .strict()

@@ -26,9 +26,15 @@ describe('run configuration', () => {
     const deploy = readFileSync(join(__dirname, '../../deploy/cyclewatch.yaml'), 'utf8');
     const env = { MQTT_USERNAME: 'u', MQTT_PASSWORD: 'change-me-mqtt', INFLUX_TOKEN: 'a-real-token', ALERT_WEBHOOK_URL: '' };
     expect(() => parseRunConfig(deploy, 'cyclewatch.yaml', env)).toThrow(/mqtt\.password is still the placeholder from \.env\.example/);
-    expect(() => parseRunConfig(deploy, 'cyclewatch.yaml', { ...env, MQTT_PASSWORD: 'x', INFLUX_TOKEN: 'change-me-long-random-token' })).toThrow(/influx\.token/);
+    expect(() => parseRunConfig(deploy, 'cyclewatch.yaml', { ...env, MQTT_PASSWORD: 'x', INFLUX_TOKEN: 'change-me-long-random-token' })).toThrow(
+      /influx\.token/,
+    );
     expect(parseRunConfig(deploy, join(__dirname, '../../deploy/cyclewatch.yaml'), { ...env, MQTT_PASSWORD: 'pw' }).alerts.webhooks).toEqual([]);
-    const hooked = parseRunConfig(deploy, join(__dirname, '../../deploy/cyclewatch.yaml'), { ...env, MQTT_PASSWORD: 'pw', ALERT_WEBHOOK_URL: 'https://hooks.example/x' });
+    const hooked = parseRunConfig(deploy, join(__dirname, '../../deploy/cyclewatch.yaml'), {
+      ...env,
+      MQTT_PASSWORD: 'pw',
+      ALERT_WEBHOOK_URL: 'https://hooks.example/x',
+    });
     expect(hooked.alerts.webhooks.map((w) => w.url)).toEqual(['https://hooks.example/x']);
   });
 

@@ -77,7 +77,10 @@ describe('deployment scripts', () => {
     expect(bad.stderr).not.toContain('change-me-');
     const secrets = { MQTT_PASSWORD: 'a1', INFLUX_ADMIN_PASSWORD: 'b2', INFLUX_TOKEN: 'c3', INFLUX_GRAFANA_PASSWORD: 'd4', GRAFANA_ADMIN_PASSWORD: 'e5' };
     expect(spawnSync('sh', [join(root, 'deploy/check-secrets.sh')], { env: { PATH: process.env['PATH'], ...secrets } }).status).toBe(0);
-    const one = spawnSync('sh', [join(root, 'deploy/check-secrets.sh')], { env: { PATH: process.env['PATH'], ...secrets, INFLUX_TOKEN: '' }, encoding: 'utf8' });
+    const one = spawnSync('sh', [join(root, 'deploy/check-secrets.sh')], {
+      env: { PATH: process.env['PATH'], ...secrets, INFLUX_TOKEN: '' },
+      encoding: 'utf8',
+    });
     expect(one.status).toBe(1);
     expect(one.stderr.trim().endsWith(': INFLUX_TOKEN')).toBe(true);
   });
@@ -101,14 +104,46 @@ describe('deployment scripts', () => {
         chmodSync(base, 0o755);
         chmodSync(join(base, 'data'), 0o777);
         const move = (text: string): string => text.replaceAll('/mosquitto/', `${base}/`);
-        writeFileSync(join(base, 'config', 'entrypoint.sh'), move(readFileSync(join(root, 'deploy/mosquitto/entrypoint.sh'), 'utf8')).replace('listener 8883', `listener ${ports.tls} 127.0.0.1`));
-        writeFileSync(join(base, 'config', 'mosquitto.conf'), move(readFileSync(join(root, 'deploy/mosquitto/mosquitto.conf'), 'utf8')).replace('listener 1883', `listener ${ports.plain} 127.0.0.1`));
-        const cert = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(base, 'certs', 'server.key'), '-out', join(base, 'certs', 'server.crt')], { encoding: 'utf8' });
+        writeFileSync(
+          join(base, 'config', 'entrypoint.sh'),
+          move(readFileSync(join(root, 'deploy/mosquitto/entrypoint.sh'), 'utf8')).replace('listener 8883', `listener ${ports.tls} 127.0.0.1`),
+        );
+        writeFileSync(
+          join(base, 'config', 'mosquitto.conf'),
+          move(readFileSync(join(root, 'deploy/mosquitto/mosquitto.conf'), 'utf8')).replace('listener 1883', `listener ${ports.plain} 127.0.0.1`),
+        );
+        const cert = spawnSync(
+          'openssl',
+          [
+            'req',
+            '-x509',
+            '-newkey',
+            'rsa:2048',
+            '-nodes',
+            '-days',
+            '2',
+            '-subj',
+            '/CN=127.0.0.1',
+            '-addext',
+            'subjectAltName=IP:127.0.0.1',
+            '-keyout',
+            join(base, 'certs', 'server.key'),
+            '-out',
+            join(base, 'certs', 'server.crt'),
+          ],
+          { encoding: 'utf8' },
+        );
         expect(cert.status, cert.stderr).toBe(0);
         chmodSync(join(base, 'certs', 'server.key'), 0o644);
       }
 
-      const env = (over: Record<string, string> = {}) => ({ PATH: process.env['PATH'], HOME: join(base, 'home'), MQTT_USERNAME: 'cyclewatch', MQTT_PASSWORD: password, ...over });
+      const env = (over: Record<string, string> = {}) => ({
+        PATH: process.env['PATH'],
+        HOME: join(base, 'home'),
+        MQTT_USERNAME: 'cyclewatch',
+        MQTT_PASSWORD: password,
+        ...over,
+      });
 
       const tryConnect = (url: string, options: mqtt.IClientOptions): Promise<string> =>
         new Promise((res) => {

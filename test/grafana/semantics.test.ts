@@ -134,7 +134,16 @@ describe.skipIf(!run)('alert rules and dashboards, evaluated as Grafana does on 
 
   async function replayAll(handle: RunHandle, csv: string, retimeTo_ms?: number): Promise<void> {
     await sleep(300);
-    const { published } = await replay({ files: [csv], brokerUrl: handle.brokerUrl, speed: 'max', topicPrefix: 'cells', qos: 1, maxInFlight: 500, log: () => {}, retimeTo_ms });
+    const { published } = await replay({
+      files: [csv],
+      brokerUrl: handle.brokerUrl,
+      speed: 'max',
+      topicPrefix: 'cells',
+      qos: 1,
+      maxInFlight: 500,
+      log: () => {},
+      retimeTo_ms,
+    });
     const t0 = Date.now();
     while (handle.metrics.value('cyclewatch_messages_in_total') < published && Date.now() - t0 < 120_000) await sleep(50);
   }
@@ -239,7 +248,9 @@ describe.skipIf(!run)('alert rules and dashboards, evaluated as Grafana does on 
   });
 
   it('"Compliance limit reached" fires during a compliance episode and resolves after it', async () => {
-    const atLimit = derivedLines.filter((l) => l.includes('jLocalIsLowerBound=true')).map((l) => ({ cell: /cell=([^ ,]+)/.exec(l)![1]!, t: Number(l.split(' ')[2]) }));
+    const atLimit = derivedLines
+      .filter((l) => l.includes('jLocalIsLowerBound=true'))
+      .map((l) => ({ cell: /cell=([^ ,]+)/.exec(l)![1]!, t: Number(l.split(' ')[2]) }));
     expect(atLimit.length, 'the history run reaches compliance').toBeGreaterThan(0);
     const first = atLimit[0]!;
     const r = rule('Compliance limit reached');

@@ -72,7 +72,11 @@ function bridgeProcess(configPath: string) {
         mine += d.toString();
       });
       child = c;
-      up = until(() => mine.includes('bridge: publishing to') || c.exitCode !== null, 60_000, () => `the bridge to start:\n${mine}`);
+      up = until(
+        () => mine.includes('bridge: publishing to') || c.exitCode !== null,
+        60_000,
+        () => `the bridge to start:\n${mine}`,
+      );
     },
     /** Killed once it has started (a slow start on a busy machine must not make the kill a no-op). */
     async kill(signal: NodeJS.Signals): Promise<void> {
