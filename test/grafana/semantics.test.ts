@@ -245,6 +245,22 @@ describe.skipIf(!run)('alert rules and dashboards, evaluated as Grafana does on 
     expect((await evaluate(r, best!.from_ms + 60_000)).get(best!.cell)).toBe(true);
     expect((await evaluate(r, best!.to_ms - 60_000)).get(best!.cell), 'still short near its end').toBe(true);
     expect((await evaluate(r, best!.to_ms + 10 * 60_000)).get(best!.cell), 'recovered').toBe(false);
+    // Meanwhile the Cell dashboard draws no contact fraction and no j_local: Ohm's law says nothing in a short.
+    const cell = dashboard('cell.json');
+    for (const title of ['Contact fraction', 'Local current density (mA cm⁻²)']) {
+      const panel = (cell['panels'] as Json[]).find((p) => p['title'] === title)!;
+      for (const t of panel['targets'] as Json[]) {
+        const q = String(t['query'])
+          .replaceAll('$timeFilter', `time >= ${best!.from_ms + 5 * 60_000}ms and time <= ${best!.to_ms - 5 * 60_000}ms`)
+          .replaceAll('$__interval', '1m')
+          .replaceAll('/^$cell$/', `/^${best!.cell}$/`);
+        const res = await influxql(q);
+        expect(
+          res.series.flatMap((x) => x.values).filter((row) => row[1] !== null),
+          title,
+        ).toEqual([]);
+      }
+    }
   });
 
   it('"Compliance limit reached" fires during a compliance episode and resolves after it', async () => {
