@@ -284,6 +284,31 @@ describe.skipIf(!run)('alert rules and dashboards, evaluated as Grafana does on 
     expect((await evaluate(r, stale.cleared_ms + 1)).get('quiet-b')).toBe(false);
   });
 
+  it('"Open alerts" lists the alerts still raised, over the whole history, not the cleared ones', async () => {
+    const panel = (dashboard('fleet.json')['panels'] as Json[]).find((p) => p['title'] === 'Open alerts')!;
+    const res = await influxql(String((panel['targets'] as Json[])[0]!['query']).replaceAll('/^$cell$/', '/.*/'));
+    // The panel's own transformation, as Grafana applies it: keep the rows whose field equals the value.
+    const [filter] = (
+      panel['transformations'] as { id: string; options: { filters: { fieldName: string; config: { id: string; options: { value: unknown } } }[] } }[]
+    )
+      .filter((t) => t.id === 'filterByValue')
+      .flatMap((t) => t.options.filters);
+    expect(filter!.config.id).toBe('equal');
+    const rows = res.series.flatMap((x) =>
+      x.values.map((v) => ({ cell: x.tags!['cell']!, code: x.tags!['code']!, [filter!.fieldName]: v[x.columns.indexOf(filter!.fieldName)] })),
+    );
+    const open = rows.filter((r) => r[filter!.fieldName] === filter!.config.options.value);
+    expect(
+      rows.some((r) => r.cell === 'quiet-b' && r.code === 'stale'),
+      'the cleared stale alert is in the data',
+    ).toBe(true);
+    expect(
+      open.some((r) => r.cell === 'quiet-b'),
+      'a cleared alert listed as open',
+    ).toBe(false);
+    expect(open.length, 'alerts raised and never cleared are listed').toBeGreaterThan(0);
+  });
+
   it('"No telemetry at all" stays quiet while any cell sends, and fires when none does', async () => {
     const r = rule('No telemetry at all');
     expect([...(await evaluate(r, stale.cleared_ms)).values()]).toEqual([false]);
