@@ -30,9 +30,19 @@ async function bridge(dir, url, extra = '') {
       extra,
     ].join('\n'),
   );
-  const child = spawn(process.execPath, [join(root, 'bin', 'cyclewatch.js'), 'bridge', '--config', join(dir, 'bridge.yaml')], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_CPU_PROF] : []),
+      join(root, 'bin', 'cyclewatch.js'),
+      'bridge',
+      '--config',
+      join(dir, 'bridge.yaml'),
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const metric = async (name) => {
     try {
       const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();

@@ -85,6 +85,8 @@ export async function runBridge(config: BridgeConfig, options: { log: (m: string
     reconnectPeriod_ms: config.mqtt.reconnectPeriod_ms,
     tls: config.mqtt.tls,
     outgoingStore: journal,
+    // A step's PUBLISH packets (and the PUBRELs answering a burst of PUBRECs) leave in one write.
+    coalesceWrites: true,
   });
   // Set once mqtt.js has sent what its store held ('connect' comes after that): only then are new rows handed over,
   // each step's messages in one turn, so they and their offset reach the journal in one write.

@@ -2,8 +2,7 @@
  * Streaming importers of recorded telemetry: canonical CSV, JSON Lines of MQTT messages, BioLogic EC-Lab
  * text exports. Each yields batches of samples; a bad row is counted with its line number and skipped.
  */
-import { existsSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { basename, extname } from 'node:path';
@@ -70,14 +69,15 @@ export async function openTelemetry(path: string, rejections: RejectionLog, opti
   let head: string;
   let size_bytes: number;
   try {
-    const fh = await open(path, 'r');
+    // Synchronous: one small read (a follower opens every file it follows at every poll).
+    const fd = openSync(path, 'r');
     try {
-      size_bytes = (await fh.stat()).size;
-      const buf = Buffer.alloc(4096);
-      const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+      size_bytes = fstatSync(fd).size;
+      const buf = Buffer.allocUnsafe(4096);
+      const bytesRead = readSync(fd, buf, 0, buf.length, 0);
       head = buf.subarray(0, bytesRead).toString('latin1');
     } finally {
-      await fh.close();
+      closeSync(fd);
     }
   } catch (e) {
     throw new ImportError(path, `cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);

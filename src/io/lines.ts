@@ -1,6 +1,5 @@
 import { isAscii } from 'node:buffer';
-import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 
 /**
  * Lines of a file as batches, streamed: memory stays bounded whatever the file's size.
@@ -40,6 +39,9 @@ export function chomp(line: string): string {
   return line.charCodeAt(line.length - 1) === 13 ? line.slice(0, -1) : line;
 }
 
+/** Windows up to this size are read in one synchronous call. */
+const SMALL_WINDOW_BYTES = 1 << 20;
+
 /** A window of a growing file: its first `headerLines` lines, then the whole lines in bytes [from, until). */
 export interface LineRange {
   readonly headerLines: number;
@@ -65,6 +67,22 @@ async function* readLineRange(path: string, encoding: 'utf8' | 'latin1', r: Line
   const from = Math.max(r.from, headerEnd);
   if (r.until <= from) return;
   // A window that ends without a newline ends at the end of a settled file: its last line is whole.
+  if (r.until - from <= SMALL_WINDOW_BYTES) {
+    // A follower's usual window (a few new rows): one read, no stream.
+    const buf = Buffer.allocUnsafe(r.until - from);
+    const fd = openSync(path, 'r');
+    let bytesRead: number;
+    try {
+      bytesRead = readSync(fd, buf, 0, buf.length, from);
+    } finally {
+      closeSync(fd);
+    }
+    const text = decode(buf.subarray(0, bytesRead), encoding);
+    const lines = text.split('\n');
+    if (lines.at(-1) === '') lines.pop();
+    if (lines.length > 0) yield lines;
+    return;
+  }
   yield* linesOf(createReadStream(path, { start: from, end: r.until - 1, highWaterMark: 1 << 20 }), encoding);
 }
 
@@ -73,21 +91,23 @@ async function* readLineRange(path: string, encoding: 'utf8' | 'latin1', r: Line
  * end). `from` itself when no newline is there yet.
  */
 export async function wholeLinesUntil(path: string, from: number, limit: number): Promise<number> {
-  const fh = await open(path, 'r');
+  // Synchronous: a few small reads of a local file cost less than the promise machinery of a FileHandle, and a
+  // follower does this for every file at every poll.
+  const fd = openSync(path, 'r');
   try {
-    const end = Math.min((await fh.stat()).size, limit);
+    const end = Math.min(fstatSync(fd).size, limit);
     // Backwards a window at a time: the last newline is usually within the last few hundred bytes.
     for (let hi = end; hi > from;) {
       const lo = Math.max(from, hi - 65_536);
-      const buf = Buffer.alloc(hi - lo);
-      const { bytesRead } = await fh.read(buf, 0, buf.length, lo);
+      const buf = Buffer.allocUnsafe(hi - lo);
+      const bytesRead = readSync(fd, buf, 0, buf.length, lo);
       const nl = buf.subarray(0, bytesRead).lastIndexOf(10);
       if (nl >= 0) return lo + nl + 1;
       hi = lo;
     }
     return from;
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
@@ -96,14 +116,14 @@ export async function wholeLinesUntil(path: string, from: number, limit: number)
  * a follower looks at a hundred headers every few seconds, and a large buffer each time is garbage to collect.
  */
 export async function firstLines(path: string, n: number): Promise<Buffer> {
-  const fh = await open(path, 'r');
+  const fd = openSync(path, 'r');
   try {
     const chunks: Buffer[] = [];
     let lines = 0;
     let at = 0;
     for (let size = 16_384; ; size = Math.min(size * 2, 1 << 20)) {
       const buf = Buffer.allocUnsafe(size);
-      const { bytesRead } = await fh.read(buf, 0, size, at);
+      const bytesRead = readSync(fd, buf, 0, size, at);
       if (bytesRead === 0) return Buffer.alloc(0);
       const got = buf.subarray(0, bytesRead);
       for (let k = got.indexOf(10); k >= 0; k = got.indexOf(10, k + 1)) {
@@ -116,6 +136,6 @@ export async function firstLines(path: string, n: number): Promise<Buffer> {
       at += bytesRead;
     }
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }

@@ -3,7 +3,7 @@
  * whole rows of an `.mpr`), decoded by the same importers `analyze` uses. Nothing here remembers anything: the
  * caller keeps the offset and moves it on only once the step's records are safely delivered.
  */
-import { open } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { Sample } from '../domain/sample.js';
 import { ImportError, RejectionLog } from './report.js';
 import { openTelemetry, sniffFormat, type FileMetadata, type ImportOptions, type TelemetryFormat } from './importers.js';
@@ -53,20 +53,20 @@ export interface TailOptions extends Pick<ImportOptions, 'cell' | 'setCurrent_mA
   readonly settled?: boolean;
 }
 
-async function signatureOf(path: string): Promise<{ signature: string; size: number }> {
-  const fh = await open(path, 'r');
+function signatureOf(path: string): { signature: string; size: number } {
+  const fd = openSync(path, 'r');
   try {
-    const size = (await fh.stat()).size;
+    const size = fstatSync(fd).size;
     const buf = Buffer.alloc(Math.min(SIGNATURE_BYTES, size));
-    await fh.read(buf, 0, buf.length, 0);
+    readSync(fd, buf, 0, buf.length, 0);
     return { signature: buf.toString('hex'), size };
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
 export async function readTailStep(path: string, at: TailPosition | undefined, o: TailOptions): Promise<TailStep> {
-  const { signature, size } = await signatureOf(path);
+  const { signature, size } = signatureOf(path);
   // Still being created: not even the signature is there.
   if (size < SIGNATURE_BYTES) return { kind: 'waiting', why: `only ${size} bytes so far`, signature };
   if (at !== undefined && at.offset > 0 && at.signature !== signature) return { kind: 'replaced', signature };
