@@ -88,9 +88,16 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     sources.set(id, { areaCm2: source('areaCm2'), complianceV: source('complianceV') });
     assumedCells.push(id);
     configs.set(id, cell);
+    // With a registry given, the likely cause is a misspelt id: name the closest one instead of asking for --cells.
+    const listed = options.registry === undefined ? [] : [...options.registry.keys()];
+    const near = closestId(id, listed);
+    const hint =
+      options.registry === undefined
+        ? 'pass --cells cells.yaml to set them'
+        : `the registry lists ${listed.length} other cell${listed.length === 1 ? '' : 's'}${near === null ? '' : `: did you mean "${near}"?`}`;
     log(
       `cell "${id}" is not in the registry: ${header !== undefined ? `from ${header.file}'s header ${header.technique ?? ''} ` : ''}assuming area ${cell.areaCm2} cm² (${source('areaCm2')}), metal ${cell.metal ?? 'unknown'}, compliance ${cell.complianceV} V (${source('complianceV')}), ` +
-        `Ea ${cell.activationEnergyEv} eV, ${cell.nominalTemperatureC} °C without temperature telemetry; R_ref is calibrated on its first hours (pass --cells cells.yaml to set them)`,
+        `Ea ${cell.activationEnergyEv} eV, ${cell.nominalTemperatureC} °C without temperature telemetry; R_ref is calibrated on its first hours (${hint})`,
     );
     return cell;
   };
@@ -238,4 +245,25 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     });
   }
   return { events, segments, summaries, rejections, samples, assumedCells, series, impedanceBlocks, impedancePoints };
+}
+
+/** The registered id nearest to `id` (edit distance at most a third of its length), or null. */
+export function closestId(id: string, ids: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestDistance = Math.max(1, Math.floor(id.length / 3)) + 1;
+  for (const other of ids) {
+    const d = editDistance(id.toLowerCase(), other.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [other, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
 }

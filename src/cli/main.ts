@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /** `cyclewatch` command line: subcommands, their arguments, and errors a person can act on. */
 import { parseArgs } from 'node:util';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { analyze, type AnalyzeProgress } from '../../pipelines/analyze.js';
+import { analyze, closestId, type AnalyzeProgress } from '../../pipelines/analyze.js';
 import { replay } from '../../pipelines/replay.js';
 import { runMonitor } from '../../pipelines/run.js';
 import { loadBridgeConfig, loadRunConfig, parseRunConfig } from './config.js';
@@ -190,11 +191,19 @@ async function cmdAnalyze(argv: string[]): Promise<number> {
   if (format !== undefined && !FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
   const start_ms = values.start === undefined ? undefined : parseTimestamp_ms(values.start);
   if (start_ms !== undefined && !Number.isFinite(start_ms)) throw new UsageError(`--start expects an ISO-8601 time of a real day, got "${values.start}"`);
-  const registry = values.cells === undefined ? undefined : await loadRegistry(values.cells);
   const area = num(values['area-cm2'], '--area-cm2');
   const log = (m: string): void => {
     if (!values.quiet) process.stderr.write(`${m}\n`);
   };
+  // The registry `simulate` writes beside its CSV (NAME.cells.yaml) is used when none is given.
+  const beside = values.cells === undefined ? positionals.map((f) => registryPath(f)).filter((r, k) => r !== positionals[k] && existsSync(r)) : [];
+  const registryFile = values.cells ?? beside[0];
+  const registry = registryFile === undefined ? undefined : await loadRegistry(registryFile);
+  if (values.cells === undefined && registryFile !== undefined) {
+    log(
+      `using the cell registry beside the data: ${registryFile}${beside.length > 1 ? ` (of ${beside.length} found; pass --cells to choose)` : ''} — pass --cells to use another`,
+    );
+  }
   if (registry === undefined) log('no --cells registry given: each cell is calibrated on its own data (see the assumptions below)');
   const t0 = performance.now();
   const result = await analyze({
@@ -225,6 +234,14 @@ async function cmdAnalyze(argv: string[]): Promise<number> {
     );
   }
   if (result.rejections.total > 0) log(`rejected ${result.rejections.total} lines/samples: ${JSON.stringify(result.rejections.toJSON().byReason)}`);
+  if (registry !== undefined) {
+    const seen = result.summaries.map((c) => c.cell);
+    const unused = [...registry.keys()].filter((id) => !seen.includes(id));
+    for (const id of unused) {
+      const near = closestId(id, seen);
+      log(`warning: ${registryFile} lists cell "${id}", which the data never mention${near === null ? '' : ` (did you mean "${near}"?)`}`);
+    }
+  }
   log(
     `wrote ${join(values.out, 'events.jsonl')}, segments.jsonl, summary.json${result.impedanceBlocks.length > 0 ? `, impedance.jsonl and impedance.csv (${result.impedanceBlocks.length} spectra)` : ''}${report === null ? '' : `, report.html (${(report.bytes / 1e6).toFixed(1)} MB)${report.pngs.length > 0 ? ' and ' + report.pngs.join(', ') : ''}`} in ${s.toFixed(1)} s`,
   );

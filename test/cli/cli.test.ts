@@ -1,6 +1,6 @@
 /** The built command line, as a user runs it (`npm ci` builds it through `prepare`). */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,11 +74,26 @@ describe('cyclewatch simulate + analyze', () => {
     }
   });
 
-  it('warns what it assumes when no registry is given', () => {
+  it('takes the registry simulate wrote beside the data and says so; warns what it assumes when there is none', () => {
     cw('simulate', '--scenario', 'ccd', '--out', 'ccd.csv');
-    const r = cw('analyze', 'ccd.csv', '--out', 'out-ccd');
+    const beside = cw('analyze', 'ccd.csv', '--out', 'out-ccd-registry');
+    expect(beside.status).toBe(0);
+    expect(beside.stderr).toMatch(/using the cell registry beside the data: ccd\.cells\.yaml — pass --cells to use another/);
+    expect(beside.stderr).not.toMatch(/not in the registry/);
+    copyFileSync(join(dir, 'ccd.csv'), join(dir, 'plain.csv'));
+    const r = cw('analyze', 'plain.csv', '--out', 'out-ccd');
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/cell "ccd" is not in the registry: assuming area 1 cm²/);
+    expect(r.stderr).toMatch(/pass --cells cells\.yaml to set them/);
+  });
+
+  it('names the registered ids the data never mention, with a "did you mean"', () => {
+    writeFileSync(join(dir, 'typo.yaml'), 'cells:\n  - id: cdd\n    areaCm2: 1\n    thicknessCm: 0.1\n');
+    const r = cw('analyze', 'plain.csv', '--cells', 'typo.yaml', '--out', 'out-typo');
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/cell "ccd" is not in the registry: .*the registry lists 1 other cell: did you mean "cdd"\?/);
+    expect(r.stderr).toMatch(/warning: typo\.yaml lists cell "cdd", which the data never mention \(did you mean "ccd"\?\)/);
+    expect(r.stderr).not.toMatch(/pass --cells/);
   });
 
   it('names the registry key at fault and exits 2', () => {
