@@ -3,6 +3,7 @@
  * original timestamps, at N× real time or as fast as the broker acknowledges (bounded in flight). Impedance
  * spectra inside EC-Lab files go to `<prefix>/<cell>/impedance`, each point right after its row's rest sample.
  */
+import { statSync } from 'node:fs';
 import type { MqttClient } from 'mqtt';
 import { openTelemetry, type ImportOptions, type TelemetryFormat } from '../src/io/importers.js';
 import { connectMqtt } from '../src/io/mqtt.js';
@@ -22,14 +23,23 @@ export interface ReplayOptions {
   readonly username?: string;
   readonly password?: string;
   readonly log: (message: string) => void;
-  readonly progress?: (published: number) => void;
-  /** Messages between progress calls (50,000 by default). */
-  readonly progressEvery?: number;
+  /** Called at most every `progressEvery_ms` (2 s by default) while publishing. */
+  readonly progress?: (p: ReplayProgress) => void;
+  readonly progressEvery_ms?: number;
+  /** Stops the replay after the message being published (Ctrl-C): what was sent is completed, the rest is not read. */
+  readonly signal?: AbortSignal;
   /**
    * Epoch ms the first sample is moved to, every later one by the same shift (spacing kept): an old recording shown
    * as if it ran now (dashboards open on the last days). Impedance points move with their rows.
    */
   readonly retimeTo_ms?: number;
+}
+
+export interface ReplayProgress {
+  readonly published: number;
+  /** Of all the files' bytes, the fraction read so far (0–1). */
+  readonly fraction: number;
+  readonly elapsed_s: number;
 }
 
 function connected(client: MqttClient): Promise<void> {
@@ -42,7 +52,7 @@ function connected(client: MqttClient): Promise<void> {
 
 const moved = (p: ImpedanceReading, shift_ms: number): ImpedanceReading => (shift_ms === 0 ? p : { ...p, t_ms: p.t_ms + shift_ms });
 
-export async function replay(o: ReplayOptions): Promise<{ published: number; rejected: RejectionLog }> {
+export async function replay(o: ReplayOptions): Promise<{ published: number; rejected: RejectionLog; stopped: boolean }> {
   const rejected = new RejectionLog((r) => o.log(`skipped (${r.reason}) ${r.source}:${r.line ?? ''} ${r.detail}`));
   const client = connectMqtt({
     url: o.brokerUrl,
@@ -81,17 +91,47 @@ export async function replay(o: ReplayOptions): Promise<{ published: number; rej
   const send = async (m: { topic: string; payload: string }): Promise<void> => {
     inFlight++;
     client.publish(m.topic, m.payload, { qos: o.qos }, done);
-    if (++published % (o.progressEvery ?? 50_000) === 0) o.progress?.(published);
+    ++published;
+    // The wall clock only paces the progress line; what is published and when does not depend on it.
+    if (o.progress !== undefined && (published & 255) === 0) {
+      const now = performance.now();
+      if (now - lastProgress >= (o.progressEvery_ms ?? 2000)) {
+        lastProgress = now;
+        o.progress({ published, fraction: totalBytes > 0 ? (doneBytes + fileBytes) / totalBytes : 0, elapsed_s: (now - wall0) / 1000 });
+      }
+    }
     if (inFlight >= o.maxInFlight) await new Promise<void>((r) => (waiter = r));
   };
   let shift_ms: number | null = o.retimeTo_ms === undefined ? 0 : null;
   // The importer hands impedance points over while it builds a batch: they wait for their row's sample.
   const spectra: ImpedanceReading[] = [];
   let nextPoint = 0;
-  for (const path of o.files) {
-    const file = await openTelemetry(path, rejected, { ...o.import, onImpedance: (p) => void spectra.push(p) }, o.format);
+  let lastProgress = performance.now();
+  const sizes = o.files.map((f) => {
+    try {
+      return statSync(f).size;
+    } catch {
+      return 0;
+    }
+  });
+  const totalBytes = sizes.reduce((a, b) => a + b, 0);
+  let doneBytes = 0;
+  let fileBytes = 0;
+  let stopped = false;
+  files: for (const [k, path] of o.files.entries()) {
+    fileBytes = 0;
+    const file = await openTelemetry(
+      path,
+      rejected,
+      { ...o.import, onImpedance: (p) => void spectra.push(p), onProgress: (bytes) => void (fileBytes = bytes) },
+      o.format,
+    );
     for await (const batch of file.batches) {
       for (const s of batch) {
+        if (o.signal?.aborted) {
+          stopped = true;
+          break files;
+        }
         if (o.speed !== 'max') {
           first_ms ??= s.t_ms;
           const due = (s.t_ms - first_ms) / o.speed - (performance.now() - wall0);
@@ -107,8 +147,10 @@ export async function replay(o: ReplayOptions): Promise<{ published: number; rej
     // Points whose rows were rejected as samples still belong to the run.
     while (nextPoint < spectra.length) await send(encodeImpedance(moved(spectra[nextPoint++]!, shift_ms ?? 0), o.topicPrefix));
     spectra.length = nextPoint = 0;
+    doneBytes += sizes[k]!;
+    fileBytes = 0;
   }
   while (inFlight > 0) await new Promise((r) => setTimeout(r, 5));
   await new Promise<void>((r) => client.end(false, {}, () => r()));
-  return { published, rejected };
+  return { published, rejected, stopped };
 }

@@ -346,7 +346,17 @@ async function cmdRun(argv: string[]): Promise<number> {
   log(
     `monitoring ${config.registry.size > 0 ? `${config.registry.size} registered cells` : 'every cell that publishes'} on ${handle.brokerUrl}; Ctrl-C to stop`,
   );
+  // What to do next, for the first hour: where telemetry goes, one message to try, the demo.
+  const prefix = config.mqtt.topicPrefix;
+  const broker = new URL(handle.brokerUrl);
+  log(`telemetry goes to ${prefix}/<cell>/ec (voltage_V, current_mA), ${prefix}/<cell>/pressure, ${prefix}/<cell>/temperature; try:`);
+  log(
+    `  mosquitto_pub -h ${broker.hostname} -p ${broker.port || 1883} -t '${prefix}/c1/ec' -m '{"t":"${new Date().toISOString()}","voltage_V":0.071,"current_mA":2.0}'`,
+  );
+  log('no cycler at hand? `npx cyclewatch demo` replays simulated cells through a monitor of its own');
+  const status = statusReporter(handle, process.stderr.isTTY === true, log);
   const sig = await untilSignal();
+  status.stop();
   log(`${sig}: flushing pending writes`);
   await handle.close();
   log(`stopped; ${handle.sink.stats.written} points written, ${handle.sink.stats.spooled} spooled, ${handle.sink.stats.dropped} dropped`);
@@ -379,6 +389,10 @@ async function cmdReplay(argv: string[]): Promise<number> {
   if (qos !== 0 && qos !== 1 && qos !== 2) throw new UsageError('--qos expects 0, 1 or 2');
   const start_ms = values.start === undefined ? undefined : Date.parse(values.start);
   const t0 = performance.now();
+  // Ctrl-C: stop reading, complete what was sent, say how far it got.
+  const stop = new AbortController();
+  const onInterrupt = (): void => stop.abort();
+  process.once('SIGINT', onInterrupt);
   const r = await replay({
     files: positionals,
     brokerUrl: values.broker,
@@ -392,13 +406,22 @@ async function cmdReplay(argv: string[]): Promise<number> {
     username: process.env['MQTT_USERNAME'],
     password: process.env['MQTT_PASSWORD'],
     log: (m) => void process.stderr.write(m + '\n'),
-    progress: (n) => void process.stderr.write(`replay: ${n.toLocaleString('en')} messages published\n`),
+    progress: (p) => {
+      const rate = p.published / Math.max(p.elapsed_s, 1e-3);
+      const eta_s = p.fraction > 0 ? (p.elapsed_s * (1 - p.fraction)) / p.fraction : NaN;
+      const line = `replay: ${p.published.toLocaleString('en')} messages published, ${(100 * p.fraction).toFixed(1)} % of the data, ${Math.round(rate).toLocaleString('en')}/s${Number.isFinite(eta_s) ? `, about ${formatDuration(eta_s)} left` : ''}`;
+      // On a terminal one line redrawn in place; in a log, a line each time.
+      process.stderr.write(process.stderr.isTTY ? `\r\x1b[K${line}` : `${line}\n`);
+    },
+    signal: stop.signal,
   });
+  process.off('SIGINT', onInterrupt);
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
   const s = (performance.now() - t0) / 1000;
   process.stderr.write(
-    `replay: published ${r.published.toLocaleString('en')} messages in ${s.toFixed(1)} s (${Math.round(r.published / s).toLocaleString('en')}/s)\n`,
+    `replay: ${r.stopped ? 'stopped (Ctrl-C) after' : 'published'} ${r.published.toLocaleString('en')} messages in ${s.toFixed(1)} s (${Math.round(r.published / s).toLocaleString('en')}/s)${r.stopped ? ', each one completed with the broker' : ''}\n`,
   );
-  return 0;
+  return r.stopped ? 130 : 0;
 }
 
 async function cmdBridge(argv: string[]): Promise<number> {
@@ -559,4 +582,46 @@ function negativeValues(argv: string[]): string[] {
     } else out.push(a);
   }
   return out;
+}
+
+/** 75 → "1 min 15 s", 4000 → "1 h 7 min". */
+function formatDuration(s: number): string {
+  if (s < 60) return `${Math.ceil(s)} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+}
+
+/**
+ * A status line while the monitor runs: cells by regime, messages per second, alerts. On a terminal, one line
+ * redrawn every 2 s; in a log, a line a minute (and none while nothing arrives).
+ */
+function statusReporter(handle: Awaited<ReturnType<typeof runMonitor>>, tty: boolean, log: (m: string) => void): { stop(): void } {
+  let lastCount = handle.metrics.value('cyclewatch_messages_in_total');
+  let lastAt = performance.now();
+  const every_ms = tty ? 2000 : 60_000;
+  const timer = setInterval(() => {
+    const count = handle.metrics.value('cyclewatch_messages_in_total');
+    const now = performance.now();
+    const rate = ((count - lastCount) * 1000) / (now - lastAt);
+    const quiet = count === lastCount;
+    lastCount = count;
+    lastAt = now;
+    const byRegime = new Map<string, number>();
+    let alerts = 0;
+    for (const c of handle.cells.values()) {
+      byRegime.set(c.regime, (byRegime.get(c.regime) ?? 0) + 1);
+      alerts += c.alerts;
+    }
+    const regimes = [...byRegime].map(([r, n]) => `${n} ${r}`).join(', ');
+    const line = `status: ${handle.cells.size} cells${regimes.length > 0 ? ` (${regimes})` : ''}, ${Math.round(rate).toLocaleString('en')} messages/s, ${alerts} alerts`;
+    if (tty) process.stderr.write(`\r\x1b[K${line}`);
+    else if (!quiet) log(line);
+  }, every_ms);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      if (tty) process.stderr.write('\r\x1b[K');
+    },
+  };
 }

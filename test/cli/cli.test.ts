@@ -1,25 +1,48 @@
 /** The built command line, as a user runs it (`npm ci` builds it through `prepare`). */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedBroker } from '../../src/io/mqtt.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const root = resolve(__dirname, '../..');
 const bin = join(root, 'bin/cyclewatch.js');
 const dir = mkdtempSync(join(tmpdir(), 'cyclewatch-cli-'));
-const cw = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8' });
+/**
+ * A command's exit status and output. Asynchronous: a test worker blocked in spawnSync for long (the demo, on a busy
+ * machine) misses vitest's own 60 s heartbeat, which fails the whole run.
+ */
+function run(args: string[], timeout_ms = 300_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise) => {
+    const c = spawn(process.execPath, args, { cwd: dir });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => c.kill('SIGKILL'), timeout_ms);
+    c.once('close', (status) => {
+      clearTimeout(timer);
+      resolvePromise({ status, stdout, stderr });
+    });
+  });
+}
+const cw = (...args: string[]) => run([bin, ...args]);
 
-beforeAll(() => {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+beforeAll(async () => {
+  await new Promise<void>((resolvePromise, reject) =>
+    execFile('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root }, (e) => (e === null ? resolvePromise() : reject(e))),
+  );
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('cyclewatch simulate + analyze', () => {
-  it('writes SPEC §5 events.jsonl, segments.jsonl and summary.json', () => {
-    const sim = cw('simulate', '--scenario', 'very-high-rate', '--out', 'vhr.csv', '--hours', '20', '--start', '2026-01-01T00:00:00Z');
+  it('writes SPEC §5 events.jsonl, segments.jsonl and summary.json', async () => {
+    const sim = await cw('simulate', '--scenario', 'very-high-rate', '--out', 'vhr.csv', '--hours', '20', '--start', '2026-01-01T00:00:00Z');
     expect(sim.status).toBe(0);
-    const r = cw('analyze', 'vhr.csv', '--cells', 'vhr.cells.yaml', '--out', 'out');
+    const r = await cw('analyze', 'vhr.csv', '--cells', 'vhr.cells.yaml', '--out', 'out');
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/very-high-rate: .* failure mode short/);
     const events = readFileSync(join(dir, 'out/events.jsonl'), 'utf8')
@@ -74,38 +97,69 @@ describe('cyclewatch simulate + analyze', () => {
     }
   });
 
-  it('takes the registry simulate wrote beside the data and says so; warns what it assumes when there is none', () => {
-    cw('simulate', '--scenario', 'ccd', '--out', 'ccd.csv');
-    const beside = cw('analyze', 'ccd.csv', '--out', 'out-ccd-registry');
+  it('takes the registry simulate wrote beside the data and says so; warns what it assumes when there is none', async () => {
+    await cw('simulate', '--scenario', 'ccd', '--out', 'ccd.csv');
+    const beside = await cw('analyze', 'ccd.csv', '--out', 'out-ccd-registry');
     expect(beside.status).toBe(0);
     expect(beside.stderr).toMatch(/using the cell registry beside the data: ccd\.cells\.yaml — pass --cells to use another/);
     expect(beside.stderr).not.toMatch(/not in the registry/);
     copyFileSync(join(dir, 'ccd.csv'), join(dir, 'plain.csv'));
-    const r = cw('analyze', 'plain.csv', '--out', 'out-ccd');
+    const r = await cw('analyze', 'plain.csv', '--out', 'out-ccd');
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/cell "ccd" is not in the registry: assuming area 1 cm²/);
     expect(r.stderr).toMatch(/pass --cells cells\.yaml to set them/);
   });
 
-  it('names the registered ids the data never mention, with a "did you mean"', () => {
+  it('replay: progress with the share of the data, rate and time left; Ctrl-C ends it cleanly with the count', async () => {
+    const broker = await startEmbeddedBroker('127.0.0.1', 0);
+    let received = 0;
+    broker.aedes.on('publish', (packet) => {
+      if (packet.topic.startsWith('cells/')) received++;
+    });
+    try {
+      // 100 h at 10 s per row, at 20,000× real time: about 18 s of publishing.
+      expect((await cw('simulate', '--scenario', 'long-term', '--hours', '100', '--dt', '10', '--out', 'long.csv')).status).toBe(0);
+      const child = spawn(process.execPath, [bin, 'replay', 'long.csv', '--broker', broker.url, '--speed', '20000'], { cwd: dir });
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const t0 = Date.now();
+      while (!/replay: [\d,]+ messages published, [\d.]+ % of the data, [\d,]+\/s, about .+ left/.test(err) && Date.now() - t0 < 60_000) await sleep(100);
+      expect(err).toMatch(/% of the data/);
+      expect(child.exitCode, 'still publishing when interrupted').toBeNull();
+      child.kill('SIGINT');
+      expect(await exited).toBe(130);
+      const stopped = /replay: stopped \(Ctrl-C\) after ([\d,]+) messages/.exec(err);
+      expect(stopped, err).not.toBeNull();
+      const count = Number(stopped![1]!.replaceAll(',', ''));
+      expect(count).toBeGreaterThan(0);
+      // Every message it counts reached the broker (QoS 1, completed before it exits), and it stopped early.
+      expect(received).toBe(count);
+      expect(count).toBeLessThan(readFileSync(join(dir, 'long.csv'), 'utf8').trim().split('\n').length - 1);
+    } finally {
+      await broker.close();
+    }
+  }, 90_000);
+
+  it('names the registered ids the data never mention, with a "did you mean"', async () => {
     writeFileSync(join(dir, 'typo.yaml'), 'cells:\n  - id: cdd\n    areaCm2: 1\n    thicknessCm: 0.1\n');
-    const r = cw('analyze', 'plain.csv', '--cells', 'typo.yaml', '--out', 'out-typo');
+    const r = await cw('analyze', 'plain.csv', '--cells', 'typo.yaml', '--out', 'out-typo');
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/cell "ccd" is not in the registry: .*the registry lists 1 other cell: did you mean "cdd"\?/);
     expect(r.stderr).toMatch(/warning: typo\.yaml lists cell "cdd", which the data never mention \(did you mean "ccd"\?\)/);
     expect(r.stderr).not.toMatch(/pass --cells/);
   });
 
-  it('names the registry key at fault and exits 2', () => {
+  it('names the registry key at fault and exits 2', async () => {
     writeFileSync(join(dir, 'bad.yaml'), 'cells:\n  - id: c1\n    areaCm2: "big"\n  - id: c2\n    sigmaSPerCm: 0.007\n');
-    const r = cw('analyze', 'ccd.csv', '--cells', 'bad.yaml', '--out', 'x');
+    const r = await cw('analyze', 'ccd.csv', '--cells', 'bad.yaml', '--out', 'x');
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/cells\.0\.areaCm2: .*number/);
     expect(r.stderr).toMatch(/cells\.1\.thicknessCm: sigmaSPerCm needs thicknessCm/);
   });
 
-  it('demo: embedded broker, simulated runs replayed through the monitor, one status line per cell, the paths at the end', () => {
-    const r = cw('demo', '--out', 'demo');
+  it('demo: embedded broker, simulated runs replayed through the monitor, one status line per cell, the paths at the end', async () => {
+    const r = await cw('demo', '--out', 'demo');
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/^high-rate\s+(stable|polarization|short)/m);
     expect(r.stderr).toMatch(/^ccd\s+short/m);
@@ -118,46 +172,46 @@ describe('cyclewatch simulate + analyze', () => {
     expect(regimes.some((e) => e.cell === 'high-rate' && e.regime === 'isolated-short')).toBe(true);
   }, 120_000);
 
-  it('answers --help for every command with its options and an example, and --version', () => {
+  it('answers --help for every command with its options and an example, and --version', async () => {
     for (const cmd of ['analyze', 'report', 'run', 'replay', 'demo', 'simulate']) {
-      const r = cw(cmd, '--help');
+      const r = await cw(cmd, '--help');
       expect(r.status, cmd).toBe(0);
       expect(r.stdout, cmd).toMatch(new RegExp(`^cyclewatch ${cmd}`));
       expect(r.stdout, cmd).toMatch(/Options:[\s\S]*Example:\n {2}npx cyclewatch /);
     }
-    expect(cw('analyze', '--help').stdout).toMatch(/-q, --quiet/);
-    const v = cw('--version');
+    expect((await cw('analyze', '--help')).stdout).toMatch(/-q, --quiet/);
+    const v = await cw('--version');
     expect(v.status).toBe(0);
     expect(v.stdout.trim()).toMatch(/^cyclewatch \d+\.\d+\.\d+$/);
     // An error in a command's options points at that command's help.
-    expect(cw('analyze', '--bogus').stderr).toMatch(/\(cyclewatch analyze --help lists the options\)/);
+    expect((await cw('analyze', '--bogus')).stderr).toMatch(/\(cyclewatch analyze --help lists the options\)/);
   });
 
-  it('explains usage errors instead of crashing', () => {
-    expect(cw('analyze', 'ccd.csv').stderr).toMatch(/needs --out DIR/);
-    expect(cw('simulate', '--scenario', 'nope', '--out', 'a.csv').stderr).toMatch(/unknown scenario "nope": choose from/);
-    expect(cw('analyze', 'missing.csv', '--out', 'x').stderr).toMatch(/missing.csv: cannot read the file/);
-    expect(cw('frobnicate').status).toBe(2);
+  it('explains usage errors instead of crashing', async () => {
+    expect((await cw('analyze', 'ccd.csv')).stderr).toMatch(/needs --out DIR/);
+    expect((await cw('simulate', '--scenario', 'nope', '--out', 'a.csv')).stderr).toMatch(/unknown scenario "nope": choose from/);
+    expect((await cw('analyze', 'missing.csv', '--out', 'x')).stderr).toMatch(/missing.csv: cannot read the file/);
+    expect((await cw('frobnicate')).status).toBe(2);
   });
 
-  it('answers each failure a lab meets with one clear line and an exit code, never a stack trace', () => {
-    const oneLine = (r: ReturnType<typeof cw>, pattern: RegExp, status: number): void => {
+  it('answers each failure a lab meets with one clear line and an exit code, never a stack trace', async () => {
+    const oneLine = (r: Awaited<ReturnType<typeof cw>>, pattern: RegExp, status: number): void => {
       expect(r.status).toBe(status);
       expect(r.stderr).toMatch(pattern);
       expect(r.stderr).not.toMatch(/\n\s+at /);
       expect(r.stderr.trim().split('\n').length).toBeLessThanOrEqual(2);
     };
-    oneLine(cw('replay', 'x.csv', '--broker', 'mqtt://127.0.0.1:1', '--speed', '-1'), /--speed expects a positive multiple/, 2);
-    oneLine(cw('simulate', '--scenario', 'ccd', '--out', 'a.csv', '--hours', '-5'), /--hours expects a positive number/, 2);
-    oneLine(cw('analyze', 'x.csv', '--out', 'o', '--start', '2026-02-30T00:00:00Z'), /--start expects an ISO-8601 time of a real day/, 2);
-    oneLine(cw('analyze', '--bogus'), /Unknown option '--bogus'/, 2);
+    oneLine(await cw('replay', 'x.csv', '--broker', 'mqtt://127.0.0.1:1', '--speed', '-1'), /--speed expects a positive multiple/, 2);
+    oneLine(await cw('simulate', '--scenario', 'ccd', '--out', 'a.csv', '--hours', '-5'), /--hours expects a positive number/, 2);
+    oneLine(await cw('analyze', 'x.csv', '--out', 'o', '--start', '2026-02-30T00:00:00Z'), /--start expects an ISO-8601 time of a real day/, 2);
+    oneLine(await cw('analyze', '--bogus'), /Unknown option '--bogus'/, 2);
     writeFileSync(join(dir, 'cycle.yaml'), 'a: &a [*a]\n');
-    oneLine(cw('run', '--config', 'cycle.yaml'), /a YAML alias refers to itself/, 2);
+    oneLine(await cw('run', '--config', 'cycle.yaml'), /a YAML alias refers to itself/, 2);
     writeFileSync(join(dir, 'all-bad.csv'), 'timestamp,cell,voltage_V,current_mA,pressure_MPa,temperature_C\nxx,c1,1,1,,\n9999-99-99,c1,1,1,,\n');
-    oneLine(cw('analyze', 'all-bad.csv', '--out', 'bad-out', '-q'), /no usable sample in all-bad.csv \(all 2 rejected/, 3);
+    oneLine(await cw('analyze', 'all-bad.csv', '--out', 'bad-out', '-q'), /no usable sample in all-bad.csv \(all 2 rejected/, 3);
     writeFileSync(join(dir, 'a-file'), 'x');
-    oneLine(cw('analyze', 'all-bad.csv', '--out', 'a-file/out', '-q'), /cannot write .*a-file\/out \(ENOTDIR\)/, 1);
-    const r = spawnSync(process.execPath, [bin, 'replay', 'all-bad.csv', '--broker', 'mqtt://127.0.0.1:1'], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
+    oneLine(await cw('analyze', 'all-bad.csv', '--out', 'a-file/out', '-q'), /cannot write .*a-file\/out \(ENOTDIR\)/, 1);
+    const r = await run([bin, 'replay', 'all-bad.csv', '--broker', 'mqtt://127.0.0.1:1'], 20_000);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/nothing answers at 127\.0\.0\.1:1 \(ECONNREFUSED\)/);
   });
@@ -168,15 +222,15 @@ describe('cyclewatch simulate + analyze', () => {
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
     const port = (blocker.address() as { port: number }).port;
     writeFileSync(join(dir, 'busy.yaml'), `embeddedBroker: { port: ${port} }\ndataDir: busy-data\nhttp: { port: 0 }\n`);
-    const r = spawnSync(process.execPath, [bin, 'run', '--config', 'busy.yaml'], { cwd: dir, encoding: 'utf8', timeout: 20_000 });
+    const r = await run([bin, 'run', '--config', 'busy.yaml'], 20_000);
     blocker.close();
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`127\\.0\\.0\\.1:${port} is already in use \\(EADDRINUSE\\).*embeddedBroker\\.port`));
   });
 
-  it('never shows a password given inside a broker URL, in the log or in --print-config', () => {
+  it('never shows a password given inside a broker URL, in the log or in --print-config', async () => {
     writeFileSync(join(dir, 'url-secret.yaml'), 'mqtt: { url: "mqtt://lab:pa55-in-url@127.0.0.1:1" }\ndataDir: s-data\nhttp: { port: 0 }\n');
-    const r = cw('run', '--config', 'url-secret.yaml', '--print-config');
+    const r = await cw('run', '--config', 'url-secret.yaml', '--print-config');
     expect(r.stdout + r.stderr).toMatch(/mqtt:\/\/lab:\*\*\*@127\.0\.0\.1:1/);
     expect(r.stdout + r.stderr).not.toMatch(/pa55-in-url/);
   });

@@ -136,8 +136,8 @@ describe.skipIf(!run)('reliability', () => {
         qos: 1,
         maxInFlight: 100,
         log: () => {},
-        progress: (n) => (published = n),
-        progressEvery: 500,
+        progress: (p) => (published = p.published),
+        progressEvery_ms: 0,
       });
       const killer = (async () => {
         for (const at of kills) {
