@@ -336,7 +336,9 @@ async function cmdRun(argv: string[]): Promise<number> {
   const config = loadRunConfig(values.config);
   const shard = parseShard(values.shard);
   if (shard !== undefined) config.shard = shard;
-  const log = (m: string): void => void process.stderr.write(stamp(m) + '\n');
+  const tty = process.stderr.isTTY === true;
+  // On a terminal a log line first clears the status line drawn in place (see statusReporter).
+  const log = (m: string): void => void process.stderr.write((tty ? '\r\x1b[K' : '') + stamp(m) + '\n');
   if (values['print-config']) {
     process.stdout.write(JSON.stringify(redactConfig(config), null, 2) + '\n');
     return 0;
@@ -354,7 +356,7 @@ async function cmdRun(argv: string[]): Promise<number> {
     `  mosquitto_pub -h ${broker.hostname} -p ${broker.port || 1883} -t '${prefix}/c1/ec' -m '{"t":"${new Date().toISOString()}","voltage_V":0.071,"current_mA":2.0}'`,
   );
   log('no cycler at hand? `npx cyclewatch demo` replays simulated cells through a monitor of its own');
-  const status = statusReporter(handle, process.stderr.isTTY === true, log);
+  const status = statusReporter(handle, tty, log);
   const sig = await untilSignal();
   status.stop();
   log(`${sig}: flushing pending writes`);

@@ -1,6 +1,7 @@
 /** The built command line, as a user runs it (`npm ci` builds it through `prepare`). */
 import { execFile, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import mqtt from 'mqtt';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -140,6 +141,30 @@ describe('cyclewatch simulate + analyze', () => {
       await broker.close();
     }
   }, 90_000);
+
+  it('run: says where telemetry goes, with a mosquitto_pub example that works as printed, and the demo', async () => {
+    writeFileSync(join(dir, 'embedded.yaml'), `dataDir: "${join(dir, 'run-data')}"\nembeddedBroker: { port: 0 }\nhttp: { port: 0 }\n`);
+    const child = spawn(process.execPath, [bin, 'run', '--config', 'embedded.yaml'], { cwd: dir });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const t0 = Date.now();
+    while (!err.includes('npx cyclewatch demo') && Date.now() - t0 < 30_000) await sleep(100);
+    expect(err).toMatch(/telemetry goes to cells\/<cell>\/ec \(voltage_V, current_mA\)/);
+    const example = /mosquitto_pub -h (\S+) -p (\d+) -t '([^']+)' -m '([^']+)'/.exec(err);
+    expect(example, err).not.toBeNull();
+    const [, host, port, topic, payload] = example!;
+    const client = mqtt.connect(`mqtt://${host}:${port}`, { protocolVersion: 4 });
+    await new Promise((r) => client.once('connect', r));
+    await client.publishAsync(topic!, payload!, { qos: 1 });
+    await client.endAsync();
+    await sleep(500);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    // The example's message was taken as a sample of cell c1: one telemetry point written.
+    const lines = readdirSync(join(dir, 'run-data', 'lines')).flatMap((f) => readFileSync(join(dir, 'run-data', 'lines', f), 'utf8').split('\n'));
+    expect(lines.filter((l) => l.startsWith('telemetry,cell=c1 voltage_V=0.071,current_mA=2 '))).toHaveLength(1);
+  }, 60_000);
 
   it('names the registered ids the data never mention, with a "did you mean"', async () => {
     writeFileSync(join(dir, 'typo.yaml'), 'cells:\n  - id: cdd\n    areaCm2: 1\n    thicknessCm: 0.1\n');
