@@ -458,7 +458,9 @@ async function cmdBridge(argv: string[]): Promise<number> {
 async function cmdDemo(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { out: { type: 'string', default: join('data', 'demo') } } });
   const dir = values.out;
-  const log = (m: string): void => void process.stderr.write(m + '\n');
+  const tty = process.stderr.isTTY === true;
+  const block = new StatusBlock(tty, (t) => void process.stderr.write(t));
+  const log = (m: string): void => block.above(m);
   const csv = join(dir, 'demo.csv');
   log("demo: simulating the paper's runs (high rate, very high rate, CCD ramp)…");
   await simulate({ scenarios: ['high-rate', 'very-high-rate', 'ccd'], out: csv, dt_s: 10, duration_h: 120 });
@@ -467,15 +469,13 @@ async function cmdDemo(argv: string[]): Promise<number> {
     join(dir, 'demo.yaml'),
   );
   const handle = await runMonitor(config, { log: (m) => log(`monitor: ${m}`) });
-  const tty = process.stderr.isTTY;
   const status = setInterval(() => {
     const lines = [...handle.cells].map(
       ([cell, c]) =>
-        `${cell.padEnd(16)} ${c.regime.padEnd(13)} ${new Date(c.last_ms).toISOString().slice(0, 16)}  ${String(c.samples).padStart(7)} samples  ${c.alerts} alerts`,
+        `${cell.padEnd(16)} ${c.regime.padEnd(13)} ${new Date(c.last_ms).toISOString().slice(0, 16)}  ${String(c.samples).padStart(7)}  ${String(c.alerts).padStart(6)}`,
     );
-    process.stderr.write((tty ? `\x1b[${lines.length}A\r` : '') + lines.join('\n') + '\n');
+    block.draw([`${'cell'.padEnd(16)} ${'regime'.padEnd(13)} ${'last sample'.padEnd(16)}  ${'samples'.padStart(7)}  ${'alerts'.padStart(6)}`, ...lines]);
   }, 1000);
-  if (tty) process.stderr.write('\n\n\n');
   const r = await replay({ files: [csv], brokerUrl: handle.brokerUrl, speed: 'max', topicPrefix: 'cells', qos: 1, maxInFlight: 1000, log });
   const target = r.published;
   while (
@@ -486,6 +486,7 @@ async function cmdDemo(argv: string[]): Promise<number> {
   await new Promise((res) => setTimeout(res, 1000));
   clearInterval(status);
   await handle.close();
+  block.done();
   log(`demo: replayed ${target.toLocaleString('en')} messages through the monitor.`);
   log(`demo: wrote ${join(dir, 'events.jsonl')} (regime changes, half cycles, alerts) and ${join(dir, 'lines')}/*.lp (InfluxDB line protocol)`);
   log(`demo: analyse the same run offline with: npx cyclewatch analyze ${csv} --cells ${registryPath(csv)} --out ${join(dir, 'analysis')}`);
@@ -626,4 +627,45 @@ function statusReporter(handle: Awaited<ReturnType<typeof runMonitor>>, tty: boo
       if (tty) process.stderr.write('\r\x1b[K');
     },
   };
+}
+
+/**
+ * A block of status lines at the bottom of a terminal, redrawn in place, with log lines printed above it: the block
+ * is erased, the line written, the block drawn again, so the two never run into each other. Not on a terminal, the
+ * block is printed as plain lines each time it is drawn.
+ */
+class StatusBlock {
+  private shown: string[] = [];
+  private drawn = 0;
+  constructor(
+    private readonly tty: boolean,
+    private readonly write: (text: string) => void,
+  ) {}
+
+  private erase(): string {
+    // Up to the block's first line, then clear to the end of the screen.
+    return this.drawn > 0 ? `\x1b[${this.drawn}A\r\x1b[J` : '';
+  }
+
+  private render(): string {
+    this.drawn = this.shown.length;
+    return this.shown.map((l) => l + '\n').join('');
+  }
+
+  draw(lines: string[]): void {
+    this.shown = lines;
+    if (!this.tty) return this.write(lines.join('\n') + '\n');
+    this.write(this.erase() + this.render());
+  }
+
+  above(line: string): void {
+    if (!this.tty || this.drawn === 0) return this.write(line + '\n');
+    this.write(this.erase() + line + '\n' + this.render());
+  }
+
+  /** Leave the last block on screen and write below it from now on. */
+  done(): void {
+    this.drawn = 0;
+    this.shown = [];
+  }
 }

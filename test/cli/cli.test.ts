@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedBroker } from '../../src/io/mqtt.js';
+import { which } from '../integration/servers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -142,6 +143,44 @@ describe('cyclewatch simulate + analyze', () => {
     }
   }, 90_000);
 
+  it.skipIf(which('script') === null)(
+    'demo on a terminal: alerts print above the status block, which is redrawn whole, with a header',
+    async () => {
+      // A pseudo-terminal (util-linux `script`), and the screen rebuilt from what was written to it.
+      const out = await new Promise<string>((resolvePromise) => {
+        const c = spawn('script', ['-qfec', `${process.execPath} ${bin} demo --out demo-tty`, '/dev/null'], {
+          cwd: dir,
+          env: { ...process.env, TERM: 'xterm' },
+        });
+        let text = '';
+        c.stdout.on('data', (d: Buffer) => (text += d.toString()));
+        c.once('close', () => resolvePromise(text));
+      });
+      const screen = terminalScreen(out);
+      const known = [
+        /^demo: /,
+        /^monitor: /,
+        /^replay: /,
+        /^cell\s+regime\s+last sample\s+samples\s+alerts$/,
+        /^(high-rate|very-high-rate|ccd)\s+[a-z-]+\s+\d{4}-\d\d-\d\dT\d\d:\d\d\s+\d+\s+\d+$/,
+        /^$/,
+      ];
+      const garbled = screen.filter((l) => !known.some((k) => k.test(l.trimEnd())));
+      expect(garbled, screen.join('\n')).toEqual([]);
+      expect(screen.filter((l) => l.startsWith('monitor: ')).length, 'alerts on screen').toBeGreaterThan(0);
+      // One block left on screen: its header and a line per cell, just before the closing lines.
+      expect(screen.filter((l) => /^cell\s+regime/.test(l))).toHaveLength(1);
+      const header = screen.findIndex((l) => /^cell\s+regime/.test(l));
+      expect(
+        screen
+          .slice(header + 1, header + 4)
+          .map((l) => l.split(/\s+/)[0])
+          .sort(),
+      ).toEqual(['ccd', 'high-rate', 'very-high-rate']);
+    },
+    120_000,
+  );
+
   it('run: says where telemetry goes, with a mosquitto_pub example that works as printed, and the demo', async () => {
     writeFileSync(join(dir, 'embedded.yaml'), `dataDir: "${join(dir, 'run-data')}"\nembeddedBroker: { port: 0 }\nhttp: { port: 0 }\n`);
     const child = spawn(process.execPath, [bin, 'run', '--config', 'embedded.yaml'], { cwd: dir });
@@ -260,3 +299,34 @@ describe('cyclewatch simulate + analyze', () => {
     expect(r.stdout + r.stderr).not.toMatch(/pa55-in-url/);
   });
 });
+
+/** The lines a terminal shows after `text` (cursor up, carriage return, clear to end of line/screen; no scrolling limit). */
+function terminalScreen(text: string): string[] {
+  const lines: string[] = [''];
+  let row = 0;
+  let col = 0;
+  const put = (ch: string): void => {
+    const l = lines[row]!.padEnd(col);
+    lines[row] = l.slice(0, col) + ch + l.slice(col + 1);
+    col++;
+  };
+  for (let k = 0; k < text.length; k++) {
+    const ch = text[k]!;
+    if (ch === '\x1b' && text[k + 1] === '[') {
+      const m = /^\x1b\[(\d*)([A-Za-z])/.exec(text.slice(k))!;
+      const n = m[1] === '' ? 1 : Number(m[1]);
+      if (m[2] === 'A') row = Math.max(0, row - n);
+      else if (m[2] === 'K') lines[row] = lines[row]!.slice(0, col);
+      else if (m[2] === 'J') {
+        lines[row] = lines[row]!.slice(0, col);
+        lines.length = row + 1;
+      }
+      k += m[0].length - 1;
+    } else if (ch === '\r') col = 0;
+    else if (ch === '\n') {
+      row++;
+      if (lines[row] === undefined) lines[row] = '';
+    } else put(ch);
+  }
+  return lines;
+}
