@@ -313,7 +313,8 @@ function terminalScreen(text: string): string[] {
   for (let k = 0; k < text.length; k++) {
     const ch = text[k]!;
     if (ch === '\x1b' && text[k + 1] === '[') {
-      const m = /^\x1b\[(\d*)([A-Za-z])/.exec(text.slice(k))!;
+      // The escape itself was matched above: the sequence's parameters from after "ESC [".
+      const m = /^(\d*)([A-Za-z])/.exec(text.slice(k + 2))!;
       const n = m[1] === '' ? 1 : Number(m[1]);
       if (m[2] === 'A') row = Math.max(0, row - n);
       else if (m[2] === 'K') lines[row] = lines[row]!.slice(0, col);
@@ -321,7 +322,7 @@ function terminalScreen(text: string): string[] {
         lines[row] = lines[row]!.slice(0, col);
         lines.length = row + 1;
       }
-      k += m[0].length - 1;
+      k += m[0].length + 1;
     } else if (ch === '\r') col = 0;
     else if (ch === '\n') {
       row++;
