@@ -223,6 +223,10 @@ async function cmdAnalyze(argv: string[]): Promise<number> {
     );
     return 3;
   }
+  // The progress line stops at the end of the data: say what the last seconds are spent on.
+  if (!values['no-report'] && !values.quiet) {
+    process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}writing ${join(values.out, 'report.html')}${values.png ? ' and the PNG figures' : ''}…\n`);
+  }
   const report = values['no-report'] ? null : await writeReport(values.out, { png: values.png === true });
   const s = (performance.now() - t0) / 1000;
   if (process.stderr.isTTY && !values.quiet) process.stderr.write('\r\x1b[K');

@@ -47,6 +47,7 @@ describe('cyclewatch simulate + analyze', () => {
     const r = await cw('analyze', 'vhr.csv', '--cells', 'vhr.cells.yaml', '--out', 'out');
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/very-high-rate: .* failure mode short/);
+    expect(r.stderr).toMatch(/^writing out\/report\.html…$/m);
     const events = readFileSync(join(dir, 'out/events.jsonl'), 'utf8')
       .trim()
       .split('\n')
