@@ -79,7 +79,7 @@ describe.skipIf(!run)('alert rules and dashboards, evaluated as Grafana does on 
   /** The history run's monitor events (ground truth for the instants chosen below). */
   let events: Json[] = [];
   let derivedLines: string[] = [];
-  let stale = { raised_ms: 0, cleared_ms: 0 };
+  const stale = { raised_ms: 0, cleared_ms: 0 };
   let now = { start_ms: 0, end_ms: 0 };
   /** The recorded run's length. */
   let span_ms = 0;
@@ -221,7 +221,6 @@ describe.skipIf(!run)('alert rules and dashboards, evaluated as Grafana does on 
     await client.endAsync();
     await h.close();
     await load(join(dir, 'live'));
-    stale = { ...stale };
   }, 300_000);
   afterAll(async () => {
     await stopAll(influx);
