@@ -185,7 +185,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
           summaries.push({
             ...out.summary,
             ...protocolOf(out.cell, out.summary.start),
-            configSources: sources.get(out.cell),
+            ...configOf(out.cell),
             ...impedanceSummary(out.cell),
             ...(header !== undefined ? { instrument: { file: header.file, technique: header.technique ?? null, channel: header.channel ?? null } } : {}),
           });
@@ -195,6 +195,12 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     ),
     { defaultValue: undefined },
   );
+
+  /** The area and compliance the cell was judged with, and where each came from. */
+  function configOf(cell: string): Pick<CellSummary, 'areaCm2' | 'complianceV' | 'configSources'> {
+    const config = configs.get(cell);
+    return config === undefined ? {} : { areaCm2: config.areaCm2, complianceV: config.complianceV, configSources: sources.get(cell) };
+  }
 
   /** The header's programmed protocol against Eq. 1; its warnings are stamped at the run's first sample. */
   function protocolOf(cell: string, start: string | null): { protocol?: CellSummary['protocol'] } {

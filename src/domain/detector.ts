@@ -937,6 +937,9 @@ function watchRange(
 
 export interface CellSummary {
   readonly cell: string;
+  /** The electrode area and voltage compliance the cell was judged with (set by the analysis). */
+  readonly areaCm2?: number;
+  readonly complianceV?: number;
   /** Where the cell's area and compliance came from (set by the analysis: registry, option, file header, default). */
   readonly configSources?: Readonly<Record<string, string>>;
   /** The instrument file's own description of the run, when it has one. */
