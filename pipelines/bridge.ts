@@ -1,6 +1,7 @@
 /**
  * The bridge: follows the files a cycler writes (EC-Lab `.mpr`/`.mpt`, canonical CSV, JSON Lines) and publishes
- * each new row to the broker as SPEC §4 telemetry, with its original timestamp. Each poll: find the files, read each
+ * each new row to the broker as SPEC §4 telemetry, with its original timestamp (rows read together go out as batches:
+ * one message carrying a JSON array of them). Each poll: find the files, read each
  * one's records past its offset (whole rows only) and hand them to mqtt.js at QoS 2 together with the file's new
  * offset, in one write to the journal (src/io/bridgeJournal.ts). Exactly once: a row is either in the journal (and
  * mqtt.js completes it with the broker, after a restart too, under its old packet id) or still after the offset
@@ -20,7 +21,7 @@ import { BridgeJournal } from '../src/io/bridgeJournal.js';
 import { matchFiles } from '../src/io/fileWatch.js';
 import { Metrics, serveMetrics } from '../src/io/metrics.js';
 import { connectMqtt, type OutgoingMessage } from '../src/io/mqtt.js';
-import { encodeImpedance, encodeMessage, type ImpedanceReading } from '../src/io/payload.js';
+import { batchMessages, encodeImpedance, encodeMessage, type ImpedanceReading } from '../src/io/payload.js';
 import { RejectionLog } from '../src/io/report.js';
 import { readTailStep, type TailStep } from '../src/io/tail.js';
 import type { Sample } from '../src/domain/sample.js';
@@ -177,7 +178,9 @@ export async function runBridge(config: BridgeConfig, options: { log: (m: string
     if (!ready) return false; // the connection went while the file was read
     // One turn, no await: the messages and the offset after them go to the journal in the same write.
     if (meta !== prev?.meta) client.publish(`${prefix}/${cell}/meta`, meta, { qos: config.mqtt.qos, retain: true });
-    for (const m of messagesOf(samples, impedance, prefix)) client.publish(m.topic, m.payload, { qos: config.mqtt.qos, retain: m.retain ?? false });
+    for (const m of batchMessages(messagesOf(samples, impedance, prefix), config.mqtt.batchRows)) {
+      client.publish(m.topic, m.payload, { qos: config.mqtt.qos, retain: false });
+    }
     const durable = journal.mark({
       path,
       offset: r.next,

@@ -183,7 +183,7 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     }
   };
 
-  const messagesIn = metrics.counter('cyclewatch_messages_in_total', 'Valid telemetry messages received (duplicates and late ones are rejected after this)');
+  const messagesIn = metrics.counter('cyclewatch_messages_in_total', 'Valid telemetry samples received, each row of a batch message counted (duplicates and late ones are rejected after this)');
   const samplesAccepted = metrics.counter('cyclewatch_samples_accepted_total', 'Samples admitted by re-ordering and de-duplication, written as raw telemetry');
   /** A sample taken on (live or from the journal): counted, its cell's arrival noted for the stale alert. */
   const noteArrival = (s: Sample): void => {

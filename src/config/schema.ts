@@ -216,6 +216,12 @@ export const bridgeConfigSchema = z
          * (after a crash the monitor drops rows sent twice) — for brokers that do not, such as the embedded one.
          */
         qos: z.union([z.literal(1), z.literal(2)]).default(2),
+        /**
+         * Rows per message at most when the bridge is behind: consecutive rows of a cell go out as one JSON array of
+         * SPEC §4 objects (`run` and `replay` captures read both). A row read alone is a plain object. 1 = always one
+         * object per message, for other subscribers that take nothing else.
+         */
+        batchRows: z.number().int().min(1).max(200).default(100),
         tls: tlsSchema.optional(),
         reconnectPeriod_ms: z.number().int().positive().default(1000),
       })

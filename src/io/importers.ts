@@ -13,7 +13,7 @@ import type { CsvWorkerMessage } from './csvWorker.js';
 import { chomp, firstLines, readLineBatches } from './lines.js';
 import { gcplFromMprSettings, gcplFromMptHeader, type Protocol } from './ecLabProtocol.js';
 import { MPR_MAGIC, mprColumn, openMpr, readMprRows } from './mpr.js';
-import { decodeMessage, decodePayload } from './payload.js';
+import { decodeMessages, decodePayload } from './payload.js';
 import { ImportError, type RejectionLog } from './report.js';
 import { MAX_TIME_MS } from './timestamp.js';
 
@@ -206,6 +206,7 @@ async function* readJsonl(path: string, rejections: RejectionLog, options: Impor
   let lineNo = 0;
   let bytes = 0;
   let out: Sample[] = [];
+  const push = (s: Sample): void => void out.push(s);
   const range = options.range === undefined ? undefined : { headerLines: 0, ...options.range };
   for await (const lines of readLineBatches(path, 'utf8', range)) {
     for (const raw of lines) {
@@ -221,19 +222,20 @@ async function* readJsonl(path: string, rejections: RejectionLog, options: Impor
         continue;
       }
       const m = msg as Record<string, unknown>;
-      const decoded =
-        typeof m === 'object' && m !== null && typeof m['topic'] === 'string'
-          ? typeof m['payload'] === 'string'
-            ? decodeMessage(m['topic'], m['payload'], options.topicPrefix)
-            : decodeMessage(m['topic'], JSON.stringify(m['payload'] ?? null), options.topicPrefix)
-          : typeof m === 'object' && m !== null && typeof m['cell'] === 'string'
+      if (typeof m === 'object' && m !== null && typeof m['topic'] === 'string') {
+        // A captured MQTT message: one sample or a batch of them.
+        const payload = typeof m['payload'] === 'string' ? m['payload'] : JSON.stringify(m['payload'] ?? null);
+        decodeMessages(m['topic'], payload, options.topicPrefix ?? 'cells', push, (reason, detail) =>
+          rejections.reject({ source: path, line: lineNo, reason, detail }),
+        );
+      } else {
+        const decoded =
+          typeof m === 'object' && m !== null && typeof m['cell'] === 'string'
             ? decodePayload(m['cell'], 'telemetry', m)
             : ({ ok: false, reason: 'malformed', detail: 'neither {"topic","payload"} nor a payload with "cell"' } as const);
-      if (!decoded.ok) {
-        rejections.reject({ source: path, line: lineNo, reason: decoded.reason, detail: decoded.detail });
-        continue;
+        if (decoded.ok) push(decoded.sample);
+        else rejections.reject({ source: path, line: lineNo, reason: decoded.reason, detail: decoded.detail });
       }
-      out.push(decoded.sample);
       if (out.length >= BATCH) {
         yield out;
         out = [];
@@ -492,7 +494,9 @@ async function* readMprSamples(path: string, rejections: RejectionLog, options: 
   // A window starts a row early when the current comes from dq/dt: that row's time is the step's start.
   const from = options.range === undefined ? 0 : Math.max(0, options.range.from - (dq !== undefined ? 1 : 0));
   const until = options.range?.until ?? Infinity;
-  for await (const block of readMprRows(file, wanted, from)) {
+  // A window (the bridge's step) decodes its own rows only, not a whole default block.
+  const blockRows = Number.isFinite(until) ? Math.max(1, Math.min(16_384, until - from)) : undefined;
+  for await (const block of readMprRows(file, wanted, from, blockRows)) {
     if (block.first >= until) break;
     const [t, v, i, f, zA, zB] = block.values as [Float64Array, Float64Array, Float64Array, Float64Array, Float64Array?, Float64Array?];
     const out: Sample[] = [];

@@ -11,7 +11,7 @@ type IMessageIdProvider = NonNullable<IClientOptions['messageIdProvider']>;
 import { Observable } from 'rxjs';
 import type { Sample } from '../domain/sample.js';
 import { Backoff } from './backoff.js';
-import { decodeImpedance, decodeMessage, IMPEDANCE_KIND, META_KIND, type ImpedanceReading } from './payload.js';
+import { decodeImpedance, decodeMessages, IMPEDANCE_KIND, META_KIND, type ImpedanceReading } from './payload.js';
 import type { RejectReason } from './report.js';
 
 export interface MqttConnectOptions {
@@ -222,16 +222,19 @@ export function telemetryInput(client: MqttClient, o: TelemetryInputOptions): Ob
       o.log(`mqtt: connected (session ${connack.sessionPresent ? 'resumed' : 'new'})`);
       if (!connack.sessionPresent) subscribe();
     };
+    // The message being decoded, for the two callbacks made once (not a closure per message).
+    let topicNow = '';
+    let payloadNow: Buffer = Buffer.alloc(0);
+    const onSample = (s: Sample): void => {
+      if (o.accept(s.cell)) subscriber.next(s);
+    };
+    const onBad = (reason: RejectReason, detail: string): void => o.onReject(reason, topicNow, detail, payloadNow);
     const onMessage = (topic: string, payload: Buffer): void => {
       // Impedance points and cell metadata share the client; their own inputs take them.
       if (topic.endsWith(IMPEDANCE_TAIL) || topic.endsWith(META_TAIL)) return;
-      const d = decodeMessage(topic, payload, o.topicPrefix);
-      if (!d.ok) {
-        o.onReject(d.reason, topic, d.detail, payload);
-        return;
-      }
-      if (!o.accept(d.sample.cell)) return;
-      subscriber.next(d.sample);
+      topicNow = topic;
+      payloadNow = payload;
+      decodeMessages(topic, payload, o.topicPrefix, onSample, onBad);
     };
     const onOffline = (): void => {
       if (!offline) o.log('mqtt: connection lost, reconnecting with back-off');

@@ -96,8 +96,40 @@ export function decodePayload(cell: string, kind: string, payload: unknown): Dec
   };
 }
 
-/** A raw MQTT message: topic and payload bytes/text. */
+/** A raw MQTT message of one sample: topic and payload bytes/text. */
 export function decodeMessage(topic: string, payload: string | Uint8Array, prefix = 'cells'): Decoded {
+  const m = parseMessage(topic, payload, prefix);
+  return m.ok ? decodePayload(m.cell, m.kind, m.json) : m;
+}
+
+/**
+ * A raw MQTT message of one sample or of a batch (a JSON array of sample objects, as the bridge sends when it is
+ * behind): calls `onSample` for each good one and `onReject` for each bad one (the others in the batch are kept).
+ */
+export function decodeMessages(
+  topic: string,
+  payload: string | Uint8Array,
+  prefix: string,
+  onSample: (s: Sample) => void,
+  onReject: (reason: RejectReason, detail: string) => void,
+): void {
+  const m = parseMessage(topic, payload, prefix);
+  if (!m.ok) return onReject(m.reason, m.detail);
+  if (!Array.isArray(m.json)) {
+    const d = decodePayload(m.cell, m.kind, m.json);
+    return d.ok ? onSample(d.sample) : onReject(d.reason, d.detail);
+  }
+  if (m.json.length === 0) return onReject('no-quantity', 'an empty batch');
+  for (let i = 0; i < m.json.length; i++) {
+    const d = decodePayload(m.cell, m.kind, m.json[i]);
+    if (d.ok) onSample(d.sample);
+    else onReject(d.reason, `batch item ${i + 1} of ${m.json.length}: ${d.detail}`);
+  }
+}
+
+type Rejected = { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
+
+function parseMessage(topic: string, payload: string | Uint8Array, prefix: string): { ok: true; cell: string; kind: string; json: unknown } | Rejected {
   const size = typeof payload === 'string' ? payload.length : payload.byteLength;
   if (size > MAX_PAYLOAD_BYTES) return { ok: false, reason: 'too-large', detail: `${size} bytes > ${MAX_PAYLOAD_BYTES}` };
   const where = parseTopic(topic, prefix);
@@ -109,14 +141,50 @@ export function decodeMessage(topic: string, payload: string | Uint8Array, prefi
       detail: `${JSON.stringify(where.cell)}: a cell id is 1–64 characters, no spaces, control characters, "/", "#" or "+"`,
     };
   }
-  let json: unknown;
   try {
-    json = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
+    return { ok: true, cell: where.cell, kind: where.kind, json: JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8')) };
   } catch (e) {
     return { ok: false, reason: 'malformed', detail: (e as Error).message };
   }
-  return decodePayload(where.cell, where.kind, json);
 }
+
+/**
+ * Consecutive messages to the same telemetry topic joined into one message whose payload is a JSON array of their
+ * objects (at most `maxRows` and `maxBytes` each): one MQTT message per row caps a broker at some 20k rows/s, which
+ * a backlog of millions of rows must not wait on. A lone message stays a plain object. Other topics pass as they are.
+ */
+export function* batchMessages<M extends { readonly topic: string; readonly payload: string; readonly retain?: boolean }>(
+  messages: Iterable<M>,
+  maxRows: number,
+  maxBytes = MAX_PAYLOAD_BYTES - 1024,
+): Generator<M | { topic: string; payload: string }> {
+  let topic = '';
+  let parts: string[] = [];
+  let bytes = 0;
+  function* flush(): Generator<M | { topic: string; payload: string }> {
+    if (parts.length === 1) yield { topic, payload: parts[0]! };
+    else if (parts.length > 1) yield { topic, payload: `[${parts.join(',')}]` };
+    parts = [];
+    bytes = 0;
+  }
+  for (const m of messages) {
+    const batchable = maxRows > 1 && m.retain !== true && isTelemetryTopic(m.topic);
+    if (!batchable || m.topic !== topic || parts.length >= maxRows || bytes + m.payload.length + 1 > maxBytes) yield* flush();
+    if (!batchable) {
+      yield m;
+      continue;
+    }
+    topic = m.topic;
+    parts.push(m.payload);
+    bytes += m.payload.length + 1;
+  }
+  yield* flush();
+}
+
+const isTelemetryTopic = (topic: string): boolean => {
+  const kind = topic.slice(topic.lastIndexOf('/') + 1);
+  return kind !== '' && Object.hasOwn(KIND_FIELDS, kind);
+};
 
 /**
  * One message per sample: `ec` when it carries only voltage and current, the all-fields `telemetry` topic
@@ -151,8 +219,6 @@ export function encodeImpedance(p: ImpedanceReading, prefix = 'cells'): { topic:
     payload: `{"t":${t},"freq_Hz":${p.freq_Hz},"ReZ_Ohm":${p.reZ_Ohm},"minusImZ_Ohm":${p.minusImZ_Ohm}}`,
   };
 }
-
-type Rejected = { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
 
 /** The cell and JSON object of a `<prefix>/<cell>/<kind>` message beside the telemetry, or why it is refused. */
 function sideMessage(

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Sample } from '../../src/domain/sample.js';
-import { decodeImpedance, decodeMessage, encodeImpedance, encodeMessage } from '../../src/io/payload.js';
+import { batchMessages, decodeImpedance, decodeMessage, decodeMessages, encodeImpedance, encodeMessage, MAX_PAYLOAD_BYTES } from '../../src/io/payload.js';
 
 // -0 travels as 0, which is the same reading.
 const value = fc.option(
@@ -38,6 +38,72 @@ describe('wire format', () => {
   it('writes whole-millisecond times as ISO-8601 for a person reading the broker', () => {
     const m = encodeMessage({ cell: 'c1', t_ms: Date.UTC(2026, 0, 1), voltage_V: 0.07, current_mA: 1.5, pressure_MPa: undefined, temperature_C: undefined });
     expect(m).toEqual({ topic: 'cells/c1/ec', payload: '{"t":"2026-01-01T00:00:00.000Z","voltage_V":0.07,"current_mA":1.5}' });
+  });
+});
+
+describe('batches (several rows in one message)', () => {
+  const sample = (cell: string, k: number, extra: Partial<Sample> = {}): Sample => ({
+    cell,
+    t_ms: Date.UTC(2026, 0, 1) + k * 1000,
+    voltage_V: 0.07 + k * 1e-4,
+    current_mA: k % 2 === 0 ? 2 : -2,
+    pressure_MPa: undefined,
+    temperature_C: undefined,
+    ...extra,
+  });
+  const decodeAll = (messages: Iterable<{ topic: string; payload: string }>) => {
+    const samples: Sample[] = [];
+    const rejected: string[] = [];
+    for (const m of messages) decodeMessages(m.topic, m.payload, 'cells', (s) => samples.push(s), (reason, detail) => rejected.push(`${reason}: ${detail}`));
+    return { samples, rejected };
+  };
+
+  it('join consecutive rows of one topic, keep the order across topics, and decode to the same samples', () => {
+    const rows = [
+      ...Array.from({ length: 250 }, (_, k) => sample('a', k)),
+      sample('a', 250, { temperature_C: 25 }), // another topic: cuts the batch
+      ...Array.from({ length: 3 }, (_, k) => sample('a', 251 + k)),
+      sample('b', 0),
+    ];
+    const messages = [...batchMessages([...rows.map((s) => encodeMessage(s)), { topic: 'cells/a/impedance', payload: '{"t":0}' }], 100)];
+    expect(messages.map((m) => m.topic)).toEqual([
+      ...Array(3).fill('cells/a/ec'), // 100 + 100 + 50
+      'cells/a/telemetry',
+      'cells/a/ec',
+      'cells/b/ec',
+      'cells/a/impedance',
+    ]);
+    // A lone row stays a plain SPEC §4 object; a run of rows is an array.
+    expect(messages[3]!.payload.startsWith('{')).toBe(true);
+    expect(messages[5]!.payload.startsWith('{')).toBe(true);
+    expect((JSON.parse(messages[0]!.payload) as unknown[]).length).toBe(100);
+    expect(messages.every((m) => m.payload.length <= MAX_PAYLOAD_BYTES)).toBe(true);
+    const telemetry = messages.filter((m) => !m.topic.endsWith('/impedance'));
+    expect(decodeAll(telemetry)).toEqual({ samples: rows, rejected: [] });
+  });
+
+  it('stay under the payload limit whatever the row count, and one row a message when maxRows is 1', () => {
+    const rows = Array.from({ length: 500 }, (_, k) => sample('c', k));
+    const big = [...batchMessages(rows.map((s) => encodeMessage(s)), 200, 4096)];
+    expect(big.every((m) => m.payload.length <= 4096)).toBe(true);
+    expect(decodeAll(big).samples).toEqual(rows);
+    expect([...batchMessages(rows.map((s) => encodeMessage(s)), 1)].every((m) => m.payload.startsWith('{'))).toBe(true);
+  });
+
+  it('reject a bad row of a batch by itself and keep the others', () => {
+    const good = encodeMessage(sample('c', 1)).payload;
+    const out = decodeAll([
+      { topic: 'cells/c/ec', payload: `[${good},{"t":"yesterday","voltage_V":1,"current_mA":1},{"t":0,"voltage_V":"x","current_mA":1}]` },
+      { topic: 'cells/c/ec', payload: '[]' },
+      { topic: 'cells/c/ec', payload: '[1,' },
+    ]);
+    expect(out.samples).toEqual([sample('c', 1)]);
+    expect(out.rejected).toEqual([
+      'bad-timestamp: batch item 2 of 3: "t" is "yesterday"',
+      'bad-number: batch item 3 of 3: voltage_V is "x"',
+      'no-quantity: an empty batch',
+      expect.stringMatching(/^malformed: /),
+    ]);
   });
 });
 
