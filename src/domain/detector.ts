@@ -118,7 +118,11 @@ interface HalfCycleAcc {
   n: number;
   charge_mA_ms: number;
   prevAbsI_mA: number;
+  /** Peak |V| of the half cycle after a median-of-3 spike filter (a lone glitch of the cycler is not a peak). */
   peakAbsV: number;
+  /** |V| of the two samples before the last (NaN before), for that filter; absent in checkpoints before it. */
+  absV1?: number;
+  absV2?: number;
   absV: DecimatedSeries;
   /** Last two judged ratios (NaN before) and their times, for a causal median-of-3 spike filter and extrapolation. */
   r1: number;
@@ -398,7 +402,7 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
   hc.last_ms = t;
   hc.sumAbsI_mA += absI;
   hc.n++;
-  if (absV > hc.peakAbsV) hc.peakAbsV = absV;
+  hc.peakAbsV = Math.max(hc.peakAbsV, filteredAbsV(hc, absV));
   hc.lastAbsV = absV;
 
   const atCompliance = absV >= o.complianceFraction * cell.complianceV;
@@ -559,6 +563,19 @@ export function derivedState(s: DetectorState, cell: CellConfig, r: StepResult =
   };
 }
 
+/**
+ * |V| through a causal median of 3: one sample far above its neighbours (a 28 V glitch on an 8 V channel) is
+ * dropped, a level held for two samples counts. The first two samples of a half cycle count as they are.
+ */
+function filteredAbsV(hc: HalfCycleAcc, absV: number): number {
+  const a = hc.absV1 ?? NaN;
+  const b = hc.absV2 ?? NaN;
+  hc.absV2 = a;
+  hc.absV1 = absV;
+  if (Number.isNaN(b)) return Number.isNaN(a) ? absV : Math.min(a, absV);
+  return Math.max(Math.min(a, b), Math.min(Math.max(a, b), absV));
+}
+
 function openHalfCycle(s: DetectorState, sign: number, t: number, o: DetectorOptions): HalfCycleAcc {
   const hc: HalfCycleAcc = {
     index: s.halfCycles++,
@@ -571,6 +588,8 @@ function openHalfCycle(s: DetectorState, sign: number, t: number, o: DetectorOpt
     charge_mA_ms: 0,
     prevAbsI_mA: 0,
     peakAbsV: 0,
+    absV1: NaN,
+    absV2: NaN,
     absV: decimatedSeries(),
     r1: NaN,
     r2: NaN,

@@ -77,6 +77,17 @@ describe('half-cycle accounting', () => {
     expect(summary.failureMode).toBe('none');
   });
 
+  it('reports a half cycle\'s peak |V| without a lone spike, but with a level held for two samples', () => {
+    const ohmic = (tau: number, I: number): number => (I / 1000) * 35;
+    const { halfCycles } = run([
+      { seconds: 3600, current_mA: 2, volts: (tau, I) => (tau === 1800 ? 28 : ohmic(tau, I)) }, // one glitch
+      { seconds: 3600, current_mA: -2, volts: (tau, I) => (tau === 1800 || tau === 1801 ? -0.5 : ohmic(tau, I)) }, // a step held 2 s
+      { seconds: 3600, current_mA: 2, volts: ohmic },
+    ]);
+    expect(halfCycles[0]!.peakAbsVoltage_V).toBeCloseTo(0.07, 6);
+    expect(halfCycles[1]!.peakAbsVoltage_V).toBe(0.5);
+  });
+
   it('marks a half cycle that the cycler ended at the compliance limit, and j_local there as a lower bound', () => {
     const polarizing = (tau: number, I: number): number => Math.sign(I) * Math.min(8, (Math.abs(I) / 1000) * 35 * (1 + tau / 5));
     const { halfCycles, events, summary } = run([
