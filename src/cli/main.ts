@@ -17,13 +17,14 @@ import { parseTimestamp_ms } from '../io/timestamp.js';
 import { SCENARIO_NAMES, SCENARIOS } from '../sim/scenarios.js';
 import { loadRegistry } from './registry.js';
 import { writeReport } from '../report/html.js';
+import { DEFAULT_FIGURE_OPTIONS, figureFont, FigureFontError, type FigureFormat, type FigureOptions } from '../report/figures.js';
 
 const USAGE = `cyclewatch — monitor long-duration battery cycling tests
 
 Usage:
   cyclewatch analyze FILE… --out DIR [--cells cells.yaml] [--format ${FORMATS.join('|')}]
-                     [--cell ID] [--set-current-mA I] [--start ISO] [--area-cm2 A] [--no-report] [--png] [-q]
-  cyclewatch report DIR [--png]
+                     [--cell ID] [--set-current-mA I] [--start ISO] [--area-cm2 A] [--no-report] [--png] [--svg] [--dpi N] [-q]
+  cyclewatch report DIR [--png] [--svg] [--dpi N]
   cyclewatch run [--config cyclewatch.yaml] [--shard i/n] [--print-config]
   cyclewatch replay FILE… --broker URL [--speed N|max] [--retime now|ISO] [--topic-prefix cells] [--qos 0|1|2]
   cyclewatch bridge --watch 'DIR/**/*.mpr' [--broker URL] [--config bridge.yaml] [--state FILE]
@@ -48,7 +49,9 @@ Options:
   --start ISO           start time for files whose header gives none (and seconds-since-start CSV times)
   --area-cm2 A          electrode area for cells the registry does not list
   --no-report           do not write report.html
-  --png                 also write the figures as PNG
+  --png                 also write each cell's figures as PNG: the composite Fig. 2 (CELL.fig2.png) and each panel
+  --svg                 the same as SVG (text as outlines: opens the same everywhere)
+  --dpi N               PNG resolution at 180 mm width (default 300; 150 for slides)
   -q, --quiet           no progress and notes
 
 Example:
@@ -57,10 +60,12 @@ Example:
   report: `cyclewatch report DIR — write report.html from an analysis output folder
 
 Options:
-  --png                 also write the figures as PNG
+  --png                 also write each cell's figures as PNG: the composite Fig. 2 (CELL.fig2.png) and each panel
+  --svg                 the same as SVG (text as outlines: opens the same everywhere)
+  --dpi N               PNG resolution at 180 mm width (default 300; 150 for slides)
 
 Example:
-  npx cyclewatch report results/
+  npx cyclewatch report results/ --png --svg --dpi 300
 `,
   run: `cyclewatch run — the live monitor (MQTT in; InfluxDB or files, alerts, /metrics out)
 
@@ -168,6 +173,24 @@ function progressPrinter(): (p: AnalyzeProgress) => void {
   };
 }
 
+const FIGURE_FLAGS = { png: { type: 'boolean' }, svg: { type: 'boolean' }, dpi: { type: 'string' } } as const;
+
+/** --png/--svg/--dpi → what to export (undefined: no figures). */
+function figureOptions(values: { png?: boolean; svg?: boolean; dpi?: string }): FigureOptions | undefined {
+  const dpi = num(values.dpi, '--dpi') ?? DEFAULT_FIGURE_OPTIONS.dpi;
+  if (!(dpi >= 50 && dpi <= 1200)) throw new UsageError(`--dpi must be between 50 and 1200, got ${values.dpi}`);
+  const formats: FigureFormat[] = [...(values.png ? ['png' as const] : []), ...(values.svg ? ['svg' as const] : [])];
+  if (formats.length === 0) {
+    if (values.dpi !== undefined) throw new UsageError('--dpi sets the PNG resolution: add --png');
+    return undefined;
+  }
+  figureFont(); // no font: say so before the analysis, not after it
+  return { formats, dpi };
+}
+
+const figuresWritten = (paths: readonly string[]): string =>
+  paths.length === 0 ? '' : ` and ${paths.length} figures (${paths.filter((p) => /\.fig2\./.test(p)).join(', ')} and each panel)`;
+
 async function cmdAnalyze(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -182,9 +205,10 @@ async function cmdAnalyze(argv: string[]): Promise<number> {
       'area-cm2': { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
       'no-report': { type: 'boolean' },
-      png: { type: 'boolean' },
+      ...FIGURE_FLAGS,
     },
   });
+  const figures = figureOptions(values);
   if (positionals.length === 0) throw new UsageError('analyze needs at least one telemetry FILE');
   if (values.out === undefined) throw new UsageError('analyze needs --out DIR (where events.jsonl, segments.jsonl and summary.json go)');
   const format = values.format as TelemetryFormat | undefined;
@@ -225,9 +249,9 @@ async function cmdAnalyze(argv: string[]): Promise<number> {
   }
   // The progress line stops at the end of the data: say what the last seconds are spent on.
   if (!values['no-report'] && !values.quiet) {
-    process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}writing ${join(values.out, 'report.html')}${values.png ? ' and the PNG figures' : ''}…\n`);
+    process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}writing ${join(values.out, 'report.html')}${figures ? ` and the figures (${figures.formats.join(', ')})` : ''}…\n`);
   }
-  const report = values['no-report'] ? null : await writeReport(values.out, { png: values.png === true });
+  const report = values['no-report'] ? null : await writeReport(values.out, { figures });
   const s = (performance.now() - t0) / 1000;
   if (process.stderr.isTTY && !values.quiet) process.stderr.write('\r\x1b[K');
   for (const c of result.summaries) {
@@ -247,18 +271,19 @@ async function cmdAnalyze(argv: string[]): Promise<number> {
     }
   }
   log(
-    `wrote ${join(values.out, 'events.jsonl')}, segments.jsonl, summary.json${result.impedanceBlocks.length > 0 ? `, impedance.jsonl and impedance.csv (${result.impedanceBlocks.length} spectra)` : ''}${report === null ? '' : `, report.html (${(report.bytes / 1e6).toFixed(1)} MB)${report.pngs.length > 0 ? ' and ' + report.pngs.join(', ') : ''}`} in ${s.toFixed(1)} s`,
+    `wrote ${join(values.out, 'events.jsonl')}, segments.jsonl, summary.json${result.impedanceBlocks.length > 0 ? `, impedance.jsonl and impedance.csv (${result.impedanceBlocks.length} spectra)` : ''}${report === null ? '' : `, report.html (${(report.bytes / 1e6).toFixed(1)} MB)${figuresWritten(report.figures)}`} in ${s.toFixed(1)} s`,
   );
   return 0;
 }
 
 async function cmdReport(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { png: { type: 'boolean' } } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...FIGURE_FLAGS } });
   const dir = positionals[0];
   if (dir === undefined) throw new UsageError('report needs the DIR of an earlier `cyclewatch analyze --out DIR`');
+  const figures = figureOptions(values);
   let r: Awaited<ReturnType<typeof writeReport>>;
   try {
-    r = await writeReport(dir, { png: values.png === true });
+    r = await writeReport(dir, { figures });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT')
       throw new UsageError(
@@ -266,7 +291,7 @@ async function cmdReport(argv: string[]): Promise<number> {
       );
     throw e;
   }
-  process.stderr.write(`wrote ${r.html} (${(r.bytes / 1e6).toFixed(1)} MB)${r.pngs.length > 0 ? ' and ' + r.pngs.join(', ') : ''}\n`);
+  process.stderr.write(`wrote ${r.html} (${(r.bytes / 1e6).toFixed(1)} MB)${figuresWritten(r.figures)}\n`);
   return 0;
 }
 
@@ -540,7 +565,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`cyclewatch: ${(e as Error).message}\n(${hint} lists the options)\n`);
       return 2;
     }
-    if (e instanceof ConfigError || e instanceof ImportError || e instanceof JournalError) {
+    if (e instanceof ConfigError || e instanceof ImportError || e instanceof JournalError || e instanceof FigureFontError) {
       process.stderr.write(`cyclewatch: ${(e as Error).message}\n`);
       return 2;
     }

@@ -1,13 +1,16 @@
 /**
- * ECharts options of the run report. The builders use nothing but `timeChart` and their arguments, because
- * the same functions run in the page, where their source is inlined (timeChart first), and in Node for the
- * PNG export.
+ * ECharts options of the run report. A builder uses nothing but its arguments and the helpers in CHART_HELPERS,
+ * because the same functions run in the page, where their source is inlined (helpers first), and in Node for the
+ * figure export (SVG and PNG).
  */
 
 export interface ReportCell {
   readonly id: string;
   readonly t0_ms: number;
+  /** Hours from t0 to the last sample. */
+  readonly duration_h: number;
   readonly complianceV: number;
+  readonly areaCm2: number;
   readonly segments: readonly { regime: string; start_ms: number; end_ms: number }[];
   readonly halfCycles: readonly { index: number; start_ms: number; duration_s: number; tMax_s: number; peakAbsVoltage_V: number; cutByCompliance: boolean }[];
   /** Display series as [hours since t0, value]. */
@@ -16,19 +19,123 @@ export interface ReportCell {
   readonly impedance?: readonly [number, number][];
 }
 
+export interface ChartLook {
+  /** Font family of every text (the export embeds it as outlines). */
+  readonly font?: string;
+  readonly fontSize?: number;
+}
+
+/** An axis or tooltip number: at most 4 significant digits, no binary noise (`3.6666666666666665` → `3.667`). */
+export function tickLabel(v: number): string {
+  return typeof v === 'number' && Number.isFinite(v) ? String(Number(v.toPrecision(4))) : '';
+}
+
+/** A tooltip formatter giving the value with its unit. */
+export function withUnit(unit: string): (v: unknown) => string {
+  return function (v: unknown): string {
+    return typeof v === 'number' ? tickLabel(v) + (unit ? ' ' + unit : '') : '—';
+  };
+}
+
+/** Shading of a regime on the voltage chart (stable is left clear). */
+export function regimeColor(regime: string): string {
+  const colors: Record<string, string> = {
+    polarization: 'rgba(253,126,20,0.25)',
+    short: 'rgba(224,49,49,0.35)',
+    'isolated-short': 'rgba(132,94,247,0.35)',
+    learning: 'rgba(134,142,150,0.22)',
+    'not-symmetric': 'rgba(134,142,150,0.35)',
+  };
+  return colors[regime] ?? 'rgba(134,142,150,0.22)';
+}
+
+/**
+ * A linear axis from the data: all of it, its ends on a round step of a fortieth of the span or so (a flat run at
+ * ±0.07 V is not a line in an empty box, and the axis stays within about 12 % of the data's range).
+ */
+export function linearAxis(values: readonly number[], o: Record<string, unknown>): Record<string, unknown> {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (!Number.isFinite(v)) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  let min: number | undefined;
+  let max: number | undefined;
+  if (lo <= hi) {
+    const span = hi > lo ? hi - lo : Math.abs(hi) > 0 ? Math.abs(hi) : 1;
+    const raw = span / 40;
+    const decade = Math.pow(10, Math.floor(Math.log10(raw)));
+    const step = (raw <= decade ? 1 : raw <= 2 * decade ? 2 : raw <= 5 * decade ? 5 : 10) * decade;
+    min = Number((Math.floor((lo - 0.01 * span) / step) * step).toPrecision(12));
+    max = Number((Math.ceil((hi + 0.01 * span) / step) * step).toPrecision(12));
+  }
+  return {
+    type: 'value',
+    min,
+    max,
+    // The ends are rarely round ticks: only the axis' own ticks are labelled.
+    axisLabel: { formatter: tickLabel, hideOverlap: true, showMinLabel: false, showMaxLabel: false },
+    ...o,
+  };
+}
+
+/**
+ * A series with a break wherever its points are far apart (a short, a rest, a data gap): more than 10 times the
+ * median spacing. A line drawn across those would show values that were never measured.
+ */
+export function withGaps(points: readonly (readonly [number, number])[]): [number, number | null][] {
+  if (points.length < 3) return points.map((p) => [p[0], p[1]]);
+  const steps: number[] = [];
+  for (let k = 1; k < points.length; k++) steps.push(points[k]![0] - points[k - 1]![0]);
+  steps.sort((a, b) => a - b);
+  const limit = 10 * Math.max(steps[Math.floor(steps.length / 2)]!, 1e-9);
+  const out: [number, number | null][] = [[points[0]![0], points[0]![1]]];
+  for (let k = 1; k < points.length; k++) {
+    if (points[k]![0] - points[k - 1]![0] > limit) out.push([(points[k]![0] + points[k - 1]![0]) / 2, null]);
+    out.push([points[k]![0], points[k]![1]]);
+  }
+  return out;
+}
+
+/** A log axis from whole decades around the positive data. */
+export function logAxis(values: readonly number[], o: Record<string, unknown>): Record<string, unknown> {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (!(v > 0) || !Number.isFinite(v)) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return {
+    type: 'log',
+    logBase: 10,
+    min: lo <= hi ? Math.pow(10, Math.floor(Math.log10(lo))) : undefined,
+    max: lo <= hi ? Math.pow(10, Math.ceil(Math.log10(hi))) : undefined,
+    axisLabel: { formatter: tickLabel, hideOverlap: true },
+    ...o,
+  };
+}
+
 /** What every chart shares: title, tooltip, legend, grid, an x axis in hours and, in the page, zoom. */
 export function timeChart(
   title: string,
   interactive: boolean,
-  o: { legend?: string[]; right?: number; range?: [number, number] | null; tooltip?: string } = {},
+  o: { legend?: (string | { name: string; icon?: string })[]; right?: number; range?: [number, number] | null; tooltip?: string; look?: ChartLook } = {},
 ): Record<string, unknown> {
   const zoomable = interactive && !o.range;
+  const size = o.look?.fontSize ?? 12;
   return {
     animation: false,
-    title: { top: 2, text: title, left: 'center', textStyle: { fontSize: 13 } },
-    tooltip: { trigger: o.tooltip ?? 'axis' },
+    textStyle: { fontFamily: o.look?.font ?? 'system-ui, sans-serif', fontSize: size },
+    title: { top: 2, text: title, left: 'center', textStyle: { fontSize: size + 1 } },
+    tooltip: {
+      trigger: o.tooltip ?? 'axis',
+      axisPointer: { label: { formatter: (p: { value: number }) => tickLabel(p.value) } },
+    },
     legend: o.legend ? { top: 24, data: o.legend } : undefined,
-    grid: { left: 60, right: o.right ?? 30, top: o.legend ? 55 : 40, bottom: zoomable ? 70 : 40 },
+    grid: { left: 64, right: o.right ?? 30, top: o.legend ? 56 : 40, bottom: zoomable ? 70 : 40 },
     xAxis: {
       type: 'value',
       name: 'time (h)',
@@ -36,104 +143,177 @@ export function timeChart(
       nameGap: 25,
       min: o.range ? o.range[0] : 'dataMin',
       max: o.range ? o.range[1] : 'dataMax',
+      axisLabel: { formatter: tickLabel, hideOverlap: true },
     },
+    // The wheel scrolls the page; Ctrl + wheel, a drag or the slider zoom.
     dataZoom: zoomable
       ? [
-          { type: 'inside', xAxisIndex: 0, filterMode: 'none' },
-          { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 12 },
+          { type: 'inside', xAxisIndex: 'all', filterMode: 'none', zoomOnMouseWheel: 'ctrl', moveOnMouseWheel: false },
+          { type: 'slider', xAxisIndex: 'all', filterMode: 'none', height: 18, bottom: 12, labelFormatter: (v: number) => tickLabel(v) + ' h' },
         ]
       : [],
   };
 }
 
-/** Voltage vs time with the regimes shaded and the compliance limit drawn: the paper's Fig. 2 view. */
-export function voltageOption(c: ReportCell, interactive: boolean, zoom?: [number, number] | null): Record<string, unknown> {
+/**
+ * The regimes as shaded bands, one series per regime present (legend item, shading and tooltip share its colour;
+ * clicking the legend hides it).
+ */
+export function regimeSeries(c: ReportCell, xAxisIndex = 0, yAxisIndex = 0): Record<string, unknown>[] {
   const h = (t: number): number => (t - c.t0_ms) / 3.6e6;
-  const colors: Record<string, string> = {
-    stable: 'rgba(64,192,87,0.12)',
-    polarization: 'rgba(253,126,20,0.18)',
-    short: 'rgba(224,49,49,0.28)',
-    'isolated-short': 'rgba(132,94,247,0.28)',
-    learning: 'rgba(134,142,150,0.16)',
-    'not-symmetric': 'rgba(134,142,150,0.30)',
+  const names: Record<string, string> = {
+    polarization: 'polarization',
+    short: 'short',
+    'isolated-short': 'isolated short',
+    learning: 'learning',
+    'not-symmetric': 'not symmetric',
   };
-  const areas = c.segments
-    .filter((s) => s.regime !== 'stable')
-    .map((s) => [{ name: s.regime, xAxis: h(s.start_ms), itemStyle: { color: colors[s.regime] } }, { xAxis: h(s.end_ms) }]);
-  const title = zoom ? `${c.id}: voltage, ${zoom[0].toFixed(1)}–${zoom[1].toFixed(1)} h` : `${c.id}: voltage and regimes`;
+  const present: string[] = [];
+  for (const s of c.segments) if (s.regime !== 'stable' && present.indexOf(s.regime) < 0) present.push(s.regime);
+  return present.map((regime) => ({
+    name: names[regime] ?? regime,
+    type: 'line',
+    xAxisIndex,
+    yAxisIndex,
+    data: [],
+    color: regimeColor(regime),
+    markArea: {
+      silent: true,
+      label: { show: false },
+      itemStyle: { color: regimeColor(regime) },
+      data: c.segments
+        .filter((s) => s.regime === regime)
+        .map((s) => [{ name: s.regime, xAxis: h(s.start_ms) }, { xAxis: h(s.end_ms) }]),
+    },
+  }));
+}
+
+/**
+ * Voltage vs time with the regimes shaded and the compliance limit: the paper's Fig. 2 view. The axis follows the
+ * data (the limit is drawn when the data reach it, else named in the legend as off scale); `absLog` draws |V| on a
+ * log axis, which shows a short's millivolts and the limit's volts together.
+ */
+export function voltageOption(c: ReportCell, interactive: boolean, zoom?: [number, number] | null, absLog = false, look?: ChartLook): Record<string, unknown> {
+  const data = c.series['voltage_V'] ?? [];
+  const values = data.map((p) => p[1]);
+  const limit = c.complianceV;
+  let top = -Infinity;
+  let bottom = Infinity;
+  for (const v of values) {
+    if (v > top) top = v;
+    if (v < bottom) bottom = v;
+  }
+  const reachesTop = top >= 0.8 * limit;
+  const reachesBottom = bottom <= -0.8 * limit;
+  const shown = absLog ? (reachesTop || reachesBottom ? [limit] : []) : [...(reachesTop ? [limit] : []), ...(reachesBottom ? [-limit] : [])];
+  const limitName = `compliance ±${tickLabel(limit)} V${shown.length === 0 ? ' (off scale)' : ''}`;
+  const plotted = absLog ? data.map((p) => [p[0], Math.abs(p[1])] as [number, number]).filter((p) => p[1] > 0) : data;
+  const yAxis = absLog
+    ? logAxis([...plotted.map((p) => p[1]), ...shown], { name: '|V| (V)' })
+    : linearAxis([...values, ...shown.map((v) => v * 1.02)], { name: 'V' });
+  const regimes = regimeSeries(c);
+  const title = zoom ? `${c.id}: voltage, ${tickLabel(zoom[0])}–${tickLabel(zoom[1])} h` : `${c.id}: voltage and regimes${absLog ? ' (|V|, log axis)' : ''}`;
   return {
-    ...timeChart(title, interactive, { legend: ['voltage', 'compliance limit'], range: zoom }),
-    yAxis: { type: 'value', name: 'V', min: -c.complianceV * 1.05, max: c.complianceV * 1.05 },
+    ...timeChart(title, interactive, {
+      legend: [absLog ? '|V|' : 'voltage', limitName, ...regimes.map((r) => ({ name: String(r['name']), icon: 'rect' }))],
+      range: zoom,
+      look,
+    }),
+    yAxis,
     series: [
       {
-        name: 'voltage',
+        name: absLog ? '|V|' : 'voltage',
         type: 'line',
-        data: c.series['voltage_V'] ?? [],
+        data: plotted,
         showSymbol: false,
-        lineStyle: { width: 1, color: '#1c7ed6' },
-        markArea: { silent: true, label: { show: false }, data: areas },
+        color: '#1c7ed6',
+        lineStyle: { width: 1 },
+        tooltip: { valueFormatter: withUnit('V') },
       },
       {
-        name: 'compliance limit',
+        name: limitName,
         type: 'line',
         data: [],
-        lineStyle: { type: 'dashed', color: '#c92a2a' },
+        color: '#c92a2a',
+        lineStyle: { type: 'dashed' },
         markLine: {
           silent: true,
           symbol: 'none',
           lineStyle: { type: 'dashed', color: '#c92a2a' },
-          label: { formatter: '{c} V' },
-          data: [{ yAxis: c.complianceV }, { yAxis: -c.complianceV }],
+          label: { formatter: (p: { value: number }) => tickLabel(p.value) + ' V' },
+          data: shown.map((v) => ({ yAxis: v })),
         },
       },
+      ...regimes,
     ],
   };
 }
 
 /** Contact fraction and local current density (Eq. 2) on log axes; points at the compliance limit are lower bounds. */
-export function contactOption(c: ReportCell, interactive: boolean): Record<string, unknown> {
+export function contactOption(c: ReportCell, interactive: boolean, look?: ChartLook): Record<string, unknown> {
   const pts = (name: string): [number, number][] => (c.series[name] ?? []).filter((p) => p[1] > 0);
+  const f = pts('contactFraction');
+  const j = pts('jLocal_mA_cm2');
+  const jb = pts('jLocalLowerBound_mA_cm2');
   return {
     ...timeChart(`${c.id}: contact fraction and local current density`, interactive, {
       legend: ['contact fraction f', 'j_local', 'j_local ≥ (at compliance)'],
       right: 70,
+      look,
     }),
     yAxis: [
-      { type: 'log', name: 'f = A_eff / A', logBase: 10 },
-      { type: 'log', name: 'mA cm⁻²', logBase: 10, splitLine: { show: false } },
+      logAxis(
+        f.map((p) => p[1]),
+        { name: 'f = A_eff / A' },
+      ),
+      logAxis([...j, ...jb].map((p) => p[1]), { name: 'mA cm⁻²', splitLine: { show: false } }),
     ],
     series: [
-      { name: 'contact fraction f', type: 'line', data: pts('contactFraction'), showSymbol: false, lineStyle: { width: 1, color: '#2b8a3e' } },
-      { name: 'j_local', type: 'line', yAxisIndex: 1, data: pts('jLocal_mA_cm2'), showSymbol: false, lineStyle: { width: 1, color: '#e8590c' } },
+      { name: 'contact fraction f', type: 'line', data: withGaps(f), showSymbol: false, color: '#2b8a3e', lineStyle: { width: 1 }, tooltip: { valueFormatter: withUnit('') } },
+      {
+        name: 'j_local',
+        type: 'line',
+        yAxisIndex: 1,
+        data: withGaps(j),
+        showSymbol: false,
+        color: '#e8590c',
+        lineStyle: { width: 1 },
+        tooltip: { valueFormatter: withUnit('mA cm⁻²') },
+      },
       {
         name: 'j_local ≥ (at compliance)',
         type: 'scatter',
         yAxisIndex: 1,
-        data: pts('jLocalLowerBound_mA_cm2'),
+        data: jb,
         symbol: 'triangle',
         symbolSize: 6,
-        itemStyle: { color: '#c92a2a' },
+        color: '#c92a2a',
+        tooltip: { valueFormatter: withUnit('mA cm⁻²') },
       },
     ],
   };
 }
 
 /** R_app / R_ref(T) with the regime thresholds. */
-export function ratioOption(c: ReportCell, interactive: boolean): Record<string, unknown> {
+export function ratioOption(c: ReportCell, interactive: boolean, look?: ChartLook): Record<string, unknown> {
+  const data = (c.series['ratio'] ?? []).filter((p) => p[1] > 0);
   return {
-    ...timeChart(`${c.id}: R_app / R_ref(T)`, interactive),
-    yAxis: { type: 'log', logBase: 10, name: 'ratio' },
+    ...timeChart(`${c.id}: R_app / R_ref(T)`, interactive, { legend: ['R_app/R_ref'], look }),
+    yAxis: logAxis([...data.map((p) => p[1]), 0.5, 1.5], { name: 'ratio' }),
     series: [
       {
         name: 'R_app/R_ref',
         type: 'line',
-        data: (c.series['ratio'] ?? []).filter((p) => p[1] > 0),
+        data: withGaps(data),
         showSymbol: false,
-        lineStyle: { width: 1, color: '#5f3dc4' },
+        color: '#5f3dc4',
+        lineStyle: { width: 1 },
+        tooltip: { valueFormatter: withUnit('') },
         markLine: {
           silent: true,
           symbol: 'none',
-          lineStyle: { type: 'dotted' },
+          lineStyle: { type: 'dotted', color: '#495057' },
+          label: { formatter: (p: { name: string }) => p.name },
           data: [
             { yAxis: 1.5, name: 'polarization' },
             { yAxis: 0.5, name: 'short' },
@@ -148,91 +328,192 @@ export function ratioOption(c: ReportCell, interactive: boolean): Record<string,
  * DC against AC resistance: R_app = V/I through the run and the high-frequency intercept of each impedance spectrum.
  * Contact loss raises R_app (constriction) while R_hf stays put; a rising R_hf points at the electrolyte itself.
  */
-export function resistanceOption(c: ReportCell, interactive: boolean): Record<string, unknown> {
+export function resistanceOption(c: ReportCell, interactive: boolean, look?: ChartLook): Record<string, unknown> {
+  const rApp = (c.series['rApp_Ohm'] ?? []).filter((p) => p[1] > 0);
+  const rHf = (c.impedance ?? []).filter((p) => p[1] > 0);
   return {
-    ...timeChart(`${c.id}: R_app (DC) and impedance R_hf (AC)`, interactive, { legend: ['R_app = V/I', 'R_hf (impedance)'] }),
-    yAxis: { type: 'log', logBase: 10, name: 'Ω' },
+    ...timeChart(`${c.id}: R_app (DC) and impedance R_hf (AC)`, interactive, { legend: ['R_app = V/I', 'R_hf (impedance)'], look }),
+    yAxis: logAxis([...rApp, ...rHf].map((p) => p[1]), { name: 'Ω' }),
     series: [
-      {
-        name: 'R_app = V/I',
-        type: 'line',
-        data: (c.series['rApp_Ohm'] ?? []).filter((p) => p[1] > 0),
-        showSymbol: false,
-        color: '#5f3dc4',
-        lineStyle: { width: 1 },
-      },
+      { name: 'R_app = V/I', type: 'line', data: withGaps(rApp), showSymbol: false, color: '#5f3dc4', lineStyle: { width: 1 }, tooltip: { valueFormatter: withUnit('Ω') } },
       {
         name: 'R_hf (impedance)',
         type: 'line',
-        data: (c.impedance ?? []).filter((p) => p[1] > 0),
+        data: rHf,
         symbol: 'circle',
         symbolSize: 7,
         color: '#d6336c',
         lineStyle: { width: 1, type: 'dashed' },
+        tooltip: { valueFormatter: withUnit('Ω') },
       },
     ],
   };
 }
 
 /** Pressure and temperature. */
-export function auxOption(c: ReportCell, interactive: boolean): Record<string, unknown> {
+export function auxOption(c: ReportCell, interactive: boolean, look?: ChartLook): Record<string, unknown> {
+  const p = c.series['pressure_MPa'] ?? [];
+  const t = c.series['temperature_C'] ?? [];
   return {
-    ...timeChart(`${c.id}: pressure and temperature`, interactive, { legend: ['pressure', 'temperature'], right: 60 }),
+    ...timeChart(`${c.id}: pressure and temperature`, interactive, { legend: ['pressure', 'temperature'], right: 60, look }),
     yAxis: [
-      { type: 'value', name: 'MPa', scale: true },
-      { type: 'value', name: '°C', scale: true, splitLine: { show: false } },
+      linearAxis(
+        p.map((x) => x[1]),
+        { name: 'MPa' },
+      ),
+      linearAxis(
+        t.map((x) => x[1]),
+        { name: '°C', splitLine: { show: false } },
+      ),
     ],
     series: [
-      { name: 'pressure', type: 'line', data: c.series['pressure_MPa'] ?? [], showSymbol: false, lineStyle: { width: 1, color: '#495057' } },
-      { name: 'temperature', type: 'line', yAxisIndex: 1, data: c.series['temperature_C'] ?? [], showSymbol: false, lineStyle: { width: 1, color: '#f08c00' } },
+      { name: 'pressure', type: 'line', data: p, showSymbol: false, color: '#495057', lineStyle: { width: 1 }, tooltip: { valueFormatter: withUnit('MPa') } },
+      {
+        name: 'temperature',
+        type: 'line',
+        yAxisIndex: 1,
+        data: t,
+        showSymbol: false,
+        color: '#f08c00',
+        lineStyle: { width: 1 },
+        tooltip: { valueFormatter: withUnit('°C') },
+      },
     ],
   };
 }
 
-/** Per half cycle: duration against t_max (Eq. 1), peak |V|, cut by compliance. */
-export function halfCycleOption(c: ReportCell, interactive: boolean): Record<string, unknown> {
+/**
+ * Per half cycle, in two panels on one time axis: duration against t_max (Eq. 1), with the half cycles the cycler cut
+ * at the compliance limit marked at their (shortened) duration; below, the spike-filtered peak |V|.
+ */
+export function halfCycleOption(c: ReportCell, interactive: boolean, look?: ChartLook): Record<string, unknown> {
   const h = (t: number): number => (t - c.t0_ms) / 3.6e6;
   const hc = c.halfCycles;
+  const durations = hc.filter((x) => x.duration_s > 0).map((x) => [h(x.start_ms), x.duration_s / 60] as [number, number]);
+  const tMax = hc.filter((x) => Number.isFinite(x.tMax_s) && x.tMax_s > 0).map((x) => [h(x.start_ms), x.tMax_s / 60] as [number, number]);
+  const cut = hc.filter((x) => x.cutByCompliance && x.duration_s > 0).map((x) => [h(x.start_ms), x.duration_s / 60] as [number, number]);
+  const peaks = hc.map((x) => [h(x.start_ms), x.peakAbsVoltage_V] as [number, number]);
+  const base = timeChart(`${c.id}: half cycles`, interactive, {
+    legend: ['duration', 't_max (Eq. 1)', 'cut by compliance', 'peak |V|'],
+    tooltip: 'item',
+    look,
+  });
+  const x = base['xAxis'] as Record<string, unknown>;
+  const zoomable = interactive;
   return {
-    ...timeChart(`${c.id}: half cycles`, interactive, { legend: ['duration', 't_max (Eq. 1)', 'peak |V|', 'cut by compliance'], right: 60, tooltip: 'item' }),
+    ...base,
+    grid: [
+      { left: 64, right: 30, top: 56, height: '40%' },
+      { left: 64, right: 30, bottom: zoomable ? 70 : 40, height: '22%' },
+    ],
+    xAxis: [
+      { ...x, gridIndex: 0, name: '', axisLabel: { ...(x['axisLabel'] as object), show: false } },
+      { ...x, gridIndex: 1 },
+    ],
     yAxis: [
-      { type: 'log', name: 'min', logBase: 10 },
-      { type: 'value', name: 'peak |V|', splitLine: { show: false } },
+      logAxis([...durations, ...tMax].map((p) => p[1]), { gridIndex: 0, name: 'duration (min)' }),
+      linearAxis(
+        peaks.map((p) => p[1]),
+        { gridIndex: 1, name: 'peak |V| (V)' },
+      ),
     ],
     series: [
-      {
-        name: 'duration',
-        type: 'scatter',
-        symbolSize: 4,
-        data: hc.filter((x) => x.duration_s > 0).map((x) => [h(x.start_ms), x.duration_s / 60]),
-        itemStyle: { color: '#1c7ed6' },
-      },
+      { name: 'duration', type: 'scatter', symbolSize: 4, data: durations, color: '#1c7ed6', tooltip: { valueFormatter: withUnit('min') } },
       {
         name: 't_max (Eq. 1)',
         type: 'line',
         showSymbol: false,
-        data: hc.filter((x) => Number.isFinite(x.tMax_s) && x.tMax_s > 0).map((x) => [h(x.start_ms), x.tMax_s / 60]),
-        lineStyle: { type: 'dashed', color: '#868e96' },
-      },
-      {
-        name: 'peak |V|',
-        type: 'scatter',
-        yAxisIndex: 1,
-        symbolSize: 3,
-        data: hc.map((x) => [h(x.start_ms), x.peakAbsVoltage_V]),
-        itemStyle: { color: '#e8590c' },
+        data: tMax,
+        color: '#868e96',
+        lineStyle: { type: 'dashed' },
+        tooltip: { valueFormatter: withUnit('min') },
       },
       {
         name: 'cut by compliance',
         type: 'scatter',
-        yAxisIndex: 1,
         symbol: 'diamond',
-        symbolSize: 6,
-        data: hc.filter((x) => x.cutByCompliance).map((x) => [h(x.start_ms), x.peakAbsVoltage_V]),
-        itemStyle: { color: '#c92a2a' },
+        symbolSize: 7,
+        data: cut,
+        color: '#c92a2a',
+        tooltip: { valueFormatter: withUnit('min') },
+      },
+      {
+        name: 'peak |V|',
+        type: 'scatter',
+        xAxisIndex: 1,
+        yAxisIndex: 1,
+        symbolSize: 3,
+        data: peaks,
+        color: '#e8590c',
+        tooltip: { valueFormatter: withUnit('V') },
       },
     ],
   };
 }
+
+/**
+ * The paper's Fig. 2 as one figure: voltage with the regimes shaded, the current density, and the contact fraction
+ * with the local current density, stacked on one time axis.
+ */
+export function figure2Option(c: ReportCell, look?: ChartLook): Record<string, unknown> {
+  const v = voltageOption(c, false, null, false, look);
+  const vSeries = v['series'] as Record<string, unknown>[];
+  const j = (c.series['current_mA'] ?? []).map((p) => [p[0], p[1] / c.areaCm2] as [number, number]);
+  const pos = (name: string): [number, number][] => (c.series[name] ?? []).filter((p) => p[1] > 0);
+  const f = pos('contactFraction');
+  const jl = pos('jLocal_mA_cm2');
+  const jb = pos('jLocalLowerBound_mA_cm2');
+  const x = (v['xAxis'] as Record<string, unknown>) ?? {};
+  const legend = [
+    ...((v['legend'] as { data: unknown[] }).data ?? []),
+    'current density',
+    'contact fraction f',
+    'j_local',
+    'j_local ≥ (at compliance)',
+  ];
+  const left = 70;
+  const right = 70;
+  return {
+    ...timeChart(`${c.id}`, false, { legend: legend as string[], look }),
+    legend: { top: 22, left: 'center', data: legend, itemWidth: 18 },
+    grid: [
+      { left, right, top: 96, height: '31%' },
+      { left, right, top: '52%', height: '13%' },
+      { left, right, top: '71%', height: '20%' },
+    ],
+    xAxis: [0, 1, 2].map((k) => ({ ...x, gridIndex: k, ...(k < 2 ? { name: '', axisLabel: { ...(x['axisLabel'] as object), show: false } } : {}) })),
+    yAxis: [
+      { ...(v['yAxis'] as Record<string, unknown>), gridIndex: 0, name: 'V (V)', nameLocation: 'middle', nameGap: 48 },
+      linearAxis(
+        j.map((p) => p[1]),
+        { gridIndex: 1, name: 'j (mA cm⁻²)', nameLocation: 'middle', nameGap: 48 },
+      ),
+      logAxis(
+        f.map((p) => p[1]),
+        { gridIndex: 2, name: 'f = A_eff / A', nameLocation: 'middle', nameGap: 48 },
+      ),
+      logAxis([...jl, ...jb].map((p) => p[1]), { gridIndex: 2, name: 'j_local (mA cm⁻²)', nameLocation: 'middle', nameGap: 52, splitLine: { show: false } }),
+    ],
+    series: [
+      ...vSeries,
+      { name: 'current density', type: 'line', xAxisIndex: 1, yAxisIndex: 1, data: j, showSymbol: false, color: '#343a40', lineStyle: { width: 1 } },
+      { name: 'contact fraction f', type: 'line', xAxisIndex: 2, yAxisIndex: 2, data: withGaps(f), showSymbol: false, color: '#2b8a3e', lineStyle: { width: 1 } },
+      { name: 'j_local', type: 'line', xAxisIndex: 2, yAxisIndex: 3, data: withGaps(jl), showSymbol: false, color: '#e8590c', lineStyle: { width: 1 } },
+      {
+        name: 'j_local ≥ (at compliance)',
+        type: 'scatter',
+        xAxisIndex: 2,
+        yAxisIndex: 3,
+        data: jb,
+        symbol: 'triangle',
+        symbolSize: 5,
+        color: '#c92a2a',
+      },
+    ],
+  };
+}
+
+/** Helpers the builders call: inlined into the page before them. */
+export const CHART_HELPERS = [tickLabel, withUnit, regimeColor, linearAxis, withGaps, logAxis, timeChart, regimeSeries] as const;
 
 export const CHART_BUILDERS = { voltageOption, contactOption, ratioOption, resistanceOption, auxOption, halfCycleOption } as const;

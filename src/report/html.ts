@@ -1,11 +1,13 @@
 /**
  * The run report: one self-contained HTML file (ECharts and the data inlined, no network) built from an
- * analysis directory (summary.json, events.jsonl, segments.jsonl, series.json), and PNG figures for slides.
+ * analysis directory (summary.json, events.jsonl, segments.jsonl, series.json), and on request the figures as SVG/PNG
+ * (src/report/figures.ts).
  */
 import { createRequire } from 'node:module';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CHART_BUILDERS, timeChart, voltageOption, type ReportCell } from './charts.js';
+import { CHART_BUILDERS, CHART_HELPERS, regimeColor, type ReportCell } from './charts.js';
+import { writeFigures, type FigureOptions } from './figures.js';
 
 const require = createRequire(import.meta.url);
 
@@ -59,7 +61,7 @@ export async function loadReportInput(dir: string): Promise<ReportInput> {
     if (e.code === 'ENOENT') return [];
     throw e;
   });
-  let series: { cells: { cell: string; complianceV: number; series: Record<string, [number, number][]> }[] } = { cells: [] };
+  let series: { cells: { cell: string; complianceV: number; areaCm2?: number; series: Record<string, [number, number][]> }[] } = { cells: [] };
   try {
     series = JSON.parse(await readFile(join(dir, 'series.json'), 'utf8')) as typeof series;
   } catch {
@@ -85,10 +87,13 @@ export async function loadReportInput(dir: string): Promise<ReportInput> {
       'failure mode': String(s['failureMode']),
       'CCD (mA cm⁻²)': fmt(s['ccd_mA_cm2']),
     };
+    const areaCm2 = typeof s['areaCm2'] === 'number' ? (s['areaCm2'] as number) : (sr?.areaCm2 ?? 1);
     return {
       id,
       t0_ms: t0,
-      complianceV: sr?.complianceV ?? 8,
+      duration_h: typeof s['duration_h'] === 'number' ? (s['duration_h'] as number) : (Date.parse(String(s['end'])) - t0) / 3.6e6,
+      complianceV: typeof s['complianceV'] === 'number' ? (s['complianceV'] as number) : (sr?.complianceV ?? 8),
+      areaCm2,
       segments: segments
         .filter((g) => g['cell'] === id)
         .map((g) => ({ regime: String(g['regime']), start_ms: Date.parse(String(g['start'])), end_ms: Date.parse(String(g['end'])) })),
@@ -118,21 +123,31 @@ export async function loadReportInput(dir: string): Promise<ReportInput> {
   return { title: `cyclewatch report: ${(summary.files ?? []).map((f) => f.split('/').pop()).join(', ') || dir}`, cells };
 }
 
-/** Windows worth enlarging: around the first short, and over the first polarization/short loop. */
+/**
+ * Windows worth enlarging: around the first short, and over the first polarization/short loop; always inside the
+ * run (a window that would reach past an end is moved, not cut, while the run is long enough).
+ */
 export function zoomWindows(c: ReportCell): { label: string; range: [number, number] }[] {
   const h = (t: number): number => (t - c.t0_ms) / 3.6e6;
+  const end = c.duration_h;
+  const inside = (a: number, b: number): [number, number] => {
+    const width = Math.min(b - a, end);
+    const from = Math.min(Math.max(0, a), end - width);
+    return [from, from + width];
+  };
   const out: { label: string; range: [number, number] }[] = [];
   const shorts = c.segments.filter((s) => s.regime === 'short' || s.regime === 'isolated-short');
   const first = shorts[0];
-  if (first !== undefined) out.push({ label: 'first short', range: [Math.max(0, h(first.start_ms) - 3), h(first.start_ms) + 3] });
+  if (first !== undefined) out.push({ label: 'first short', range: inside(h(first.start_ms) - 3, h(first.start_ms) + 3) });
   const isolated = c.segments.filter((s) => s.regime === 'isolated-short');
   if (isolated.length >= 2)
-    out.push({
-      label: 'polarization/short loop',
-      range: [Math.max(0, h(isolated[0]!.start_ms) - 2), h(isolated[Math.min(2, isolated.length - 1)]!.end_ms) + 4],
-    });
-  return out;
+    out.push({ label: 'polarization/short loop', range: inside(h(isolated[0]!.start_ms) - 2, h(isolated[Math.min(2, isolated.length - 1)]!.end_ms) + 4) });
+  // Not worth a window on a run shorter than the window: the main chart shows it all.
+  return out.filter((z) => z.range[1] - z.range[0] > 0 && end > 6);
 }
+
+/** An event time as a short UTC date and time that does not wrap: `2026-01-01 10:00:00`. */
+const shortTime = (t: unknown): string => (typeof t === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(t) ? t.slice(0, 19).replace('T', ' ') : String(t));
 
 const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
@@ -142,6 +157,7 @@ export async function renderReportHtml(input: ReportInput): Promise<string> {
   const builders = Object.entries(CHART_BUILDERS)
     .map(([name, f]) => `${name}: ${f.toString()}`)
     .join(',\n');
+  const helpers = CHART_HELPERS.map((f) => f.toString()).join('\n');
   const fleet =
     input.cells.length > 1
       ? `<section><h2>Fleet</h2><table><tr><th>cell</th>${Object.keys(input.cells[0]!.table2)
@@ -171,6 +187,7 @@ ${protocolLine(s)}
         .join('')}</tr><tr>${Object.values(c.table2)
         .map((v) => `<td>${esc(v)}</td>`)
         .join('')}</tr></table>
+<p class="tools"><label><input type="checkbox" class="abs-log" data-cell="${i}"> |V| on a log axis (shorts' millivolts and the limit's volts together)</label></p>
 <div class="chart main" data-cell="${i}" data-kind="voltageOption"></div>
 ${c.zooms.map((z, k) => `<div class="chart zoom" data-cell="${i}" data-kind="voltageOption" data-zoom="${k}" title="${esc(z.label)}"></div>`).join('\n')}
 <div class="chart" data-cell="${i}" data-kind="contactOption"></div>
@@ -187,10 +204,10 @@ ${
 ${
   c.alerts.length === 0
     ? '<p>none</p>'
-    : `<table class="alerts"><tr><th>time</th><th>severity</th><th>code</th><th>state</th><th>message</th></tr>${c.alerts
+    : `<table class="alerts"><tr><th>time (UTC)</th><th>severity</th><th>code</th><th>state</th><th>message</th></tr>${c.alerts
         .map(
           (a) =>
-            `<tr class="${esc(String(a['severity']))}"><td>${esc(String(a['t']))}</td><td>${esc(String(a['severity']))}</td><td>${esc(String(a['code']))}</td><td>${esc(String(a['state']))}</td><td>${esc(String(a['message']))}</td></tr>`,
+            `<tr class="${esc(String(a['severity']))}"><td class="time">${esc(shortTime(a['t']))}</td><td>${esc(String(a['severity']))}</td><td>${esc(String(a['code']))}</td><td>${esc(String(a['state']))}</td><td>${esc(String(a['message']))}</td></tr>`,
         )
         .join('')}</table>`
 }
@@ -207,26 +224,43 @@ h1{font-size:20px}h2{font-size:17px;border-top:1px solid #dee2e6;padding-top:12p
 table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{border:1px solid #dee2e6;padding:3px 6px;text-align:left}
 .chart{width:100%;height:340px}.chart.zoom{height:260px}
 tr.critical td{background:#fff5f5}tr.warning td{background:#fff9db}p.warn{background:#fff9db;padding:6px}
+td.time{white-space:nowrap;font-variant-numeric:tabular-nums}p.tools{margin:4px 0;font-size:13px}
 .legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;vertical-align:middle}
 </style></head><body>
 <h1>${esc(input.title)}</h1>
-<p class="legend">Regimes shaded:<span style="background:rgba(134,142,150,0.3)"></span>learning (no reference yet)<span style="background:rgba(253,126,20,0.35)"></span>polarization<span style="background:rgba(224,49,49,0.45)"></span>short<span style="background:rgba(132,94,247,0.45)"></span>isolated short (unshaded: stable). Drag or scroll on a chart to zoom.</p>
+<p class="legend">Regimes shaded:${[
+    ['learning', 'learning (no reference yet)'],
+    ['polarization', 'polarization'],
+    ['short', 'short'],
+    ['isolated-short', 'isolated short'],
+  ]
+    .map(([r, label]) => `<span style="background:${regimeColor(r!)}"></span>${label}`)
+    .join('')} (unshaded: stable). Zoom with the slider under a chart, a drag, or Ctrl + mouse wheel; click a legend item to hide it.</p>
 ${fleet}
 ${sections}
 <script type="application/json" id="cyclewatch-data">${json}</script>
 <script>${echartsJs}</script>
 <script>
 (function () {
-  ${timeChart.toString()}
+  ${helpers}
   var B = {${builders}};
   var cells = JSON.parse(document.getElementById('cyclewatch-data').textContent);
   var charts = [];
   document.querySelectorAll('.chart').forEach(function (el) {
     var c = cells[Number(el.dataset.cell)];
     var zoom = el.dataset.zoom === undefined ? null : c.zooms[Number(el.dataset.zoom)].range;
+    // ECharts' inside zoom takes every wheel event; only Ctrl/⌘ + wheel reaches it, a plain wheel scrolls the page.
+    el.addEventListener('wheel', function (e) { if (!e.ctrlKey && !e.metaKey) e.stopPropagation(); }, { capture: true, passive: true });
     var chart = echarts.init(el, null, { renderer: 'canvas' });
     chart.setOption(el.dataset.kind === 'voltageOption' ? B.voltageOption(c, true, zoom) : B[el.dataset.kind](c, true));
-    charts.push({ kind: el.dataset.kind, cell: c.id, zoom: zoom, chart: chart });
+    charts.push({ kind: el.dataset.kind, cell: c.id, zoom: zoom, chart: chart, main: el.classList.contains('main') });
+  });
+  document.querySelectorAll('input.abs-log').forEach(function (box) {
+    box.addEventListener('change', function () {
+      var i = Number(box.dataset.cell);
+      var main = charts.filter(function (x) { return x.main && x.cell === cells[i].id; })[0];
+      main.chart.setOption(B.voltageOption(cells[i], true, null, box.checked), { notMerge: true });
+    });
   });
   window.addEventListener('resize', function () { charts.forEach(function (x) { x.chart.resize(); }); });
   window.__cyclewatch = { charts: charts, cells: cells };
@@ -242,32 +276,15 @@ export function safeFileName(id: string): string {
   return id.replace(/[\\/\u0000-\u001f\u007f:*?"<>|]/g, '_').replace(/^\.+/, '_') || '_';
 }
 
-export async function writeReport(dir: string, options: { png?: boolean } = {}): Promise<{ html: string; bytes: number; pngs: string[] }> {
+export async function writeReport(dir: string, options: { figures?: FigureOptions } = {}): Promise<{ html: string; bytes: number; figures: string[] }> {
   const input = await loadReportInput(dir);
   const html = await renderReportHtml(input);
   const path = join(dir, 'report.html');
   await writeFile(path, html);
-  const pngs: string[] = [];
-  // A cell id is data from the field: it names a file inside DIR only, never a path out of it.
-  if (options.png) for (const c of input.cells) pngs.push(await writeMainFigurePng(c, join(dir, `${safeFileName(c.id)}.png`)));
-  return { html: path, bytes: Buffer.byteLength(html), pngs };
-}
-
-/** The main figure of a cell (Fig. 2 view) as PNG, rendered server-side: ECharts → SVG → resvg. */
-export async function writeMainFigurePng(c: ReportCell, path: string): Promise<string> {
-  const echarts = (await import('echarts')) as unknown as {
-    init: (
-      dom: null,
-      theme: null,
-      o: { renderer: 'svg'; ssr: true; width: number; height: number },
-    ) => { setOption: (o: unknown) => void; renderToSVGString: () => string; dispose: () => void };
-  };
-  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: 1600, height: 700 });
-  chart.setOption({ backgroundColor: '#fff', ...voltageOption(c, false) });
-  const svg = chart.renderToSVGString();
-  chart.dispose();
-  const { Resvg } = (await import('@resvg/resvg-js')) as unknown as { Resvg: new (svg: string, o: unknown) => { render: () => { asPng: () => Buffer } } };
-  const png = new Resvg(svg, { fitTo: { mode: 'width', value: 1600 }, font: { loadSystemFonts: true } }).render().asPng();
-  await writeFile(path, png);
-  return path;
+  const figures: string[] = [];
+  // A cell id is data from the field: it names files inside DIR only, never a path out of it.
+  if (options.figures !== undefined && options.figures.formats.length > 0) {
+    for (const c of input.cells) figures.push(...(await writeFigures(c, join(dir, safeFileName(c.id)), options.figures)));
+  }
+  return { html: path, bytes: Buffer.byteLength(html), figures };
 }

@@ -1,7 +1,9 @@
 /**
- * The report as a person sees it: headless Chromium (Debian's) opens reports of a simulated loop run and of
- * a multi-cell run. No console errors, every chart draws marks, the regime shading covers the times the
- * events say, zoom works, and a screenshot is kept in test-artifacts/.
+ * The report as a person sees it: headless Chromium (Debian's) opens reports of a simulated loop run, a stable
+ * ±0.07 V run, a CCD run and a multi-cell run. No console errors, every chart draws marks, the regime shading covers
+ * the times the events say, each legend item has its series' drawn colour, axes follow the data with short tick
+ * labels, zoom windows lie inside the run, the mouse wheel scrolls the page (Ctrl + wheel zooms), and screenshots
+ * are kept in test-artifacts/ (git-ignored).
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,7 +46,7 @@ describe.skipIf(!run)('report in a browser', () => {
   }
 
   async function open(path: string): Promise<{ page: Page; errors: string[] }> {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const errors: string[] = [];
     page.on('console', (m) => {
       if (m.type() === 'error') errors.push(m.text());
@@ -58,6 +60,116 @@ describe.skipIf(!run)('report in a browser', () => {
     await page.goto(`file://${path}`);
     await page.waitForFunction(() => (window as unknown as { __cyclewatch?: unknown }).__cyclewatch !== undefined);
     return { page, errors };
+  }
+
+  /**
+   * Per chart: each legend item's icon colours against the colours its series is drawn with (lines, symbols,
+   * shaded areas, marker lines), read from the rendered scene; every tick label of every axis; the zoom window.
+   */
+  async function inspect(page: Page) {
+    return page.evaluate(() => {
+      type El = { style?: { fill?: unknown; stroke?: unknown; text?: unknown }; type: string };
+      type Group = { traverse: (f: (el: El) => void) => void };
+      type Model = { id: string; name: string; getData: () => { count: () => number } };
+      type Chart = {
+        _componentsViews: ({ type: string; getContentGroup?: () => { children: () => Group[] }; markerGroupMap?: { get: (id: string) => { group: Group } | undefined } } | null)[];
+        getModel: () => {
+          getSeries: () => Model[];
+          getComponent: (t: string, i: number) => { axis: { getViewLabels: () => { formattedLabel: string }[]; scale: { getExtent: () => number[] } } } | undefined;
+        };
+        getViewOfSeriesModel: (m: Model) => { group: Group };
+        getOption: () => { xAxis: unknown[]; yAxis: unknown[]; series: { name: string; data: [number, number | null][] }[] };
+      };
+      const cw = (window as unknown as { __cyclewatch: { charts: { kind: string; zoom: [number, number] | null; cell: string; chart: Chart }[]; cells: { id: string; duration_h: number }[] } })
+        .__cyclewatch;
+      const colour = (x: unknown): string | null => (typeof x === 'string' && !['none', 'transparent', '#fff', '#ffffff'].includes(x.toLowerCase()) ? x.toLowerCase() : null);
+      return cw.charts.map((c) => {
+        const views = c.chart._componentsViews.filter((v): v is NonNullable<typeof v> => v !== null);
+        const legend = views.find((v) => v.type === 'legend.plain');
+        const items = (legend?.getContentGroup?.().children() ?? []).map((g) => {
+          let name = '';
+          const colours = new Set<string>();
+          g.traverse((el) => {
+            if (el.type === 'text') name = String(el.style?.text ?? '');
+            else if (el.type === 'path') {
+              const k = colour(el.style?.stroke) ?? colour(el.style?.fill);
+              if (k !== null) colours.add(k);
+            }
+          });
+          return { name, colours: [...colours] };
+        });
+        const drawn: Record<string, string[]> = {};
+        const points: Record<string, number> = {};
+        for (const m of c.chart.getModel().getSeries()) {
+          const set = new Set<string>();
+          const add = (g: Group | undefined): void =>
+            g?.traverse((el) => {
+              if (el.type === 'text') return;
+              for (const k of [colour(el.style?.stroke), colour(el.style?.fill)]) if (k !== null && k !== '#000') set.add(k);
+            });
+          add(c.chart.getViewOfSeriesModel(m).group);
+          for (const v of views) if (v.type === 'markArea' || v.type === 'markLine') add(v.markerGroupMap?.get(m.id)?.group);
+          drawn[m.name] = [...set];
+          points[m.name] = m.getData().count();
+        }
+        const labels: string[] = [];
+        for (const t of ['xAxis', 'yAxis'])
+          for (let i = 0; i < 4; i++) {
+            const a = c.chart.getModel().getComponent(t, i);
+            if (a !== undefined) labels.push(...a.axis.getViewLabels().map((l) => l.formattedLabel));
+          }
+        const y = c.chart.getModel().getComponent('yAxis', 0)!.axis.scale.getExtent();
+        const option = c.chart.getOption();
+        const first = option.series[0]!.data.filter((p) => p[1] !== null) as [number, number][];
+        return {
+          kind: c.kind,
+          cell: c.cell,
+          zoom: c.zoom,
+          duration_h: cw.cells.find((x) => x.id === c.cell)!.duration_h,
+          items,
+          drawn,
+          points,
+          labels,
+          yExtent: y,
+          firstSeries: { name: option.series[0]!.name, min: Math.min(...first.map((p) => p[1])), max: Math.max(...first.map((p) => p[1])), t0: first[0]?.[0], t1: first.at(-1)?.[0] },
+        };
+      });
+    });
+  }
+
+  type Inspected = Awaited<ReturnType<typeof inspect>>;
+  /** Significant digits of a tick label: `0.00278` → 3, `-17.5` → 3, `1000` → 1, `199.99111` → 8. */
+  const significant = (label: string): number => {
+    const m = label.replace(/^[-−]/, '').replace(/e.*$/i, '');
+    const digits = m.includes('.') ? m.replace('.', '').replace(/^0+/, '') : m.replace(/^0+/, '').replace(/0+$/, '');
+    return Math.max(1, digits.length);
+  };
+
+  function expectReadable(charts: Inspected): void {
+    for (const c of charts) {
+      const where = `${c.cell} ${c.kind}${c.zoom ? ' (zoom)' : ''}`;
+      // Every legend item is drawn in its series' colour: a line, a symbol, a shaded band or a marker line of it.
+      expect(c.items.length, where).toBeGreaterThan(0);
+      for (const item of c.items) {
+        expect(c.drawn[item.name], `${where}: legend item "${item.name}" has no series`).toBeDefined();
+        expect(item.colours.length, `${where}: legend item "${item.name}" has no colour`).toBeGreaterThan(0);
+        if (c.drawn[item.name]!.length === 0) {
+          // Nothing of it is drawn (e.g. no point ever at the compliance limit): nothing to compare.
+          expect(c.points[item.name], `${where}: "${item.name}" has data but draws nothing`).toBe(0);
+          continue;
+        }
+        for (const k of item.colours) expect(c.drawn[item.name], `${where}: legend "${item.name}" ${k}`).toContain(k);
+      }
+      // Tick labels: at most 4 significant digits.
+      expect(c.labels.length, where).toBeGreaterThan(2);
+      for (const l of c.labels) expect(significant(l), `${where}: tick "${l}"`).toBeLessThanOrEqual(4);
+      // Zoom windows inside the run.
+      if (c.zoom !== null) {
+        expect(c.zoom[0], where).toBeGreaterThanOrEqual(0);
+        expect(c.zoom[1], where).toBeLessThanOrEqual(c.duration_h + 1e-9);
+        expect(c.zoom[1] - c.zoom[0], where).toBeGreaterThan(0);
+      }
+    }
   }
 
   it('loop run: draws every chart, shades the regimes where the events say, zooms', async () => {
@@ -81,7 +193,10 @@ describe.skipIf(!run)('report in a browser', () => {
           kind: c.kind,
           zoomed: c.zoom !== null,
           points: o.series.reduce((n, s) => n + (s.data?.length ?? 0), 0),
-          areas: o.series[0]?.markArea?.data?.map((a) => [a[0].name, a[0].xAxis, a[1].xAxis]) ?? [],
+          areas: o.series
+            .flatMap((x) => x.markArea?.data ?? [])
+            .map((a) => [a[0].name, a[0].xAxis, a[1].xAxis] as [string, number, number])
+            .sort((a, b) => a[1] - b[1]),
         };
       });
     });
@@ -97,6 +212,10 @@ describe.skipIf(!run)('report in a browser', () => {
     ]);
     expect(charts.filter((c) => c.zoomed)).toHaveLength(2); // first short, and the loop
     for (const c of charts) expect(c.points, c.kind).toBeGreaterThan(10);
+    const inspected = await inspect(page);
+    expectReadable(inspected);
+    // Every regime of the run has its legend item beside the voltage.
+    expect(inspected[0]!.items.map((i) => i.name)).toEqual(['voltage', 'compliance ±8 V', 'learning', 'polarization', 'isolated short', 'short']);
     // Every canvas has drawn pixels, not only a blank surface.
     const inked = await page.evaluate(() =>
       [...document.querySelectorAll('.chart canvas')].map((cv) => {
@@ -146,6 +265,80 @@ describe.skipIf(!run)('report in a browser', () => {
     expect(zoomed.after[1]! - zoomed.after[0]!).toBeLessThan(0.3 * (zoomed.before[1]! - zoomed.before[0]!));
     await page.screenshot({ path: join(artifacts, 'report-loop.png'), fullPage: false });
     expect(statSync(join(artifacts, 'report-loop.png')).size).toBeGreaterThan(10_000);
+
+    // The mouse wheel over a chart scrolls the page and leaves the zoom alone; Ctrl + wheel zooms.
+    await page.evaluate(() => window.scrollTo(0, 0));
+    const main = page.locator('.chart.main').first();
+    const box = (await main.boundingBox())!;
+    const extent = () =>
+      page.evaluate(() =>
+        (
+          window as unknown as { __cyclewatch: { charts: { chart: { getModel: () => { getComponent: (n: string) => { axis: { scale: { getExtent: () => number[] } } } } } }[] } }
+        ).__cyclewatch.charts[0]!.chart
+          .getModel()
+          .getComponent('xAxis')
+          .axis.scale.getExtent(),
+      );
+    await page.evaluate(() => {
+      const c = (window as unknown as { __cyclewatch: { charts: { chart: { dispatchAction: (a: unknown) => void } }[] } }).__cyclewatch.charts[0]!.chart;
+      c.dispatchAction({ type: 'dataZoom', start: 0, end: 100 });
+    });
+    const before = await extent();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.wheel(0, 300);
+    await page.waitForFunction(() => window.scrollY > 0, undefined, { timeout: 5000 });
+    expect(await page.evaluate(() => window.scrollY)).toBeGreaterThan(100);
+    expect(await extent()).toEqual(before);
+    const box2 = (await main.boundingBox())!;
+    await page.mouse.move(box2.x + box2.width / 2, box2.y + box2.height / 2);
+    await page.keyboard.down('Control');
+    await page.mouse.wheel(0, -600);
+    await page.keyboard.up('Control');
+    await page.waitForTimeout(300);
+    const after = await extent();
+    expect(after[1]! - after[0]!).toBeLessThan(before[1]! - before[0]!);
+    await page.close();
+  }, 120_000);
+
+  it('stable ±0.07 V run: the voltage axis follows the data (not ±8 V), the limit is named off scale', async () => {
+    const path = await report('stable', ['control'], 10);
+    const { page, errors } = await open(path);
+    const charts = await inspect(page);
+    expect(errors).toEqual([]);
+    expectReadable(charts);
+    const v = charts.find((c) => c.kind === 'voltageOption' && c.zoom === null)!;
+    const dataSpan = v.firstSeries.max - v.firstSeries.min;
+    expect(v.firstSeries.max).toBeLessThan(0.5); // a ±0.07 V run (spikes included)
+    expect(v.yExtent[0]).toBeLessThanOrEqual(v.firstSeries.min);
+    expect(v.yExtent[1]).toBeGreaterThanOrEqual(v.firstSeries.max);
+    expect(v.yExtent[1]! - v.yExtent[0]!).toBeLessThanOrEqual(1.2 * dataSpan);
+    expect(v.items.map((i) => i.name)).toContain('compliance ±8 V (off scale)');
+    expect(charts.filter((c) => c.zoom !== null)).toEqual([]); // no short, no window
+    // The log view of |V| from the checkbox.
+    await page.locator('input.abs-log').first().check();
+    const log = await page.evaluate(
+      () =>
+        (window as unknown as { __cyclewatch: { charts: { chart: { getOption: () => { yAxis: { type: string }[] } } }[] } }).__cyclewatch.charts[0]!.chart.getOption()
+          .yAxis[0]!.type,
+    );
+    expect(log).toBe('log');
+    await page.screenshot({ path: join(artifacts, 'report-stable.png'), fullPage: true });
+    await page.close();
+  }, 120_000);
+
+  it('CCD run: every chart readable, alert times on one line', async () => {
+    const path = await report('ccd', ['ccd'], 10);
+    const { page, errors } = await open(path);
+    const charts = await inspect(page);
+    expect(errors).toEqual([]);
+    expectReadable(charts);
+    const times = await page.$$eval('table.alerts td.time', (tds) => tds.map((t) => ({ text: t.textContent, h: t.getBoundingClientRect().height })));
+    expect(times.length).toBeGreaterThan(0);
+    for (const t of times) {
+      expect(t.text).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+      expect(t.h).toBeLessThan(30); // one line
+    }
+    await page.screenshot({ path: join(artifacts, 'report-ccd.png'), fullPage: true });
     await page.close();
   }, 120_000);
 

@@ -4,10 +4,23 @@
  */
 import { relative } from 'node:path';
 import { DefaultReporter } from 'vitest/reporters';
+import { figureFont } from '../../src/report/figures.js';
 import { which } from '../integration/servers.js';
 
 /** The servers the integration, Grafana and browser suites start; a test skipped while all are here was filtered out. */
-const missingServers = (): string[] => ['mosquitto', 'mosquitto_sub', 'victoria-metrics', 'influxd', 'chromium'].filter((c) => which(c) === null);
+const missingServers = (): string[] => [
+  ...['mosquitto', 'mosquitto_sub', 'victoria-metrics', 'influxd', 'chromium'].filter((c) => which(c) === null),
+  ...(hasFigureFont() ? [] : ['a sans-serif font (fonts-dejavu-core)']),
+];
+
+function hasFigureFont(): boolean {
+  try {
+    figureFont();
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 type Task = { mode?: string; name: string; tasks?: Task[]; type?: string };
 

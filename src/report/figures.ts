@@ -1,0 +1,184 @@
+/**
+ * Slide- and paper-ready figures of a cell: the composite "Fig. 2" (voltage with the regimes shaded, current density,
+ * contact fraction and j_local) and each report panel, as SVG (text outlined: no font needed to open it) and PNG at a
+ * chosen resolution (its pixels-per-inch written in the file). ECharts renders SVG in Node; resvg outlines the text
+ * with a sans-serif font file and rasterizes.
+ */
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { auxOption, contactOption, figure2Option, halfCycleOption, ratioOption, resistanceOption, voltageOption, type ChartLook, type ReportCell } from './charts.js';
+
+export type FigureFormat = 'png' | 'svg';
+
+export interface FigureOptions {
+  readonly formats: readonly FigureFormat[];
+  /** PNG resolution in pixels per inch (300 for print, 150 for slides). */
+  readonly dpi: number;
+  /** A .ttf/.otf sans-serif font; found among the usual system fonts when absent. */
+  readonly fontFile?: string;
+}
+
+export const DEFAULT_FIGURE_OPTIONS: FigureOptions = { formats: ['png', 'svg'], dpi: 300 };
+
+/** Sans-serif fonts looked for, with their family names. */
+const FONT_CANDIDATES: readonly [string, string][] = [
+  ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', 'DejaVu Sans'],
+  ['/usr/share/fonts/dejavu/DejaVuSans.ttf', 'DejaVu Sans'],
+  ['/usr/share/fonts/TTF/DejaVuSans.ttf', 'DejaVu Sans'],
+  ['/usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf', 'Liberation Sans'],
+  ['/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf', 'Liberation Sans'],
+  ['C:\\Windows\\Fonts\\arial.ttf', 'Arial'],
+  ['/System/Library/Fonts/Supplemental/Arial.ttf', 'Arial'],
+  ['/Library/Fonts/Arial.ttf', 'Arial'],
+];
+
+export class FigureFontError extends Error {}
+
+/** The font file and family the figures are drawn with. */
+export function figureFont(fontFile = process.env['CYCLEWATCH_FIGURE_FONT']): { file: string; family: string } {
+  if (fontFile !== undefined && fontFile !== '') {
+    if (!existsSync(fontFile)) throw new FigureFontError(`the figure font ${fontFile} does not exist (CYCLEWATCH_FIGURE_FONT)`);
+    // The family is read by resvg from the file; this name only has to be the one every text asks for.
+    return { file: fontFile, family: basename(fontFile).replace(/[-_ ]?(Regular|Book)?\.(ttf|otf)$/i, '') };
+  }
+  const found = FONT_CANDIDATES.find(([file]) => existsSync(file));
+  if (found === undefined) {
+    throw new FigureFontError(
+      'no sans-serif font found for the figures: install one (Debian/Ubuntu: apt-get install fonts-dejavu-core) or set CYCLEWATCH_FIGURE_FONT=/path/to/font.ttf',
+    );
+  }
+  return { file: found[0], family: found[1] };
+}
+
+/** A figure's physical size: 180 mm wide (a full page width), its height by kind. */
+const WIDTH_IN = 180 / 25.4;
+const CSS_PX_PER_IN = 96;
+
+interface Figure {
+  readonly name: string;
+  readonly height_in: number;
+  readonly option: (look: ChartLook) => Record<string, unknown>;
+}
+
+function figuresOf(c: ReportCell): Figure[] {
+  return [
+    { name: 'fig2', height_in: 6.4, option: (look) => figure2Option(c, look) },
+    { name: 'voltage', height_in: 3, option: (look) => voltageOption(c, false, null, false, look) },
+    { name: 'voltage-abs-log', height_in: 3, option: (look) => voltageOption(c, false, null, true, look) },
+    { name: 'contact', height_in: 3, option: (look) => contactOption(c, false, look) },
+    { name: 'ratio', height_in: 3, option: (look) => ratioOption(c, false, look) },
+    ...((c.impedance?.length ?? 0) > 0 ? [{ name: 'resistance', height_in: 3, option: (look: ChartLook) => resistanceOption(c, false, look) }] : []),
+    { name: 'pressure-temperature', height_in: 3, option: (look) => auxOption(c, false, look) },
+    { name: 'half-cycles', height_in: 4, option: (look) => halfCycleOption(c, false, look) },
+  ];
+}
+
+export interface RenderedFigure {
+  readonly name: string;
+  /** ECharts' SVG, text as text (for checks); `svg` has it outlined. */
+  readonly svgWithText: string;
+  readonly svg: string;
+  readonly png: Buffer;
+  readonly widthPx: number;
+  readonly heightPx: number;
+}
+
+type EChartsSsr = {
+  init: (
+    dom: null,
+    theme: null,
+    o: { renderer: 'svg'; ssr: true; width: number; height: number },
+  ) => { setOption: (o: unknown) => void; renderToSVGString: () => string; dispose: () => void };
+};
+
+/** Every figure of a cell, rendered. */
+export async function renderFigures(c: ReportCell, o: Pick<FigureOptions, 'dpi' | 'fontFile'> = DEFAULT_FIGURE_OPTIONS): Promise<RenderedFigure[]> {
+  const font = figureFont(o.fontFile);
+  const echarts = (await import('echarts')) as unknown as EChartsSsr;
+  const { Resvg } = (await import('@resvg/resvg-js')) as unknown as {
+    Resvg: new (svg: string, o: unknown) => { render: () => { asPng: () => Buffer; width: number; height: number }; toString: () => string };
+  };
+  const look: ChartLook = { font: font.family, fontSize: 11 };
+  const out: RenderedFigure[] = [];
+  for (const f of figuresOf(c)) {
+    const width = Math.round(WIDTH_IN * CSS_PX_PER_IN);
+    const height = Math.round(f.height_in * CSS_PX_PER_IN);
+    const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
+    const option = f.option(look);
+    // ECharts estimates text widths in Node, narrower than the font resvg draws: legend items need room.
+    if (option['legend'] !== undefined) option['legend'] = { ...(option['legend'] as object), itemGap: 24 };
+    chart.setOption({ backgroundColor: '#fff', ...option });
+    const svgWithText = chart.renderToSVGString();
+    chart.dispose();
+    const resvg = new Resvg(svgWithText, {
+      fitTo: { mode: 'width', value: Math.round(WIDTH_IN * o.dpi) },
+      font: { loadSystemFonts: false, fontFiles: [font.file], defaultFontFamily: font.family, sansSerifFamily: font.family },
+      background: '#fff',
+    });
+    const image = resvg.render();
+    // The outlined SVG keeps the figure's physical size for a paper's layout.
+    const svg = resvg
+      .toString()
+      .replace(/^<svg width="[\d.]+" height="[\d.]+"/, `<svg width="${(WIDTH_IN * 25.4).toFixed(1)}mm" height="${(f.height_in * 25.4).toFixed(1)}mm"`);
+    out.push({ name: f.name, svgWithText, svg, png: withPixelsPerInch(image.asPng(), o.dpi), widthPx: image.width, heightPx: image.height });
+  }
+  return out;
+}
+
+/** Writes `<base>.<figure>.<ext>` for each figure and format; returns the paths. */
+export async function writeFigures(c: ReportCell, base: string, o: FigureOptions = DEFAULT_FIGURE_OPTIONS): Promise<string[]> {
+  const paths: string[] = [];
+  for (const f of await renderFigures(c, o)) {
+    for (const format of o.formats) {
+      const path = `${base}.${f.name}.${format}`;
+      await writeFile(path, format === 'png' ? f.png : f.svg);
+      paths.push(path);
+    }
+  }
+  return paths;
+}
+
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+function crc32(b: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const x of b) c = CRC_TABLE[(c ^ x) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** A PNG with a `pHYs` chunk after its header: the resolution a layout program reads. */
+export function withPixelsPerInch(png: Buffer, dpi: number): Buffer {
+  const ppm = Math.round(dpi / 0.0254);
+  const chunk = Buffer.alloc(4 + 4 + 9 + 4);
+  chunk.writeUInt32BE(9, 0);
+  chunk.write('pHYs', 4, 'latin1');
+  chunk.writeUInt32BE(ppm, 8);
+  chunk.writeUInt32BE(ppm, 12);
+  chunk[16] = 1; // metre
+  chunk.writeUInt32BE(crc32(chunk.subarray(4, 17)), 17);
+  // Signature (8) + IHDR (4 + 4 + 13 + 4).
+  const at = 33;
+  return Buffer.concat([png.subarray(0, at), chunk, png.subarray(at)]);
+}
+
+/** Pixels per inch of a PNG (from `pHYs`), or null. */
+export function pngPixelsPerInch(png: Buffer): number | null {
+  let at = 8;
+  while (at + 8 <= png.length) {
+    const length = png.readUInt32BE(at);
+    const type = png.toString('latin1', at + 4, at + 8);
+    if (type === 'pHYs' && png[at + 16] === 1) return Math.round(png.readUInt32BE(at + 8) * 0.0254);
+    if (type === 'IDAT') return null;
+    at += 12 + length;
+  }
+  return null;
+}

@@ -1,0 +1,83 @@
+/**
+ * The exported figures of a loop run and a CCD run: the composite Fig. 2 and each panel, as PNG at the asked
+ * resolution (pixels and the pHYs resolution a layout program reads) and as SVG with its text outlined, from the
+ * files `analyze` writes.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { analyze } from '../../pipelines/analyze.js';
+import { registryPath, simulate } from '../../pipelines/simulate.js';
+import { loadRegistry } from '../../src/cli/registry.js';
+import { figureFont, pngPixelsPerInch, renderFigures } from '../../src/report/figures.js';
+import { loadReportInput, writeReport } from '../../src/report/html.js';
+
+const haveFont = ((): boolean => {
+  try {
+    figureFont();
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe.skipIf(!haveFont)('exported figures', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cyclewatch-figures-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function analysed(name: string, scenario: string): Promise<string> {
+    const csv = join(dir, `${name}.csv`);
+    await simulate({ scenarios: [scenario], out: csv, dt_s: 10, seed: 5 });
+    const out = join(dir, name);
+    await analyze({ files: [csv], registry: await loadRegistry(registryPath(csv)), outDir: out, series: true });
+    return out;
+  }
+
+  const pngSize = (png: Buffer): [number, number] => [png.readUInt32BE(16), png.readUInt32BE(20)];
+
+  it.each([
+    ['loop', 'very-high-rate', ['voltage', 'compliance ±8 V', 'polarization', 'short', 'isolated short', 'current density', 'contact fraction f', 'j_local']],
+    ['ccd', 'ccd', ['voltage', 'compliance ±8 V (off scale)', 'learning', 'current density', 'contact fraction f', 'j_local']],
+  ])('%s run: Fig. 2 at 300 dpi with its legend, units and outlined sans-serif text', async (name, scenario, legend) => {
+    const out = await analysed(name, scenario);
+    const [cell] = (await loadReportInput(out)).cells;
+    const figures = await renderFigures(cell!, { dpi: 300 });
+    const fig2 = figures.find((f) => f.name === 'fig2')!;
+    // 180 mm × 6.4 in at 300 dpi, and the file says 300 dpi.
+    expect(pngSize(fig2.png)).toEqual([2126, 1920]);
+    expect([fig2.widthPx, fig2.heightPx]).toEqual([2126, 1920]);
+    expect(pngPixelsPerInch(fig2.png)).toBe(300);
+    // Legend and axis names with units, in the chosen sans-serif family.
+    const { family } = figureFont();
+    for (const label of [...legend, 'V (V)', 'j (mA cm⁻²)', 'f = A_eff / A', 'j_local (mA cm⁻²)', 'time (h)']) {
+      expect(fig2.svgWithText, label).toContain(`>${label}</text>`);
+    }
+    const families = new Set([...fig2.svgWithText.matchAll(/font-family:([^;"]+)/g)].map((m) => m[1]));
+    expect([...families]).toEqual([family]);
+    // The SVG handed out needs no font: every glyph is a path, sized for a page (180 mm).
+    expect(fig2.svg).not.toMatch(/<text|font-family/);
+    expect(fig2.svg).toMatch(/^<svg width="180\.0mm" height="162\.6mm"/);
+    const texts = (fig2.svgWithText.match(/<text/g) ?? []).length;
+    expect(texts).toBeGreaterThan(30);
+    expect((fig2.svg.match(/<path/g) ?? []).length).toBeGreaterThan(texts);
+    // The panels too, one per report chart.
+    expect(figures.map((f) => f.name)).toEqual(['fig2', 'voltage', 'voltage-abs-log', 'contact', 'ratio', 'pressure-temperature', 'half-cycles']);
+    for (const f of figures) {
+      expect(f.png.subarray(1, 4).toString('latin1'), f.name).toBe('PNG');
+      expect(pngSize(f.png)[0], f.name).toBe(2126);
+    }
+  }, 120_000);
+
+  it('writes PNG and SVG files at a chosen resolution beside the report, named after the cell', async () => {
+    const out = await analysed('slides', 'ccd');
+    const r = await writeReport(out, { figures: { formats: ['png', 'svg'], dpi: 150 } });
+    expect(r.figures).toHaveLength(14);
+    const names = readdirSync(out).filter((f) => /\.(png|svg)$/.test(f));
+    expect(names).toContain('ccd.fig2.png');
+    expect(names).toContain('ccd.fig2.svg');
+    const png = readFileSync(join(out, 'ccd.fig2.png'));
+    expect(pngSize(png)).toEqual([1063, 960]);
+    expect(pngPixelsPerInch(png)).toBe(150);
+  }, 120_000);
+});
