@@ -119,7 +119,10 @@ export function decodeMessages(
     const d = decodePayload(m.cell, m.kind, m.json);
     return d.ok ? onSample(d.sample) : onReject(d.reason, d.detail);
   }
-  if (m.json.length === 0) return onReject('no-quantity', 'an empty batch');
+  // A batch holds sample objects: anything else makes the whole message malformed (one rejection, not one per item).
+  if (m.json.length === 0) return onReject('malformed', 'an empty batch');
+  const odd = m.json.findIndex((x) => typeof x !== 'object' || x === null || Array.isArray(x));
+  if (odd >= 0) return onReject('malformed', `batch item ${odd + 1} of ${m.json.length} is not a JSON object`);
   for (let i = 0; i < m.json.length; i++) {
     const d = decodePayload(m.cell, m.kind, m.json[i]);
     if (d.ok) onSample(d.sample);

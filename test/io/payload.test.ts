@@ -96,13 +96,15 @@ describe('batches (several rows in one message)', () => {
       { topic: 'cells/c/ec', payload: `[${good},{"t":"yesterday","voltage_V":1,"current_mA":1},{"t":0,"voltage_V":"x","current_mA":1}]` },
       { topic: 'cells/c/ec', payload: '[]' },
       { topic: 'cells/c/ec', payload: '[1,' },
+      { topic: 'cells/c/ec', payload: `[${good},1,[2]]` }, // not a batch of samples: one rejection
     ]);
     expect(out.samples).toEqual([sample('c', 1)]);
     expect(out.rejected).toEqual([
       'bad-timestamp: batch item 2 of 3: "t" is "yesterday"',
       'bad-number: batch item 3 of 3: voltage_V is "x"',
-      'no-quantity: an empty batch',
+      'malformed: an empty batch',
       expect.stringMatching(/^malformed: /),
+      'malformed: batch item 2 of 3 is not a JSON object',
     ]);
   });
 });
