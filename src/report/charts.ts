@@ -75,6 +75,9 @@ export function linearAxis(values: readonly number[], o: Record<string, unknown>
     type: 'value',
     min,
     max,
+    // The name beside the axis, not above it where the legend is.
+    nameLocation: 'middle',
+    nameGap: 50,
     // The ends are rarely round ticks: only the axis' own ticks are labelled.
     axisLabel: { formatter: tickLabel, hideOverlap: true, showMinLabel: false, showMaxLabel: false },
     ...o,
@@ -111,6 +114,8 @@ export function logAxis(values: readonly number[], o: Record<string, unknown>): 
   return {
     type: 'log',
     logBase: 10,
+    nameLocation: 'middle',
+    nameGap: 50,
     min: lo <= hi ? Math.pow(10, Math.floor(Math.log10(lo))) : undefined,
     max: lo <= hi ? Math.pow(10, Math.ceil(Math.log10(hi))) : undefined,
     axisLabel: { formatter: tickLabel, hideOverlap: true },
@@ -135,7 +140,7 @@ export function timeChart(
       axisPointer: { label: { formatter: (p: { value: number }) => tickLabel(p.value) } },
     },
     legend: o.legend ? { top: 24, data: o.legend } : undefined,
-    grid: { left: 64, right: o.right ?? 30, top: o.legend ? 56 : 40, bottom: zoomable ? 70 : 40 },
+    grid: { left: 76, right: o.right ?? 30, top: o.legend ? 56 : 40, bottom: zoomable ? 70 : 40 },
     xAxis: {
       type: 'value',
       name: 'time (h)',
@@ -210,7 +215,7 @@ export function voltageOption(c: ReportCell, interactive: boolean, zoom?: [numbe
   const plotted = absLog ? data.map((p) => [p[0], Math.abs(p[1])] as [number, number]).filter((p) => p[1] > 0) : data;
   const yAxis = absLog
     ? logAxis([...plotted.map((p) => p[1]), ...shown], { name: '|V| (V)' })
-    : linearAxis([...values, ...shown.map((v) => v * 1.02)], { name: 'V' });
+    : linearAxis([...values, ...shown.map((v) => v * 1.02)], { name: 'voltage (V)' });
   const regimes = regimeSeries(c);
   const title = zoom ? `${c.id}: voltage, ${tickLabel(zoom[0])}–${tickLabel(zoom[1])} h` : `${c.id}: voltage and regimes${absLog ? ' (|V|, log axis)' : ''}`;
   return {
@@ -258,7 +263,7 @@ export function contactOption(c: ReportCell, interactive: boolean, look?: ChartL
   return {
     ...timeChart(`${c.id}: contact fraction and local current density`, interactive, {
       legend: ['contact fraction f', 'j_local', 'j_local ≥ (at compliance)'],
-      right: 70,
+      right: 80,
       look,
     }),
     yAxis: [
@@ -266,7 +271,7 @@ export function contactOption(c: ReportCell, interactive: boolean, look?: ChartL
         f.map((p) => p[1]),
         { name: 'f = A_eff / A' },
       ),
-      logAxis([...j, ...jb].map((p) => p[1]), { name: 'mA cm⁻²', splitLine: { show: false } }),
+      logAxis([...j, ...jb].map((p) => p[1]), { name: 'j_local (mA cm⁻²)', splitLine: { show: false } }),
     ],
     series: [
       { name: 'contact fraction f', type: 'line', data: withGaps(f), showSymbol: false, color: '#2b8a3e', lineStyle: { width: 1 }, tooltip: { valueFormatter: withUnit('') } },
@@ -299,7 +304,7 @@ export function ratioOption(c: ReportCell, interactive: boolean, look?: ChartLoo
   const data = (c.series['ratio'] ?? []).filter((p) => p[1] > 0);
   return {
     ...timeChart(`${c.id}: R_app / R_ref(T)`, interactive, { legend: ['R_app/R_ref'], look }),
-    yAxis: logAxis([...data.map((p) => p[1]), 0.5, 1.5], { name: 'ratio' }),
+    yAxis: logAxis([...data.map((p) => p[1]), 0.5, 1.5], { name: 'R_app / R_ref' }),
     series: [
       {
         name: 'R_app/R_ref',
@@ -333,7 +338,7 @@ export function resistanceOption(c: ReportCell, interactive: boolean, look?: Cha
   const rHf = (c.impedance ?? []).filter((p) => p[1] > 0);
   return {
     ...timeChart(`${c.id}: R_app (DC) and impedance R_hf (AC)`, interactive, { legend: ['R_app = V/I', 'R_hf (impedance)'], look }),
-    yAxis: logAxis([...rApp, ...rHf].map((p) => p[1]), { name: 'Ω' }),
+    yAxis: logAxis([...rApp, ...rHf].map((p) => p[1]), { name: 'R (Ω)' }),
     series: [
       { name: 'R_app = V/I', type: 'line', data: withGaps(rApp), showSymbol: false, color: '#5f3dc4', lineStyle: { width: 1 }, tooltip: { valueFormatter: withUnit('Ω') } },
       {
@@ -355,15 +360,15 @@ export function auxOption(c: ReportCell, interactive: boolean, look?: ChartLook)
   const p = c.series['pressure_MPa'] ?? [];
   const t = c.series['temperature_C'] ?? [];
   return {
-    ...timeChart(`${c.id}: pressure and temperature`, interactive, { legend: ['pressure', 'temperature'], right: 60, look }),
+    ...timeChart(`${c.id}: pressure and temperature`, interactive, { legend: ['pressure', 'temperature'], right: 80, look }),
     yAxis: [
       linearAxis(
         p.map((x) => x[1]),
-        { name: 'MPa' },
+        { name: 'pressure (MPa)' },
       ),
       linearAxis(
         t.map((x) => x[1]),
-        { name: '°C', splitLine: { show: false } },
+        { name: 'temperature (°C)', splitLine: { show: false } },
       ),
     ],
     series: [
@@ -403,8 +408,8 @@ export function halfCycleOption(c: ReportCell, interactive: boolean, look?: Char
   return {
     ...base,
     grid: [
-      { left: 64, right: 30, top: 56, height: '40%' },
-      { left: 64, right: 30, bottom: zoomable ? 70 : 40, height: '22%' },
+      { left: 76, right: 30, top: 56, height: '40%' },
+      { left: 76, right: 30, bottom: zoomable ? 70 : 40, height: '22%' },
     ],
     xAxis: [
       { ...x, gridIndex: 0, name: '', axisLabel: { ...(x['axisLabel'] as object), show: false } },
