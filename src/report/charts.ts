@@ -212,7 +212,10 @@ export function voltageOption(c: ReportCell, interactive: boolean, zoom?: [numbe
   const reachesBottom = bottom <= -0.8 * limit;
   const shown = absLog ? (reachesTop || reachesBottom ? [limit] : []) : [...(reachesTop ? [limit] : []), ...(reachesBottom ? [-limit] : [])];
   const limitName = `compliance ±${tickLabel(limit)} V${shown.length === 0 ? ' (off scale)' : ''}`;
-  const plotted = absLog ? data.map((p) => [p[0], Math.abs(p[1])] as [number, number]).filter((p) => p[1] > 0) : data;
+  // Four decades below the top are enough for a short's millivolts; the instants of a crossing of 0 V would otherwise
+  // stretch the axis down to microvolts.
+  const floor = 1e-4 * Math.max(Math.abs(top), Math.abs(bottom), ...shown);
+  const plotted = absLog ? data.map((p) => [p[0], Math.abs(p[1])] as [number, number]).filter((p) => p[1] > 0 && p[1] >= floor) : data;
   const yAxis = absLog
     ? logAxis([...plotted.map((p) => p[1]), ...shown], { name: '|V| (V)' })
     : linearAxis([...values, ...shown.map((v) => v * 1.02)], { name: 'voltage (V)' });
@@ -318,7 +321,7 @@ export function ratioOption(c: ReportCell, interactive: boolean, look?: ChartLoo
           silent: true,
           symbol: 'none',
           lineStyle: { type: 'dotted', color: '#495057' },
-          label: { formatter: (p: { name: string }) => p.name },
+          label: { formatter: (p: { name: string }) => p.name, position: 'insideEndTop' },
           data: [
             { yAxis: 1.5, name: 'polarization' },
             { yAxis: 0.5, name: 'short' },
@@ -419,7 +422,7 @@ export function halfCycleOption(c: ReportCell, interactive: boolean, look?: Char
       logAxis([...durations, ...tMax].map((p) => p[1]), { gridIndex: 0, name: 'duration (min)' }),
       linearAxis(
         peaks.map((p) => p[1]),
-        { gridIndex: 1, name: 'peak |V| (V)' },
+        { gridIndex: 1, name: 'peak |V| (V)', splitNumber: 3 },
       ),
     ],
     series: [
