@@ -17,9 +17,9 @@ const dir = mkdtempSync(join(tmpdir(), 'cyclewatch-cli-'));
  * A command's exit status and output. Asynchronous: a test worker blocked in spawnSync for long (the demo, on a busy
  * machine) misses vitest's own 60 s heartbeat, which fails the whole run.
  */
-function run(args: string[], timeout_ms = 300_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function run(args: string[], timeout_ms = 300_000, env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolvePromise) => {
-    const c = spawn(process.execPath, args, { cwd: dir });
+    const c = spawn(process.execPath, args, { cwd: dir, env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -270,6 +270,11 @@ describe('cyclewatch simulate + analyze', () => {
     oneLine(await cw('simulate', '--scenario', 'ccd', '--out', 'a.csv', '--hours', '-5'), /--hours expects a positive number/, 2);
     oneLine(await cw('analyze', 'x.csv', '--out', 'o', '--start', '2026-02-30T00:00:00Z'), /--start expects an ISO-8601 time of a real day/, 2);
     oneLine(await cw('analyze', '--bogus'), /Unknown option '--bogus'/, 2);
+    oneLine(await cw('report', 'o', '--dpi', '300'), /--dpi sets the PNG resolution: add --png/, 2);
+    oneLine(await cw('report', 'o', '--png', '--dpi', '5000'), /--dpi must be between 50 and 1200/, 2);
+    // A font that is not there: said before any work, in one line.
+    const noFont = await run([bin, 'analyze', 'x.csv', '--out', 'o', '--svg'], 20_000, { CYCLEWATCH_FIGURE_FONT: join(dir, 'missing.ttf') });
+    oneLine(noFont, /the figure font .*missing\.ttf does not exist \(CYCLEWATCH_FIGURE_FONT\)/, 2);
     writeFileSync(join(dir, 'cycle.yaml'), 'a: &a [*a]\n');
     oneLine(await cw('run', '--config', 'cycle.yaml'), /a YAML alias refers to itself/, 2);
     writeFileSync(join(dir, 'all-bad.csv'), 'timestamp,cell,voltage_V,current_mA,pressure_MPa,temperature_C\nxx,c1,1,1,,\n9999-99-99,c1,1,1,,\n');
