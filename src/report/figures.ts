@@ -4,9 +4,8 @@
  * chosen resolution (its pixels-per-inch written in the file). ECharts renders SVG in Node; resvg outlines the text
  * with a sans-serif font file and rasterizes.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { basename } from 'node:path';
 import { auxOption, contactOption, figure2Option, halfCycleOption, ratioOption, resistanceOption, voltageOption, type ChartLook, type ReportCell } from './charts.js';
 
 export type FigureFormat = 'png' | 'svg';
@@ -39,8 +38,9 @@ export class FigureFontError extends Error {}
 export function figureFont(fontFile = process.env['CYCLEWATCH_FIGURE_FONT']): { file: string; family: string } {
   if (fontFile !== undefined && fontFile !== '') {
     if (!existsSync(fontFile)) throw new FigureFontError(`the figure font ${fontFile} does not exist (CYCLEWATCH_FIGURE_FONT)`);
-    // The family is read by resvg from the file; this name only has to be the one every text asks for.
-    return { file: fontFile, family: basename(fontFile).replace(/[-_ ]?(Regular|Book)?\.(ttf|otf)$/i, '') };
+    const family = fontFamilyOf(readFileSync(fontFile));
+    if (family === null) throw new FigureFontError(`${fontFile} is not a TrueType/OpenType font with a family name (CYCLEWATCH_FIGURE_FONT: give a .ttf or .otf)`);
+    return { file: fontFile, family };
   }
   const found = FONT_CANDIDATES.find(([file]) => existsSync(file));
   if (found === undefined) {
@@ -49,6 +49,39 @@ export function figureFont(fontFile = process.env['CYCLEWATCH_FIGURE_FONT']): { 
     );
   }
   return { file: found[0], family: found[1] };
+}
+
+/**
+ * The family name (name id 1) of a single TrueType/OpenType font: every text asks for it by that name, and resvg
+ * finds the file's glyphs only under it.
+ */
+export function fontFamilyOf(font: Buffer): string | null {
+  if (font.length < 12) return null;
+  const tag = font.readUInt32BE(0);
+  if (tag !== 0x00010000 && tag !== 0x4f54544f /* OTTO */ && tag !== 0x74727565 /* true */) return null;
+  const tables = font.readUInt16BE(4);
+  for (let k = 0; k < tables; k++) {
+    const at = 12 + 16 * k;
+    if (at + 16 > font.length) return null;
+    if (font.toString('latin1', at, at + 4) !== 'name') continue;
+    const name = font.readUInt32BE(at + 8);
+    if (name + 6 > font.length) return null;
+    const count = font.readUInt16BE(name + 2);
+    const strings = name + font.readUInt16BE(name + 4);
+    let mac: string | null = null;
+    for (let r = 0; r < count; r++) {
+      const rec = name + 6 + 12 * r;
+      if (rec + 12 > font.length) return null;
+      const [platform, , , id, length, offset] = [0, 2, 4, 6, 8, 10].map((o) => font.readUInt16BE(rec + o)) as [number, number, number, number, number, number];
+      if (id !== 1 || strings + offset + length > font.length) continue;
+      const raw = font.subarray(strings + offset, strings + offset + length);
+      // Windows and Unicode records are UTF-16BE; Macintosh ones single-byte.
+      if (platform === 3 || platform === 0) return Buffer.from(raw).swap16().toString('utf16le');
+      mac ??= raw.toString('latin1');
+    }
+    return mac;
+  }
+  return null;
 }
 
 /** A figure's physical size: 180 mm wide (a full page width), its height by kind. */

@@ -3,14 +3,14 @@
  * resolution (pixels and the pHYs resolution a layout program reads) and as SVG with its text outlined, from the
  * files `analyze` writes.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../pipelines/analyze.js';
 import { registryPath, simulate } from '../../pipelines/simulate.js';
 import { loadRegistry } from '../../src/cli/registry.js';
-import { figureFont, pngPixelsPerInch, renderFigures } from '../../src/report/figures.js';
+import { figureFont, fontFamilyOf, pngPixelsPerInch, renderFigures } from '../../src/report/figures.js';
 import { loadReportInput, writeReport } from '../../src/report/html.js';
 
 const haveFont = ((): boolean => {
@@ -67,6 +67,19 @@ describe.skipIf(!haveFont)('exported figures', () => {
       expect(f.png.subarray(1, 4).toString('latin1'), f.name).toBe('PNG');
       expect(pngSize(f.png)[0], f.name).toBe(2126);
     }
+  }, 120_000);
+
+  it('takes the font a lab chooses, by the family name inside the file', async () => {
+    const mono = '/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf';
+    expect(fontFamilyOf(readFileSync(figureFont().file))).toBe(figureFont().family);
+    expect(fontFamilyOf(Buffer.from('not a font at all'))).toBeNull();
+    if (!existsSync(mono)) return;
+    const [cell] = (await loadReportInput(await analysed('mono', 'ccd'))).cells;
+    const [fig2] = await renderFigures(cell!, { dpi: 72, fontFile: mono });
+    expect(new Set([...fig2!.svgWithText.matchAll(/font-family:([^;"]+)/g)].map((m) => m[1]))).toEqual(new Set(['DejaVu Sans Mono']));
+    // Glyphs found under that name: as many outlined paths as with the default font, none left as text.
+    expect(fig2!.svg).not.toMatch(/<text/);
+    expect((fig2!.svg.match(/<path/g) ?? []).length).toBeGreaterThan((fig2!.svgWithText.match(/<text/g) ?? []).length);
   }, 120_000);
 
   it('writes PNG and SVG files at a chosen resolution beside the report, named after the cell', async () => {
