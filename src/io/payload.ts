@@ -113,6 +113,14 @@ export function decodeMessages(
   onSample: (s: Sample) => void,
   onReject: (reason: RejectReason, detail: string) => void,
 ): void {
+  // The usual single ec message straight from its bytes; anything else through JSON.parse.
+  if (typeof payload !== 'string' && Buffer.isBuffer(payload) && payload.length <= MAX_PAYLOAD_BYTES) {
+    const where = parseTopic(topic, prefix);
+    if (where !== null && where.kind === 'ec' && validCellId(where.cell)) {
+      const s = readEcBytes(payload, where.cell);
+      if (s !== null) return onSample(s);
+    }
+  }
   const m = parseMessage(topic, payload, prefix);
   if (!m.ok) return onReject(m.reason, m.detail);
   if (!Array.isArray(m.json)) {
@@ -131,6 +139,72 @@ export function decodeMessages(
 }
 
 type Rejected = { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
+
+const ascii = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
+const EC_OPEN = ascii('{"t":"');
+const EC_VOLTAGE = ascii('","voltage_V":');
+const EC_CURRENT = ascii(',"current_mA":');
+
+function bytesAt(b: Uint8Array, at: number, what: Uint8Array): boolean {
+  if (at + what.length > b.length) return false;
+  for (let k = 0; k < what.length; k++) if (b[at + k] !== what[k]) return false;
+  return true;
+}
+
+const isDigit = (c: number | undefined): boolean => c !== undefined && c >= 0x30 && c <= 0x39;
+
+/** Where a JSON number starting at `at` ends (RFC 8259 grammar), or -1 if none starts there. */
+function jsonNumberEnd(b: Uint8Array, at: number): number {
+  let k = at;
+  if (b[k] === 0x2d) k++;
+  if (b[k] === 0x30) k++;
+  else if (isDigit(b[k]) && b[k] !== 0x30) while (isDigit(b[k])) k++;
+  else return -1;
+  if (b[k] === 0x2e) {
+    k++;
+    if (!isDigit(b[k])) return -1;
+    while (isDigit(b[k])) k++;
+  }
+  if (b[k] === 0x65 || b[k] === 0x45) {
+    k++;
+    if (b[k] === 0x2b || b[k] === 0x2d) k++;
+    if (!isDigit(b[k])) return -1;
+    while (isDigit(b[k])) k++;
+  }
+  return k;
+}
+
+/**
+ * The usual ec message, `{"t":"<ISO time>","voltage_V":<number>,"current_mA":<number>}` exactly as `encodeMessage`
+ * writes it, read from its bytes without a string or a JSON object per message (a live monitor takes tens of
+ * thousands a second). Anything else (another order, spaces, more fields, escapes, a number a double cannot hold, a
+ * time that is no instant) gives null and goes through JSON.parse, so the result is always the one JSON.parse gives.
+ */
+export function readEcBytes(b: Buffer, cell: string): Sample | null {
+  if (!bytesAt(b, 0, EC_OPEN)) return null;
+  let p = EC_OPEN.length;
+  // The time: printable ASCII without escapes up to its closing quote (a JSON string that reads as itself).
+  const tStart = p;
+  while (p < b.length && p - tStart <= 40 && b[p] !== 0x22) {
+    const c = b[p]!;
+    if (c < 0x20 || c > 0x7e || c === 0x5c) return null;
+    p++;
+  }
+  if (!bytesAt(b, p, EC_VOLTAGE)) return null;
+  const tEnd = p;
+  p += EC_VOLTAGE.length;
+  const vEnd = jsonNumberEnd(b, p);
+  if (vEnd < 0 || !bytesAt(b, vEnd, EC_CURRENT)) return null;
+  const voltage_V = Number(b.toString('latin1', p, vEnd));
+  p = vEnd + EC_CURRENT.length;
+  const iEnd = jsonNumberEnd(b, p);
+  if (iEnd < 0 || iEnd !== b.length - 1 || b[iEnd] !== 0x7d) return null;
+  const current_mA = Number(b.toString('latin1', p, iEnd));
+  if (!Number.isFinite(voltage_V) || !Number.isFinite(current_mA)) return null;
+  const t_ms = timestampOf(b.toString('latin1', tStart, tEnd));
+  if (!Number.isFinite(t_ms)) return null;
+  return { cell, t_ms, voltage_V, current_mA, pressure_MPa: undefined, temperature_C: undefined };
+}
 
 function parseMessage(topic: string, payload: string | Uint8Array, prefix: string): { ok: true; cell: string; kind: string; json: unknown } | Rejected {
   const size = typeof payload === 'string' ? payload.length : payload.byteLength;

@@ -1,7 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Sample } from '../../src/domain/sample.js';
-import { batchMessages, decodeImpedance, decodeMessage, decodeMessages, encodeImpedance, encodeMessage, MAX_PAYLOAD_BYTES } from '../../src/io/payload.js';
+import {
+  batchMessages,
+  decodeImpedance,
+  decodeMessage,
+  decodeMessages,
+  encodeImpedance,
+  encodeMessage,
+  MAX_PAYLOAD_BYTES,
+  readEcBytes,
+} from '../../src/io/payload.js';
 
 // -0 travels as 0, which is the same reading.
 const value = fc.option(
@@ -38,6 +47,67 @@ describe('wire format', () => {
   it('writes whole-millisecond times as ISO-8601 for a person reading the broker', () => {
     const m = encodeMessage({ cell: 'c1', t_ms: Date.UTC(2026, 0, 1), voltage_V: 0.07, current_mA: 1.5, pressure_MPa: undefined, temperature_C: undefined });
     expect(m).toEqual({ topic: 'cells/c1/ec', payload: '{"t":"2026-01-01T00:00:00.000Z","voltage_V":0.07,"current_mA":1.5}' });
+  });
+});
+
+describe('the ec fast path (bytes, no JSON.parse)', () => {
+  it('reads what encodeMessage writes, as JSON.parse would', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 946_684_800_000, max: 4_102_444_800_000 }), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.double({ noNaN: true, noDefaultInfinity: true }), (t_ms, v, i) => {
+        const m = encodeMessage({ cell: 'c1', t_ms, voltage_V: v, current_mA: i, pressure_MPa: undefined, temperature_C: undefined });
+        const fast = readEcBytes(Buffer.from(m.payload), 'c1');
+        expect(fast).not.toBeNull();
+        expect(fast).toEqual((decodeMessage(m.topic, m.payload) as { sample: unknown }).sample);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('never accepts what JSON.parse would read differently or refuse: every answer it gives is the slow path\'s', () => {
+    const numbers = fc.oneof(
+      fc.double({ noNaN: true }).map(String),
+      fc.constantFrom('1.', '01', '-', '1e', '.5', '+1', '1e400', '-1e400', '-0', '0.0e+1', '1E-3', '2e+0', '0x10', 'NaN', 'Infinity', '1_0', '١'),
+    );
+    const times = fc.oneof(
+      fc.date({ min: new Date('1990-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString()),
+      fc.constantFrom('2026-02-30T00:00:00.000Z', '2026-01-01T00:00:00Z', '2026-01-01T25:00:00.000Z', '2026-01-01', '', 'x', '2026-01-01T00:00:00.000\\u005a', '1700000000000', '2026-01-01T00:00:00+02:00'),
+    );
+    // Mostly the exact template, so that the fast path is taken often enough to be checked.
+    const glue = fc.oneof({ weight: 8, arbitrary: fc.constant('') }, { weight: 1, arbitrary: fc.constantFrom(' ', '\n') });
+    const payloads = fc
+      .tuple(
+        times,
+        numbers,
+        numbers,
+        glue,
+        glue,
+        fc.oneof({ weight: 6, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+        fc.oneof({ weight: 6, arbitrary: fc.constant('') }, { weight: 1, arbitrary: fc.constantFrom(',"pressure_MPa":1', '}') }),
+      )
+      .map(([t, v, i, g1, g2, swap, extra]) =>
+        swap
+          ? `{"t":"${t}",${g1}"current_mA":${i},"voltage_V":${v}${extra}}${g2}`
+          : `{"t":"${t}",${g1}"voltage_V":${v},"current_mA":${i}${extra}}${g2}`,
+      );
+    let fastTaken = 0;
+    fc.assert(
+      fc.property(payloads, (payload) => {
+        const fast = readEcBytes(Buffer.from(payload), 'c1');
+        if (fast === null) return;
+        fastTaken++;
+        const slow = decodeMessage('cells/c1/ec', payload);
+        expect(slow.ok, payload).toBe(true);
+        expect(fast, payload).toEqual((slow as { sample: unknown }).sample);
+        expect(Object.is(fast.voltage_V, (slow as { sample: Sample }).sample.voltage_V), payload).toBe(true);
+      }),
+      { numRuns: 5000 },
+    );
+    expect(fastTaken).toBeGreaterThan(100); // the fast path was exercised, not only refused
+    // And through decodeMessages, a bad one still gets the slow path's rejection.
+    const out: string[] = [];
+    decodeMessages('cells/c1/ec', Buffer.from('{"t":"2026-02-30T00:00:00.000Z","voltage_V":1,"current_mA":2}'), 'cells', () => out.push('sample'), (r) => out.push(r));
+    decodeMessages('cells/c1/ec', Buffer.from('{"t":"2026-01-01T00:00:00.000Z","voltage_V":1e400,"current_mA":2}'), 'cells', () => out.push('sample'), (r) => out.push(r));
+    expect(out).toEqual(['bad-timestamp', 'bad-number']);
   });
 });
 
