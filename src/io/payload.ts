@@ -98,8 +98,10 @@ export function decodePayload(cell: string, kind: string, payload: unknown): Dec
 
 /** A raw MQTT message of one sample: topic and payload bytes/text. */
 export function decodeMessage(topic: string, payload: string | Uint8Array, prefix = 'cells'): Decoded {
-  const m = parseMessage(topic, payload, prefix);
-  return m.ok ? decodePayload(m.cell, m.kind, m.json) : m;
+  const where = locateMessage(topic, payload, prefix);
+  if (!where.ok) return where;
+  const body = parseJson(payload);
+  return body.ok ? decodePayload(where.cell, where.kind, body.json) : body;
 }
 
 /**
@@ -113,28 +115,28 @@ export function decodeMessages(
   onSample: (s: Sample) => void,
   onReject: (reason: RejectReason, detail: string) => void,
 ): void {
+  const where = locateMessage(topic, payload, prefix);
+  if (!where.ok) return onReject(where.reason, where.detail);
   // The usual single ec message straight from its bytes; anything else through JSON.parse.
-  if (typeof payload !== 'string' && Buffer.isBuffer(payload) && payload.length <= MAX_PAYLOAD_BYTES) {
-    const where = parseTopic(topic, prefix);
-    if (where !== null && where.kind === 'ec' && validCellId(where.cell)) {
-      const s = readEcBytes(payload, where.cell);
-      if (s !== null) return onSample(s);
-    }
+  if (where.kind === 'ec' && Buffer.isBuffer(payload)) {
+    const s = readEcBytes(payload, where.cell);
+    if (s !== null) return onSample(s);
   }
-  const m = parseMessage(topic, payload, prefix);
-  if (!m.ok) return onReject(m.reason, m.detail);
-  if (!Array.isArray(m.json)) {
-    const d = decodePayload(m.cell, m.kind, m.json);
+  const body = parseJson(payload);
+  if (!body.ok) return onReject(body.reason, body.detail);
+  const json = body.json;
+  if (!Array.isArray(json)) {
+    const d = decodePayload(where.cell, where.kind, json);
     return d.ok ? onSample(d.sample) : onReject(d.reason, d.detail);
   }
   // A batch holds sample objects: anything else makes the whole message malformed (one rejection, not one per item).
-  if (m.json.length === 0) return onReject('malformed', 'an empty batch');
-  const odd = m.json.findIndex((x) => typeof x !== 'object' || x === null || Array.isArray(x));
-  if (odd >= 0) return onReject('malformed', `batch item ${odd + 1} of ${m.json.length} is not a JSON object`);
-  for (let i = 0; i < m.json.length; i++) {
-    const d = decodePayload(m.cell, m.kind, m.json[i]);
+  if (json.length === 0) return onReject('malformed', 'an empty batch');
+  const odd = json.findIndex((x) => typeof x !== 'object' || x === null || Array.isArray(x));
+  if (odd >= 0) return onReject('malformed', `batch item ${odd + 1} of ${json.length} is not a JSON object`);
+  for (let i = 0; i < json.length; i++) {
+    const d = decodePayload(where.cell, where.kind, json[i]);
     if (d.ok) onSample(d.sample);
-    else onReject(d.reason, `batch item ${i + 1} of ${m.json.length}: ${d.detail}`);
+    else onReject(d.reason, `batch item ${i + 1} of ${json.length}: ${d.detail}`);
   }
 }
 
@@ -206,7 +208,8 @@ export function readEcBytes(b: Buffer, cell: string): Sample | null {
   return { cell, t_ms, voltage_V, current_mA, pressure_MPa: undefined, temperature_C: undefined };
 }
 
-function parseMessage(topic: string, payload: string | Uint8Array, prefix: string): { ok: true; cell: string; kind: string; json: unknown } | Rejected {
+/** The cell and kind of a telemetry message, or why it is refused before its payload is read. */
+function locateMessage(topic: string, payload: string | Uint8Array, prefix: string): { ok: true; cell: string; kind: string } | Rejected {
   const size = typeof payload === 'string' ? payload.length : payload.byteLength;
   if (size > MAX_PAYLOAD_BYTES) return { ok: false, reason: 'too-large', detail: `${size} bytes > ${MAX_PAYLOAD_BYTES}` };
   const where = parseTopic(topic, prefix);
@@ -218,8 +221,13 @@ function parseMessage(topic: string, payload: string | Uint8Array, prefix: strin
       detail: `${JSON.stringify(where.cell)}: a cell id is 1–64 characters, no spaces, control characters, "/", "#" or "+"`,
     };
   }
+  return { ok: true, cell: where.cell, kind: where.kind };
+}
+
+function parseJson(payload: string | Uint8Array): { ok: true; json: unknown } | Rejected {
+  const text = typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
   try {
-    return { ok: true, cell: where.cell, kind: where.kind, json: JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8')) };
+    return { ok: true, json: JSON.parse(text) };
   } catch (e) {
     return { ok: false, reason: 'malformed', detail: (e as Error).message };
   }
@@ -311,12 +319,9 @@ function sideMessage(
   const cell = topic.startsWith(head) && topic.endsWith(tail) ? topic.slice(head.length, topic.length - tail.length) : '';
   if (cell.length === 0 || cell.indexOf('/') >= 0) return { ok: false, reason: 'unknown-topic', detail: JSON.stringify(topic) };
   if (!validCellId(cell)) return { ok: false, reason: 'bad-cell-id', detail: JSON.stringify(cell) };
-  let body: unknown;
-  try {
-    body = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
-  } catch (e) {
-    return { ok: false, reason: 'malformed', detail: (e as Error).message };
-  }
+  const parsed = parseJson(payload);
+  if (!parsed.ok) return parsed;
+  const body = parsed.json;
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return { ok: false, reason: 'malformed', detail: 'payload is not a JSON object' };
   return { ok: true, cell, body: body as Record<string, unknown> };
 }
