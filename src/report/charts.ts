@@ -49,18 +49,24 @@ export function regimeColor(regime: string): string {
   return colors[regime] ?? 'rgba(134,142,150,0.22)';
 }
 
+/** Smallest and largest finite value (positive ones only if asked); [Infinity, -Infinity] when there is none. */
+export function extent(values: readonly number[], positive: boolean): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    if (!Number.isFinite(v) || (positive && !(v > 0))) continue;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return [lo, hi];
+}
+
 /**
  * A linear axis from the data: all of it, its ends on a round step of a fortieth of the span or so (a flat run at
  * ±0.07 V is not a line in an empty box, and the axis stays within about 12 % of the data's range).
  */
 export function linearAxis(values: readonly number[], o: Record<string, unknown>): Record<string, unknown> {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of values) {
-    if (!Number.isFinite(v)) continue;
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
+  const [lo, hi] = extent(values, false);
   let min: number | undefined;
   let max: number | undefined;
   if (lo <= hi) {
@@ -104,13 +110,7 @@ export function withGaps(points: readonly (readonly [number, number])[]): [numbe
 
 /** A log axis from whole decades around the positive data. */
 export function logAxis(values: readonly number[], o: Record<string, unknown>): Record<string, unknown> {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const v of values) {
-    if (!(v > 0) || !Number.isFinite(v)) continue;
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-  }
+  const [lo, hi] = extent(values, true);
   return {
     type: 'log',
     logBase: 10,
@@ -164,7 +164,7 @@ export function timeChart(
  * The regimes as shaded bands, one series per regime present (legend item, shading and tooltip share its colour;
  * clicking the legend hides it).
  */
-export function regimeSeries(c: ReportCell, xAxisIndex = 0, yAxisIndex = 0): Record<string, unknown>[] {
+export function regimeSeries(c: ReportCell): Record<string, unknown>[] {
   const h = (t: number): number => (t - c.t0_ms) / 3.6e6;
   const names: Record<string, string> = {
     polarization: 'polarization',
@@ -178,8 +178,6 @@ export function regimeSeries(c: ReportCell, xAxisIndex = 0, yAxisIndex = 0): Rec
   return present.map((regime) => ({
     name: names[regime] ?? regime,
     type: 'line',
-    xAxisIndex,
-    yAxisIndex,
     data: [],
     color: regimeColor(regime),
     markArea: {
@@ -202,12 +200,7 @@ export function voltageOption(c: ReportCell, interactive: boolean, zoom?: [numbe
   const data = c.series['voltage_V'] ?? [];
   const values = data.map((p) => p[1]);
   const limit = c.complianceV;
-  let top = -Infinity;
-  let bottom = Infinity;
-  for (const v of values) {
-    if (v > top) top = v;
-    if (v < bottom) bottom = v;
-  }
+  const [bottom, top] = extent(values, false);
   const reachesTop = top >= 0.8 * limit;
   const reachesBottom = bottom <= -0.8 * limit;
   const shown = absLog ? (reachesTop || reachesBottom ? [limit] : []) : [...(reachesTop ? [limit] : []), ...(reachesBottom ? [-limit] : [])];
@@ -407,12 +400,11 @@ export function halfCycleOption(c: ReportCell, interactive: boolean, look?: Char
     look,
   });
   const x = base['xAxis'] as Record<string, unknown>;
-  const zoomable = interactive;
   return {
     ...base,
     grid: [
       { left: 76, right: 30, top: 56, height: '40%' },
-      { left: 76, right: 30, bottom: zoomable ? 70 : 40, height: '22%' },
+      { left: 76, right: 30, bottom: interactive ? 70 : 40, height: '22%' },
     ],
     xAxis: [
       { ...x, gridIndex: 0, name: '', axisLabel: { ...(x['axisLabel'] as object), show: false } },
@@ -522,6 +514,6 @@ export function figure2Option(c: ReportCell, look?: ChartLook): Record<string, u
 }
 
 /** Helpers the builders call: inlined into the page before them. */
-export const CHART_HELPERS = [tickLabel, withUnit, regimeColor, linearAxis, withGaps, logAxis, timeChart, regimeSeries] as const;
+export const CHART_HELPERS = [tickLabel, withUnit, regimeColor, extent, linearAxis, withGaps, logAxis, timeChart, regimeSeries] as const;
 
 export const CHART_BUILDERS = { voltageOption, contactOption, ratioOption, resistanceOption, auxOption, halfCycleOption } as const;

@@ -172,6 +172,15 @@ describe.skipIf(!run)('report in a browser', () => {
     }
   }
 
+  /** A simulated run's report, opened: no console error, and every chart readable (see expectReadable). */
+  async function readableReport(name: string, scenarios: string[]): Promise<{ page: Page; charts: Inspected }> {
+    const { page, errors } = await open(await report(name, scenarios, 10));
+    const charts = await inspect(page);
+    expect(errors).toEqual([]);
+    expectReadable(charts);
+    return { page, charts };
+  }
+
   it('loop run: draws every chart, shades the regimes where the events say, zooms', async () => {
     const path = await report('loop', ['very-high-rate'], 2);
     const { page, errors } = await open(path);
@@ -301,11 +310,7 @@ describe.skipIf(!run)('report in a browser', () => {
   }, 120_000);
 
   it('stable ±0.07 V run: the voltage axis follows the data (not ±8 V), the limit is named off scale', async () => {
-    const path = await report('stable', ['control'], 10);
-    const { page, errors } = await open(path);
-    const charts = await inspect(page);
-    expect(errors).toEqual([]);
-    expectReadable(charts);
+    const { page, charts } = await readableReport('stable', ['control']);
     const v = charts.find((c) => c.kind === 'voltageOption' && c.zoom === null)!;
     const dataSpan = v.firstSeries.max - v.firstSeries.min;
     expect(v.firstSeries.max).toBeLessThan(0.5); // a ±0.07 V run (spikes included)
@@ -327,11 +332,7 @@ describe.skipIf(!run)('report in a browser', () => {
   }, 120_000);
 
   it('CCD run: every chart readable, alert times on one line', async () => {
-    const path = await report('ccd', ['ccd'], 10);
-    const { page, errors } = await open(path);
-    const charts = await inspect(page);
-    expect(errors).toEqual([]);
-    expectReadable(charts);
+    const { page } = await readableReport('ccd', ['ccd']);
     const times = await page.$$eval('table.alerts td.time', (tds) => tds.map((t) => ({ text: t.textContent, h: t.getBoundingClientRect().height })));
     expect(times.length).toBeGreaterThan(0);
     for (const t of times) {
