@@ -1,5 +1,5 @@
 // `cyclewatch run` under load, in its own process: connects to BROKER, waits for COUNT messages, prints
-// {"msgs","s","msgsPerS","rssMB"} measured from the first message to the last one processed.
+// {"msgs","s","msgsPerS","rssMB","cpuUsPerMsg"} measured from the first message to the last one processed.
 // Usage: node bench/live-child.mjs MQTT_URL COUNT DATA_DIR
 import { runMonitor } from '../dist/pipelines/run.js';
 import { parseRunConfig } from '../dist/src/cli/config.js';
@@ -13,14 +13,20 @@ const config = parseRunConfig(
 const handle = await runMonitor(config, { log: () => {} });
 let t0 = 0;
 let peakRss = 0;
+let cpu0 = process.cpuUsage();
 const poll = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
   const n = handle.metrics.value('cyclewatch_messages_in_total');
-  if (n > 0 && t0 === 0) t0 = performance.now();
+  if (n > 0 && t0 === 0) {
+    t0 = performance.now();
+    cpu0 = process.cpuUsage();
+  }
   if (n >= want) {
     clearInterval(poll);
     const s = (performance.now() - t0) / 1000;
-    console.log(JSON.stringify({ msgs: n, s: +s.toFixed(2), msgsPerS: Math.round(n / s), rssMB: Math.round(peakRss / 1e6) }));
+    const cpu = process.cpuUsage(cpu0);
+    const cpuUsPerMsg = +((cpu.user + cpu.system) / n).toFixed(1);
+    console.log(JSON.stringify({ msgs: n, s: +s.toFixed(2), msgsPerS: Math.round(n / s), rssMB: Math.round(peakRss / 1e6), cpuUsPerMsg }));
     handle.close().then(() => process.exit(0));
   }
 }, 2);

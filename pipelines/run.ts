@@ -213,7 +213,7 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
       }
       if (config.writeDerived) {
         const l = derivedLine(out.cell, out.derived);
-        if (l !== null) sink.write([l]);
+        if (l !== null) sink.writeLine(l, out.derived.t_ms);
       }
     } else if (out.type === 'alert') raise(out);
     else if (out.type !== 'result') {
@@ -312,7 +312,7 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
       onAccepted: (s) => {
         samplesAccepted.inc();
         const line = telemetryLine(s);
-        if (line !== null) sink.write([line]);
+        if (line !== null) sink.writeLine(line, s.t_ms);
       },
     }),
   );
@@ -345,8 +345,16 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
   const saveCheckpoint = (): Promise<void> => {
     if (saving !== null) return saving;
     // Rotation and snapshot together, synchronously: the snapshot covers exactly the closed segments.
-    const seq = store.rotate();
-    const snapshot = stringifyState(Object.fromEntries(states));
+    let seq: number;
+    let snapshot: string;
+    try {
+      seq = store.rotate();
+      snapshot = stringifyState(Object.fromEntries(states));
+    } catch (e) {
+      // A full disk under the journal: the samples since the last checkpoint stay unacknowledged and buffered.
+      log(`checkpoint failed: ${(e as Error).message}`);
+      return Promise.resolve();
+    }
     const bytes = eventsBytes;
     // Points queued for the database are made durable (spooled) at once: a slow or absent database must not hold
     // checkpoints back, and the journal behind this checkpoint may then go.

@@ -44,14 +44,22 @@ function line(measurement: string, tags: Record<string, string>, f: string, t_ms
   return `${measurement}${t} ${f} ${Math.round(t_ms)}`;
 }
 
-// Per-sample lines are built by hand, without an intermediate object, and with the cell's escaped tag cached:
-// they are written for every message the monitor receives.
-const cellTags = new Map<string, string>();
-function cellTag(cell: string): string {
-  let t = cellTags.get(cell);
+// Per-sample lines are built by hand, without an intermediate object, and with what stays the same from one
+// sample of a cell to the next cached: its escaped tag, and the text of R_ref and j_set (set per half cycle).
+// Turning a double into text is most of a line's cost; they are written for every message the monitor receives.
+interface CellTexts {
+  readonly tag: string;
+  rRef_ohm: number;
+  rRefText: string;
+  jSet_mA_cm2: number;
+  jSetText: string;
+}
+const cellTexts = new Map<string, CellTexts>();
+function textsOf(cell: string): CellTexts {
+  let t = cellTexts.get(cell);
   if (t === undefined) {
-    if (cellTags.size >= 10_000) cellTags.clear();
-    cellTags.set(cell, (t = escapeKey(cell)));
+    if (cellTexts.size >= 10_000) cellTexts.clear();
+    cellTexts.set(cell, (t = { tag: escapeKey(cell), rRef_ohm: NaN, rRefText: '', jSet_mA_cm2: NaN, jSetText: '' }));
   }
   return t;
 }
@@ -65,24 +73,31 @@ export function telemetryLine(s: Sample | AlignedSample): string | null {
   if (finite(s.current_mA)) f += sep(f) + 'current_mA=' + s.current_mA;
   if (finite(s.pressure_MPa)) f += sep(f) + 'pressure_MPa=' + s.pressure_MPa;
   if (finite(s.temperature_C)) f += sep(f) + 'temperature_C=' + s.temperature_C;
-  return f.length === 0 ? null : 'telemetry,cell=' + cellTag(s.cell) + ' ' + f + ' ' + Math.round(s.t_ms);
+  return f.length === 0 ? null : 'telemetry,cell=' + textsOf(s.cell).tag + ' ' + f + ' ' + Math.round(s.t_ms);
 }
 
 export function derivedLine(cell: string, d: DerivedState): string | null {
+  const c = textsOf(cell);
   // regime and rRefSource are names from the domain's enums: nothing in them needs escaping.
   let f = 'regime="' + d.regime + '",regimeCode=' + REGIME_CODES[d.regime] + 'i';
   if (finite(d.halfCycleIndex)) f += ',halfCycleIndex=' + Math.round(d.halfCycleIndex) + 'i';
   f += ',resting=' + (d.resting ? 'true' : 'false');
   if (finite(d.rApp_ohm)) f += ',rApp_ohm=' + d.rApp_ohm;
-  if (finite(d.rRef_ohm)) f += ',rRef_ohm=' + d.rRef_ohm;
+  if (finite(d.rRef_ohm)) {
+    if (d.rRef_ohm !== c.rRef_ohm) c.rRefText = String((c.rRef_ohm = d.rRef_ohm));
+    f += ',rRef_ohm=' + c.rRefText;
+  }
   f += ',rRefSource="' + d.rRefSource + '"';
   if (finite(d.ratio)) f += ',ratio=' + d.ratio;
   if (finite(d.contactFraction)) f += ',contactFraction=' + d.contactFraction;
   if (finite(d.aEff_cm2)) f += ',aEff_cm2=' + d.aEff_cm2;
-  if (finite(d.jSet_mA_cm2)) f += ',jSet_mA_cm2=' + d.jSet_mA_cm2;
+  if (finite(d.jSet_mA_cm2)) {
+    if (d.jSet_mA_cm2 !== c.jSet_mA_cm2) c.jSetText = String((c.jSet_mA_cm2 = d.jSet_mA_cm2));
+    f += ',jSet_mA_cm2=' + c.jSetText;
+  }
   if (finite(d.jLocal_mA_cm2)) f += ',jLocal_mA_cm2=' + d.jLocal_mA_cm2;
   f += ',jLocalIsLowerBound=' + (d.atCompliance ? 'true' : 'false');
-  return 'derived,cell=' + cellTag(cell) + ' ' + f + ' ' + Math.round(d.t_ms);
+  return 'derived,cell=' + c.tag + ' ' + f + ' ' + Math.round(d.t_ms);
 }
 
 export function eventLines(e: CellEvent): string[] {

@@ -23,6 +23,8 @@ export interface SinkStats {
 export interface PointSink {
   /** Queue lines; never throws and never blocks the pipeline. */
   write(lines: readonly string[]): void;
+  /** Queue one line whose time (ms) the caller knows: the per-sample path, without an array or parsing it back. */
+  writeLine(line: string, t_ms: number): void;
   /** Send (or spool) everything queued so far. */
   flush(): Promise<void>;
   /**
@@ -111,6 +113,16 @@ export class InfluxSink implements PointSink {
   write(lines: readonly string[]): void {
     for (const l of lines) this.queue.push(l);
     this.queuedTotal += lines.length;
+    this.queued();
+  }
+
+  writeLine(line: string): void {
+    this.queue.push(line);
+    this.queuedTotal++;
+    this.queued();
+  }
+
+  private queued(): void {
     if (this.queue.length > this.o.maxQueueLines) this.toSpool(this.take(this.queue.length));
     this.stats.queued = this.queue.length;
     if (this.queue.length >= this.o.batchSize) void this.flush();
@@ -277,28 +289,30 @@ export class LineFileSink implements PointSink {
   }
 
   write(lines: readonly string[]): void {
-    for (const l of lines) {
-      const t_ms = Number(l.slice(l.lastIndexOf(' ') + 1));
-      const dayIndex = Math.floor(t_ms / 86_400_000);
-      let b = this.block;
-      if (dayIndex !== this.dayIndex || b === null) {
-        const day = Number.isFinite(dayIndex) ? new Date(dayIndex * 86_400_000).toISOString().slice(0, 10) : 'undated';
-        b = this.pending.get(day) ?? null;
-        if (b === null) this.pending.set(day, (b = { day, buf: Buffer.allocUnsafe(LINE_FILE_BLOCK_BYTES), used: 0, lines: 0 }));
-        this.dayIndex = dayIndex;
-        this.block = b;
-      }
-      // A UTF-8 character takes at most 3 bytes per UTF-16 unit; a line longer than a block gets its own buffer.
-      const need = 3 * l.length + 1;
-      if (b.used + need > b.buf.length) {
-        this.writeBlock(b);
-        if (need > b.buf.length) b.buf = Buffer.allocUnsafe(need);
-      }
-      b.used += b.buf.write(l, b.used, 'utf8');
-      b.buf[b.used++] = 10;
-      b.lines++;
-      this.stats.queued++;
+    for (const l of lines) this.writeLine(l, Number(l.slice(l.lastIndexOf(' ') + 1)));
+  }
+
+  writeLine(l: string, t_ms: number): void {
+    // The day of the time written in the line (rounded to the ms).
+    const dayIndex = Math.floor(Math.round(t_ms) / 86_400_000);
+    let b = this.block;
+    if (dayIndex !== this.dayIndex || b === null) {
+      const day = Number.isFinite(dayIndex) ? new Date(dayIndex * 86_400_000).toISOString().slice(0, 10) : 'undated';
+      b = this.pending.get(day) ?? null;
+      if (b === null) this.pending.set(day, (b = { day, buf: Buffer.allocUnsafe(LINE_FILE_BLOCK_BYTES), used: 0, lines: 0 }));
+      this.dayIndex = dayIndex;
+      this.block = b;
     }
+    // A UTF-8 character takes at most 3 bytes per UTF-16 unit; a line longer than a block gets its own buffer.
+    const need = 3 * l.length + 1;
+    if (b.used + need > b.buf.length) {
+      this.writeBlock(b);
+      if (need > b.buf.length) b.buf = Buffer.allocUnsafe(need);
+    }
+    b.used += b.buf.write(l, b.used, 'utf8');
+    b.buf[b.used++] = 10;
+    b.lines++;
+    this.stats.queued++;
   }
 
   async flush(): Promise<void> {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { eventLines, telemetryLine } from '../../src/io/lineProtocol.js';
+import { derivedLine, eventLines, telemetryLine } from '../../src/io/lineProtocol.js';
+import type { DerivedState } from '../../src/domain/detector.js';
 import { sample } from '../../src/domain/sample.js';
 
 describe('line protocol', () => {
@@ -20,6 +21,35 @@ describe('line protocol', () => {
     const l = telemetryLine(sample('a\nb\tc\u0001', 5, { pressure_MPa: 9 }))!;
     expect(l.split('\n')).toHaveLength(1);
     expect(l).toBe('telemetry,cell=a\\ b\\ c\\  pressure_MPa=9 5');
+  });
+
+  it('writes the derived state of a sample, its per-cell cached texts following every change of R_ref and j_set', () => {
+    const d: DerivedState = {
+      t_ms: 1767225600000.4,
+      regime: 'polarization',
+      halfCycleIndex: 4,
+      resting: false,
+      rApp_ohm: 71.2,
+      rRef_ohm: 35.6,
+      rRefSource: 'calibrated',
+      ratio: 2,
+      contactFraction: 0.5,
+      aEff_cm2: 0.55,
+      jSet_mA_cm2: 1.8181818181818181,
+      jLocal_mA_cm2: 3.6363636363636362,
+      atCompliance: false,
+    };
+    expect(derivedLine('c 1', d)).toBe(
+      'derived,cell=c\\ 1 regime="polarization",regimeCode=2i,halfCycleIndex=4i,resting=false,rApp_ohm=71.2,rRef_ohm=35.6,rRefSource="calibrated",ratio=2,contactFraction=0.5,aEff_cm2=0.55,jSet_mA_cm2=1.8181818181818181,jLocal_mA_cm2=3.6363636363636362,jLocalIsLowerBound=false 1767225600000',
+    );
+    // Another cell, then the same cell with a new reference and current: no text of one leaks into the other.
+    expect(derivedLine('c2', { ...d, rRef_ohm: 40, jSet_mA_cm2: 2 })).toContain('rRef_ohm=40,rRefSource="calibrated",ratio=2,contactFraction=0.5,aEff_cm2=0.55,jSet_mA_cm2=2,');
+    const next = derivedLine('c 1', { ...d, rRef_ohm: 35.65, jSet_mA_cm2: -1.8181818181818181, rApp_ohm: null, ratio: null, contactFraction: null, aEff_cm2: null, jLocal_mA_cm2: null, atCompliance: true });
+    expect(next).toBe(
+      'derived,cell=c\\ 1 regime="polarization",regimeCode=2i,halfCycleIndex=4i,resting=false,rRef_ohm=35.65,rRefSource="calibrated",jSet_mA_cm2=-1.8181818181818181,jLocalIsLowerBound=true 1767225600000',
+    );
+    expect(derivedLine('c 1', { ...d, rRef_ohm: null })).not.toContain('rRef_ohm');
+    expect(derivedLine('c 1', d)).toContain(',rRef_ohm=35.6,');
   });
 
   it('writes integers with the i suffix and booleans as such', () => {
