@@ -17,7 +17,8 @@ import { iso, type Sample } from '../src/domain/sample.js';
 import { shardOf } from '../src/domain/shard.js';
 import { eventToJson } from '../src/io/analysisOutput.js';
 import { StateStore, stringifyState } from '../src/io/checkpoint.js';
-import { derivedLine, eventLines, impedanceLines, telemetryLine } from '../src/io/lineProtocol.js';
+import { eventLines, impedanceLines } from '../src/io/lineProtocol.js';
+import { writeDerivedLine, writeTelemetryLine } from '../src/io/lineBytes.js';
 import { Metrics, serveMetrics } from '../src/io/metrics.js';
 import { connectMqtt, impedanceInput, sideInput, startEmbeddedBroker, telemetryInput, telemetryTopics, type EmbeddedBroker } from '../src/io/mqtt.js';
 import { alertKey, AlertRouter } from '../src/io/notifiers.js';
@@ -212,8 +213,7 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
         c.samples++;
       }
       if (config.writeDerived) {
-        const l = derivedLine(out.cell, out.derived);
-        if (l !== null) sink.writeLine(l, out.derived.t_ms);
+        writeDerivedLine(sink, out.cell, out.derived);
       }
     } else if (out.type === 'alert') raise(out);
     else if (out.type !== 'result') {
@@ -311,8 +311,7 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
       states,
       onAccepted: (s) => {
         samplesAccepted.inc();
-        const line = telemetryLine(s);
-        if (line !== null) sink.writeLine(line, s.t_ms);
+        writeTelemetryLine(sink, s);
       },
     }),
   );

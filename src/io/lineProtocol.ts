@@ -6,15 +6,11 @@
  * Timestamps in milliseconds.
  */
 import type { DerivedState } from '../domain/detector.js';
-import { REGIME_CODES } from '../domain/regime.js';
 import type { CellEvent } from '../domain/events.js';
 import type { ImpedanceBlock, ImpedancePoint } from '../domain/impedance.js';
 import { iso, type AlignedSample, type Sample } from '../domain/sample.js';
+import { escapeKey, StringLineTarget, writeDerivedLine, writeTelemetryLine } from './lineBytes.js';
 
-// Line protocol cannot escape a newline in a key or tag: control characters become spaces (then escaped), so
-// one record can never be split in two, whatever an id or a message holds.
-// eslint-disable-next-line no-control-regex -- control characters are exactly what this matches
-const escapeKey = (s: string): string => s.replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/[,= \\]/g, (c) => '\\' + c);
 // eslint-disable-next-line no-control-regex -- control characters are exactly what this matches
 const escapeString = (s: string): string => '"' + s.replace(/["\\]/g, (c) => '\\' + c).replace(/[\u0000-\u001f\u007f]/g, ' ') + '"';
 
@@ -44,60 +40,18 @@ function line(measurement: string, tags: Record<string, string>, f: string, t_ms
   return `${measurement}${t} ${f} ${Math.round(t_ms)}`;
 }
 
-// Per-sample lines are built by hand, without an intermediate object, and with what stays the same from one
-// sample of a cell to the next cached: its escaped tag, and the text of R_ref and j_set (set per half cycle).
-// Turning a double into text is most of a line's cost; they are written for every message the monitor receives.
-interface CellTexts {
-  readonly tag: string;
-  rRef_ohm: number;
-  rRefText: string;
-  jSet_mA_cm2: number;
-  jSetText: string;
-}
-const cellTexts = new Map<string, CellTexts>();
-function textsOf(cell: string): CellTexts {
-  let t = cellTexts.get(cell);
-  if (t === undefined) {
-    if (cellTexts.size >= 10_000) cellTexts.clear();
-    cellTexts.set(cell, (t = { tag: escapeKey(cell), rRef_ohm: NaN, rRefText: '', jSet_mA_cm2: NaN, jSetText: '' }));
-  }
-  return t;
-}
-
-const finite = (v: number | null | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
-const sep = (f: string): string => (f.length === 0 ? '' : ',');
+// The per-sample lines are encoded as bytes (lineBytes.ts); these are their texts, for sinks that queue strings.
+const one = new StringLineTarget();
 
 export function telemetryLine(s: Sample | AlignedSample): string | null {
-  let f = '';
-  if (finite(s.voltage_V)) f = 'voltage_V=' + s.voltage_V;
-  if (finite(s.current_mA)) f += sep(f) + 'current_mA=' + s.current_mA;
-  if (finite(s.pressure_MPa)) f += sep(f) + 'pressure_MPa=' + s.pressure_MPa;
-  if (finite(s.temperature_C)) f += sep(f) + 'temperature_C=' + s.temperature_C;
-  return f.length === 0 ? null : 'telemetry,cell=' + textsOf(s.cell).tag + ' ' + f + ' ' + Math.round(s.t_ms);
+  one.line = null;
+  writeTelemetryLine(one, s);
+  return one.line;
 }
 
-export function derivedLine(cell: string, d: DerivedState): string | null {
-  const c = textsOf(cell);
-  // regime and rRefSource are names from the domain's enums: nothing in them needs escaping.
-  let f = 'regime="' + d.regime + '",regimeCode=' + REGIME_CODES[d.regime] + 'i';
-  if (finite(d.halfCycleIndex)) f += ',halfCycleIndex=' + Math.round(d.halfCycleIndex) + 'i';
-  f += ',resting=' + (d.resting ? 'true' : 'false');
-  if (finite(d.rApp_ohm)) f += ',rApp_ohm=' + d.rApp_ohm;
-  if (finite(d.rRef_ohm)) {
-    if (d.rRef_ohm !== c.rRef_ohm) c.rRefText = String((c.rRef_ohm = d.rRef_ohm));
-    f += ',rRef_ohm=' + c.rRefText;
-  }
-  f += ',rRefSource="' + d.rRefSource + '"';
-  if (finite(d.ratio)) f += ',ratio=' + d.ratio;
-  if (finite(d.contactFraction)) f += ',contactFraction=' + d.contactFraction;
-  if (finite(d.aEff_cm2)) f += ',aEff_cm2=' + d.aEff_cm2;
-  if (finite(d.jSet_mA_cm2)) {
-    if (d.jSet_mA_cm2 !== c.jSet_mA_cm2) c.jSetText = String((c.jSet_mA_cm2 = d.jSet_mA_cm2));
-    f += ',jSet_mA_cm2=' + c.jSetText;
-  }
-  if (finite(d.jLocal_mA_cm2)) f += ',jLocal_mA_cm2=' + d.jLocal_mA_cm2;
-  f += ',jLocalIsLowerBound=' + (d.atCompliance ? 'true' : 'false');
-  return 'derived,cell=' + c.tag + ' ' + f + ' ' + Math.round(d.t_ms);
+export function derivedLine(cell: string, d: DerivedState): string {
+  writeDerivedLine(one, cell, d);
+  return one.line!;
 }
 
 export function eventLines(e: CellEvent): string[] {

@@ -7,6 +7,7 @@ import { InfluxDB, type WriteApi } from '@influxdata/influxdb-client';
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Spool } from './spool.js';
+import type { LineSlot, LineTarget } from './lineBytes.js';
 
 export interface SinkStats {
   /** The database cannot be reached: points go to the spool. */
@@ -20,7 +21,8 @@ export interface SinkStats {
   spoolBatches: number;
 }
 
-export interface PointSink {
+/** Lines encoded as bytes (`reserveLine`, `commitLine`: the per-sample path) or given as strings. */
+export interface PointSink extends LineTarget {
   /** Queue lines; never throws and never blocks the pipeline. */
   write(lines: readonly string[]): void;
   /** Queue one line whose time (ms) the caller knows: the per-sample path, without an array or parsing it back. */
@@ -120,6 +122,18 @@ export class InfluxSink implements PointSink {
     this.queue.push(line);
     this.queuedTotal++;
     this.queued();
+  }
+
+  // The client takes strings: an encoded line is read back from a scratch buffer.
+  private readonly slot: LineSlot = { buf: Buffer.allocUnsafe(1024), at: 0 };
+
+  reserveLine(_t_ms: number, maxBytes: number): LineSlot {
+    if (this.slot.buf.length < maxBytes) this.slot.buf = Buffer.allocUnsafe(maxBytes);
+    return this.slot;
+  }
+
+  commitLine(end: number): void {
+    this.writeLine(this.slot.buf.toString('utf8', 0, end));
   }
 
   private queued(): void {
@@ -293,6 +307,14 @@ export class LineFileSink implements PointSink {
   }
 
   writeLine(l: string, t_ms: number): void {
+    // A UTF-8 character takes at most 3 bytes per UTF-16 unit.
+    const slot = this.reserveLine(t_ms, 3 * l.length);
+    this.commitLine(slot.at + slot.buf.write(l, slot.at, 'utf8'));
+  }
+
+  private readonly slot: LineSlot = { buf: Buffer.alloc(0), at: 0 };
+
+  reserveLine(t_ms: number, maxBytes: number): LineSlot {
     // The day of the time written in the line (rounded to the ms).
     const dayIndex = Math.floor(Math.round(t_ms) / 86_400_000);
     let b = this.block;
@@ -303,14 +325,20 @@ export class LineFileSink implements PointSink {
       this.dayIndex = dayIndex;
       this.block = b;
     }
-    // A UTF-8 character takes at most 3 bytes per UTF-16 unit; a line longer than a block gets its own buffer.
-    const need = 3 * l.length + 1;
-    if (b.used + need > b.buf.length) {
+    // Room for the line and its newline; a line longer than a block gets its own buffer.
+    if (b.used + maxBytes + 1 > b.buf.length) {
       this.writeBlock(b);
-      if (need > b.buf.length) b.buf = Buffer.allocUnsafe(need);
+      if (maxBytes + 1 > b.buf.length) b.buf = Buffer.allocUnsafe(maxBytes + 1);
     }
-    b.used += b.buf.write(l, b.used, 'utf8');
-    b.buf[b.used++] = 10;
+    this.slot.buf = b.buf;
+    this.slot.at = b.used;
+    return this.slot;
+  }
+
+  commitLine(end: number): void {
+    const b = this.block!;
+    b.buf[end] = 10;
+    b.used = end + 1;
     b.lines++;
     this.stats.queued++;
   }

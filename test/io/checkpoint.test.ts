@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseState, StateStore, stringifyState } from '../../src/io/checkpoint.js';
-import type { Sample } from '../../src/domain/sample.js';
+import { sample, type Sample } from '../../src/domain/sample.js';
 
 const dirs: string[] = [];
 const fresh = (): string => {
@@ -15,10 +15,10 @@ const fresh = (): string => {
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 const samples: Sample[] = [
-  { cell: 'c1', t_ms: 1767225600000, voltage_V: 0.07123456789012345, current_mA: 2 },
-  { cell: 'Zelle ü/№ 2', t_ms: 1767225600000.5, voltage_V: -8, current_mA: -2.5, pressure_MPa: 3.25, temperature_C: 25.1 },
-  { cell: 'c1', t_ms: 1767225601000, voltage_V: undefined, current_mA: undefined, pressure_MPa: 1e-300 },
-  { cell: 'c3', t_ms: 1767225602000, temperature_C: -0.5 },
+  sample('c1', 1767225600000, { voltage_V: 0.07123456789012345, current_mA: 2 }),
+  sample('Zelle ü/№ 2', 1767225600000.5, { voltage_V: -8, current_mA: -2.5, pressure_MPa: 3.25, temperature_C: 25.1 }),
+  sample('c1', 1767225601000, { pressure_MPa: 1e-300 }),
+  sample('c3', 1767225602000, { temperature_C: -0.5 }),
 ];
 const norm = (s: Sample): Sample => ({
   cell: s.cell,
@@ -99,7 +99,7 @@ describe('StateStore journal', () => {
   it('writes its buffer when full and goes on: more samples than one write holds', () => {
     const dir = fresh();
     const a = new StateStore(dir);
-    const many = Array.from({ length: 40_000 }, (_, i): Sample => ({ cell: `cell-${i % 1000}`, t_ms: 1767225600000 + i, voltage_V: i / 7, current_mA: 2 }));
+    const many = Array.from({ length: 40_000 }, (_, i): Sample => sample(`cell-${i % 1000}`, 1767225600000 + i, { voltage_V: i / 7, current_mA: 2 }));
     for (const s of many) a.append(s);
     a.close();
     expect(a.writes).toBeGreaterThan(1);
@@ -124,7 +124,7 @@ describe('StateStore journal', () => {
       let failure: unknown = null;
       for (let k = 0; k < 100 && failure === null; k++) {
         for (let i = 0; i < 50; i++) {
-          const s: Sample = { cell: `c${i % 7}`, t_ms: 1767225600000 + all.length, voltage_V: all.length / 3, current_mA: 2 };
+          const s = sample(`c${i % 7}`, 1767225600000 + all.length, { voltage_V: all.length / 3, current_mA: 2 });
           all.push(s);
           a.append(s);
         }

@@ -23,7 +23,7 @@ describe('line protocol', () => {
     expect(l).toBe('telemetry,cell=a\\ b\\ c\\  pressure_MPa=9 5');
   });
 
-  it('writes the derived state of a sample, its per-cell cached texts following every change of R_ref and j_set', () => {
+  it('writes the derived state of a sample (9 significant digits), its per-cell cached texts following every change of R_ref and j_set', () => {
     const d: DerivedState = {
       t_ms: 1767225600000.4,
       regime: 'polarization',
@@ -40,13 +40,13 @@ describe('line protocol', () => {
       atCompliance: false,
     };
     expect(derivedLine('c 1', d)).toBe(
-      'derived,cell=c\\ 1 regime="polarization",regimeCode=2i,halfCycleIndex=4i,resting=false,rApp_ohm=71.2,rRef_ohm=35.6,rRefSource="calibrated",ratio=2,contactFraction=0.5,aEff_cm2=0.55,jSet_mA_cm2=1.8181818181818181,jLocal_mA_cm2=3.6363636363636362,jLocalIsLowerBound=false 1767225600000',
+      'derived,cell=c\\ 1 regime="polarization",regimeCode=2i,halfCycleIndex=4i,resting=false,rApp_ohm=71.2,rRef_ohm=35.6,rRefSource="calibrated",ratio=2,contactFraction=0.5,aEff_cm2=0.55,jSet_mA_cm2=1.81818182,jLocal_mA_cm2=3.63636364,jLocalIsLowerBound=false 1767225600000',
     );
     // Another cell, then the same cell with a new reference and current: no text of one leaks into the other.
     expect(derivedLine('c2', { ...d, rRef_ohm: 40, jSet_mA_cm2: 2 })).toContain('rRef_ohm=40,rRefSource="calibrated",ratio=2,contactFraction=0.5,aEff_cm2=0.55,jSet_mA_cm2=2,');
     const next = derivedLine('c 1', { ...d, rRef_ohm: 35.65, jSet_mA_cm2: -1.8181818181818181, rApp_ohm: null, ratio: null, contactFraction: null, aEff_cm2: null, jLocal_mA_cm2: null, atCompliance: true });
     expect(next).toBe(
-      'derived,cell=c\\ 1 regime="polarization",regimeCode=2i,halfCycleIndex=4i,resting=false,rRef_ohm=35.65,rRefSource="calibrated",jSet_mA_cm2=-1.8181818181818181,jLocalIsLowerBound=true 1767225600000',
+      'derived,cell=c\\ 1 regime="polarization",regimeCode=2i,halfCycleIndex=4i,resting=false,rRef_ohm=35.65,rRefSource="calibrated",jSet_mA_cm2=-1.81818182,jLocalIsLowerBound=true 1767225600000',
     );
     expect(derivedLine('c 1', { ...d, rRef_ohm: null })).not.toContain('rRef_ohm');
     expect(derivedLine('c 1', d)).toContain(',rRef_ohm=35.6,');
