@@ -127,9 +127,17 @@ type PacketStream = Duplex & { write: (chunk: unknown, encoding?: unknown, cb?: 
  * wrapped there.
  */
 function holdOutgoingPackets(client: MqttClient, beforeRelease: () => void, onError: (e: Error) => void): void {
-  const owner = client as unknown as { streamBuilder?: (c: MqttClient) => PacketStream };
+  const owner = client as unknown as {
+    streamBuilder?: (c: MqttClient) => PacketStream;
+    _writePacket?: (packet: { cmd: string; messageId?: number; reasonCode?: number; properties?: unknown }, cb?: () => void) => void;
+  };
   const build = owner.streamBuilder;
-  if (typeof build !== 'function') throw new Error('mqtt: this mqtt.js version does not build its stream through streamBuilder (group commit unavailable)');
+  const writePacket = owner._writePacket?.bind(client);
+  if (typeof build !== 'function' || writePacket === undefined) {
+    throw new Error('mqtt: this mqtt.js version does not build its stream through streamBuilder (group commit unavailable)');
+  }
+  /** The PUBACK of a message, held on the current connection's stream. */
+  let holdAcknowledgement: ((messageId: number) => void) | null = null;
   owner.streamBuilder = (c) => {
     const stream = build(c);
     const write = stream.write.bind(stream);
@@ -162,29 +170,51 @@ function holdOutgoingPackets(client: MqttClient, beforeRelease: () => void, onEr
         for (const cb of done) cb();
       });
     };
-    stream.write = (chunk: unknown, encoding?: unknown, cb?: unknown): boolean => {
-      const bytes =
-        typeof chunk === 'string' ? Buffer.from(chunk, (typeof encoding === 'string' ? encoding : 'utf8') as BufferEncoding) : (chunk as Uint8Array);
-      if (heldBytes + bytes.length > held.length) {
-        const bigger = Buffer.allocUnsafe(Math.max(2 * held.length, heldBytes + bytes.length));
+    const room = (bytes: number): void => {
+      if (heldBytes + bytes > held.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(2 * held.length, heldBytes + bytes));
         held.copy(bigger, 0, 0, heldBytes);
         held = bigger;
       }
-      held.set(bytes, heldBytes);
-      heldBytes += bytes.length;
-      const callback = typeof encoding === 'function' ? encoding : cb;
-      if (typeof callback === 'function') callbacks.push(callback as () => void);
       if (!scheduled) {
         scheduled = true;
         setImmediate(release);
       }
+    };
+    stream.write = (chunk: unknown, encoding?: unknown, cb?: unknown): boolean => {
+      const bytes =
+        typeof chunk === 'string' ? Buffer.from(chunk, (typeof encoding === 'string' ? encoding : 'utf8') as BufferEncoding) : (chunk as Uint8Array);
+      room(bytes.length);
+      held.set(bytes, heldBytes);
+      heldBytes += bytes.length;
+      const callback = typeof encoding === 'function' ? encoding : cb;
+      if (typeof callback === 'function') callbacks.push(callback as () => void);
       return true;
+    };
+    holdAcknowledgement = (messageId) => {
+      room(4);
+      held[heldBytes] = 0x40; // PUBACK
+      held[heldBytes + 1] = 2; // remaining length: the packet id
+      held[heldBytes + 2] = messageId >> 8;
+      held[heldBytes + 3] = messageId & 0xff;
+      heldBytes += 4;
     };
     stream.end = ((...args: unknown[]) => {
       release();
       return end(...args);
     }) as PacketStream['end'];
     return stream;
+  };
+  // A PUBACK is four bytes, one per message received: written here rather than through mqtt-packet's generic
+  // writer (three stream writes and their callbacks). Any other packet, or a PUBACK with a reason code or
+  // properties, takes mqtt.js's way.
+  owner._writePacket = (packet, cb) => {
+    if (packet.cmd === 'puback' && !packet.reasonCode && packet.properties === undefined && packet.messageId !== undefined && holdAcknowledgement !== null) {
+      holdAcknowledgement(packet.messageId);
+      cb?.();
+      return;
+    }
+    writePacket(packet, cb);
   };
 }
 
