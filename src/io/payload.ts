@@ -208,10 +208,22 @@ export function readEcBytes(b: Buffer, cell: string): Sample | null {
   return { cell, t_ms, voltage_V, current_mA, pressure_MPa: undefined, temperature_C: undefined };
 }
 
+type Located = { readonly ok: true; readonly cell: string; readonly kind: string };
+// Topics already located, for the prefix they were located under: a live monitor sees the same few thousand
+// topics again and again, and this is on the path of every message.
+const locatedTopics = new Map<string, Located>();
+let locatedPrefix = '';
+
 /** The cell and kind of a telemetry message, or why it is refused before its payload is read. */
-function locateMessage(topic: string, payload: string | Uint8Array, prefix: string): { ok: true; cell: string; kind: string } | Rejected {
+function locateMessage(topic: string, payload: string | Uint8Array, prefix: string): Located | Rejected {
   const size = typeof payload === 'string' ? payload.length : payload.byteLength;
   if (size > MAX_PAYLOAD_BYTES) return { ok: false, reason: 'too-large', detail: `${size} bytes > ${MAX_PAYLOAD_BYTES}` };
+  if (prefix !== locatedPrefix) {
+    locatedTopics.clear();
+    locatedPrefix = prefix;
+  }
+  const known = locatedTopics.get(topic);
+  if (known !== undefined) return known;
   const where = parseTopic(topic, prefix);
   if (where === null) return { ok: false, reason: 'unknown-topic', detail: JSON.stringify(topic) };
   if (!validCellId(where.cell)) {
@@ -221,7 +233,10 @@ function locateMessage(topic: string, payload: string | Uint8Array, prefix: stri
       detail: `${JSON.stringify(where.cell)}: a cell id is 1–64 characters, no spaces, control characters, "/", "#" or "+"`,
     };
   }
-  return { ok: true, cell: where.cell, kind: where.kind };
+  const located: Located = { ok: true, cell: where.cell, kind: where.kind };
+  if (locatedTopics.size >= 10_000) locatedTopics.clear();
+  locatedTopics.set(topic, located);
+  return located;
 }
 
 function parseJson(payload: string | Uint8Array): { ok: true; json: unknown } | Rejected {

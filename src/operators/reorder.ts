@@ -46,8 +46,13 @@ export function releaseUpTo(st: ReorderState, limit_ms: number, next: (s: Sample
     st.lastEmitted = s;
     next(s);
   }
-  if (st.head > 1024 && st.head * 2 > st.buf.length) {
-    st.buf = st.buf.slice(st.head);
+  // Samples handed on are let go soon: a cell holds about one window of samples (memory, and what a checkpoint
+  // writes for it, across a thousand cells), at an amortised cost of one move per held sample.
+  if (st.head === st.buf.length) {
+    st.buf.length = 0;
+    st.head = 0;
+  } else if (st.head >= 16 && st.head * 2 >= st.buf.length) {
+    st.buf.splice(0, st.head);
     st.head = 0;
   }
 }

@@ -48,6 +48,21 @@ describe('wire format', () => {
     const m = encodeMessage({ cell: 'c1', t_ms: Date.UTC(2026, 0, 1), voltage_V: 0.07, current_mA: 1.5, pressure_MPa: undefined, temperature_C: undefined });
     expect(m).toEqual({ topic: 'cells/c1/ec', payload: '{"t":"2026-01-01T00:00:00.000Z","voltage_V":0.07,"current_mA":1.5}' });
   });
+
+  it('locates a topic under the prefix it is decoded with, also when the same topic comes again under another', () => {
+    const payload = '{"t":"2026-01-01T00:00:00.000Z","voltage_V":0.07,"current_mA":1.5}';
+    const cellOf = (topic: string, prefix: string): string => {
+      const d = decodeMessage(topic, payload, prefix);
+      return d.ok ? d.sample.cell : d.reason;
+    };
+    for (let round = 0; round < 2; round++) {
+      expect(cellOf('lab/cells/c1/ec', 'lab/cells')).toBe('c1');
+      expect(cellOf('lab/cells/c1/ec', 'cells')).toBe('unknown-topic');
+      expect(cellOf('cells/c 1/ec', 'cells')).toBe('bad-cell-id');
+      expect(cellOf('cells/c1/ec', 'cells')).toBe('c1');
+      expect(cellOf('cells/c1/ec', '/cells/')).toBe('c1');
+    }
+  });
 });
 
 describe('the ec fast path (bytes, no JSON.parse)', () => {

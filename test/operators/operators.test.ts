@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { sample, type Sample } from '../../src/domain/sample.js';
 import { alignAux } from '../../src/operators/align.js';
 import { perCell } from '../../src/operators/perCell.js';
-import { reorderWithin } from '../../src/operators/reorder.js';
+import { admitSample, reorderState, reorderWithin } from '../../src/operators/reorder.js';
 import { filter, map } from 'rxjs';
 import { assumedCell } from '../../src/domain/cell.js';
 import { DEFAULT_DETECTOR_OPTIONS } from '../../src/domain/detector.js';
@@ -55,6 +55,22 @@ describe('reorderWithin', () => {
       const values = { a: ec(1), p: sample('c1', 1000, { pressure_MPa: 9 }) };
       expectObservable(cold('a-p|', values).pipe(reorderWithin(0, () => {}))).toBe('a-p|', values);
     });
+  });
+
+  it('holds about one window of samples, not the ones already handed on (memory, and what a checkpoint writes)', () => {
+    const st = reorderState();
+    const out: number[] = [];
+    let largest = 0;
+    // 1 s sampling, 5 s window, every tenth message 3 s late.
+    for (let k = 0; k < 10_000; k++) {
+      const t = k % 10 === 9 ? k - 3 : k;
+      admitSample(st, 5000, ec(t === k ? t : t + 0.5), () => {}, undefined, (x) => out.push(x.t_ms));
+      largest = Math.max(largest, st.buf.length);
+    }
+    expect(out.length).toBeGreaterThan(9_990);
+    expect(out.every((t, i) => i === 0 || t >= out[i - 1]!)).toBe(true);
+    expect(st.buf.length - st.head).toBeLessThanOrEqual(7);
+    expect(largest).toBeLessThanOrEqual(40);
   });
 });
 
