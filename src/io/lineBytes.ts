@@ -107,8 +107,40 @@ export function writeInteger(b: Buffer, at: number, n: number): number {
   return writeDigits(b, at + digits, n, digits);
 }
 
-/** A double with every digit (JavaScript's shortest text that reads back to the same double). */
-function writeExact(b: Buffer, at: number, x: number): number {
+/**
+ * The text a number of the message being decoded arrived as (a JSON number in plain decimal notation, which reads
+ * back to exactly that number). The raw line of that message's sample copies it rather than formatting the double
+ * again; any other number with the same value may use it too, being the same double.
+ */
+export interface ArrivedText {
+  value: number;
+  length: number;
+  readonly bytes: Uint8Array;
+}
+const arrivedText = (): ArrivedText => ({ value: NaN, length: 0, bytes: new Uint8Array(NUMBER_BYTES) });
+export const ARRIVED_VOLTAGE = arrivedText();
+export const ARRIVED_CURRENT = arrivedText();
+
+/** Keep `src[start, end)` as the text of `value`, when it is plain decimal notation of at most 32 bytes. */
+export function rememberArrivedText(t: ArrivedText, value: number, src: Uint8Array, start: number, end: number): void {
+  t.length = 0;
+  if (end - start > NUMBER_BYTES) return;
+  for (let k = start; k < end; k++) {
+    const c = src[k]!;
+    if (!((c >= 0x30 && c <= 0x39) || c === 0x2e || (c === 0x2d && k === start))) return;
+    t.bytes[k - start] = c;
+  }
+  t.value = value;
+  t.length = end - start;
+}
+
+/** A double with every digit (as it arrived, or JavaScript's shortest text that reads back to the same double). */
+function writeExact(b: Buffer, at: number, x: number, arrived: ArrivedText | null = null): number {
+  if (arrived !== null && arrived.length > 0 && Object.is(arrived.value, x)) {
+    const n = arrived.length;
+    for (let i = 0; i < n; i++) b[at + i] = arrived.bytes[i]!;
+    return at + n;
+  }
   // Copied char by char: for a short ASCII text this beats a call into Buffer's native write.
   const text = String(x);
   for (let i = 0; i < text.length; i++) b[at + i] = text.charCodeAt(i);
@@ -167,15 +199,20 @@ const decimalBytes = (name: string, x: number): Buffer => {
   return Buffer.concat([head, scratch.subarray(0, end)]);
 };
 
-const REGIME_BYTES = Object.fromEntries(
-  (Object.keys(REGIME_CODES) as Regime[]).map((r) => [r, ascii(`${r}",regimeCode=${REGIME_CODES[r]}i`)]),
-) as Record<Regime, Buffer>;
-const SOURCE_BYTES = Object.fromEntries(
-  (['calibrated', 'configured', 'provisional', 'none'] satisfies ReferenceSource[]).map((s) => [s, ascii(`,rRefSource="${s}"`)]),
-) as Record<ReferenceSource, Buffer>;
+// The fields that take a few values each (regime, rest, reference source, compliance) come first, encoded once
+// per combination: line protocol does not care about the order of fields.
+const REGIMES = Object.keys(REGIME_CODES) as Regime[];
+const SOURCES = ['calibrated', 'configured', 'provisional', 'none'] as const satisfies readonly ReferenceSource[];
+const stateFields: Buffer[] = [];
+function stateFieldsOf(d: DerivedState): Buffer {
+  const r = REGIMES.indexOf(d.regime);
+  const src = SOURCES.indexOf(d.rRefSource as (typeof SOURCES)[number]);
+  const key = ((r * SOURCES.length + src) * 2 + (d.resting ? 1 : 0)) * 2 + (d.atCompliance ? 1 : 0);
+  return (stateFields[key] ??= ascii(
+    `${d.regime}",regimeCode=${REGIME_CODES[d.regime]}i,resting=${d.resting},rRefSource="${d.rRefSource}",jLocalIsLowerBound=${d.atCompliance}`,
+  ));
+}
 const HALF_CYCLE = ascii(',halfCycleIndex=');
-const RESTING = [ascii(',resting=false'), ascii(',resting=true')] as const;
-const LOWER_BOUND = [ascii(',jLocalIsLowerBound=false '), ascii(',jLocalIsLowerBound=true ')] as const;
 const R_APP = ascii(',rApp_ohm=');
 const RATIO = ascii(',ratio=');
 const CONTACT = ascii(',contactFraction=');
@@ -196,21 +233,19 @@ export function writeDerivedLine(target: LineTarget, cell: string, d: DerivedSta
   const slot = target.reserveLine(d.t_ms, c.derived.length + c.rRef.length + c.jSet.length + 200 + 6 * NUMBER_BYTES);
   const b = slot.buf;
   let at = put(b, slot.at, c.derived);
-  at = put(b, at, REGIME_BYTES[d.regime]);
+  at = put(b, at, stateFieldsOf(d));
   if (finite(d.halfCycleIndex)) {
     at = writeInteger(b, put(b, at, HALF_CYCLE), Math.round(d.halfCycleIndex));
     b[at++] = 105; // i
   }
-  at = put(b, at, RESTING[d.resting ? 1 : 0]);
   if (finite(d.rApp_ohm)) at = writeDecimal(b, put(b, at, R_APP), d.rApp_ohm);
   if (finite(d.rRef_ohm)) at = put(b, at, c.rRef);
-  at = put(b, at, SOURCE_BYTES[d.rRefSource]);
   if (finite(d.ratio)) at = writeDecimal(b, put(b, at, RATIO), d.ratio);
   if (finite(d.contactFraction)) at = writeDecimal(b, put(b, at, CONTACT), d.contactFraction);
   if (finite(d.aEff_cm2)) at = writeDecimal(b, put(b, at, A_EFF), d.aEff_cm2);
   if (finite(d.jSet_mA_cm2)) at = put(b, at, c.jSet);
   if (finite(d.jLocal_mA_cm2)) at = writeDecimal(b, put(b, at, J_LOCAL), d.jLocal_mA_cm2);
-  at = put(b, at, LOWER_BOUND[d.atCompliance ? 1 : 0]);
+  b[at++] = 32;
   target.commitLine(writeInteger(b, at, Math.round(d.t_ms)));
 }
 
@@ -226,10 +261,10 @@ export function writeTelemetryLine(target: LineTarget, s: Sample | AlignedSample
   const b = slot.buf;
   let at = put(b, slot.at, c.telemetry);
   const start = at;
-  if (v) at = writeExact(b, put(b, at, VOLTAGE), s.voltage_V!);
+  if (v) at = writeExact(b, put(b, at, VOLTAGE), s.voltage_V!, ARRIVED_VOLTAGE);
   if (i) {
     if (at > start) b[at++] = 44;
-    at = writeExact(b, put(b, at, CURRENT), s.current_mA!);
+    at = writeExact(b, put(b, at, CURRENT), s.current_mA!, ARRIVED_CURRENT);
   }
   if (p) {
     if (at > start) b[at++] = 44;

@@ -6,7 +6,8 @@ import type { ImpedancePoint } from '../domain/impedance.js';
 import type { ProgrammedStep } from '../domain/protocol.js';
 import type { Sample } from '../domain/sample.js';
 import type { RejectReason } from './report.js';
-import { timestampOf } from './timestamp.js';
+import { timestampOf, timestampOfBytes } from './timestamp.js';
+import { ARRIVED_CURRENT, ARRIVED_VOLTAGE, rememberArrivedText } from './lineBytes.js';
 
 export type Decoded = { readonly ok: true; readonly sample: Sample } | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
 
@@ -197,15 +198,51 @@ export function readEcBytes(b: Buffer, cell: string): Sample | null {
   p += EC_VOLTAGE.length;
   const vEnd = jsonNumberEnd(b, p);
   if (vEnd < 0 || !bytesAt(b, vEnd, EC_CURRENT)) return null;
-  const voltage_V = Number(b.toString('latin1', p, vEnd));
+  const vStart = p;
+  const voltage_V = jsonNumberValue(b, vStart, vEnd);
   p = vEnd + EC_CURRENT.length;
   const iEnd = jsonNumberEnd(b, p);
   if (iEnd < 0 || iEnd !== b.length - 1 || b[iEnd] !== 0x7d) return null;
-  const current_mA = Number(b.toString('latin1', p, iEnd));
+  const current_mA = jsonNumberValue(b, p, iEnd);
   if (!Number.isFinite(voltage_V) || !Number.isFinite(current_mA)) return null;
-  const t_ms = timestampOf(b.toString('latin1', tStart, tEnd));
+  const t_ms = timestampOfBytes(b, tStart, tEnd);
   if (!Number.isFinite(t_ms)) return null;
+  // The raw telemetry line of this sample copies these digits rather than formatting the doubles again.
+  rememberArrivedText(ARRIVED_VOLTAGE, voltage_V, b, vStart, vEnd);
+  rememberArrivedText(ARRIVED_CURRENT, current_mA, b, p, iEnd);
   return { cell, t_ms, voltage_V, current_mA, pressure_MPa: undefined, temperature_C: undefined };
+}
+
+const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i); // exact doubles up to 1e22
+
+/**
+ * The double a JSON number `b[start, end)` (already checked by `jsonNumberEnd`) stands for. Up to 15 significant
+ * digits and a decimal exponent within ±22 it is computed from the digits: the digits and the power of ten are
+ * exact doubles, so one multiplication or division rounds exactly as parsing the text does (Clinger's fast path).
+ * Anything else is parsed from its text.
+ */
+function jsonNumberValue(b: Uint8Array, start: number, end: number): number {
+  let k = start;
+  const negative = b[k] === 0x2d;
+  if (negative) k++;
+  let m = 0;
+  let digits = 0;
+  let exponent = 0;
+  let c = b[k]!;
+  for (; k < end && c >= 0x30 && c <= 0x39; c = b[++k]!) {
+    m = m * 10 + (c - 0x30);
+    if (m !== 0) digits++;
+  }
+  if (c === 0x2e) {
+    for (c = b[++k]!; k < end && c >= 0x30 && c <= 0x39; c = b[++k]!) {
+      m = m * 10 + (c - 0x30);
+      if (m !== 0) digits++;
+      exponent--;
+    }
+  }
+  if (k !== end || digits > 15 || exponent < -22) return Number(Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('latin1'));
+  const x = exponent === 0 ? m : m / POW10[-exponent]!;
+  return negative ? -x : x;
 }
 
 type Located = { readonly ok: true; readonly cell: string; readonly kind: string };

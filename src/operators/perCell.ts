@@ -1,5 +1,28 @@
-import { Observable, Subject, type OperatorFunction } from 'rxjs';
+import { Observable, type Subscriber, type OperatorFunction } from 'rxjs';
 import type { Sample } from '../domain/sample.js';
+
+/**
+ * One cell's samples: an observable with a single subscriber (its pipeline), fed directly. A Subject and its
+ * `asObservable()` would add a loop over observers and a subscriber hop to every sample.
+ */
+class CellInput {
+  private target: Subscriber<Sample> | null = null;
+  readonly samples = new Observable<Sample>((s) => {
+    this.target = s;
+    return () => {
+      if (this.target === s) this.target = null;
+    };
+  });
+  next(s: Sample): void {
+    this.target?.next(s);
+  }
+  error(e: unknown): void {
+    this.target?.error(e);
+  }
+  complete(): void {
+    this.target?.complete();
+  }
+}
 
 /**
  * Splits a multi-cell stream by cell and runs `pipeline` on each cell's own stream, merging the results.
@@ -9,19 +32,19 @@ import type { Sample } from '../domain/sample.js';
 export function perCell<R>(pipeline: (cell: string, samples: Observable<Sample>) => Observable<R>): OperatorFunction<Sample, R> {
   return (source) =>
     new Observable<R>((subscriber) => {
-      const groups = new Map<string, Subject<Sample>>();
+      const groups = new Map<string, CellInput>();
       let lastCell: string | null = null;
-      let lastGroup: Subject<Sample> | null = null;
+      let lastGroup: CellInput | null = null;
       let open = 0;
       let sourceDone = false;
       const inner = { next: (r: R) => subscriber.next(r), error: (e: unknown) => subscriber.error(e) };
-      const groupFor = (cell: string): Subject<Sample> => {
+      const groupFor = (cell: string): CellInput => {
         let g = groups.get(cell);
         if (g === undefined) {
-          g = new Subject<Sample>();
+          g = new CellInput();
           groups.set(cell, g);
           open++;
-          pipeline(cell, g.asObservable()).subscribe({
+          pipeline(cell, g.samples).subscribe({
             ...inner,
             complete: () => {
               if (--open === 0 && sourceDone) subscriber.complete();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { StringLineTarget, writeDecimal, writeInteger, writeTelemetryLine } from '../../src/io/lineBytes.js';
 import { sample } from '../../src/domain/sample.js';
+import { readEcBytes } from '../../src/io/payload.js';
 
 const buf = Buffer.alloc(64);
 const decimal = (x: number): string => buf.toString('latin1', 0, writeDecimal(buf, 0, x));
@@ -70,5 +71,26 @@ describe('line bytes', () => {
       if (!exact || 'pressure_MPa' in values || t !== '1767225600000') wrong.push(line);
     }
     expect(wrong.slice(0, 10)).toEqual([]);
+  });
+
+  it('copies the digits a live value arrived with into its raw line, and formats any other value itself', () => {
+    const target = new StringLineTarget();
+    const payload = (v: string, i: string): Buffer => Buffer.from(`{"t":"2026-01-01T00:00:00.000Z","voltage_V":${v},"current_mA":${i}}`);
+    for (const [v, i] of [
+      ['0.071200', '2.0'],
+      ['-0.0000000123', '-2'],
+      ['0.07119999825954437', '1.5e0'],
+      ['-0', '0.000'],
+      ['12345678901234567890', '3'],
+    ] as const) {
+      const s = readEcBytes(payload(v, i), 'c1')!;
+      writeTelemetryLine(target, s);
+      // Plain decimals keep their text; a number with an exponent is formatted (1.5e0 → 1.5).
+      expect(target.line).toBe(`telemetry,cell=c1 voltage_V=${v},current_mA=${i === '1.5e0' ? '1.5' : i} 1767225600000`);
+      expect(Number(v)).toBe(s.voltage_V);
+    }
+    // Another sample (from the journal, say) with other values: its own digits, not the last message's.
+    writeTelemetryLine(target, sample('c1', 1767225600000, { voltage_V: 0.0713, current_mA: 2 }));
+    expect(target.line).toBe('telemetry,cell=c1 voltage_V=0.0713,current_mA=2 1767225600000');
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { derivedLine, eventLines, telemetryLine } from '../../src/io/lineProtocol.js';
 import type { DerivedState } from '../../src/domain/detector.js';
+import { REGIME_CODES } from '../../src/domain/regime.js';
 import { sample } from '../../src/domain/sample.js';
 
 describe('line protocol', () => {
@@ -40,15 +41,35 @@ describe('line protocol', () => {
       atCompliance: false,
     };
     expect(derivedLine('c 1', d)).toBe(
-      'derived,cell=c\\ 1 regime="polarization",regimeCode=2i,halfCycleIndex=4i,resting=false,rApp_ohm=71.2,rRef_ohm=35.6,rRefSource="calibrated",ratio=2,contactFraction=0.5,aEff_cm2=0.55,jSet_mA_cm2=1.81818182,jLocal_mA_cm2=3.63636364,jLocalIsLowerBound=false 1767225600000',
+      'derived,cell=c\\ 1 regime="polarization",regimeCode=2i,resting=false,rRefSource="calibrated",jLocalIsLowerBound=false,halfCycleIndex=4i,rApp_ohm=71.2,rRef_ohm=35.6,ratio=2,contactFraction=0.5,aEff_cm2=0.55,jSet_mA_cm2=1.81818182,jLocal_mA_cm2=3.63636364 1767225600000',
     );
     // Another cell, then the same cell with a new reference and current: no text of one leaks into the other.
-    expect(derivedLine('c2', { ...d, rRef_ohm: 40, jSet_mA_cm2: 2 })).toContain('rRef_ohm=40,rRefSource="calibrated",ratio=2,contactFraction=0.5,aEff_cm2=0.55,jSet_mA_cm2=2,');
+    expect(derivedLine('c2', { ...d, rRef_ohm: 40, jSet_mA_cm2: 2 })).toContain('rRef_ohm=40,ratio=2,contactFraction=0.5,aEff_cm2=0.55,jSet_mA_cm2=2,');
     const next = derivedLine('c 1', { ...d, rRef_ohm: 35.65, jSet_mA_cm2: -1.8181818181818181, rApp_ohm: null, ratio: null, contactFraction: null, aEff_cm2: null, jLocal_mA_cm2: null, atCompliance: true });
     expect(next).toBe(
-      'derived,cell=c\\ 1 regime="polarization",regimeCode=2i,halfCycleIndex=4i,resting=false,rRef_ohm=35.65,rRefSource="calibrated",jSet_mA_cm2=-1.81818182,jLocalIsLowerBound=true 1767225600000',
+      'derived,cell=c\\ 1 regime="polarization",regimeCode=2i,resting=false,rRefSource="calibrated",jLocalIsLowerBound=true,halfCycleIndex=4i,rRef_ohm=35.65,jSet_mA_cm2=-1.81818182 1767225600000',
     );
     expect(derivedLine('c 1', { ...d, rRef_ohm: null })).not.toContain('rRef_ohm');
+    // Every combination of the few-valued fields, each in its own field.
+    for (const [regime, code] of Object.entries(REGIME_CODES) as [DerivedState['regime'], number][])
+      for (const rRefSource of ['calibrated', 'configured', 'provisional', 'none'] as const)
+        for (const resting of [false, true])
+          for (const atCompliance of [false, true]) {
+            const fields = Object.fromEntries(
+              derivedLine('c2', { ...d, regime, rRefSource, resting, atCompliance })
+                .split(' ')[1]!
+                .split(',')
+                .map((f) => f.split('=')),
+            );
+            expect(fields).toMatchObject({
+              regime: `"${regime}"`,
+              regimeCode: `${code}i`,
+              rRefSource: `"${rRefSource}"`,
+              resting: String(resting),
+              jLocalIsLowerBound: String(atCompliance),
+              halfCycleIndex: '4i',
+            });
+          }
     expect(derivedLine('c 1', d)).toContain(',rRef_ohm=35.6,');
   });
 

@@ -79,12 +79,18 @@ describe('the ec fast path (bytes, no JSON.parse)', () => {
   });
 
   it('never accepts what JSON.parse would read differently or refuse: every answer it gives is the slow path\'s', () => {
+    // Plain decimals of up to 20 digits, as instruments write them: the digit path (≤ 15 digits) and the text path.
+    const decimals = fc
+      .tuple(fc.boolean(), fc.stringMatching(/^(0|[1-9][0-9]{0,9})$/), fc.option(fc.stringMatching(/^[0-9]{1,10}$/), { nil: undefined }))
+      .map(([negative, whole, fraction]) => `${negative ? '-' : ''}${whole}${fraction === undefined ? '' : '.' + fraction}`);
     const numbers = fc.oneof(
       fc.double({ noNaN: true }).map(String),
+      decimals,
       fc.constantFrom('1.', '01', '-', '1e', '.5', '+1', '1e400', '-1e400', '-0', '0.0e+1', '1E-3', '2e+0', '0x10', 'NaN', 'Infinity', '1_0', '١'),
     );
     const times = fc.oneof(
       fc.date({ min: new Date('1990-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString()),
+      fc.constantFrom('2026-01-01T0/:00:00Z', '2026-01-01T00:0a:00.000Z', '2026-01-01T00:00:00.0a0Z', '2026-01-01T00:00:00,000Z', '2026-01-01T23:59:60.999Z'),
       fc.constantFrom('2026-02-30T00:00:00.000Z', '2026-01-01T00:00:00Z', '2026-01-01T25:00:00.000Z', '2026-01-01', '', 'x', '2026-01-01T00:00:00.000\\u005a', '1700000000000', '2026-01-01T00:00:00+02:00'),
     );
     // Mostly the exact template, so that the fast path is taken often enough to be checked.
@@ -114,6 +120,7 @@ describe('the ec fast path (bytes, no JSON.parse)', () => {
         expect(slow.ok, payload).toBe(true);
         expect(fast, payload).toEqual((slow as { sample: unknown }).sample);
         expect(Object.is(fast.voltage_V, (slow as { sample: Sample }).sample.voltage_V), payload).toBe(true);
+        expect(Object.is(fast.current_mA, (slow as { sample: Sample }).sample.current_mA), payload).toBe(true);
       }),
       { numRuns: 5000 },
     );
