@@ -121,17 +121,27 @@ const arrivedText = (): ArrivedText => ({ value: NaN, length: 0, bytes: new Uint
 export const ARRIVED_VOLTAGE = arrivedText();
 export const ARRIVED_CURRENT = arrivedText();
 
-/** Keep `src[start, end)` as the text of `value`, when it is plain decimal notation of at most 32 bytes. */
+/**
+ * Keep `src[start, end)` as the text of `value`, when it is plain decimal notation of at most 32 bytes; trailing
+ * zeros of a fraction are dropped (`2.0` → `2`, `0.0710` → `0.071`), as JavaScript would write the number.
+ */
 export function rememberArrivedText(t: ArrivedText, value: number, src: Uint8Array, start: number, end: number): void {
   t.length = 0;
   if (end - start > NUMBER_BYTES) return;
+  let point = -1;
   for (let k = start; k < end; k++) {
     const c = src[k]!;
-    if (!((c >= 0x30 && c <= 0x39) || c === 0x2e || (c === 0x2d && k === start))) return;
+    if (c === 0x2e) point = k - start;
+    else if (!((c >= 0x30 && c <= 0x39) || (c === 0x2d && k === start))) return;
     t.bytes[k - start] = c;
   }
+  let length = end - start;
+  if (point >= 0) {
+    while (t.bytes[length - 1] === 0x30) length--;
+    if (length - 1 === point) length--;
+  }
   t.value = value;
-  t.length = end - start;
+  t.length = length;
 }
 
 /** A double with every digit (as it arrived, or JavaScript's shortest text that reads back to the same double). */
