@@ -87,8 +87,20 @@ export function writeDecimal(b: Buffer, at: number, x: number): number {
 
 /** The lowest `count` digits of the integer `m`, ending just before `end`; returns `end`. */
 function writeDigits(b: Buffer, end: number, m: number, count: number): number {
-  for (let i = end - 1; i >= end - count; i--) {
-    const q = Math.floor(m / 10);
+  let i = end - 1;
+  // Above 2^31 in 8-digit halves, so that the digit loop runs on small integers (integer division, not floating).
+  while (m >= 2 ** 31 && i >= end - count) {
+    const high = Math.floor(m / 1e8);
+    let low = m - high * 1e8;
+    for (let k = 0; k < 8 && i >= end - count; k++, i--) {
+      const q = (low / 10) | 0;
+      b[i] = 48 + (low - 10 * q);
+      low = q;
+    }
+    m = high;
+  }
+  for (; i >= end - count; i--) {
+    const q = (m / 10) | 0;
     b[i] = 48 + (m - 10 * q);
     m = q;
   }

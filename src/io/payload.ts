@@ -221,7 +221,7 @@ const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i); // exact doubles up
  * exact doubles, so one multiplication or division rounds exactly as parsing the text does (Clinger's fast path).
  * Anything else is parsed from its text.
  */
-function jsonNumberValue(b: Uint8Array, start: number, end: number): number {
+function jsonNumberValue(b: Buffer, start: number, end: number): number {
   let k = start;
   const negative = b[k] === 0x2d;
   if (negative) k++;
@@ -240,7 +240,7 @@ function jsonNumberValue(b: Uint8Array, start: number, end: number): number {
       exponent--;
     }
   }
-  if (k !== end || digits > 15 || exponent < -22) return Number(Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('latin1'));
+  if (k !== end || digits > 15 || exponent < -22) return Number(b.toString('latin1', start, end));
   const x = exponent === 0 ? m : m / POW10[-exponent]!;
   return negative ? -x : x;
 }
