@@ -25,8 +25,6 @@ export interface SinkStats {
 export interface PointSink extends LineTarget {
   /** Queue lines; never throws and never blocks the pipeline. */
   write(lines: readonly string[]): void;
-  /** Queue one line whose time (ms) the caller knows: the per-sample path, without an array or parsing it back. */
-  writeLine(line: string, t_ms: number): void;
   /** Send (or spool) everything queued so far. */
   flush(): Promise<void>;
   /**
@@ -118,7 +116,7 @@ export class InfluxSink implements PointSink {
     this.queued();
   }
 
-  writeLine(line: string): void {
+  private writeLine(line: string): void {
     this.queue.push(line);
     this.queuedTotal++;
     this.queued();
@@ -306,6 +304,7 @@ export class LineFileSink implements PointSink {
     for (const l of lines) this.writeLine(l, Number(l.slice(l.lastIndexOf(' ') + 1)));
   }
 
+  /** One line whose time (ms) the caller knows. */
   writeLine(l: string, t_ms: number): void {
     // A UTF-8 character takes at most 3 bytes per UTF-16 unit.
     const slot = this.reserveLine(t_ms, 3 * l.length);
