@@ -30,7 +30,8 @@ export interface LineTarget {
 const SIGNIFICANT_DIGITS = 9;
 const MANTISSA_MAX = 10 ** SIGNIFICANT_DIGITS;
 const MANTISSA_MIN = MANTISSA_MAX / 10;
-const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i); // exact doubles up to 1e22
+/** 10^0 … 10^22: the powers of ten a double holds exactly. */
+export const POW10: readonly number[] = Array.from({ length: 23 }, (_, i) => 10 ** i);
 /** Bytes a number written here takes at most (sign, 21 digits or a shortest round-trip text, point). */
 const NUMBER_BYTES = 32;
 

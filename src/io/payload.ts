@@ -7,7 +7,7 @@ import type { ProgrammedStep } from '../domain/protocol.js';
 import type { Sample } from '../domain/sample.js';
 import type { RejectReason } from './report.js';
 import { timestampOf, timestampOfBytes } from './timestamp.js';
-import { ARRIVED_CURRENT, ARRIVED_VOLTAGE, rememberArrivedText } from './lineBytes.js';
+import { ARRIVED_CURRENT, ARRIVED_VOLTAGE, POW10, rememberArrivedText } from './lineBytes.js';
 
 export type Decoded = { readonly ok: true; readonly sample: Sample } | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
 
@@ -212,8 +212,6 @@ export function readEcBytes(b: Buffer, cell: string): Sample | null {
   rememberArrivedText(ARRIVED_CURRENT, current_mA, b, p, iEnd);
   return { cell, t_ms, voltage_V, current_mA, pressure_MPa: undefined, temperature_C: undefined };
 }
-
-const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i); // exact doubles up to 1e22
 
 /**
  * The double a JSON number `b[start, end)` (already checked by `jsonNumberEnd`) stands for. Up to 15 significant
