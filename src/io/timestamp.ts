@@ -30,6 +30,10 @@ const isDigit = (c: number): boolean => c >= 0 && c <= 9;
 const clockDigits = (s: string): boolean =>
   isDigit(d(s, 11)) && isDigit(d(s, 12)) && isDigit(d(s, 14)) && isDigit(d(s, 15)) && isDigit(d(s, 17)) && isDigit(d(s, 18));
 
+/** A clock time on the cached day (both readers' common form), NaN when the clock is out of range. */
+const onCachedDay = (hh: number, mm: number, ss: number, ms: number): number =>
+  hh < 24 && mm < 60 && ss < 61 ? cachedDay_ms + ((hh * 60 + mm) * 60 + ss) * 1000 + Math.round(ms) : NaN;
+
 export function parseTimestamp_ms(text: string): number {
   const n = text.length;
   if (
@@ -61,8 +65,7 @@ export function parseTimestamp_ms(text: string): number {
         scale /= 10;
       }
     }
-    const v = cachedDay_ms + ((hh * 60 + mm) * 60 + ss) * 1000 + Math.round(ms);
-    return hh < 24 && mm < 60 && ss < 61 ? v : NaN;
+    return onCachedDay(hh, mm, ss, ms);
   }
   if (n > 0 && n <= 16 && /^\d+(\.\d+)?$/.test(text)) return inRange(Number(text));
   return parseSlow(text);
@@ -98,8 +101,7 @@ export function timestampOfBytes(b: Uint8Array, start: number, end: number): num
       scale /= 10;
     }
   }
-  const v = cachedDay_ms + ((hh * 60 + mm) * 60 + ss) * 1000 + Math.round(ms);
-  return hh < 24 && mm < 60 && ss < 61 ? v : NaN;
+  return onCachedDay(hh, mm, ss, ms);
 }
 
 const slowBytes = (b: Uint8Array, start: number, end: number): number => parseTimestamp_ms(Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('latin1'));
