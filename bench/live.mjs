@@ -22,7 +22,8 @@ function floorScript(shared, own) {
 const SUB = floorScript('bare-sub.mjs', 'floor-sub.mjs');
 const PUB = floorScript('pub.mjs', 'floor-pub.mjs');
 const N = Number(process.env.BENCH_LIVE_MESSAGES ?? 200_000);
-const REPS = Number(process.env.BENCH_REPS ?? 2);
+// Best of 3 alternating runs each: the publisher's own pace varies by a third between runs on this 2-core machine.
+const REPS = Number(process.env.BENCH_REPS ?? 3);
 
 function runChild(script, args) {
   return new Promise((resolvePromise, reject) => {

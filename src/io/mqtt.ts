@@ -259,9 +259,8 @@ export function telemetryInput(client: MqttClient, o: TelemetryInputOptions): Ob
       if (o.accept(s.cell)) subscriber.next(s);
     };
     const onBad = (reason: RejectReason, detail: string): void => o.onReject(reason, topicNow, detail, payloadNow);
+    // Impedance points and cell metadata share the client: the router hands them to their own inputs.
     const onMessage = (topic: string, payload: Buffer): void => {
-      // Impedance points and cell metadata share the client; their own inputs take them.
-      if (topic.endsWith(IMPEDANCE_TAIL) || topic.endsWith(META_TAIL)) return;
       topicNow = topic;
       payloadNow = payload;
       decodeMessages(topic, payload, o.topicPrefix, onSample, onBad);
@@ -272,21 +271,74 @@ export function telemetryInput(client: MqttClient, o: TelemetryInputOptions): Ob
     };
     const onError = (e: Error): void => o.log(`mqtt: ${e.message}`);
     client.on('connect', onConnect);
-    client.on('message', onMessage);
+    const stopMessages = routeMessages(client, TELEMETRY_ROUTE, onMessage);
     client.on('offline', onOffline);
     client.on('error', onError);
     if (client.connected) subscribe();
     return () => {
       client.off('connect', onConnect);
-      client.off('message', onMessage);
+      stopMessages();
       client.off('offline', onOffline);
       client.off('error', onError);
     };
   });
 }
 
-const IMPEDANCE_TAIL = '/' + IMPEDANCE_KIND;
-const META_TAIL = '/' + META_KIND;
+type MessageHandler = (topic: string, payload: Buffer) => void;
+
+/** The topic tails of the inputs beside the telemetry; every other message is telemetry. */
+const SIDE_TAILS = ['/' + IMPEDANCE_KIND, '/' + META_KIND] as const;
+const TELEMETRY_ROUTE = 'telemetry';
+
+interface MessageRoutes {
+  /** Per side tail, its input (null: none listening, the message is dropped: it is never telemetry). */
+  readonly side: (MessageHandler | null)[];
+  telemetry: MessageHandler | null;
+  readonly listener: MessageHandler;
+}
+const routesOf = new WeakMap<MqttClient, MessageRoutes>();
+
+/**
+ * One `message` listener per client, handing each message to the input of its kind. With one listener per input,
+ * node copies the listener list for every message and each input looks at every topic: per message, on the
+ * monitor's hottest path. Returns what removes the route.
+ */
+function routeMessages(client: MqttClient, route: string, handler: MessageHandler): () => void {
+  let r = routesOf.get(client);
+  if (r === undefined) {
+    const routes: MessageRoutes = {
+      side: SIDE_TAILS.map(() => null),
+      telemetry: null,
+      listener: (topic, payload) => {
+        for (let i = 0; i < SIDE_TAILS.length; i++) {
+          if (topic.endsWith(SIDE_TAILS[i]!)) {
+            routes.side[i]?.(topic, payload);
+            return;
+          }
+        }
+        routes.telemetry?.(topic, payload);
+      },
+    };
+    r = routes;
+    routesOf.set(client, r);
+    client.on('message', r.listener);
+  }
+  const routes = r;
+  const side = (SIDE_TAILS as readonly string[]).indexOf(route);
+  if (side < 0 && route !== TELEMETRY_ROUTE) throw new Error(`mqtt: no message route for "${route}"`);
+  const current = side >= 0 ? routes.side[side] : routes.telemetry;
+  if (current !== null && current !== undefined) throw new Error(`mqtt: two inputs for the "${route}" messages of one client`);
+  if (side >= 0) routes.side[side] = handler;
+  else routes.telemetry = handler;
+  return () => {
+    if (side >= 0 && routes.side[side] === handler) routes.side[side] = null;
+    else if (side < 0 && routes.telemetry === handler) routes.telemetry = null;
+    if (routes.telemetry === null && routes.side.every((h) => h === null)) {
+      client.off('message', routes.listener);
+      routesOf.delete(client);
+    }
+  };
+}
 
 export interface SideInputOptions<T> {
   readonly topicPrefix: string;
@@ -314,17 +366,16 @@ export function sideInput<T>(client: MqttClient, o: SideInputOptions<T>): Observ
     // Also on a resumed session: one made by a version that did not take this kind lacks the subscription.
     const onConnect = (): void => subscribe();
     const onMessage = (t: string, payload: Buffer): void => {
-      if (!t.endsWith(tail)) return;
       const d = o.decode(t, payload, o.topicPrefix);
       if (!d.ok) return o.onReject(d.reason, t, d.detail, payload);
       subscriber.next(d.value);
     };
     client.on('connect', onConnect);
-    client.on('message', onMessage);
+    const stopMessages = routeMessages(client, tail, onMessage);
     if (client.connected) subscribe();
     return () => {
       client.off('connect', onConnect);
-      client.off('message', onMessage);
+      stopMessages();
     };
   });
 }

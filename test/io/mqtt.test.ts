@@ -7,7 +7,9 @@ import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connectMqtt, startEmbeddedBroker, type EmbeddedBroker } from '../../src/io/mqtt.js';
+import { firstValueFrom, merge, take, toArray } from 'rxjs';
+import { decodeCellMeta } from '../../src/io/payload.js';
+import { connectMqtt, sideInput, startEmbeddedBroker, telemetryInput, type EmbeddedBroker } from '../../src/io/mqtt.js';
 
 /** Calls `onPuback` for each PUBACK in a client's byte stream (MQTT fixed header: type, remaining length). */
 function pubackCounter(onPuback: () => void): (chunk: Buffer) => void {
@@ -110,5 +112,34 @@ describe('connectMqtt with beforeAcknowledge', () => {
     expect(errors).toEqual(['ENOSPC']);
     // Handled, not acknowledged, delivered again after the reconnection.
     expect(seen).toEqual(['only', 'only']);
+  });
+});
+
+describe('message routing on one client', () => {
+  it('hands each message to the input of its kind through one listener, and drops side messages nobody takes', async () => {
+    broker ??= await startEmbeddedBroker('127.0.0.1', 0);
+    const client = connectMqtt({ url: broker.url, clientId: 'route-sub', clean: true, reconnectPeriod_ms: 100 });
+    await new Promise((r) => client.once('connect', r));
+    const rejected: string[] = [];
+    const common = { qos: 1 as const, topicPrefix: 'cells', onReject: (reason: string, topic: string) => rejected.push(`${reason} ${topic}`), log: () => {} };
+    const telemetry = telemetryInput(client, { ...common, topics: ['cells/+/ec', 'cells/+/impedance'], accept: () => true });
+    const meta = sideInput(client, { ...common, kind: 'meta', decode: decodeCellMeta });
+    // Telemetry and meta are listened to, impedance is not: an impedance message must reach neither.
+    const got = firstValueFrom(merge(telemetry, meta).pipe(take(3), toArray()));
+    await new Promise((r) => setTimeout(r, 200)); // the subscriptions reach the broker
+    expect(client.listenerCount('message')).toBe(1);
+    const pub = mqtt.connect(broker.url, { clientId: 'route-pub' });
+    await new Promise((r) => pub.once('connect', r));
+    await pub.publishAsync('cells/a/impedance', JSON.stringify({ t: '2026-01-01T00:00:00Z', freq_Hz: 1000, zRe_ohm: 1, zIm_ohm: 0 }), { qos: 1 });
+    await pub.publishAsync('cells/a/ec', JSON.stringify({ t: '2026-01-01T00:00:01Z', voltage_V: 0.07, current_mA: 2 }), { qos: 1 });
+    await pub.publishAsync('cells/a/meta', JSON.stringify({ areaCm2: 0.7 }), { qos: 1 });
+    await pub.publishAsync('cells/a/ec', JSON.stringify({ t: '2026-01-01T00:00:02Z', voltage_V: 0.08, current_mA: 2 }), { qos: 1 });
+    const out = (await got) as { cell: string; t_ms?: number; voltage_V?: number }[];
+    await pub.endAsync();
+    expect(out.map((x) => (x.voltage_V !== undefined ? `ec ${x.voltage_V}` : `meta ${x.cell}`))).toEqual(['ec 0.07', 'meta a', 'ec 0.08']);
+    expect(rejected).toEqual([]); // the impedance message was not taken for malformed telemetry
+    // Every input gone: so is the listener.
+    expect(client.listenerCount('message')).toBe(0);
+    await client.endAsync();
   });
 });
