@@ -11,6 +11,7 @@ type IMessageIdProvider = NonNullable<IClientOptions['messageIdProvider']>;
 import { Observable } from 'rxjs';
 import type { Sample } from '../domain/sample.js';
 import { Backoff } from './backoff.js';
+import { PublishReader } from './publishReader.js';
 import { decodeImpedance, decodeMessages, IMPEDANCE_KIND, META_KIND, type ImpedanceReading } from './payload.js';
 import type { RejectReason } from './report.js';
 
@@ -191,7 +192,7 @@ function holdOutgoingPackets(client: MqttClient, beforeRelease: () => void, onEr
       if (typeof callback === 'function') callbacks.push(callback as () => void);
       return true;
     };
-    holdAcknowledgement = (messageId) => {
+    const acknowledge = (messageId: number): void => {
       room(4);
       held[heldBytes] = 0x40; // PUBACK
       held[heldBytes + 1] = 2; // remaining length: the packet id
@@ -199,6 +200,8 @@ function holdOutgoingPackets(client: MqttClient, beforeRelease: () => void, onEr
       held[heldBytes + 3] = messageId & 0xff;
       heldBytes += 4;
     };
+    holdAcknowledgement = acknowledge;
+    readPublishesFirst(client, stream, acknowledge);
     stream.end = ((...args: unknown[]) => {
       release();
       return end(...args);
@@ -216,6 +219,31 @@ function holdOutgoingPackets(client: MqttClient, beforeRelease: () => void, onEr
     }
     writePacket(packet, cb);
   };
+}
+
+/**
+ * The connection's PUBLISH packets of QoS 0 and 1 are read as they arrive and handed to the client's message
+ * routes (see `PublishReader`), when those routes are the only `message` listener; QoS 1 ones are acknowledged
+ * through `acknowledge` after their input has handled them. Everything else reaches mqtt.js as before, in order.
+ * mqtt.js pipes the stream into its parser: the stream's `data` events are where the bytes are taken.
+ */
+function readPublishesFirst(client: MqttClient, stream: PacketStream, acknowledge: (messageId: number) => void): void {
+  const emit = stream.emit.bind(stream) as (event: string | symbol, ...args: unknown[]) => boolean;
+  const reader = new PublishReader({
+    active: () => client.listenerCount('message') === 1 && client.listenerCount('packetreceive') === 0 && routesOf.has(client),
+    onPublish: (p) => {
+      routesOf.get(client)?.listener(p.topic, p.payload);
+      if (p.qos === 1) acknowledge(p.messageId);
+    },
+    passOn: (bytes) => void emit('data', bytes),
+  });
+  stream.emit = ((event: string | symbol, ...args: unknown[]): boolean => {
+    if (event === 'data' && Buffer.isBuffer(args[0])) {
+      reader.push(args[0]);
+      return true;
+    }
+    return emit(event, ...args);
+  }) as PacketStream['emit'];
 }
 
 export const TELEMETRY_KINDS = ['ec', 'pressure', 'temperature', 'telemetry'] as const;
