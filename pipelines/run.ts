@@ -32,6 +32,18 @@ import type { DetectorOutput } from '../src/operators/detect.js';
 import { impedanceSpectra } from '../src/operators/impedance.js';
 import { monitorCells, type CellPipelineState } from '../src/operators/monitor.js';
 
+/** What the monitor keeps per cell for its status table, /metrics and the stale alert. */
+export interface CellStatus {
+  regime: string;
+  /** Event time of the last sample decided (ms). */
+  last_ms: number;
+  samples: number;
+  alerts: number;
+  /** Wall clock of the last sample received (ms), for the stale alert. */
+  arrival_ms: number;
+  stale: boolean;
+}
+
 export interface RunHandle {
   readonly brokerUrl: string;
   readonly metrics: Metrics;
@@ -39,7 +51,7 @@ export interface RunHandle {
   readonly httpPort: number;
   readonly dataDir: string;
   /** Latest regime and sample time per cell, for status displays. */
-  readonly cells: Map<string, { regime: string; last_ms: number; samples: number; alerts: number }>;
+  readonly cells: Map<string, CellStatus>;
   /** Save the state now (also done periodically and on close). */
   checkpoint(): Promise<void>;
   /** Stop taking messages, flush pending writes, save the state. */
@@ -113,9 +125,7 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     onAcknowledgeError: (e) => log(`journal: cannot write (${e.message}): messages are not acknowledged; the broker will send them again`),
   });
 
-  const cells = new Map<string, { regime: string; last_ms: number; samples: number; alerts: number }>();
-  const lastArrival = new Map<string, number>();
-  const stale = new Set<string>();
+  const cells = new Map<string, CellStatus>();
   const cellConfigs = new Map<string, CellConfig>();
   let assumedLogged = 0;
   const metas = new Map<string, CellMeta>();
@@ -184,22 +194,29 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     }
   };
 
-  const messagesIn = metrics.counter('cyclewatch_messages_in_total', 'Valid telemetry samples received, each row of a batch message counted (duplicates and late ones are rejected after this)');
+  const messagesIn = metrics.counter(
+    'cyclewatch_messages_in_total',
+    'Valid telemetry samples received, each row of a batch message counted (duplicates and late ones are rejected after this)',
+  );
   const samplesAccepted = metrics.counter('cyclewatch_samples_accepted_total', 'Samples admitted by re-ordering and de-duplication, written as raw telemetry');
   /** A sample taken on (live or from the journal): counted, its cell's arrival noted for the stale alert. */
   const noteArrival = (s: Sample): void => {
     messagesIn.inc();
-    lastArrival.set(s.cell, now());
-    if (stale.delete(s.cell))
-      raise({ type: 'alert', cell: s.cell, t_ms: now(), severity: 'info', code: 'stale', state: 'cleared', message: 'telemetry is arriving again' });
-    if (!cells.has(s.cell)) {
-      cells.set(s.cell, { regime: 'stable', last_ms: s.t_ms, samples: 0, alerts: 0 });
+    let c = cells.get(s.cell);
+    if (c === undefined) {
+      const status: CellStatus = { regime: 'stable', last_ms: s.t_ms, samples: 0, alerts: 0, arrival_ms: now(), stale: false };
+      cells.set(s.cell, (c = status));
       metrics.gauge(
         'cyclewatch_cell_last_sample_age_seconds',
         'Wall-clock seconds since the cell last sent telemetry',
-        () => (now() - (lastArrival.get(s.cell) ?? now())) / 1000,
+        () => (now() - status.arrival_ms) / 1000,
         { cell: s.cell },
       );
+    }
+    c.arrival_ms = now();
+    if (c.stale) {
+      c.stale = false;
+      raise({ type: 'alert', cell: s.cell, t_ms: c.arrival_ms, severity: 'info', code: 'stale', state: 'cleared', message: 'telemetry is arriving again' });
     }
   };
 
@@ -322,10 +339,12 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
 
   const staleTimer = setInterval(() => {
     const t = now();
-    for (const [cell, last] of lastArrival) {
+    for (const [cell, c] of cells) {
+      if (c.stale) continue;
+      const last = c.arrival_ms;
       const limit_s = resolveCell(cell).staleAfterS ?? config.alerts.staleAfter_s;
-      if (!stale.has(cell) && t - last > limit_s * 1000) {
-        stale.add(cell);
+      if (t - last > limit_s * 1000) {
+        c.stale = true;
         raise({
           type: 'alert',
           cell,

@@ -96,10 +96,10 @@ describe('PublishReader', () => {
       expect(events(seen)).toEqual(EXPECTED);
     }
     let seed = 7;
-    const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rand = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let trial = 0; trial < 50; trial++) {
       const { r, seen } = reader();
-      for (let at = 0; at < all.length; ) {
+      for (let at = 0; at < all.length;) {
         const n = 1 + Math.floor(rand() * (trial % 2 === 0 ? 20 : 70_000));
         r.push(all.subarray(at, at + n));
         at += n;
