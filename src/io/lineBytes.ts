@@ -87,20 +87,12 @@ export function writeDecimal(b: Buffer, at: number, x: number): number {
     for (let z = digits - 1; z < e; z++) b[at++] = 48;
     return at;
   }
-  // dd.ddd: the fraction's digits, the point, the integer's digits, from the end
+  // dd.ddd
+  const fraction = digits - 1 - e;
   const end = at + digits + 1;
-  let i = end - 1;
-  for (let f = digits - 1 - e; f > 0; f--, i--) {
-    const q = (m / 10) | 0;
-    b[i] = 48 + (m - 10 * q);
-    m = q;
-  }
-  b[i--] = 46;
-  for (; i >= at; i--) {
-    const q = (m / 10) | 0;
-    b[i] = 48 + (m - 10 * q);
-    m = q;
-  }
+  writeDigits(b, end, m, fraction);
+  b[end - fraction - 1] = 46;
+  writeDigits(b, end - fraction - 1, (m / POW10[fraction]!) | 0, e + 1);
   return end;
 }
 
