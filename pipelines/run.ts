@@ -120,6 +120,7 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     clean: false,
     reconnectPeriod_ms: config.mqtt.reconnectPeriod_ms,
     tls: config.mqtt.tls,
+    readPause_ms: config.mqtt.readBatch_ms,
     // The journal is written once per turn of the event loop, before the PUBACKs of the messages in it.
     beforeAcknowledge: () => store.flush(),
     onAcknowledgeError: (e) => log(`journal: cannot write (${e.message}): messages are not acknowledged; the broker will send them again`),

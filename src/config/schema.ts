@@ -113,6 +113,8 @@ export const runConfigSchema = z
         qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
         tls: tlsSchema.optional(),
         reconnectPeriod_ms: z.number().int().positive().default(1000),
+        /** Under load, wait up to this long after a read that emptied the socket so messages arrive in batches. */
+        readBatch_ms: z.number().int().min(0).max(100).default(5),
       })
       .strict()
       .prefault({}),

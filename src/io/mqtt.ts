@@ -12,6 +12,7 @@ import { Observable } from 'rxjs';
 import type { Sample } from '../domain/sample.js';
 import { Backoff } from './backoff.js';
 import { PublishReader } from './publishReader.js';
+import { ReadPacing } from './readPacing.js';
 import { decodeImpedance, decodeMessages, IMPEDANCE_KIND, META_KIND, type ImpedanceReading } from './payload.js';
 import type { RejectReason } from './report.js';
 
@@ -41,6 +42,11 @@ export interface MqttConnectOptions {
    * without a commit): a publisher of many small messages saves a system call per packet.
    */
   readonly coalesceWrites?: boolean;
+  /**
+   * With `beforeAcknowledge`: after a read that drained the socket, wait this long before the next one, while
+   * that gathers the next messages into one batch (see `ReadPacing`). 0 (the default) reads as data arrives.
+   */
+  readonly readPause_ms?: number;
 }
 
 /**
@@ -105,7 +111,7 @@ export function connectMqtt(o: MqttConnectOptions): MqttClient {
   }
   const client = mqtt.connect(o.url, options);
   if (o.beforeAcknowledge !== undefined || o.coalesceWrites === true) {
-    holdOutgoingPackets(client, o.beforeAcknowledge ?? (() => {}), o.onAcknowledgeError ?? (() => {}));
+    holdOutgoingPackets(client, o.beforeAcknowledge ?? (() => {}), o.onAcknowledgeError ?? (() => {}), o.readPause_ms ?? 0);
     client.connect();
   }
   // Exponential back-off: mqtt.js reads reconnectPeriod each time it schedules an attempt.
@@ -127,7 +133,7 @@ type PacketStream = Duplex & { write: (chunk: unknown, encoding?: unknown, cb?: 
  * its message. mqtt.js builds its socket through `streamBuilder` on every (re)connection; the socket it gets is
  * wrapped there.
  */
-function holdOutgoingPackets(client: MqttClient, beforeRelease: () => void, onError: (e: Error) => void): void {
+function holdOutgoingPackets(client: MqttClient, beforeRelease: () => void, onError: (e: Error) => void, readPause_ms: number): void {
   const owner = client as unknown as {
     streamBuilder?: (c: MqttClient) => PacketStream;
     _writePacket?: (packet: { cmd: string; messageId?: number; reasonCode?: number; properties?: unknown }, cb?: () => void) => void;
@@ -202,6 +208,7 @@ function holdOutgoingPackets(client: MqttClient, beforeRelease: () => void, onEr
     };
     holdAcknowledgement = acknowledge;
     readPublishesFirst(client, stream, acknowledge);
+    if (readPause_ms > 0) paceReads(stream, readPause_ms);
     stream.end = ((...args: unknown[]) => {
       release();
       return end(...args);
@@ -243,6 +250,17 @@ function readPublishesFirst(client: MqttClient, stream: PacketStream, acknowledg
       return true;
     }
     return emit(event, ...args);
+  }) as PacketStream['emit'];
+}
+
+/** Reads paced by `ReadPacing`: it judges each piece once the piece has been handled. */
+function paceReads(stream: PacketStream, pause_ms: number): void {
+  const pacing = new ReadPacing(stream, { pause_ms });
+  const emit = stream.emit.bind(stream) as (event: string | symbol, ...args: unknown[]) => boolean;
+  stream.emit = ((event: string | symbol, ...args: unknown[]): boolean => {
+    const handled = emit(event, ...args);
+    if (event === 'data' && Buffer.isBuffer(args[0])) pacing.afterRead(args[0].length);
+    return handled;
   }) as PacketStream['emit'];
 }
 
