@@ -43,8 +43,9 @@ export interface MqttConnectOptions {
    */
   readonly coalesceWrites?: boolean;
   /**
-   * With `beforeAcknowledge`: after a read that drained the socket, wait this long before the next one, while
-   * that gathers the next messages into one batch (see `ReadPacing`). 0 (the default) reads as data arrives.
+   * With `beforeAcknowledge`: after a read that drained the socket, wait up to this long before the next one, while
+   * more keeps arriving, so the next messages come as one batch (see `ReadPacing`). 0 (the default) reads as data
+   * arrives.
    */
   readonly readPause_ms?: number;
 }

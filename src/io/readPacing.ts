@@ -26,7 +26,7 @@ export class ReadPacing {
   private readonly fullRead_bytes: number;
   private readonly now: () => number;
   private timer: ReturnType<typeof setTimeout> | null = null;
-  /** Number of waits begun (for tests and metrics). */
+  /** Number of waits begun. */
   waits = 0;
 
   constructor(
