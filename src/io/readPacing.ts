@@ -47,11 +47,11 @@ export class ReadPacing {
     this.waits++;
     this.stream.pause();
     const began_ms = this.now();
-    let buffered = 0;
+    let buffered = 0; // bytes waiting at the last step
     const step = (): void => {
-      const now = this.stream.readableLength;
-      if (now > buffered && this.now() - began_ms + this.step_ms <= this.o.pause_ms) {
-        buffered = now;
+      const length_bytes = this.stream.readableLength;
+      if (length_bytes > buffered && this.now() - began_ms + this.step_ms <= this.o.pause_ms) {
+        buffered = length_bytes;
         this.timer = setTimeout(step, this.step_ms);
         return;
       }
