@@ -208,8 +208,8 @@ function holdOutgoingPackets(client: MqttClient, beforeRelease: () => void, onEr
       heldBytes += 4;
     };
     holdAcknowledgement = acknowledge;
-    readPublishesFirst(client, stream, acknowledge);
-    if (readPause_ms > 0) paceReads(stream, readPause_ms);
+    const pacing = readPause_ms > 0 ? new ReadPacing(stream, { pause_ms: readPause_ms }) : null;
+    readPublishesFirst(client, stream, acknowledge, pacing);
     stream.end = ((...args: unknown[]) => {
       release();
       return end(...args);
@@ -233,9 +233,10 @@ function holdOutgoingPackets(client: MqttClient, beforeRelease: () => void, onEr
  * The connection's PUBLISH packets of QoS 0 and 1 are read as they arrive and handed to the client's message
  * routes (see `PublishReader`), when those routes are the only `message` listener; QoS 1 ones are acknowledged
  * through `acknowledge` after their input has handled them. Everything else reaches mqtt.js as before, in order.
- * mqtt.js pipes the stream into its parser: the stream's `data` events are where the bytes are taken.
+ * mqtt.js pipes the stream into its parser: the stream's `data` events are where the bytes are taken. With
+ * `pacing`, each piece is judged once it has been handled (see `ReadPacing`).
  */
-function readPublishesFirst(client: MqttClient, stream: PacketStream, acknowledge: (messageId: number) => void): void {
+function readPublishesFirst(client: MqttClient, stream: PacketStream, acknowledge: (messageId: number) => void, pacing: ReadPacing | null): void {
   const emit = stream.emit.bind(stream) as (event: string | symbol, ...args: unknown[]) => boolean;
   const reader = new PublishReader({
     active: () => client.listenerCount('message') === 1 && client.listenerCount('packetreceive') === 0 && routesOf.has(client),
@@ -248,20 +249,10 @@ function readPublishesFirst(client: MqttClient, stream: PacketStream, acknowledg
   stream.emit = ((event: string | symbol, ...args: unknown[]): boolean => {
     if (event === 'data' && Buffer.isBuffer(args[0])) {
       reader.push(args[0]);
+      pacing?.afterRead(args[0].length);
       return true;
     }
     return emit(event, ...args);
-  }) as PacketStream['emit'];
-}
-
-/** Reads paced by `ReadPacing`: it judges each piece once the piece has been handled. */
-function paceReads(stream: PacketStream, pause_ms: number): void {
-  const pacing = new ReadPacing(stream, { pause_ms });
-  const emit = stream.emit.bind(stream) as (event: string | symbol, ...args: unknown[]) => boolean;
-  stream.emit = ((event: string | symbol, ...args: unknown[]): boolean => {
-    const handled = emit(event, ...args);
-    if (event === 'data' && Buffer.isBuffer(args[0])) pacing.afterRead(args[0].length);
-    return handled;
   }) as PacketStream['emit'];
 }
 
@@ -336,11 +327,12 @@ type MessageHandler = (topic: string, payload: Buffer) => void;
 /** The topic tails of the inputs beside the telemetry; every other message is telemetry. */
 const SIDE_TAILS = ['/' + IMPEDANCE_KIND, '/' + META_KIND] as const;
 const TELEMETRY_ROUTE = 'telemetry';
+/** Routes by index: the side tails', then the telemetry's. */
+const ROUTES: readonly string[] = [...SIDE_TAILS, TELEMETRY_ROUTE];
 
 interface MessageRoutes {
-  /** Per side tail, its input (null: none listening, the message is dropped: it is never telemetry). */
-  readonly side: (MessageHandler | null)[];
-  telemetry: MessageHandler | null;
+  /** Per route, its input (null: none listening; a side message is then dropped, it is never telemetry). */
+  readonly handlers: (MessageHandler | null)[];
   readonly listener: MessageHandler;
 }
 const routesOf = new WeakMap<MqttClient, MessageRoutes>();
@@ -354,16 +346,11 @@ function routeMessages(client: MqttClient, route: string, handler: MessageHandle
   let r = routesOf.get(client);
   if (r === undefined) {
     const routes: MessageRoutes = {
-      side: SIDE_TAILS.map(() => null),
-      telemetry: null,
+      handlers: ROUTES.map(() => null),
       listener: (topic, payload) => {
-        for (let i = 0; i < SIDE_TAILS.length; i++) {
-          if (topic.endsWith(SIDE_TAILS[i]!)) {
-            routes.side[i]?.(topic, payload);
-            return;
-          }
-        }
-        routes.telemetry?.(topic, payload);
+        let i = 0;
+        while (i < SIDE_TAILS.length && !topic.endsWith(SIDE_TAILS[i]!)) i++;
+        routes.handlers[i]?.(topic, payload);
       },
     };
     r = routes;
@@ -371,16 +358,13 @@ function routeMessages(client: MqttClient, route: string, handler: MessageHandle
     client.on('message', r.listener);
   }
   const routes = r;
-  const side = (SIDE_TAILS as readonly string[]).indexOf(route);
-  if (side < 0 && route !== TELEMETRY_ROUTE) throw new Error(`mqtt: no message route for "${route}"`);
-  const current = side >= 0 ? routes.side[side] : routes.telemetry;
-  if (current !== null && current !== undefined) throw new Error(`mqtt: two inputs for the "${route}" messages of one client`);
-  if (side >= 0) routes.side[side] = handler;
-  else routes.telemetry = handler;
+  const index = ROUTES.indexOf(route);
+  if (index < 0) throw new Error(`mqtt: no message route for "${route}"`);
+  if (routes.handlers[index] !== null) throw new Error(`mqtt: two inputs for the "${route}" messages of one client`);
+  routes.handlers[index] = handler;
   return () => {
-    if (side >= 0 && routes.side[side] === handler) routes.side[side] = null;
-    else if (side < 0 && routes.telemetry === handler) routes.telemetry = null;
-    if (routes.telemetry === null && routes.side.every((h) => h === null)) {
+    if (routes.handlers[index] === handler) routes.handlers[index] = null;
+    if (routes.handlers.every((h) => h === null)) {
       client.off('message', routes.listener);
       routesOf.delete(client);
     }
