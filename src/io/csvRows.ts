@@ -8,6 +8,50 @@ import type { RejectReason } from '../domain/reject.js';
 import { chomp } from './lines.js';
 import { ImportError } from './report.js';
 import { MAX_TIME_MS, parseTimestamp_ms } from './timestamp.js';
+import { LocalClock } from '../domain/labTime.js';
+
+/**
+ * What a file's time column holds, decided on its first row: ISO dates, or numbers — seconds since the start of the
+ * run, unless their magnitude says epoch seconds (≥ 2000-01-01 in seconds: no run lasts 30 years) or epoch
+ * milliseconds (≥ 1e11: 3,000 years of seconds).
+ */
+export type TimeBasis = 'dates' | 'seconds-since-start' | 'epoch-seconds' | 'epoch-milliseconds';
+
+const EPOCH_SECONDS_FROM = 946_684_800;
+const EPOCH_MILLISECONDS_FROM = 1e11;
+const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+export function timeBasisOf(first: string): TimeBasis {
+  if (!NUMBER.test(first)) return 'dates';
+  const v = Math.abs(+first);
+  return v >= EPOCH_MILLISECONDS_FROM ? 'epoch-milliseconds' : v >= EPOCH_SECONDS_FROM ? 'epoch-seconds' : 'seconds-since-start';
+}
+
+/** For the note and the summary: what the numbers were read as. */
+export function describeTimeBasis(b: TimeBasis, startGiven: boolean): string {
+  switch (b) {
+    case 'dates':
+      return 'the time column holds dates (ISO-8601; those without a zone are read in the lab\'s time zone)';
+    case 'epoch-seconds':
+      return 'the time column holds numbers as large as seconds since 1970: read as epoch seconds';
+    case 'epoch-milliseconds':
+      return 'the time column holds numbers as large as milliseconds since 1970: read as epoch milliseconds';
+    case 'seconds-since-start':
+      return `the time column holds seconds since the start of the run${startGiven ? ' (dated from --start)' : ': times are read as hours since the start (pass --start to date them)'}`;
+  }
+}
+
+/** `2025-10-26T02:30:00(.fff)` or with a space: a local wall clock (no `Z`, no offset), as epoch ms read as UTC; NaN otherwise. */
+const LOCAL_ISO = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d{1,9}))?)?$/;
+function localWallClock_ms(text: string): number {
+  const m = LOCAL_ISO.exec(text);
+  if (m === null) return NaN;
+  const [, y, mo, d, h, mi, sec, frac] = m;
+  if (+mo! < 1 || +mo! > 12 || +d! < 1 || +h! > 23 || +mi! > 59 || +(sec ?? 0) > 59) return NaN;
+  const wall = Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +(sec ?? 0)) + (frac === undefined ? 0 : Math.round(+`0.${frac}` * 1000));
+  // 2026-02-30 is not a day (Date.UTC would roll it into March).
+  return new Date(wall).getUTCDate() === +d! ? wall : NaN;
+}
 
 /** NaN for a time no Date can hold (so nothing downstream can throw formatting it). */
 const inDateRange = (t_ms: number): number => (Math.abs(t_ms) <= MAX_TIME_MS ? t_ms : NaN);
@@ -32,12 +76,12 @@ export interface RowColumns {
   readonly rejections: RowRejection[];
   /** Bytes of the file consumed so far, for progress. */
   readonly bytesRead: number;
+  /** Set in the batch whose first row decided what the time column holds. */
+  readonly timeBasis?: TimeBasis;
 }
 
 interface CsvColumns {
   readonly t: number;
-  /** A `time`/`time_s` column holds seconds since the start of the run, not epoch milliseconds. */
-  readonly seconds: boolean;
   readonly cell: number;
   readonly v: number;
   readonly i: number;
@@ -48,20 +92,11 @@ interface CsvColumns {
 /** The column names of a canonical CSV header line. */
 const headerNames = (line: string): string[] => line.split(',').map((h) => h.trim().replace(/^"|"$/g, ''));
 
-/** The time column of a header: the first of timestamp/time/time_s/t, and whether it counts seconds since the start. */
-export function csvTimeColumn(headerLine: string): { readonly index: number; readonly seconds: boolean } {
-  const names = headerNames(headerLine);
-  const index = names.findIndex((h) => h === 'timestamp' || h === 'time' || h === 'time_s' || h === 't');
-  return { index, seconds: names[index] === 'time' || names[index] === 'time_s' };
-}
-
 function csvColumns(path: string, line: string): CsvColumns {
   const names = headerNames(line);
   const at = (...n: string[]): number => names.findIndex((h) => n.includes(h));
-  const time = csvTimeColumn(line);
   const cols = {
-    t: time.index,
-    seconds: time.seconds,
+    t: at('timestamp', 'time', 'time_s', 't'),
     cell: at('cell'),
     v: at('voltage_V'),
     i: at('current_mA'),
@@ -82,8 +117,10 @@ export interface CsvDecoderOptions {
   readonly defaultCell: string;
   /** Current of rows with a voltage but no current column value (mA). */
   readonly setCurrent_mA: number | undefined;
-  /** What numeric `time`/`time_s` seconds count from (epoch ms); 0 when not given. */
+  /** What seconds since the start count from (epoch ms); 0 when not given. */
   readonly start_ms?: number;
+  /** The lab's zone, for dates without a zone (IANA name or offset). */
+  readonly timeZone: string;
 }
 
 const MAX_FIELDS = 62;
@@ -98,8 +135,12 @@ export class CsvDecoder {
   private defaultCellIndex = -1;
   // Field boundaries of the current line: field k spans bounds[k] to bounds[k+1]-1.
   private readonly bounds = new Int32Array(MAX_FIELDS + 2);
+  private timeBasis: TimeBasis | null = null;
+  private readonly clock: LocalClock;
 
-  constructor(private readonly options: CsvDecoderOptions) {}
+  constructor(private readonly options: CsvDecoderOptions) {
+    this.clock = new LocalClock(options.timeZone);
+  }
 
   /** Whether a header line has been read (an empty file has none). */
   get sawHeader(): boolean {
@@ -118,6 +159,7 @@ export class CsvDecoder {
     const rejections: RowRejection[] = [];
     const setCurrent = this.options.setCurrent_mA ?? NaN;
     const bounds = this.bounds;
+    let decided: TimeBasis | undefined;
     let n = 0;
     for (const raw of lines) {
       this.lineNo++;
@@ -136,9 +178,8 @@ export class CsvDecoder {
       const t0 = cols.t < nf ? bounds[cols.t]! : 0;
       const t1 = cols.t < nf ? bounds[cols.t + 1]! - 1 : 0;
       const text = line.slice(t0, t1);
-      const secs = cols.seconds && t1 > t0 ? +text : NaN;
-      // Seconds since the start are never taken for epoch milliseconds; an ISO time in such a column still is one.
-      const t = secs === secs ? inDateRange((this.options.start_ms ?? 0) + secs * 1000) : parseTimestamp_ms(text);
+      if (this.timeBasis === null && t1 > t0) this.timeBasis = decided = timeBasisOf(text);
+      const t = this.timeOf(text);
       if (!Number.isFinite(t)) {
         rejections.push({ line: this.lineNo, reason: 'bad-timestamp', detail: `"${text}"` });
         continue;
@@ -174,7 +215,28 @@ export class CsvDecoder {
       cellIndex[n] = cell;
       n++;
     }
-    return { n, t_ms, voltage_V, current_mA, pressure_MPa, temperature_C, cellIndex, newCells, rejections, bytesRead: this.bytes };
+    const out = { n, t_ms, voltage_V, current_mA, pressure_MPa, temperature_C, cellIndex, newCells, rejections, bytesRead: this.bytes };
+    return decided === undefined ? out : { ...out, timeBasis: decided };
+  }
+
+  /** A time field by the column's basis; an ISO time in a numeric column is still one, a number in a date column is epoch ms. */
+  private timeOf(text: string): number {
+    const basis = this.timeBasis;
+    if (basis !== 'dates' && basis !== null) {
+      const v = NUMBER.test(text) ? +text : NaN;
+      if (v === v) {
+        if (basis === 'epoch-milliseconds') return inDateRange(v);
+        if (basis === 'epoch-seconds') return inDateRange(v * 1000);
+        return inDateRange((this.options.start_ms ?? 0) + v * 1000);
+      }
+    }
+    const last = text.charCodeAt(text.length - 1);
+    if (last >= 48 && last <= 57) {
+      // Ends in a digit: a local wall clock (no Z), or an offset (+02:00), or epoch ms.
+      const wall = localWallClock_ms(text);
+      if (wall === wall) return inDateRange(this.clock.toUtc(wall));
+    }
+    return parseTimestamp_ms(text);
   }
 
   private cellIndexOf(name: string, newCells: string[]): number {

@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { basename, extname } from 'node:path';
 import { SweepNumbering, type ImpedancePoint } from '../domain/impedance.js';
 import type { Sample } from '../domain/sample.js';
-import { CsvDecoder, csvTimeColumn, samplesOf, type CsvDecoderOptions } from './csvRows.js';
+import { CsvDecoder, describeTimeBasis, samplesOf, type CsvDecoderOptions, type TimeBasis } from './csvRows.js';
 import type { CsvWorkerMessage } from './csvWorker.js';
 import { chomp, firstLines, readLineBatches } from './lines.js';
 import { gcplFromMprSettings, gcplFromMptHeader, type Protocol } from './ecLabProtocol.js';
@@ -16,6 +16,10 @@ import { MPR_MAGIC, mprColumn, openMpr, readMprRows } from './mpr.js';
 import { decodeMessages, decodePayload } from './payload.js';
 import { ImportError, type RejectionLog } from './report.js';
 import { MAX_TIME_MS } from './timestamp.js';
+import { LocalClock, localToUtc_ms } from '../domain/labTime.js';
+
+/** The zone this process runs in: the instrument's, when it runs on the cycler PC. */
+export const machineTimeZone = (): string => new Intl.DateTimeFormat().resolvedOptions().timeZone;
 
 export type TelemetryFormat = 'csv' | 'jsonl' | 'mpt' | 'mpr';
 export const FORMATS: readonly TelemetryFormat[] = ['csv', 'jsonl', 'mpt', 'mpr'];
@@ -27,6 +31,12 @@ export interface ImportOptions {
   readonly setCurrent_mA?: number;
   /** Start time for exports whose header does not give one (epoch ms). */
   readonly start_ms?: number;
+  /**
+   * The lab's zone (IANA name or fixed offset, see src/domain/labTime.ts): local wall-clock times in the file (EC-Lab's
+   * acquisition start, the `.mpr` LOG date, absolute time columns, ISO times without a zone) are read in it.
+   * Default: this machine's zone.
+   */
+  readonly timeZone?: string;
   readonly topicPrefix?: string;
   /** Called with bytes read so far, for progress on long files. */
   readonly onProgress?: (bytesRead: number) => void;
@@ -34,6 +44,8 @@ export interface ImportOptions {
   readonly parseInWorker?: boolean;
   /** Called with notes a person should see (assumptions the importer made). */
   readonly onNote?: (message: string) => void;
+  /** Called once per CSV file with what its time column was read as (seconds since the start, epoch s or ms, dates). */
+  readonly onTimeBasis?: (basis: TimeBasis) => void;
   /**
    * Tail mode (`cyclewatch bridge`): only the records in [from, until) — bytes of a text file (whole lines; the header
    * is read as well), rows of an `.mpr` — of a file that may still be being written.
@@ -52,8 +64,10 @@ export interface FileMetadata {
   readonly channel?: string;
   /** The programmed GCPL protocol: set current and time limit per sequence. */
   readonly protocol?: Protocol;
-  /** The acquisition start (epoch ms). */
+  /** The acquisition start (epoch ms, UTC: the header's local time read in the lab's zone). */
   readonly start_ms?: number;
+  /** The zone the header's local times were read in. */
+  readonly timeZone?: string;
 }
 
 export interface ImportedFile {
@@ -83,7 +97,8 @@ export async function openTelemetry(path: string, rejections: RejectionLog, opti
     throw new ImportError(path, `cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   const f = format ?? sniffFormat(path, head);
-  const metadata = f === 'mpt' ? mptMetadata(await readHeaderText(path, head)) : f === 'mpr' ? await mprMetadata(path) : {};
+  const zone = options.timeZone ?? machineTimeZone();
+  const metadata = f === 'mpt' ? mptMetadata(await readHeaderText(path, head), zone) : f === 'mpr' ? await mprMetadata(path, zone) : {};
   const batches =
     f === 'csv'
       ? readCsv(path, head, size_bytes, rejections, options)
@@ -121,14 +136,12 @@ const WORKER_MIN_BYTES = 4 << 20;
 const CSV_WORKER = new URL('./csvWorker.js', import.meta.url);
 
 function readCsv(path: string, head: string, size_bytes: number, rejections: RejectionLog, options: ImportOptions): AsyncGenerator<Sample[]> {
-  if (options.start_ms === undefined && csvTimeColumn(head.split('\n', 1)[0]!).seconds) {
-    options.onNote?.(`${basename(path)}: the time column counts seconds since the start of the run; with no --start, times count from 1970-01-01T00:00:00Z`);
-  }
   const decoder: CsvDecoderOptions = {
     path,
     defaultCell: options.cell ?? defaultCellId(path),
     setCurrent_mA: options.setCurrent_mA,
     start_ms: options.start_ms,
+    timeZone: options.timeZone ?? machineTimeZone(),
   };
   // The compiled worker exists in the built package; run from TypeScript sources, decoding stays in this thread.
   const inWorker = options.range === undefined && (options.parseInWorker ?? size_bytes >= WORKER_MIN_BYTES) && existsSync(fileURLToPath(CSV_WORKER));
@@ -142,11 +155,18 @@ async function* readCsvHere(decoderOptions: CsvDecoderOptions, rejections: Rejec
   const range = options.range === undefined ? undefined : { headerLines: 1, ...options.range };
   for await (const lines of readLineBatches(path, 'utf8', range)) {
     const rows = decoder.decode(lines);
+    if (rows.timeBasis !== undefined) noteTimeBasis(path, rows.timeBasis, options);
     for (const r of rows.rejections) rejections.reject({ source: path, ...r });
     if (rows.n > 0) yield samplesOf(rows, cells);
     options.onProgress?.(rows.bytesRead);
   }
   if (!decoder.sawHeader) throw new ImportError(path, 'the file is empty');
+}
+
+/** What a numeric time column was read as, said once per file (it decides every time in the file). */
+function noteTimeBasis(path: string, basis: TimeBasis, options: ImportOptions): void {
+  options.onTimeBasis?.(basis);
+  options.onNote?.(`${basename(path)}: ${describeTimeBasis(basis, options.start_ms !== undefined)}`);
 }
 
 /** The same decoding on another core: reading and parsing overlap with the detection of the previous batch. */
@@ -189,6 +209,7 @@ async function* readCsvInWorker(decoderOptions: CsvDecoderOptions, rejections: R
         return;
       }
       worker.postMessage(0); // a credit: this batch is taken
+      if (m.rows.timeBasis !== undefined) noteTimeBasis(path, m.rows.timeBasis, options);
       for (const r of m.rows.rejections) rejections.reject({ source: path, ...r });
       if (m.rows.n > 0) yield samplesOf(m.rows, cells);
       options.onProgress?.(m.rows.bytesRead);
@@ -246,14 +267,17 @@ async function* readJsonl(path: string, rejections: RejectionLog, options: Impor
   if (out.length > 0) yield out;
 }
 
-/** EC-Lab "Acquisition started on : MM/DD/YYYY HH:MM:SS.fff" (local time of the instrument; read as UTC). */
-function ecLabStart_ms(head: string): number | undefined {
+/** EC-Lab "Acquisition started on : MM/DD/YYYY HH:MM:SS.fff": the instrument PC's local time, read in the lab's zone. */
+function ecLabStart_ms(head: string, zone: string): number | undefined {
   const m = /Acquisition started on : (\d\d\/\d\d\/\d{4} \d\d:\d\d:\d\d(?:\.\d+)?)/.exec(head);
-  return m === null ? undefined : Math.round(ecLabAbsolute_ms(m[1]!));
+  return m === null ? undefined : Math.round(localToUtc_ms(zone, ecLabWallClock_ms(m[1]!)));
 }
 
-/** `MM/DD/YYYY HH:MM:SS.ffff` (an export with absolute times), read as UTC like the acquisition start. */
-function ecLabAbsolute_ms(text: string): number {
+/**
+ * `MM/DD/YYYY HH:MM:SS.ffff` (the start, and the rows of an export with absolute times): a local wall clock, as the
+ * epoch ms of that wall clock read as UTC (converted in the lab's zone by the caller).
+ */
+function ecLabWallClock_ms(text: string): number {
   const m = /^(\d\d)\/(\d\d)\/(\d{4}) (\d\d):(\d\d):(\d\d(?:[.,]\d+)?)$/.exec(text.trim());
   if (m === null) return NaN;
   const [, mo, da, yr, hh, mi, ss] = m;
@@ -271,7 +295,7 @@ async function readHeaderText(path: string, head: string): Promise<string> {
 }
 
 /** Area, control range, technique and channel from an EC-Lab text export's header. */
-export function mptMetadata(header: string): FileMetadata {
+export function mptMetadata(header: string, zone: string): FileMetadata {
   const m = /Nb header lines\s*:\s*(\d+)/.exec(header);
   const lines = header.split(/\r?\n/).slice(0, m ? Number(m[1]) - 1 : 0);
   const text = lines.join('\n');
@@ -286,7 +310,8 @@ export function mptMetadata(header: string): FileMetadata {
     technique: technique !== undefined && technique.length > 0 ? technique : undefined,
     channel: channel ? channel[1]!.trim() : undefined,
     protocol: gcplFromMptHeader(text),
-    start_ms: ecLabStart_ms(text),
+    start_ms: ecLabStart_ms(text, zone),
+    timeZone: zone,
   };
 }
 
@@ -306,7 +331,7 @@ const MPR_TECHNIQUES: Record<number, string> = {
  * and from the LOG module the channel (byte 9, zero-based; serial number u16 at 171) and the control range
  * (float32 min/max at 504/508) — checked against the `.mpt` headers of every real file in the tests.
  */
-async function mprMetadata(path: string): Promise<FileMetadata> {
+async function mprMetadata(path: string, zone: string): Promise<FileMetadata> {
   const file = await openMpr(path);
   const set = file.settings;
   const log = file.log;
@@ -316,10 +341,15 @@ async function mprMetadata(path: string): Promise<FileMetadata> {
     complianceV: range !== null && range.every(Number.isFinite) && range[1]! > range[0]! ? Math.max(Math.abs(range[0]!), Math.abs(range[1]!)) : undefined,
     technique: set !== null ? MPR_TECHNIQUES[set[0]!] : undefined,
     channel: log !== null && log.length >= 173 ? `${log[9]! + 1} (SN ${log.readUInt16LE(171)})` : undefined,
-    start_ms: file.start_ms,
+    start_ms: mprStart_ms(file.startLocal_ms, zone),
+    timeZone: zone,
     protocol: set !== null ? gcplFromMprSettings(set, file.modules.find((m) => m.name === 'VMP Set')?.wideHeader ?? false) : undefined,
   };
 }
+
+/** The LOG module's local start in the lab's zone (whole ms: the OLE date's last digits are rounding). */
+const mprStart_ms = (local_ms: number | undefined, zone: string): number | undefined =>
+  local_ms === undefined ? undefined : Math.round(localToUtc_ms(zone, local_ms) * 1000) / 1000;
 
 /** EC-Lab numbers may use a decimal comma, depending on the PC's locale. */
 function ecNumber(s: string | undefined): number {
@@ -338,6 +368,9 @@ async function* readMpt(path: string, head: string, rejections: RejectionLog, op
   let impedanceGap: (() => void) | undefined;
   let restCurrent: number | undefined;
   let start_ms = options.start_ms ?? 0;
+  const zone = options.timeZone ?? machineTimeZone();
+  // Absolute-time exports: local dates in order, read through the repeated autumn hour without going back.
+  const clock = new LocalClock(zone);
   let headerText = '';
   let out: Sample[] = [];
   const range = options.range === undefined ? undefined : { headerLines, ...options.range };
@@ -368,10 +401,10 @@ async function* readMpt(path: string, head: string, rejections: RejectionLog, op
           restCurrent = 0;
           options.onNote?.(`${basename(path)}: an open-circuit (OCV) block without a current column: read as a rest (0 mA)`);
         } else if (i < 0) options.onNote?.(`${basename(path)}: no current column, using the set current ${options.setCurrent_mA} mA`);
-        const started = ecLabStart_ms(headerText);
+        const started = ecLabStart_ms(headerText, zone);
         if (options.start_ms === undefined) {
           if (started !== undefined) start_ms = started;
-          else options.onNote?.(`${basename(path)}: the header gives no acquisition start; times count from 1970-01-01T00:00:00Z (pass --start to set it)`);
+          else options.onNote?.(`${basename(path)}: the header gives no acquisition start: times are hours since the first row (pass --start to date them)`);
         }
         // Impedance rows (PEIS/GEIS) carry an AC mean current, not a galvanostatic one: they are pauses.
         cols = { t, v, i, freq: names.indexOf('freq/Hz') };
@@ -393,7 +426,7 @@ async function* readMpt(path: string, head: string, rejections: RejectionLog, op
       const f = line.split('\t');
       // "Time format : Absolute MMDDYYYY" exports hold dates, not seconds since the start.
       const tText = f[cols.t] ?? '';
-      const absolute = tText.indexOf('/') > 0 ? ecLabAbsolute_ms(tText) : undefined;
+      const absolute = tText.indexOf('/') > 0 ? clock.toUtc(ecLabWallClock_ms(tText)) : undefined;
       const t_s = absolute !== undefined ? (absolute - start_ms) / 1000 : ecNumber(tText);
       const v = ecNumber(f[cols.v]);
       const impedance = cols.freq >= 0 && ecNumber(f[cols.freq]) > 0;
@@ -476,11 +509,9 @@ async function* readMprSamples(path: string, rejections: RejectionLog, options: 
   if (restCurrent !== undefined) options.onNote?.(`${basename(path)}: an open-circuit (OCV) block without a current column: read as a rest (0 mA)`);
   else if (current === undefined && dq === undefined)
     options.onNote?.(`${basename(path)}: no current column, using the set current ${options.setCurrent_mA} mA`);
-  const start_ms = options.start_ms ?? file.start_ms ?? 0;
-  if (options.start_ms === undefined && file.start_ms === undefined) {
-    options.onNote?.(
-      `${basename(path)}: the file has no LOG module with the acquisition start; times count from 1970-01-01T00:00:00Z (pass --start to set it)`,
-    );
+  const start_ms = options.start_ms ?? mprStart_ms(file.startLocal_ms, options.timeZone ?? machineTimeZone()) ?? 0;
+  if (options.start_ms === undefined && file.startLocal_ms === undefined) {
+    options.onNote?.(`${basename(path)}: the file has no LOG module with the acquisition start: times are hours since the first row (pass --start to date them)`);
   }
   const re = mprColumn(file, 'Re(Z)/Ohm') ?? mprColumn(file, '|Z|/Ohm');
   const im = mprColumn(file, '-Im(Z)/Ohm') ?? mprColumn(file, 'Phase(Z)/deg');

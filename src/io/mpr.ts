@@ -178,8 +178,11 @@ export interface MprFile {
   /** File offset of the first row, and how many whole rows the file holds. */
   readonly rowsAt: number;
   readonly rows: number;
-  /** Acquisition start from the LOG module (the instrument's local time, read as UTC), if the file has one. */
-  readonly start_ms: number | undefined;
+  /**
+   * Acquisition start from the LOG module, if the file has one: the instrument PC's local wall clock (an OLE date
+   * without a zone), as the epoch ms of that wall clock read as UTC; the importer converts it in the lab's zone.
+   */
+  readonly startLocal_ms: number | undefined;
   /** The settings module's bytes (technique, electrode) and the LOG module's first 4 KiB (channel, control range). */
   readonly settings: Buffer | null;
   readonly log: Buffer | null;
@@ -256,8 +259,8 @@ export async function openMpr(path: string): Promise<MprFile> {
     const settings = setMod === undefined ? null : await readAt(fh, setMod.at, Math.min(setMod.length, 1 << 20));
     const logMod = modules.find((m) => m.name === 'VMP LOG');
     const log = logMod === undefined ? null : await readAt(fh, logMod.at, Math.min(logMod.length, 4096));
-    const start_ms = log === null ? undefined : oleStart_ms(log);
-    return { path, size_bytes, modules, dataVersion: data.version, points, columns, rowBytes, rowsAt, rows, start_ms, settings, log };
+    const startLocal_ms = log === null ? undefined : oleStart_ms(log);
+    return { path, size_bytes, modules, dataVersion: data.version, points, columns, rowBytes, rowsAt, rows, startLocal_ms, settings, log };
   } finally {
     await fh.close();
   }

@@ -41,7 +41,7 @@ export type TailStep =
   /** The file is shorter than the offset, or starts differently: it was replaced or truncated. */
   | { readonly kind: 'replaced'; readonly signature: string };
 
-export interface TailOptions extends Pick<ImportOptions, 'cell' | 'setCurrent_mA' | 'start_ms'> {
+export interface TailOptions extends Pick<ImportOptions, 'cell' | 'setCurrent_mA' | 'start_ms' | 'timeZone'> {
   readonly maxRows: number;
   /** Bytes of text read at most per step. */
   readonly maxBytes: number;
@@ -88,8 +88,7 @@ export async function readTailStep(path: string, at: TailPosition | undefined, o
       total = file.rows;
       if (from > total) return { kind: 'replaced', signature };
       until = Math.min(total, from + o.maxRows);
-      start_ms = file.start_ms;
-      if (start_ms === undefined && o.start_ms === undefined && !o.settled) {
+      if (file.startLocal_ms === undefined && o.start_ms === undefined && !o.settled) {
         return { kind: 'waiting', why: 'no LOG module (the acquisition start) in the file yet', signature };
       }
     } else {
@@ -115,6 +114,7 @@ export async function readTailStep(path: string, at: TailPosition | undefined, o
           cell: o.cell,
           setCurrent_mA: o.setCurrent_mA,
           start_ms: o.start_ms,
+          timeZone: o.timeZone,
           range: { from, until },
           onImpedance: ({ block: _block, ...p }) => void impedance.push(p),
         },
@@ -122,7 +122,7 @@ export async function readTailStep(path: string, at: TailPosition | undefined, o
       );
       metadata = file.metadata;
       if (until > from) for await (const batch of file.batches) for (const s of batch) samples.push(s);
-      if (format === 'mpt' && start_ms === undefined) start_ms = file.metadata.start_ms;
+      start_ms = file.metadata.start_ms;
     } catch (e) {
       if (e instanceof ImportError) return { kind: 'waiting', why: e.detail, signature };
       throw e;

@@ -106,7 +106,7 @@ describe.skipIf(!haveReal)('EC-Lab .mpr reader against the .mpt export of the sa
       expect(names).toContain('time/s');
       // Every stored column has its twin in the export (by name or an older/newer EC-Lab name).
       expect(compared).toBe(file.columns.length);
-      if (file.start_ms !== undefined || mpt.start_ms !== undefined) expect(Math.abs(file.start_ms! - mpt.start_ms!)).toBeLessThan(1);
+      if (file.startLocal_ms !== undefined || mpt.start_ms !== undefined) expect(Math.abs(file.startLocal_ms! - mpt.start_ms!)).toBeLessThan(1);
     });
   }
 

@@ -1,0 +1,217 @@
+/**
+ * Time as the lab keeps it. Instruments write local wall-clock time without a zone; people read elapsed hours since
+ * the cell's start beside the absolute time in the lab's zone. This module turns local wall-clock times into UTC
+ * instants (correct across DST changes: the platform's IANA data through `Intl`, no offset tables here) and
+ * formats instants for people: `24.05 h · 2023-11-09 14:03 CET`.
+ *
+ * A zone is an IANA name (`Europe/Berlin`) or a fixed offset (`+02:00`, `UTC`); `Intl` holds the rules of the
+ * first, the second is a constant.
+ */
+
+/** Times before this are not absolute: a file without a start counts from 1970, which no person should read. */
+export const EARLIEST_ABSOLUTE_MS = Date.UTC(2000, 0, 1);
+
+export class TimeZoneError extends Error {
+  override name = 'TimeZoneError';
+}
+
+/** Where a cell's zone came from, as outputs say it (`configSources.timeZone`). */
+export type TimeZoneSource = 'option' | 'registry' | 'rule' | 'config' | 'header' | 'machine';
+
+const FIXED = /^(?:UTC|GMT)?([+-])(\d{1,2})(?::?(\d{2}))?$/i;
+
+/**
+ * The canonical spelling of a zone (`Europe/Berlin`, `+02:00`, `UTC`), or a TimeZoneError naming what is accepted.
+ * IANA names are matched case-insensitively and returned as the platform spells them.
+ */
+export function parseTimeZone(spec: string): string {
+  const s = spec.trim();
+  if (/^(?:UTC|GMT|Z|Etc\/UTC)$/i.test(s)) return 'UTC';
+  const m = FIXED.exec(s);
+  if (m !== null) {
+    const h = Number(m[2]);
+    const min = m[3] === undefined ? 0 : Number(m[3]);
+    if (h > 14 || min > 59) throw new TimeZoneError(`time zone "${spec}": an offset is at most ±14:00 (e.g. +02:00)`);
+    if (h === 0 && min === 0) return 'UTC';
+    return `${m[1]}${String(h).padStart(2, '0')}:${String(min).padStart(2, '0')}`;
+  }
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: s }).resolvedOptions().timeZone;
+  } catch {
+    throw new TimeZoneError(`time zone "${spec}" is not known: give an IANA name such as Europe/Berlin, Asia/Tokyo, America/New_York, or an offset such as +02:00`);
+  }
+}
+
+/** A fixed offset's minutes east of UTC, or null for a named zone. */
+function fixedOffset_min(zone: string): number | null {
+  if (zone === 'UTC') return 0;
+  const m = /^([+-])(\d\d):(\d\d)$/.exec(zone);
+  return m === null ? null : (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3]));
+}
+
+const partsFormats = new Map<string, Intl.DateTimeFormat>();
+function partsFormat(zone: string): Intl.DateTimeFormat {
+  let f = partsFormats.get(zone);
+  if (f === undefined) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+      era: 'short',
+    });
+    partsFormats.set(zone, f);
+  }
+  return f;
+}
+
+/** The zone's wall clock at `t_ms`, as the epoch ms of that wall clock read as if it were UTC. */
+function wallClock_ms(zone: string, t_ms: number): number {
+  const fixed = fixedOffset_min(zone);
+  if (fixed !== null) return t_ms + fixed * 60_000;
+  const whole = Math.floor(t_ms / 1000) * 1000;
+  let y = 0;
+  let mo = 0;
+  let d = 0;
+  let h = 0;
+  let mi = 0;
+  let s = 0;
+  let bc = false;
+  for (const p of partsFormat(zone).formatToParts(whole)) {
+    if (p.type === 'year') y = Number(p.value);
+    else if (p.type === 'month') mo = Number(p.value);
+    else if (p.type === 'day') d = Number(p.value);
+    else if (p.type === 'hour') h = Number(p.value);
+    else if (p.type === 'minute') mi = Number(p.value);
+    else if (p.type === 'second') s = Number(p.value);
+    else if (p.type === 'era') bc = p.value === 'BC' || p.value === 'B';
+  }
+  const wall = new Date(0);
+  wall.setUTCFullYear(bc ? 1 - y : y, mo - 1, d);
+  wall.setUTCHours(h, mi, s, 0);
+  return wall.getTime() + (t_ms - whole);
+}
+
+/** The zone's offset from UTC at the instant `t_ms` (local = UTC + offset), in ms. */
+export function zoneOffset_ms(zone: string, t_ms: number): number {
+  return wallClock_ms(zone, t_ms) - t_ms;
+}
+
+/** Offsets that map some instant to a wall time in this quarter hour (transitions happen on quarter hours). */
+function offsetsAround(zone: string, bucket: number): number[] {
+  const mid = bucket * 900_000 + 450_000;
+  const before = zoneOffset_ms(zone, mid - 86_400_000);
+  const after = zoneOffset_ms(zone, mid + 86_400_000);
+  const valid: number[] = [];
+  for (const o of before === after ? [before] : [before, after]) {
+    // An offset is valid for this wall time when the instant it gives has that offset.
+    if (zoneOffset_ms(zone, mid - o) === o && !valid.includes(o)) valid.push(o);
+  }
+  // Larger offset first: it gives the earlier instant of a repeated (autumn) hour.
+  valid.sort((a, b) => b - a);
+  // No valid offset: the hour skipped in spring. The offset from before the change moves the time forward by the
+  // gap (what the clocks and Temporal's "compatible" disambiguation do).
+  return valid.length > 0 ? valid : [before];
+}
+
+/** The UTC instant of `wall_ms` given the offsets valid in its quarter hour (see localToUtc_ms). */
+function resolveWall(offsets: readonly number[], wall_ms: number, notBefore_ms: number): number {
+  const first = wall_ms - offsets[0]!;
+  if (offsets.length === 1 || first >= notBefore_ms) return first;
+  return wall_ms - offsets[1]!;
+}
+
+/**
+ * The UTC instant of a local wall-clock time (`wall_ms`: the wall clock's fields read as if UTC, e.g. from
+ * `Date.UTC(y, mo - 1, d, h, mi, s, ms)`). A repeated autumn hour gives two instants: the earlier one, unless it is
+ * before `notBefore_ms` (the previous row's instant), so rows written in order keep their order through the hour
+ * written twice. A time in the hour skipped in spring is moved forward by the gap.
+ */
+export function localToUtc_ms(zone: string, wall_ms: number, notBefore_ms = -Infinity): number {
+  const fixed = fixedOffset_min(zone);
+  if (fixed !== null) return wall_ms - fixed * 60_000;
+  if (!Number.isFinite(wall_ms)) return NaN;
+  return resolveWall(offsetsAround(zone, Math.floor(wall_ms / 900_000)), wall_ms, notBefore_ms);
+}
+
+/**
+ * A reader of a column of local wall-clock times written in order: each one converted with the previous instant
+ * as its lower bound, so the repeated autumn hour neither repeats nor jumps.
+ */
+export class LocalClock {
+  private last_ms = -Infinity;
+  private readonly fixed: boolean;
+  // The last quarter hour's offsets: rows come in order, so one `Intl` look-up per quarter hour, not per row.
+  private bucket = NaN;
+  private offsets: number[] = [];
+  constructor(readonly zone: string) {
+    this.fixed = fixedOffset_min(zone) !== null;
+  }
+
+  toUtc(wall_ms: number): number {
+    if (!Number.isFinite(wall_ms)) return NaN;
+    let t: number;
+    if (this.fixed) t = localToUtc_ms(this.zone, wall_ms);
+    else {
+      const bucket = Math.floor(wall_ms / 900_000);
+      if (bucket !== this.bucket) [this.bucket, this.offsets] = [bucket, offsetsAround(this.zone, bucket)];
+      t = resolveWall(this.offsets, wall_ms, this.last_ms);
+    }
+    this.last_ms = t;
+    return t;
+  }
+}
+
+const nameFormats = new Map<string, Intl.DateTimeFormat[]>();
+
+/** The zone's short name at `t_ms`: `CET`, `EDT`, else `UTC+9`, `UTC+5:30`. */
+export function zoneAbbreviation(zone: string, t_ms: number): string {
+  const fixed = fixedOffset_min(zone);
+  if (fixed !== null) return fixed === 0 ? 'UTC' : `UTC${zone.replace(/:00$/, '').replace(/^([+-])0/, '$1')}`;
+  let fs = nameFormats.get(zone);
+  if (fs === undefined) {
+    fs = ['en-US', 'en-GB'].map((loc) => new Intl.DateTimeFormat(loc, { timeZone: zone, timeZoneName: 'short' }));
+    nameFormats.set(zone, fs);
+  }
+  for (const f of fs) {
+    const name = f.formatToParts(t_ms).find((p) => p.type === 'timeZoneName')?.value ?? '';
+    if (/^[A-Z]{2,5}$/.test(name)) return name;
+  }
+  const o = zoneOffset_ms(zone, t_ms) / 60_000;
+  const h = Math.trunc(Math.abs(o) / 60);
+  const m = Math.abs(o) % 60;
+  return `UTC${o < 0 ? '-' : '+'}${h}${m === 0 ? '' : `:${String(m).padStart(2, '0')}`}`;
+}
+
+/** `2023-11-09 14:03 CET` (`seconds`: `2023-11-09 14:03:27 CET`). */
+export function formatZoned(t_ms: number, zone: string, seconds = false): string {
+  const w = new Date(wallClock_ms(zone, t_ms)).toISOString();
+  return `${w.slice(0, 10)} ${w.slice(11, seconds ? 19 : 16)} ${zoneAbbreviation(zone, t_ms)}`;
+}
+
+/** Hours since the cell's start, as people read them: `24.05 h`. */
+export function formatElapsed(t_ms: number, start_ms: number): string {
+  const h = (t_ms - start_ms) / 3.6e6;
+  return `${Number.isFinite(h) ? h.toFixed(2) : '?'} h`;
+}
+
+/** Elapsed hours since `start_ms`, rounded to the second's worth (outputs' `elapsed_h`). */
+export const elapsed_h = (t_ms: number, start_ms: number): number => Math.round(((t_ms - start_ms) / 3.6e6) * 1e6) / 1e6;
+
+/** Whether a time is absolute (a real date) rather than a count from 1970 for a file that gave no start. */
+export const isAbsolute = (t_ms: number): boolean => t_ms >= EARLIEST_ABSOLUTE_MS;
+
+/**
+ * A time for people: elapsed hours since the cell's start and, when the time is absolute, the wall clock in the
+ * lab's zone with the zone named: `24.05 h · 2023-11-09 14:03 CET`; elapsed hours only otherwise.
+ */
+export function labTime(t_ms: number, start_ms: number, zone: string, seconds = false): string {
+  const elapsed = Number.isFinite(start_ms) ? formatElapsed(t_ms, start_ms) : null;
+  const absolute = isAbsolute(t_ms) && Number.isFinite(t_ms) ? formatZoned(t_ms, zone, seconds) : null;
+  if (elapsed !== null && absolute !== null) return `${elapsed} · ${absolute}`;
+  return elapsed ?? absolute ?? `${t_ms} ms`;
+}
