@@ -7,6 +7,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // The machine's zone is a default of the importers: tests get the same one on every machine (those about zones set their own).
+    env: { TZ: 'UTC' },
     reporters: [new SkippedServersReporter()],
   },
 });

@@ -11,8 +11,10 @@ import { ImpedanceBlocks, type ImpedanceBlock, type ImpedancePoint } from '../sr
 import { iso, type Sample } from '../src/domain/sample.js';
 import { writeAnalysis } from '../src/io/analysisOutput.js';
 import { basename } from 'node:path';
-import { defaultCellId, openTelemetry, type FileMetadata, type ImportOptions, type TelemetryFormat } from '../src/io/importers.js';
-import { RejectionLog, type RejectReason } from '../src/io/report.js';
+import { defaultCellId, machineTimeZone, openTelemetry, type FileMetadata, type ImportOptions, type TelemetryFormat } from '../src/io/importers.js';
+import type { TimeBasis } from '../src/io/csvRows.js';
+import type { TimeZoneSource } from '../src/domain/labTime.js';
+import { RejectedRowsError, RejectionLog, type Rejection, type RejectReason } from '../src/io/report.js';
 import { fromBatches } from '../src/operators/fromBatches.js';
 import { monitorCells } from '../src/operators/monitor.js';
 import { CellSeries, type CellSeriesData } from '../src/domain/series.js';
@@ -33,6 +35,11 @@ export interface AnalyzeOptions {
   /** Applied to cells the registry does not list. */
   readonly assumed?: Partial<CellConfig>;
   readonly import?: ImportOptions;
+  /**
+   * The lab's zone given for this analysis (`--tz`): over the registry's per cell. Without either, this machine's
+   * zone. Local instrument times are read in it, and the times people read are shown in it.
+   */
+  readonly timeZone?: string;
   readonly detector?: DetectorOptions;
   readonly reorderWindow_ms?: number;
   readonly auxStaleness_ms?: number;
@@ -42,6 +49,21 @@ export interface AnalyzeOptions {
   readonly series?: boolean;
   readonly log?: (message: string) => void;
   readonly progress?: (p: AnalyzeProgress) => void;
+  /**
+   * A file with a larger share of its rows rejected is taken for misread (wrong format, time column or zone): the
+   * analysis throws a RejectedRowsError naming the counts by reason and the first offending line, and writes
+   * nothing. Undefined: no limit (`--salvage`).
+   */
+  readonly maxRejectedShare?: number;
+}
+
+/** One input file's rows: read, and rejected (by the importer, or by the chain while the file was being read). */
+export interface FileRows {
+  readonly path: string;
+  readonly rows: number;
+  readonly rejected: number;
+  readonly byReason: Record<string, number>;
+  readonly first: Rejection | null;
 }
 
 export interface AnalyzeResult {
@@ -55,6 +77,9 @@ export interface AnalyzeResult {
   /** Impedance spectra found inside the files, numbered per cell across files, in recording order. */
   readonly impedanceBlocks: ImpedanceBlock[];
   readonly impedancePoints: ImpedancePoint[];
+  /** What each CSV file's time column was read as. */
+  readonly timeColumns: ReadonlyMap<string, TimeBasis>;
+  readonly files: readonly FileRows[];
 }
 
 export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
@@ -65,13 +90,22 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   const assumedCells: string[] = [];
   // What instrument headers say, per cell id (single-cell EC-Lab files), and where each cell's values came from.
   const headers = new Map<string, FileMetadata & { file: string }>();
-  const sources = new Map<string, Record<'areaCm2' | 'complianceV', 'registry' | 'option' | 'header' | 'default'>>();
+  const sources = new Map<string, Record<string, string>>();
   const configs = new Map<string, CellConfig>();
+  /** A cell's zone and where it came from: the option, the registry, else this machine's. */
+  const machineZone = machineTimeZone();
+  const zoneOf = (id: string): { zone: string; source: TimeZoneSource } => {
+    if (options.timeZone !== undefined) return { zone: options.timeZone, source: 'option' };
+    const listed = options.registry?.get(id)?.timeZone;
+    return listed !== undefined ? { zone: listed, source: 'registry' } : { zone: machineZone, source: 'machine' };
+  };
   const resolveCell = (id: string): CellConfig => {
-    const known = options.registry?.get(id);
+    const z = zoneOf(id);
+    const registered = options.registry?.get(id);
+    const known = registered === undefined ? undefined : { ...registered, timeZone: z.zone };
     const header = headers.get(id);
     if (known !== undefined) {
-      sources.set(id, { areaCm2: 'registry', complianceV: 'registry' });
+      sources.set(id, { areaCm2: 'registry', complianceV: 'registry', timeZone: z.source });
       if (header?.areaCm2 !== undefined && Math.abs(header.areaCm2 - known.areaCm2) > 0.01 * known.areaCm2) {
         log(`cell "${id}": the registry's area ${known.areaCm2} cm² is used; ${header.file}'s header says ${header.areaCm2} cm²`);
       }
@@ -83,9 +117,9 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
       ...(header?.areaCm2 !== undefined ? { areaCm2: header.areaCm2 } : {}),
       ...(header?.complianceV !== undefined ? { complianceV: header.complianceV } : {}),
     };
-    const cell = assumedCell(id, { ...fromHeader, ...options.assumed });
+    const cell = assumedCell(id, { ...fromHeader, ...options.assumed, timeZone: z.zone });
     const source = (k: 'areaCm2' | 'complianceV') => (options.assumed?.[k] !== undefined ? 'option' : fromHeader[k] !== undefined ? 'header' : 'default');
-    sources.set(id, { areaCm2: source('areaCm2'), complianceV: source('complianceV') });
+    sources.set(id, { areaCm2: source('areaCm2'), complianceV: source('complianceV'), timeZone: z.source });
     assumedCells.push(id);
     configs.set(id, cell);
     // With a registry given, the likely cause is a misspelt id: name the closest one instead of asking for --cells.
@@ -103,6 +137,11 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   };
 
   let samples = 0;
+  /** Samples each file gave, and the file being read (chain rejections are counted against it). */
+  const samplesOfFile = new Map<string, number>();
+  let currentFile = options.files[0] ?? '';
+  /** What each CSV file's time column was read as (stated in summary.json). */
+  const timeColumns = new Map<string, TimeBasis>();
   // Spectra: numbered per file by the importer, renumbered per cell so several files of one cell do not collide.
   const impedanceBlocks: ImpedanceBlock[] = [];
   const impedancePoints: ImpedancePoint[] = [];
@@ -128,11 +167,16 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   const fileSamples = (path: string, fileIndex: number): Observable<Sample> =>
     defer(async () => {
       const spectra = fileSpectra();
+      // A single-cell file's local times are read in its cell's zone; a many-cell CSV's in the option's or this machine's.
+      const fileCell = options.import?.cell ?? defaultCellId(path);
+      currentFile = path;
       const file = await openTelemetry(
         path,
         rejections,
         {
           ...options.import,
+          timeZone: zoneOf(fileCell).zone,
+          onTimeBasis: (basis) => timeColumns.set(path, basis),
           // An export without a current column takes the set current from the flag, else from the registry.
           setCurrent_mA: options.import?.setCurrent_mA ?? options.registry?.get(options.import?.cell ?? defaultCellId(path))?.setCurrentMa,
           onNote: log,
@@ -143,13 +187,14 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
         options.format,
       );
       if (file.format === 'mpt' || file.format === 'mpr') headers.set(options.import?.cell ?? defaultCellId(path), { ...file.metadata, file: basename(path) });
-      return fromBatches(counted(file.batches, spectra.end));
+      return fromBatches(counted(path, file.batches, spectra.end));
     }).pipe(mergeMap((s) => s));
 
   // Counted a batch at a time, not by an operator on every sample.
-  async function* counted(batches: AsyncIterable<Sample[]>, atEnd: () => void): AsyncGenerator<Sample[]> {
+  async function* counted(path: string, batches: AsyncIterable<Sample[]>, atEnd: () => void): AsyncGenerator<Sample[]> {
     for await (const b of batches) {
       samples += b.length;
+      samplesOfFile.set(path, (samplesOfFile.get(path) ?? 0) + b.length);
       yield b;
     }
     atEnd();
@@ -160,7 +205,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   const segments: LabelledSegment[] = [];
   const summaries: CellSummary[] = [];
   const onReject = (reason: RejectReason, s: Sample, detail: string): void =>
-    rejections.reject({ source: `cell ${s.cell}`, reason, detail: `${iso(s.t_ms)}: ${detail}` });
+    rejections.reject({ source: currentFile, reason, detail: `cell ${s.cell} ${iso(s.t_ms)}: ${detail}` });
 
   await lastValueFrom(
     concat(...options.files.map(fileSamples)).pipe(
@@ -197,9 +242,11 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   );
 
   /** The area and compliance the cell was judged with, and where each came from. */
-  function configOf(cell: string): Pick<CellSummary, 'areaCm2' | 'complianceV' | 'configSources'> {
+  function configOf(cell: string): Pick<CellSummary, 'areaCm2' | 'complianceV' | 'configSources' | 'timeZone'> {
     const config = configs.get(cell);
-    return config === undefined ? {} : { areaCm2: config.areaCm2, complianceV: config.complianceV, configSources: sources.get(cell) };
+    return config === undefined
+      ? {}
+      : { areaCm2: config.areaCm2, complianceV: config.complianceV, timeZone: config.timeZone ?? machineZone, configSources: sources.get(cell) };
   }
 
   /** The header's programmed protocol against Eq. 1; its warnings are stamped at the run's first sample. */
@@ -234,6 +281,31 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     };
   }
 
+  const files: FileRows[] = options.files.map((path) => {
+    const r = rejections.bySource.get(path);
+    const given = samplesOfFile.get(path) ?? 0;
+    // Importer rejections are rows never given; the chain's are among the given ones.
+    const chain = r === undefined ? 0 : [...r.byReason].filter(([k]) => CHAIN_REASONS.has(k)).reduce((a, [, n]) => a + n, 0);
+    return {
+      path,
+      rows: given + (r?.count ?? 0) - chain,
+      rejected: r?.count ?? 0,
+      byReason: r === undefined ? {} : Object.fromEntries(r.byReason),
+      first: r?.first ?? null,
+    };
+  });
+  // With no sample at all the caller says so (nothing usable); with some, a file mostly rejected is a misread.
+  if (options.maxRejectedShare !== undefined && samples > 0) {
+    for (const f of files) {
+      if (f.rows === 0 || f.rejected / f.rows <= options.maxRejectedShare) continue;
+      const first = f.first === null ? '' : `; the first: ${f.first.line === undefined ? '' : `line ${f.first.line}: `}(${f.first.reason}) ${f.first.detail}`;
+      throw new RejectedRowsError(
+        `${f.path}: ${f.rejected.toLocaleString('en')} of its ${f.rows.toLocaleString('en')} rows rejected (${((100 * f.rejected) / f.rows).toFixed(1)} %, more than ${100 * options.maxRejectedShare} %): ${JSON.stringify(f.byReason)}${first}. ` +
+          'What was read is not trusted and nothing was written: check --format, the time column (seconds since the start need --start to be dated) and --tz; --salvage analyses what is left anyway',
+      );
+    }
+  }
+
   const series = collectors.map((c) => c.data());
   if (options.outDir !== undefined) {
     await writeAnalysis(options.outDir, {
@@ -247,11 +319,15 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
         samples,
         rejected: rejections.toJSON(),
         assumedCells,
+        ...(timeColumns.size > 0 ? { timeColumns: Object.fromEntries(timeColumns) } : {}),
       },
     });
   }
-  return { events, segments, summaries, rejections, samples, assumedCells, series, impedanceBlocks, impedancePoints };
+  return { events, segments, summaries, rejections, samples, assumedCells, series, impedanceBlocks, impedancePoints, timeColumns, files };
 }
+
+/** Rejections the chain makes of samples a file gave (re-ordering, alignment), as against rows the importer never gave. */
+const CHAIN_REASONS = new Set<string>(['duplicate', 'late', 'no-current', 'future', 'past', 'clock-offset']);
 
 /** The registered id nearest to `id` (edit distance at most a third of its length), or null. */
 export function closestId(id: string, ids: readonly string[]): string | null {

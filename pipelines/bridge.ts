@@ -24,6 +24,8 @@ import { connectMqtt, type OutgoingMessage } from '../src/io/mqtt.js';
 import { batchMessages, encodeImpedance, encodeMessage, type ImpedanceReading } from '../src/io/payload.js';
 import { RejectionLog } from '../src/io/report.js';
 import { readTailStep, type TailStep } from '../src/io/tail.js';
+import { machineTimeZone } from '../src/io/importers.js';
+import { ZONE_TOLERANCE_MS, zoneLikeOffset_h, type TimeZoneSource } from '../src/domain/labTime.js';
 import type { Sample } from '../src/domain/sample.js';
 
 export interface BridgeHandle {
@@ -50,8 +52,14 @@ function* messagesOf(samples: readonly Sample[], impedance: readonly ImpedanceRe
   while (k < impedance.length) yield encodeImpedance(impedance[k++]!, prefix);
 }
 
+/** The zone a file's local times are read in, and where that came from (its watch rule, the configuration, this PC). */
+export interface FileZone {
+  readonly zone: string;
+  readonly source: TimeZoneSource;
+}
+
 /** What the file's header says about the cell and the run: a registry entry `run` can use (registry values win). */
-function metaOf(path: string, step: Extract<TailStep, { kind: 'records' }>, cell: string): string {
+function metaOf(path: string, step: Extract<TailStep, { kind: 'records' }>, cell: string, zone: FileZone): string {
   const m = step.metadata;
   return JSON.stringify({
     cell,
@@ -60,20 +68,40 @@ function metaOf(path: string, step: Extract<TailStep, { kind: 'records' }>, cell
     technique: m.technique ?? null,
     channel: m.channel ?? null,
     start: step.start_ms === undefined ? null : iso(step.start_ms),
+    timeZone: zone.zone,
+    timeZoneSource: zone.source,
     areaCm2: m.areaCm2 ?? null,
     complianceV: m.complianceV ?? null,
     protocol: m.protocol ?? null,
   });
 }
 
-export async function runBridge(config: BridgeConfig, options: { log: (m: string) => void; now?: () => number }): Promise<BridgeHandle> {
+export interface BridgeOptions {
+  readonly log: (m: string) => void;
+  /** Wall clock (injectable for tests). */
+  readonly now?: () => number;
+  /** `config.timeZone` came from the command line (`--tz`), for what outputs say of its source. */
+  readonly timeZoneFromOption?: boolean;
+}
+
+export async function runBridge(config: BridgeConfig, options: BridgeOptions): Promise<BridgeHandle> {
   const log = options.log;
   const now = options.now ?? Date.now;
+  const pcZone = machineTimeZone();
+  const defaultZone: FileZone =
+    config.timeZone !== undefined ? { zone: config.timeZone, source: options.timeZoneFromOption ? 'option' : 'config' } : { zone: pcZone, source: 'machine' };
+  log(
+    `bridge: local times in the files (EC-Lab's acquisition start, absolute exports) are read in ${defaultZone.zone} (${defaultZone.source === 'machine' ? "this PC's zone; set --tz or timeZone: if the instrument keeps another" : defaultZone.source === 'option' ? '--tz' : 'timeZone: in the configuration'})`,
+  );
+  /** Each file's zone: that of the first watch rule that finds it, else the bridge's. */
+  const zones = new Map<string, FileZone>();
+  /** Files whose rows were checked against this PC's clock since the start. */
+  const clockChecked = new Set<string>();
   const prefix = config.mqtt.topicPrefix;
   const journal = new BridgeJournal(config.stateFile);
   const files = journal.files;
   log(
-    `bridge: following ${config.watch.join(', ')}; journal ${config.stateFile} (${files.size} files known${journal.size > 0 ? `, ${journal.size} messages to complete with the broker` : ''})`,
+    `bridge: following ${config.watch.map((w) => w.glob).join(', ')}; journal ${config.stateFile} (${files.size} files known${journal.size > 0 ? `, ${journal.size} messages to complete with the broker` : ''})`,
   );
 
   // A persistent session and a fixed client id: the broker recognises a message sent again after a restart.
@@ -151,6 +179,7 @@ export async function runBridge(config: BridgeConfig, options: { log: (m: string
       cell: prev?.cell,
       setCurrent_mA: config.setCurrent_mA,
       start_ms: config.start === undefined ? undefined : Date.parse(config.start),
+      timeZone: zoneOf(path).zone,
       settled: now() - statSync(path).mtimeMs >= config.settleAfter_s * 1000,
     });
     if (r.kind === 'waiting') {
@@ -171,7 +200,11 @@ export async function runBridge(config: BridgeConfig, options: { log: (m: string
     // The file's importer named the rows after the file: they belong to the mapped cell.
     const samples = r.samples.map((s) => (s.cell === cell ? s : { ...s, cell }));
     const impedance = r.impedance.map((p) => (p.cell === cell ? p : { ...p, cell }));
-    const meta = metaOf(path, r, cell);
+    const meta = metaOf(path, r, cell, zoneOf(path));
+    if (!clockChecked.has(path) && samples.length > 0) {
+      clockChecked.add(path);
+      checkClock(path, samples, r.behind === 0);
+    }
     st.behind = r.behind;
     if (r.next === prev?.offset && meta === prev.meta) return false;
     if (prev === undefined) log(`bridge: ${basename(path)} → ${prefix}/${cell}/… (${r.format}${r.metadata.technique ? `, ${r.metadata.technique}` : ''})`);
@@ -193,6 +226,35 @@ export async function runBridge(config: BridgeConfig, options: { log: (m: string
     await durable;
     rowsPublished(basename(path)).inc(samples.length);
     return r.behind > 0;
+  }
+
+  function zoneOf(path: string): FileZone {
+    return zones.get(path) ?? defaultZone;
+  }
+
+  /**
+   * At start, a file's rows against this PC's clock: a row stamped after the file was last written, or a file that
+   * is still growing whose last row is hours before its write, by close to a whole number of hours, is a zone misread
+   * (the instrument's local time read in another zone): say so once, with the likely offset and the fix.
+   */
+  function checkClock(path: string, samples: readonly Sample[], atEnd: boolean): void {
+    let mtime_ms: number;
+    try {
+      mtime_ms = statSync(path).mtimeMs;
+    } catch {
+      return;
+    }
+    const ahead = samples.reduce((m, s) => Math.max(m, s.t_ms), -Infinity) - mtime_ms;
+    const growing = now() - mtime_ms < 3_600_000;
+    const behind = atEnd && growing ? mtime_ms - samples.at(-1)!.t_ms : NaN;
+    const offset_h = ahead > ZONE_TOLERANCE_MS ? zoneLikeOffset_h(ahead) : behind > 0 ? zoneLikeOffset_h(-behind) : null;
+    if (offset_h === null) return;
+    const z = zoneOf(path);
+    log(
+      `bridge: warning clock-offset: ${basename(path)}'s rows are ${Math.abs(offset_h)} h ${offset_h > 0 ? 'ahead of' : 'behind'} this PC's clock (the file was last written ${iso(mtime_ms)}): ` +
+        `its local times look read in the wrong zone (${z.zone}, ${z.source}). Set the instrument's zone: --tz ZONE, or timeZone: in the bridge configuration (for this folder: watch: [{ glob, timeZone }])`,
+    );
+    metrics.inc('cyclewatch_bridge_clock_offset_warnings_total', 'Files whose rows are off this PC clock by close to whole hours (a zone misread)');
   }
 
   /** A file that stopped growing (by its modification time) while no later technique of its run has started. */
@@ -221,7 +283,15 @@ export async function runBridge(config: BridgeConfig, options: { log: (m: string
   }
 
   async function pollOnce(): Promise<void> {
-    const all = await matchFiles(config.watch);
+    const found = new Set<string>();
+    for (const rule of config.watch) {
+      for (const path of await matchFiles([rule.glob])) {
+        // The first rule that finds a file gives its zone.
+        if (!found.has(path) && !zones.has(path)) zones.set(path, rule.timeZone !== undefined ? { zone: rule.timeZone, source: 'rule' } : defaultZone);
+        found.add(path);
+      }
+    }
+    const all = [...found].sort();
     for (const path of all) {
       try {
         while (await step(path));

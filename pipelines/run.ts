@@ -26,6 +26,7 @@ import { decodeCellMeta, META_KIND, type CellMeta } from '../src/io/payload.js';
 import { checkProtocol, protocolAlerts } from '../src/domain/protocol.js';
 import type { RejectReason } from '../src/io/report.js';
 import { sinkFor, type PointSink } from '../src/io/sinks.js';
+import { machineTimeZone } from '../src/io/importers.js';
 import { rateLimitedRejections, scrubbing } from '../src/io/log.js';
 import { admitTelemetry } from '../src/operators/admit.js';
 import type { DetectorOutput } from '../src/operators/detect.js';
@@ -89,7 +90,7 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
   }
   let eventsBytes = existsSync(eventsPath) ? statSync(eventsPath).size : 0;
   const appendEvent = (e: CellEvent): void => {
-    const text = JSON.stringify(eventToJson(e)) + '\n';
+    const text = JSON.stringify(eventToJson(e, startOf(e.cell))) + '\n';
     appendFileSync(eventsPath, text);
     eventsBytes += Buffer.byteLength(text);
   };
@@ -129,6 +130,10 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
   const cells = new Map<string, CellStatus>();
   const cellConfigs = new Map<string, CellConfig>();
   let assumedLogged = 0;
+  // The times people read (alert messages): the registry's zone, else the bridge's (the instrument's), else the lab's.
+  const labZone = config.timeZone ?? machineTimeZone();
+  const withZone = (c: CellConfig | undefined, fromMeta: string | null | undefined): CellConfig | undefined =>
+    c === undefined || c.timeZone !== undefined ? c : { ...c, timeZone: fromMeta ?? labZone };
   const metas = new Map<string, CellMeta>();
   /** A cell the registry does not list, with what its file header says (area, compliance) over the defaults. */
   const resolveFromMeta = (id: string): CellConfig => {
@@ -136,10 +141,11 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     return assumedCell(id, {
       ...(m?.areaCm2 != null ? { areaCm2: m.areaCm2 } : {}),
       ...(m?.complianceV != null ? { complianceV: m.complianceV } : {}),
+      timeZone: m?.timeZone ?? labZone,
     });
   };
   const resolveCell = (id: string): CellConfig => {
-    let c = config.registry.get(id) ?? cellConfigs.get(id);
+    let c = cellConfigs.get(id) ?? withZone(config.registry.get(id), metas.get(id)?.timeZone);
     if (c === undefined) {
       c = resolveFromMeta(id);
       // The first few by name, then a count now and then: thousands of new ids must not flood the log.
@@ -179,7 +185,7 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
       log(`cell "${a.cell}": ${a.message}`);
     }
     router.handle(a);
-    sink.write(eventLines(a));
+    sink.write(eventLines(a, startOf(a.cell)));
     appendEvent(a);
     const c = cells.get(a.cell);
     if (c !== undefined && a.state === 'raised') c.alerts++;
@@ -235,13 +241,15 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
       }
     } else if (out.type === 'alert') raise(out);
     else if (out.type !== 'result') {
-      sink.write(eventLines(out));
+      sink.write(eventLines(out, startOf(out.cell)));
       appendEvent(out);
     }
   };
 
   // Every checkpointed cell stays in the next checkpoint, also the ones that send nothing after this restart.
   const states = new Map<string, CellPipelineState>();
+  /** A cell's first sample (its start, for elapsed hours), from its detector: checkpointed with it. */
+  const startOf = (cell: string): number | undefined => states.get(cell)?.detector.clock.first_ms;
   for (const [cell, state] of Object.entries(checkpoint?.cells ?? {})) if (isCurrentDetectorState(state.detector)) states.set(cell, state);
 
   // Live messages: decoded, admitted, journalled (the broker's PUBACK leaves only after the journal write).
@@ -262,6 +270,11 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
       unlistedSoFar: [...states.keys()].filter((c) => !config.registry.has(c)).length,
       maxUnlistedCells: config.maxUnlistedCells,
       onReject: (reason, detail, cell) => reject(reason, detail, cell),
+      onClockOffset: (cell, offset_h) =>
+        log(
+          `cell "${cell}": its samples are ${offset_h} h ahead of this clock: the instrument's local time read in the wrong zone. ` +
+            `They are rejected (clock-offset) until it is fixed: run the bridge with --tz ZONE (the instrument PC's zone, e.g. Europe/Berlin) or set timeZone: in its configuration, or the publisher's zone`,
+        ),
     }),
     tap((s) => store.append(s)),
   );

@@ -92,7 +92,7 @@ export function loadRunConfig(path: string | undefined, env: NodeJS.ProcessEnv =
  */
 export function loadBridgeConfig(
   path: string | undefined,
-  overrides: { watch?: string[]; url?: string; stateFile?: string },
+  overrides: { watch?: string[]; url?: string; stateFile?: string; timeZone?: string },
   env: NodeJS.ProcessEnv = process.env,
 ): BridgeConfig {
   let doc: Record<string, unknown> = {};
@@ -119,6 +119,7 @@ export function loadBridgeConfig(
     mqtt,
     ...(overrides.watch !== undefined && overrides.watch.length > 0 ? { watch: overrides.watch } : {}),
     ...(overrides.stateFile !== undefined ? { stateFile: overrides.stateFile } : {}),
+    ...(overrides.timeZone !== undefined ? { timeZone: overrides.timeZone } : {}),
   };
   const where = path ?? 'the command line';
   const r = bridgeConfigSchema.safeParse(merged);

@@ -10,10 +10,14 @@ import { loadBridgeConfig, loadRunConfig, parseRunConfig } from './config.js';
 import { runBridge } from '../../pipelines/bridge.js';
 import { ConfigError, redactConfig, redactUrl } from '../config/schema.js';
 import { simulate, truthPath, registryPath } from '../../pipelines/simulate.js';
-import { FORMATS, type TelemetryFormat } from '../io/importers.js';
+import { FORMATS, machineTimeZone, type TelemetryFormat } from '../io/importers.js';
+import { RejectedRowsError } from '../io/report.js';
 import { ImportError } from '../io/report.js';
 import { JournalError } from '../io/bridgeJournal.js';
 import { parseTimestamp_ms } from '../io/timestamp.js';
+import { formatZoned, isAbsolute, labTime, localToUtc_ms, parseTimeZone } from '../domain/labTime.js';
+import type { CellSummary } from '../domain/detector.js';
+import { describeTimeBasis } from '../io/csvRows.js';
 import { SCENARIO_NAMES, SCENARIOS } from '../sim/scenarios.js';
 import { loadRegistry } from './registry.js';
 import { writeReport } from '../report/html.js';
@@ -23,11 +27,12 @@ const USAGE = `cyclewatch — monitor long-duration battery cycling tests
 
 Usage:
   cyclewatch analyze FILE… --out DIR [--cells cells.yaml] [--format ${FORMATS.join('|')}]
-                     [--cell ID] [--set-current-mA I] [--start ISO] [--area-cm2 A] [--no-report] [--png] [--svg] [--dpi N] [-q]
-  cyclewatch report DIR [--png] [--svg] [--dpi N]
+                     [--cell ID] [--set-current-mA I] [--start ISO] [--tz ZONE] [--area-cm2 A] [--salvage] [--no-report]
+                     [--png] [--svg] [--dpi N] [-q]
+  cyclewatch report DIR [--tz ZONE] [--png] [--svg] [--dpi N]
   cyclewatch run [--config cyclewatch.yaml] [--shard i/n] [--print-config]
-  cyclewatch replay FILE… --broker URL [--speed N|max] [--retime now|ISO] [--topic-prefix cells] [--qos 0|1|2]
-  cyclewatch bridge --watch 'DIR/**/*.mpr' [--broker URL] [--config bridge.yaml] [--state FILE]
+  cyclewatch replay FILE… --broker URL [--speed N|max] [--retime now|ISO] [--tz ZONE] [--topic-prefix cells] [--qos 0|1|2]
+  cyclewatch bridge --watch 'DIR/**/*.mpr' [--broker URL] [--tz ZONE] [--config bridge.yaml] [--state FILE]
   cyclewatch demo [--out DIR]
   cyclewatch simulate --scenario NAME[,NAME…] --out FILE.csv [--seed N] [--dt S] [--hours H] [--start ISO]
   cyclewatch help | --version
@@ -46,8 +51,14 @@ Options:
   --format F            ${FORMATS.join('|')} (sniffed from the content by default)
   --cell ID             cell id for single-cell files (default: the file name)
   --set-current-mA I    set current for exports without a current column
-  --start ISO           start time for files whose header gives none (and seconds-since-start CSV times)
+  --start ISO           start time for files whose header gives none (and seconds-since-start CSV times); without
+                        Z or an offset it is the lab's wall clock (--tz)
+  --tz ZONE             the lab's time zone (IANA name such as Europe/Berlin, or +02:00): the instrument's local times
+                        (EC-Lab's acquisition start, absolute exports, CSV dates without a zone) are read in it and
+                        times are shown in it. Default: the registry's timeZone per cell, else this machine's zone
   --area-cm2 A          electrode area for cells the registry does not list
+  --salvage             analyse a file even when more than 5 % of its rows are rejected (by default that stops
+                        the analysis with the counts by reason: the file is probably misread)
   --no-report           do not write report.html
   --png                 also write each cell's figures as PNG: the composite Fig. 2 (CELL.fig2.png) and each panel
   --svg                 the same as SVG (text as outlines: opens the same everywhere)
@@ -60,6 +71,7 @@ Example:
   report: `cyclewatch report DIR — write report.html from an analysis output folder
 
 Options:
+  --tz ZONE             show absolute times in this zone (default: each cell's zone of the analysis)
   --png                 also write each cell's figures as PNG: the composite Fig. 2 (CELL.fig2.png) and each panel
   --svg                 the same as SVG (text as outlines: opens the same everywhere)
   --dpi N               PNG resolution at 180 mm width (default 300; 150 for slides)
@@ -86,7 +98,7 @@ Options:
                         in dashboards that open on the last days; with --speed 1 it looks live
   --topic-prefix P      topic prefix (default cells)
   --qos 0|1|2           (default 1)
-  --format, --cell, --set-current-mA, --start   as for analyze
+  --format, --cell, --set-current-mA, --start, --tz   as for analyze
 
 Example:
   npx cyclewatch replay run.csv --broker mqtt://127.0.0.1:1883 --speed 3600
@@ -96,6 +108,8 @@ Example:
 Options:
   --watch GLOB          files to follow (repeatable): * and ? in names, ** for any folders below
   --broker URL          mqtt://host:1883 (default mqtt://127.0.0.1:1883); MQTT_USERNAME/MQTT_PASSWORD from the environment
+  --tz ZONE             the zone the instrument writes local times in (EC-Lab's acquisition start, absolute exports):
+                        IANA name (Europe/Berlin) or +02:00; default this PC's zone, or timeZone: in the configuration
   -c, --config FILE     configuration (YAML): watch, mqtt, cell mapping rules, stateFile, pollInterval_s, staleAfter_s
   --state FILE          the journal: offsets of the followed files and messages awaiting the broker
                         (default ./cyclewatch-bridge.journal)
@@ -157,6 +171,55 @@ function num(value: string | undefined, flag: string): number | undefined {
   return v;
 }
 
+/** `--tz ZONE`: an IANA name or an offset, checked now (undefined: not given). */
+function zoneOption(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseTimeZone(value);
+  } catch (e) {
+    throw new UsageError(`--tz: ${(e as Error).message}`);
+  }
+}
+
+/** `--start`: an ISO-8601 time; one without a zone (`2025-03-07T11:21:39`) is the lab's wall clock, read in `zone`. */
+function startOption(value: string | undefined, zone: string): number | undefined {
+  if (value === undefined) return undefined;
+  const local = /^(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(\.\d+)?)?)?$/.exec(value.trim());
+  const t = local !== null ? localToUtc_ms(zone, Date.UTC(+local[1]!, +local[2]! - 1, +local[3]!, +(local[4] ?? 0), +(local[5] ?? 0), +(local[6] ?? 0)) + Math.round(+(local[7] ?? 0) * 1000)) : parseTimestamp_ms(value);
+  const day = local === null ? null : new Date(Date.UTC(+local[1]!, +local[2]! - 1, +local[3]!)).getUTCDate() === +local[3]!;
+  if (!Number.isFinite(t) || day === false) throw new UsageError(`--start expects an ISO-8601 time of a real day (2025-03-07T11:21:39 in the lab's zone, or with Z or an offset), got "${value}"`);
+  return t;
+}
+
+/**
+ * A cell's result in one line: `c1: 5,481 samples over 45.1 h from 2023-11-09 14:03 CET (Europe/Berlin, option) ·
+ * failure mode short after 25.10 h · …`. Times are hours since the cell's start; the start in the lab's zone.
+ */
+export function summaryLine(c: CellSummary): string {
+  const start_ms = c.start === null ? NaN : Date.parse(c.start);
+  const zone = c.timeZone ?? 'UTC';
+  const dated = Number.isFinite(start_ms) && isAbsolute(start_ms);
+  const source = c.configSources?.['timeZone'];
+  const from = !Number.isFinite(start_ms)
+    ? ''
+    : dated
+      ? ` from ${formatZoned(start_ms, zone)} (${zone}${source === undefined ? '' : `, ${source === 'machine' ? "this machine's zone" : source}`})`
+      : ' (no start date in the data: times are hours since its start)';
+  const symmetric = c.symmetric ? '' : ` · not a symmetric cell (${c.notSymmetricReason ?? 'no reason given'}): no regime calls`;
+  return (
+    `${c.cell}: ${c.samples.toLocaleString('en')} samples over ${c.duration_h.toFixed(1)} h${from}${symmetric} · failure mode ${c.failureMode}` +
+    (c.timeToFailure_h === null ? '' : ` after ${c.timeToFailure_h.toFixed(2)} h`) +
+    ` · ${c.shortCount} shorts (${c.isolatedShortCount} isolated)` +
+    (c.softShortCount > 0 && c.firstSoftShort !== null && Number.isFinite(start_ms)
+      ? ` · ${c.softShortCount} soft shorts (first at ${labTime(Date.parse(c.firstSoftShort), start_ms, zone)})`
+      : '') +
+    ` · ${c.halfCycles} half cycles`
+  );
+}
+
+/** The share of a file's rows that may be rejected before the file is taken for misread (see --salvage). */
+const MAX_REJECTED_SHARE = 0.05;
+
 /** One line, rewritten in place on a terminal, one line per 10 s otherwise. */
 function progressPrinter(): (p: AnalyzeProgress) => void {
   const tty = process.stderr.isTTY;
@@ -202,19 +265,21 @@ async function cmdAnalyze(argv: string[]): Promise<number> {
       cell: { type: 'string' },
       'set-current-mA': { type: 'string' },
       start: { type: 'string' },
+      tz: { type: 'string' },
+      salvage: { type: 'boolean' },
       'area-cm2': { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
       'no-report': { type: 'boolean' },
       ...FIGURE_FLAGS,
     },
   });
+  const timeZone = zoneOption(values.tz);
   const figures = figureOptions(values);
   if (positionals.length === 0) throw new UsageError('analyze needs at least one telemetry FILE');
   if (values.out === undefined) throw new UsageError('analyze needs --out DIR (where events.jsonl, segments.jsonl and summary.json go)');
   const format = values.format as TelemetryFormat | undefined;
   if (format !== undefined && !FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}`);
-  const start_ms = values.start === undefined ? undefined : parseTimestamp_ms(values.start);
-  if (start_ms !== undefined && !Number.isFinite(start_ms)) throw new UsageError(`--start expects an ISO-8601 time of a real day, got "${values.start}"`);
+  const start_ms = startOption(values.start, timeZone ?? machineTimeZone());
   const area = num(values['area-cm2'], '--area-cm2');
   const log = (m: string): void => {
     if (!values.quiet) process.stderr.write(`${m}\n`);
@@ -236,6 +301,8 @@ async function cmdAnalyze(argv: string[]): Promise<number> {
     registry,
     assumed: area === undefined ? {} : { areaCm2: area },
     import: { cell: values.cell, setCurrent_mA: num(values['set-current-mA'], '--set-current-mA'), start_ms },
+    timeZone,
+    maxRejectedShare: values.salvage ? undefined : MAX_REJECTED_SHARE,
     outDir: values.out,
     series: !values['no-report'],
     log,
@@ -251,16 +318,11 @@ async function cmdAnalyze(argv: string[]): Promise<number> {
   if (!values['no-report'] && !values.quiet) {
     process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}writing ${join(values.out, 'report.html')}${figures ? ` and the figures (${figures.formats.join(', ')})` : ''}…\n`);
   }
-  const report = values['no-report'] ? null : await writeReport(values.out, { figures });
+  const report = values['no-report'] ? null : await writeReport(values.out, { figures, timeZone });
   const s = (performance.now() - t0) / 1000;
   if (process.stderr.isTTY && !values.quiet) process.stderr.write('\r\x1b[K');
-  for (const c of result.summaries) {
-    log(
-      `${c.cell}: ${c.samples.toLocaleString('en')} samples over ${c.duration_h.toFixed(1)} h · failure mode ${c.failureMode}` +
-        (c.timeToFailure_h === null ? '' : ` after ${c.timeToFailure_h.toFixed(1)} h`) +
-        ` · ${c.shortCount} shorts (${c.isolatedShortCount} isolated) · ${c.halfCycles} half cycles`,
-    );
-  }
+  for (const [path, basis] of result.timeColumns) log(`${path}: ${describeTimeBasis(basis, start_ms !== undefined)}`);
+  for (const c of result.summaries) log(summaryLine(c));
   if (result.rejections.total > 0) log(`rejected ${result.rejections.total} lines/samples: ${JSON.stringify(result.rejections.toJSON().byReason)}`);
   if (registry !== undefined) {
     const seen = result.summaries.map((c) => c.cell);
@@ -277,13 +339,14 @@ async function cmdAnalyze(argv: string[]): Promise<number> {
 }
 
 async function cmdReport(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...FIGURE_FLAGS } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { tz: { type: 'string' }, ...FIGURE_FLAGS } });
+  const timeZone = zoneOption(values.tz);
   const dir = positionals[0];
   if (dir === undefined) throw new UsageError('report needs the DIR of an earlier `cyclewatch analyze --out DIR`');
   const figures = figureOptions(values);
   let r: Awaited<ReturnType<typeof writeReport>>;
   try {
-    r = await writeReport(dir, { figures });
+    r = await writeReport(dir, { figures, timeZone });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT')
       throw new UsageError(
@@ -407,9 +470,11 @@ async function cmdReplay(argv: string[]): Promise<number> {
       cell: { type: 'string' },
       'set-current-mA': { type: 'string' },
       start: { type: 'string' },
+      tz: { type: 'string' },
       retime: { type: 'string' },
     },
   });
+  const timeZone = zoneOption(values.tz) ?? machineTimeZone();
   if (positionals.length === 0) throw new UsageError('replay needs at least one telemetry FILE');
   const retimeTo_ms = values.retime === undefined ? undefined : values.retime === 'now' ? Date.now() : Date.parse(values.retime);
   if (retimeTo_ms !== undefined && !Number.isFinite(retimeTo_ms)) throw new UsageError(`--retime expects "now" or an ISO 8601 time, not "${values.retime}"`);
@@ -418,7 +483,7 @@ async function cmdReplay(argv: string[]): Promise<number> {
   if (speed === undefined || (speed !== 'max' && speed <= 0)) throw new UsageError('--speed expects a positive multiple of real time or "max"');
   const qos = Number(values.qos);
   if (qos !== 0 && qos !== 1 && qos !== 2) throw new UsageError('--qos expects 0, 1 or 2');
-  const start_ms = values.start === undefined ? undefined : Date.parse(values.start);
+  const start_ms = startOption(values.start, timeZone);
   const t0 = performance.now();
   // Ctrl-C: stop reading, complete what was sent, say how far it got.
   const stop = new AbortController();
@@ -432,7 +497,7 @@ async function cmdReplay(argv: string[]): Promise<number> {
     qos,
     maxInFlight: 1000,
     format: values.format as TelemetryFormat | undefined,
-    import: { cell: values.cell, setCurrent_mA: num(values['set-current-mA'], '--set-current-mA'), start_ms },
+    import: { cell: values.cell, setCurrent_mA: num(values['set-current-mA'], '--set-current-mA'), start_ms, timeZone },
     retimeTo_ms,
     username: process.env['MQTT_USERNAME'],
     password: process.env['MQTT_PASSWORD'],
@@ -463,18 +528,20 @@ async function cmdBridge(argv: string[]): Promise<number> {
       watch: { type: 'string', multiple: true },
       broker: { type: 'string' },
       state: { type: 'string' },
+      tz: { type: 'string' },
       'print-config': { type: 'boolean' },
     },
   });
   if (values.config === undefined && (values.watch ?? []).length === 0) throw new UsageError('bridge needs --watch GLOB (or a --config file with watch:)');
-  const config = loadBridgeConfig(values.config, { watch: values.watch, url: values.broker, stateFile: values.state });
+  const timeZone = zoneOption(values.tz);
+  const config = loadBridgeConfig(values.config, { watch: values.watch, url: values.broker, stateFile: values.state, timeZone });
   if (values['print-config']) {
     const mqtt = { ...config.mqtt, url: redactUrl(config.mqtt.url), password: config.mqtt.password === undefined ? undefined : '***' };
     process.stdout.write(JSON.stringify({ ...config, mqtt }, null, 2) + '\n');
     return 0;
   }
   const log = (m: string): void => void process.stderr.write(stamp(m) + '\n');
-  const handle = await runBridge(config, { log });
+  const handle = await runBridge(config, { log, timeZoneFromOption: timeZone !== undefined });
   log(
     `bridge: publishing to ${redactUrl(config.mqtt.url)} under ${config.mqtt.topicPrefix}/<cell>/…; /metrics on http://${config.http.host}:${handle.httpPort}; Ctrl-C to stop`,
   );
@@ -565,7 +632,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`cyclewatch: ${(e as Error).message}\n(${hint} lists the options)\n`);
       return 2;
     }
-    if (e instanceof ConfigError || e instanceof ImportError || e instanceof JournalError || e instanceof FigureFontError) {
+    if (e instanceof ConfigError || e instanceof ImportError || e instanceof JournalError || e instanceof FigureFontError || e instanceof RejectedRowsError) {
       process.stderr.write(`cyclewatch: ${(e as Error).message}\n`);
       return 2;
     }

@@ -7,6 +7,7 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { CELL_DEFAULTS, type CellConfig } from '../domain/cell.js';
+import { parseTimeZone } from '../domain/labTime.js';
 
 /** The monitoring chain's defaults, the same offline and live. */
 export const CHAIN_DEFAULTS = {
@@ -24,6 +25,16 @@ export class ConfigError extends Error {
 export function formatZodError(error: z.ZodError, prefix = ''): string {
   return error.issues.map((i) => `${prefix}${i.path.join('.') || '(top level)'}: ${i.message}`).join('\n');
 }
+
+/** An IANA zone name or a fixed offset, in its canonical spelling; the message names what is accepted. */
+export const timeZoneSchema = z.string().transform((spec, ctx) => {
+  try {
+    return parseTimeZone(spec);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+    return z.NEVER;
+  }
+});
 
 const range = z
   .object({ min: z.number(), max: z.number() })
@@ -55,6 +66,7 @@ export const cellSchema = z
     temperatureC: range.optional(),
     setCurrentMa: z.number().optional(),
     staleAfterS: z.number().positive().optional(),
+    timeZone: timeZoneSchema.optional(),
   })
   .strict()
   .refine((c) => c.sigmaSPerCm === undefined || c.thicknessCm !== undefined, {
@@ -74,6 +86,7 @@ const DEFAULTABLE = [
   'nominalTemperatureC',
   'thermalLag_min',
   'referenceMode',
+  'timeZone',
 ] as const;
 
 function applyDefaults(doc: unknown): unknown {
@@ -184,6 +197,8 @@ export const runConfigSchema = z
     maxFutureSkew_s: z.number().positive().default(3600),
     reorderWindow_ms: z.number().int().min(0).default(CHAIN_DEFAULTS.reorderWindow_ms),
     auxStaleness_ms: z.number().int().positive().default(CHAIN_DEFAULTS.auxStaleness_ms),
+    /** The lab's zone for the times people read (alert messages) of cells whose registry entry sets none; default: this machine's. */
+    timeZone: timeZoneSchema.optional(),
   })
   .strict();
 
@@ -201,10 +216,24 @@ const mappingRuleSchema = z
   .strict()
   .refine((r) => r.file !== undefined || r.channel !== undefined, { message: 'a mapping rule needs `file` or `channel`' });
 
+/** A watched glob, with the zone its instrument writes local times in when it is not the bridge's. */
+const watchRuleSchema = z.union([
+  z.string().min(1),
+  z.object({ glob: z.string().min(1), timeZone: timeZoneSchema.optional() }).strict(),
+]);
+
 export const bridgeConfigSchema = z
   .object({
-    /** Files to follow: globs (`*`, `?`, `**` for any folders below), e.g. `D:/EC-Lab/Data/**\/*.mpr`. */
-    watch: z.array(z.string().min(1)).min(1, { message: 'give at least one folder pattern to watch (watch: ["D:/EC-Lab/Data/**/*.mpr"])' }),
+    /**
+     * Files to follow: globs (`*`, `?`, `**` for any folders below), e.g. `D:/EC-Lab/Data/**\/*.mpr`, or
+     * `{ glob, timeZone }` for an instrument whose PC keeps another zone.
+     */
+    watch: z
+      .array(watchRuleSchema)
+      .min(1, { message: 'give at least one folder pattern to watch (watch: ["D:/EC-Lab/Data/**/*.mpr"])' })
+      .transform((ws) => ws.map((w) => (typeof w === 'string' ? { glob: w } : w))),
+    /** The zone the instruments write their local times in (EC-Lab's start, absolute exports); default: this PC's. */
+    timeZone: timeZoneSchema.optional(),
     mqtt: z
       .object({
         url: z.string().url().default('mqtt://127.0.0.1:1883'),

@@ -33,6 +33,11 @@ export interface CellConfig {
   readonly setCurrentMa?: number;
   /** Wall-clock seconds without telemetry before the stale alert (live monitor only). */
   readonly staleAfterS?: number;
+  /**
+   * The lab's time zone for this cell (IANA name or fixed offset, src/domain/labTime.ts): the instrument's local
+   * times are read in it and people are shown times in it. UTC when not set.
+   */
+  readonly timeZone?: string;
 }
 
 export const CELL_DEFAULTS = {

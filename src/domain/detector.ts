@@ -45,6 +45,7 @@ import { DEFAULT_SYMMETRY, observeActive, observeHalfCycleSigns, observeRest, sy
 import { cellTemperature, temperatureFactor, thermalState, type ThermalState } from './thermal.js';
 import type { AlignedSample } from './sample.js';
 import { iso } from './sample.js';
+import { labTime } from './labTime.js';
 
 export interface DetectorOptions {
   readonly regime: RegimeThresholds;
@@ -308,6 +309,9 @@ export function isCurrentDetectorState(x: unknown): x is DetectorState {
 
 type Emit = (event: CellEvent) => void;
 
+/** A time in an alert message, as people read it: hours since the cell's first sample and the lab's wall clock. */
+const when = (s: DetectorState, cell: CellConfig, t_ms: number): string => labTime(t_ms, s.clock.first_ms, cell.timeZone ?? 'UTC');
+
 /** Reused for the per-sample call: changes are rare and consumed at once, an array per sample is not. */
 const SCRATCH_CHANGES: RegimeChange[] = [];
 const OBS: Observation = { t_ms: 0, trend: false, ratio: NaN, smoothRatio: NaN, collapsed: false, smoothR25_ohm: NaN, level_ohm: NaN };
@@ -349,7 +353,7 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
     const longest = clock.longest_ms;
     if (!s.rest.resting) {
       // The cadence is learned first; a flagged interval is then learned too, so a logger that slows down is said once.
-      if (clock.samples >= 20 && dt > o.dataGap_s * 1000 && dt > o.gapRhythmFactor * longest) dataGap(s, t, dt, rhythm, emit);
+      if (clock.samples >= 20 && dt > o.dataGap_s * 1000 && dt > o.gapRhythmFactor * longest) dataGap(s, cell, t, dt, rhythm, emit);
       clock.longest_ms = longest !== longest || dt > longest ? dt : longest - (longest * dt) / (o.intervalHalfLife_h * 3.6e6 * 1.4427);
     }
     // Fast up, slow down: record-on-change rows come in bursts, the rhythm is their slow envelope. A gap moves
@@ -465,7 +469,7 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
   const soft = s.softShort;
   if (judging) {
     const change = observeSoftShort(soft, t, ratio, shorted, o.softShort);
-    if (change !== null) softShortChanged(s, change, t, ratio, emit);
+    if (change !== null) softShortChanged(s, cell, change, t, ratio, emit);
   }
   // The running level is the cell's healthy R_app: frozen while it looks shorted or leaky.
   if (!collapsed && !shorted && soft.run === null && soft.onset_ms !== soft.onset_ms && !(ratio < o.regime.shortRatio)) {
@@ -500,7 +504,7 @@ function rRefAt(s: DetectorState, factor: number): number {
 }
 
 /** Samples stopped for longer than the cell's rhythm explains: say so, with how many are missing. */
-function dataGap(s: DetectorState, t: number, dt: number, rhythm_ms: number, emit: Emit): void {
+function dataGap(s: DetectorState, cell: CellConfig, t: number, dt: number, rhythm_ms: number, emit: Emit): void {
   const missing = Math.max(1, Math.round(dt / rhythm_ms) - 1);
   s.clock.dataGaps++;
   s.clock.missingSamples += missing;
@@ -510,7 +514,7 @@ function dataGap(s: DetectorState, t: number, dt: number, rhythm_ms: number, emi
     t,
     'warning',
     'data-gap',
-    `no samples for ${(dt / 1000).toFixed(0)} s before ${iso(t)}: about ${missing} missing at this cell's rhythm of ${(rhythm_ms / 1000).toPrecision(3)} s ` +
+    `no samples for ${(dt / 1000).toFixed(0)} s before ${when(s, cell, t)}: about ${missing} missing at this cell's rhythm of ${(rhythm_ms / 1000).toPrecision(3)} s ` +
       '(a broker that dropped messages, or a logger that stopped)',
     'raised',
     t - dt,
@@ -825,7 +829,7 @@ function markFailure(s: DetectorState, areaCm2: number): void {
   f.capacityBeforeFailure_mAh_cm2 = s.cumulativeCapacity_mAh_cm2 + open;
 }
 
-function softShortChanged(s: DetectorState, change: 'opened' | 'closed', t: number, ratio: number, emit: Emit): void {
+function softShortChanged(s: DetectorState, cell: CellConfig, change: 'opened' | 'closed', t: number, ratio: number, emit: Emit): void {
   const soft = s.softShort;
   if (change === 'closed') {
     alert(s, emit, t, 'info', 'soft-short', `R_app back at ${ratio.toFixed(2)}× R_ref: the leak has closed`, 'cleared');
@@ -839,7 +843,7 @@ function softShortChanged(s: DetectorState, change: 'opened' | 'closed', t: numb
     t,
     'warning',
     'soft-short',
-    `soft short since ${iso(soft.onset_ms)}: R_app at ${ratio.toFixed(2)}× the calibrated R_ref (${basis}), a partial electronic leak that often ends in a hard short`,
+    `soft short since ${when(s, cell, soft.onset_ms)}: R_app at ${ratio.toFixed(2)}× the calibrated R_ref (${basis}), a partial electronic leak that often ends in a hard short`,
     'raised',
     soft.onset_ms,
   );
@@ -866,7 +870,7 @@ function applyChanges(s: DetectorState, cell: CellConfig, changes: readonly Regi
             t,
             'warning',
             'polarization-onset',
-            `R_app/R_ref above the polarization threshold since ${iso(c.onset_ms)}: contact loss at the stripping electrode`,
+            `R_app/R_ref above the polarization threshold since ${when(s, cell, c.onset_ms)}: contact loss at the stripping electrode`,
           );
         }
         break;
@@ -884,7 +888,7 @@ function applyChanges(s: DetectorState, cell: CellConfig, changes: readonly Regi
           t,
           'critical',
           'short',
-          `short circuit since ${iso(c.onset_ms)}: R_app ${Number.isNaN(l.rApp_ohm) ? '' : `≈ ${l.rApp_ohm.toPrecision(3)} Ω `}far below the cell's own level (dendrite)`,
+          `short circuit since ${when(s, cell, c.onset_ms)}: R_app ${Number.isNaN(l.rApp_ohm) ? '' : `≈ ${l.rApp_ohm.toPrecision(3)} Ω `}far below the cell's own level (dendrite)`,
           'raised',
           c.onset_ms,
         );
@@ -892,7 +896,7 @@ function applyChanges(s: DetectorState, cell: CellConfig, changes: readonly Regi
       }
       case 'isolated-short':
         f.isolatedShortCount++;
-        alert(s, emit, t, 'warning', 'isolated-short', `the short of ${iso(c.onset_ms)} broke again at ${iso(c.end_ms ?? t)} (dendrite isolated)`);
+        alert(s, emit, t, 'warning', 'isolated-short', `the short of ${when(s, cell, c.onset_ms)} broke again at ${when(s, cell, c.end_ms ?? t)} (dendrite isolated)`);
         if (f.isolatedShortCount === 2) {
           alert(s, emit, t, 'critical', 'short-loop', 'second isolated short: the cell is in the polarization/short loop');
         }
@@ -959,8 +963,10 @@ export interface CellSummary {
   /** The electrode area and voltage compliance the cell was judged with (set by the analysis). */
   readonly areaCm2?: number;
   readonly complianceV?: number;
-  /** Where the cell's area and compliance came from (set by the analysis: registry, option, file header, default). */
+  /** Where the cell's area, compliance and time zone came from (set by the analysis: registry, option, file header, default, machine). */
   readonly configSources?: Readonly<Record<string, string>>;
+  /** The lab's zone the cell's local times were read in and its times are shown in (set by the analysis). */
+  readonly timeZone?: string;
   /** The instrument file's own description of the run, when it has one. */
   readonly instrument?: { readonly file: string; readonly technique: string | null; readonly channel: string | null };
   /** The programmed protocol from the instrument file's header, checked against Eq. 1 (set by the analysis). */

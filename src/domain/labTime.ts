@@ -215,3 +215,17 @@ export function labTime(t_ms: number, start_ms: number, zone: string, seconds = 
   if (elapsed !== null && absolute !== null) return `${elapsed} · ${absolute}`;
   return elapsed ?? absolute ?? `${t_ms} ms`;
 }
+
+/** How far (± ms) an offset between event time and a clock may be from whole quarter hours and still be a zone's. */
+export const ZONE_TOLERANCE_MS = 2 * 60_000;
+
+/**
+ * An offset between event time and a clock that looks like a time zone misread: at least 45 min and within ±2 min
+ * of a whole number of quarter hours (zones are whole hours, and half or quarter hours in India, Nepal,
+ * Newfoundland…). The offset in hours, or null.
+ */
+export function zoneLikeOffset_h(offset_ms: number): number | null {
+  const quarters = Math.round(offset_ms / 900_000);
+  if (Math.abs(quarters) < 3 || Math.abs(offset_ms - quarters * 900_000) > ZONE_TOLERANCE_MS) return null;
+  return quarters / 4;
+}

@@ -13,4 +13,5 @@ export type RejectReason =
   | 'duplicate'
   | 'late'
   | 'future'
+  | 'clock-offset'
   | 'past';

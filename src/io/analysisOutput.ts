@@ -4,13 +4,23 @@ import { join } from 'node:path';
 import type { CellSummary, LabelledSegment } from '../domain/detector.js';
 import { eventTime_ms, type CellEvent } from '../domain/events.js';
 import { iso } from '../domain/sample.js';
+import { elapsed_h } from '../domain/labTime.js';
 import type { ImpedanceBlock, ImpedancePoint } from '../domain/impedance.js';
 import type { CellSeriesData } from '../domain/series.js';
 
 const r6 = (x: number | null): number | null => (x === null || !Number.isFinite(x) ? null : Number(x.toPrecision(6)));
 
-/** An event as SPEC §5 writes it: ISO times, rounded numbers. */
-export function eventToJson(e: CellEvent): Record<string, unknown> {
+/** `elapsed_h` (and `endElapsed_h`) of an output object: hours since the cell's start, when it is known. */
+function elapsedFields(start_ms: number | undefined, t_ms: number, end_ms?: number): Record<string, number> {
+  if (start_ms === undefined || !Number.isFinite(start_ms)) return {};
+  return end_ms === undefined ? { elapsed_h: elapsed_h(t_ms, start_ms) } : { elapsed_h: elapsed_h(t_ms, start_ms), endElapsed_h: elapsed_h(end_ms, start_ms) };
+}
+
+/**
+ * An event as SPEC §5 writes it: ISO times (UTC), rounded numbers; with the cell's first sample time, `elapsed_h`
+ * of its time (a regime's onset, a half cycle's start, an alert's time), and `endElapsed_h` where it has an end.
+ */
+export function eventToJson(e: CellEvent, start_ms?: number): Record<string, unknown> {
   switch (e.type) {
     case 'regime':
       return {
@@ -20,6 +30,7 @@ export function eventToJson(e: CellEvent): Record<string, unknown> {
         onset: iso(e.onset_ms),
         detectedAt: iso(e.detectedAt_ms),
         ...(e.end_ms === undefined ? {} : { end: iso(e.end_ms) }),
+        ...elapsedFields(start_ms, e.onset_ms, e.end_ms),
       };
     case 'half-cycle':
       return {
@@ -28,6 +39,7 @@ export function eventToJson(e: CellEvent): Record<string, unknown> {
         index: e.index,
         start: iso(e.start_ms),
         end: iso(e.end_ms),
+        ...elapsedFields(start_ms, e.start_ms, e.end_ms),
         duration_s: r6(e.duration_s),
         current_mA: r6(e.current_mA),
         currentDensity_mA_cm2: r6(e.currentDensity_mA_cm2),
@@ -44,12 +56,21 @@ export function eventToJson(e: CellEvent): Record<string, unknown> {
         tMax_s: r6(e.tMax_s),
       };
     case 'alert':
-      return { type: 'alert', cell: e.cell, t: iso(e.t_ms), severity: e.severity, code: e.code, state: e.state, message: e.message };
+      return {
+        type: 'alert',
+        cell: e.cell,
+        t: iso(e.t_ms),
+        severity: e.severity,
+        code: e.code,
+        state: e.state,
+        message: e.message,
+        ...elapsedFields(start_ms, e.t_ms),
+      };
   }
 }
 
-export function segmentToJson(s: LabelledSegment): Record<string, unknown> {
-  return { cell: s.cell, regime: s.regime, start: iso(s.start_ms), end: iso(s.end_ms) };
+export function segmentToJson(s: LabelledSegment, start_ms?: number): Record<string, unknown> {
+  return { cell: s.cell, regime: s.regime, start: iso(s.start_ms), end: iso(s.end_ms), ...elapsedFields(start_ms, s.start_ms, s.end_ms) };
 }
 
 /** Event-time order across cells; stable, so a cell's own order is kept for equal times. */
@@ -110,8 +131,9 @@ export async function writeAnalysis(dir: string, a: AnalysisFiles): Promise<{ ev
   await mkdir(dir, { recursive: true });
   const paths = { events: join(dir, 'events.jsonl'), segments: join(dir, 'segments.jsonl'), summary: join(dir, 'summary.json') };
   const lines = (xs: Record<string, unknown>[]): string => xs.map((x) => JSON.stringify(x) + '\n').join('');
-  await writeAtomic(paths.events, lines(sortEvents(a.events).map(eventToJson)));
-  await writeAtomic(paths.segments, lines(a.segments.map(segmentToJson)));
+  const starts = new Map(a.summaries.map((s) => [s.cell, s.start === null ? undefined : Date.parse(s.start)]));
+  await writeAtomic(paths.events, lines(sortEvents(a.events).map((e) => eventToJson(e, starts.get(e.cell)))));
+  await writeAtomic(paths.segments, lines(a.segments.map((s) => segmentToJson(s, starts.get(s.cell)))));
   const cells = Object.fromEntries(a.summaries.map((s) => [s.cell, summaryToJson(s)]));
   await writeAtomic(paths.summary, JSON.stringify({ ...a.meta, cells }, null, 2) + '\n');
   if (a.series !== undefined) await writeAtomic(join(dir, 'series.json'), JSON.stringify({ cells: a.series }));

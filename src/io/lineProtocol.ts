@@ -9,6 +9,7 @@ import type { DerivedState } from '../domain/detector.js';
 import type { CellEvent } from '../domain/events.js';
 import type { ImpedanceBlock, ImpedancePoint } from '../domain/impedance.js';
 import { iso, type AlignedSample, type Sample } from '../domain/sample.js';
+import { elapsed_h, formatElapsed } from '../domain/labTime.js';
 import { escapeKey, StringLineTarget, writeDerivedLine, writeTelemetryLine } from './lineBytes.js';
 
 // eslint-disable-next-line no-control-regex -- control characters are exactly what this matches
@@ -54,7 +55,12 @@ export function derivedLine(cell: string, d: DerivedState): string {
   return one.line!;
 }
 
-export function eventLines(e: CellEvent): string[] {
+/**
+ * An event's points. With the cell's first sample time (`start_ms`), each carries `elapsed_h` (hours since the
+ * cell's start, of the event's time) and a regime annotation's text says since when in those hours.
+ */
+export function eventLines(e: CellEvent, start_ms?: number): string[] {
+  const hours = (t_ms: number): number | undefined => (start_ms === undefined || !Number.isFinite(start_ms) ? undefined : elapsed_h(t_ms, start_ms));
   switch (e.type) {
     case 'half-cycle':
       return [
@@ -78,6 +84,7 @@ export function eventLines(e: CellEvent): string[] {
               jLocalIsLowerBound: e.jLocalIsLowerBound,
               cutByCompliance: e.cutByCompliance,
               tMax_s: e.tMax_s,
+              elapsed_h: hours(e.start_ms),
             },
             ['index'],
           ),
@@ -92,8 +99,12 @@ export function eventLines(e: CellEvent): string[] {
           fields(
             {
               title: `${e.regime}`,
-              text: `${e.regime} since ${iso(e.onset_ms)}`,
+              text:
+                hours(e.onset_ms) === undefined
+                  ? `${e.regime} since ${iso(e.onset_ms)}`
+                  : `${e.regime} since ${formatElapsed(e.onset_ms, start_ms!)} (hours since the cell's start)`,
               onset_ms: e.onset_ms,
+              elapsed_h: hours(e.onset_ms),
               end_ms: e.end_ms,
               severity: e.regime === 'stable' || e.regime === 'learning' ? 'info' : 'warning',
             },
@@ -108,7 +119,18 @@ export function eventLines(e: CellEvent): string[] {
           'events',
           { cell: e.cell, type: 'alert', code: e.code },
           // `active` (1 raised, 0 cleared): what an alert rule reads as the alert's current state, last value per cell.
-          fields({ title: e.code, text: e.message, severity: e.severity, state: e.state, active: e.state === 'raised' ? 1 : 0 }, ['active']),
+          fields(
+            {
+              title: e.code,
+              // The annotation's text: a person reads it over a chart in their browser's zone, the cell's hours beside it.
+              text: hours(e.t_ms) === undefined ? e.message : `${e.message} [${formatElapsed(e.t_ms, start_ms!)} since the cell's start]`,
+              severity: e.severity,
+              state: e.state,
+              active: e.state === 'raised' ? 1 : 0,
+              elapsed_h: hours(e.t_ms),
+            },
+            ['active'],
+          ),
           e.t_ms,
         )!,
       ];

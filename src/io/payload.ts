@@ -7,6 +7,7 @@ import type { ProgrammedStep } from '../domain/protocol.js';
 import type { Sample } from '../domain/sample.js';
 import type { RejectReason } from './report.js';
 import { timestampOf, timestampOfBytes } from './timestamp.js';
+import { parseTimeZone } from '../domain/labTime.js';
 import { ARRIVED_CURRENT, ARRIVED_VOLTAGE, POW10, rememberArrivedText } from './lineBytes.js';
 
 export type Decoded = { readonly ok: true; readonly sample: Sample } | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
@@ -402,6 +403,18 @@ export interface CellMeta {
   readonly areaCm2: number | null;
   readonly complianceV: number | null;
   readonly protocol: { readonly technique: string; readonly steps: readonly ProgrammedStep[] } | null;
+  /** The zone the bridge read the instrument's local times in: the lab's, for the times people read. */
+  readonly timeZone: string | null;
+}
+
+/** A zone a meta message names, if it is one the platform knows. */
+function knownZone(v: unknown): string | null {
+  if (typeof v !== 'string') return null;
+  try {
+    return parseTimeZone(v);
+  } catch {
+    return null;
+  }
 }
 
 const finiteOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -432,6 +445,7 @@ export function decodeCellMeta(topic: string, payload: string | Uint8Array, pref
       areaCm2: area !== null && area > 0 ? area : null,
       complianceV: compliance !== null && compliance > 0 ? compliance : null,
       protocol,
+      timeZone: knownZone(m['timeZone']),
     },
   };
 }

@@ -1,6 +1,7 @@
 import { filter, type MonoTypeOperatorFunction } from 'rxjs';
 import type { RejectReason } from '../domain/reject.js';
 import { iso, type Sample } from '../domain/sample.js';
+import { ZONE_TOLERANCE_MS, zoneLikeOffset_h } from '../domain/labTime.js';
 
 export interface AdmitOptions {
   /** Wall clock, for the one check that needs it: a time ahead of the clock is a misconfigured publisher. */
@@ -16,6 +17,11 @@ export interface AdmitOptions {
   readonly unlistedSoFar: number;
   readonly maxUnlistedCells: number;
   readonly onReject: (reason: RejectReason, detail: string, cell: string) => void;
+  /**
+   * Once per cell (for the first `maxUnlistedCells` cells): its samples are ahead of the clock by close to a whole
+   * number of hours — the instrument's local time read in the wrong zone. `offset_h` is how far ahead.
+   */
+  readonly onClockOffset?: (cell: string, offset_h: number) => void;
 }
 
 /**
@@ -26,8 +32,20 @@ export interface AdmitOptions {
  */
 export function admitTelemetry(o: AdmitOptions): MonoTypeOperatorFunction<Sample> {
   let unlisted = o.unlistedSoFar;
+  const told = new Set<string>();
   return filter((s: Sample): boolean => {
-    if (s.t_ms > o.now() + o.maxFutureSkew_ms) {
+    const ahead_ms = s.t_ms - o.now();
+    // A zone misread is a whole number of hours ahead (checked from 58 min, inside the skew allowed too).
+    const offset_h = ahead_ms > 3_600_000 - ZONE_TOLERANCE_MS ? zoneLikeOffset_h(ahead_ms) : null;
+    if (offset_h !== null) {
+      o.onReject('clock-offset', `${s.cell}: ${iso(s.t_ms)} is ${offset_h} h ahead of the clock (local time read in the wrong zone?)`, s.cell);
+      if (!told.has(s.cell) && told.size < o.maxUnlistedCells) {
+        told.add(s.cell);
+        o.onClockOffset?.(s.cell, offset_h);
+      }
+      return false;
+    }
+    if (ahead_ms > o.maxFutureSkew_ms) {
       o.onReject('future', `${s.cell}: ${iso(s.t_ms)} is ahead of the clock`, s.cell);
       return false;
     }

@@ -17,6 +17,30 @@ export interface ReportCell {
   readonly series: Record<string, [number, number][]>;
   /** High-frequency intercepts of the impedance spectra inside the run, as [hours since t0, Ω]. */
   readonly impedance?: readonly [number, number][];
+  /** The lab's wall clock over the run, for times people read; none when the data give no absolute start. */
+  readonly clock?: LabClock;
+}
+
+/**
+ * The lab's wall clock over a run, precomputed from the platform's zone data (src/report/html.ts), so that the page
+ * and the figures name absolute times without a zone library: from `spans[k][0]` hours on, the offset from UTC is
+ * `spans[k][1]` ms and the zone is called `spans[k][2]` (`CET`, `CEST`, `UTC+9`).
+ */
+export interface LabClock {
+  readonly zone: string;
+  readonly t0_ms: number;
+  readonly spans: readonly (readonly [number, number, string])[];
+}
+
+/** Hours since the start as people read them, with the lab's wall clock when known: `24.05 h · 2023-11-09 14:03 CET`. */
+export function clockText(clock: LabClock | undefined, h: number): string {
+  if (typeof h !== 'number' || !Number.isFinite(h)) return '';
+  const hours = h.toFixed(2) + ' h';
+  if (clock === undefined || clock.spans.length === 0) return hours;
+  let span = clock.spans[0]!;
+  for (const s of clock.spans) if (s[0] <= h) span = s;
+  const wall = new Date(clock.t0_ms + h * 3.6e6 + span[1]).toISOString();
+  return hours + ' · ' + wall.slice(0, 10) + ' ' + wall.slice(11, 16) + ' ' + span[2];
 }
 
 export interface ChartLook {
@@ -127,8 +151,16 @@ export function logAxis(values: readonly number[], o: Record<string, unknown>): 
 export function timeChart(
   title: string,
   interactive: boolean,
-  o: { legend?: (string | { name: string; icon?: string })[]; right?: number; range?: [number, number] | null; tooltip?: string; look?: ChartLook } = {},
+  o: {
+    legend?: (string | { name: string; icon?: string })[];
+    right?: number;
+    range?: [number, number] | null;
+    tooltip?: string;
+    look?: ChartLook;
+    clock?: LabClock;
+  } = {},
 ): Record<string, unknown> {
+  const start = o.clock === undefined || o.clock.spans.length === 0 ? '' : ' · 0 h = ' + clockText(o.clock, 0).split(' · ')[1];
   const zoomable = interactive && !o.range;
   const size = o.look?.fontSize ?? 12;
   return {
@@ -137,13 +169,13 @@ export function timeChart(
     title: { top: 2, text: title, left: 'center', textStyle: { fontSize: size + 1 } },
     tooltip: {
       trigger: o.tooltip ?? 'axis',
-      axisPointer: { label: { formatter: (p: { value: number }) => tickLabel(p.value) } },
+      axisPointer: { label: { formatter: (p: { value: number }) => clockText(o.clock, p.value) } },
     },
     legend: o.legend ? { top: 24, data: o.legend } : undefined,
     grid: { left: 76, right: o.right ?? 30, top: o.legend ? 56 : 40, bottom: zoomable ? 70 : 40 },
     xAxis: {
       type: 'value',
-      name: 'time (h)',
+      name: 'time since start (h)' + start,
       nameLocation: 'middle',
       nameGap: 25,
       min: o.range ? o.range[0] : 'dataMin',
@@ -219,6 +251,7 @@ export function voltageOption(c: ReportCell, interactive: boolean, zoom?: [numbe
       legend: [absLog ? '|V|' : 'voltage', limitName, ...regimes.map((r) => ({ name: String(r['name']), icon: 'rect' }))],
       range: zoom,
       look,
+      clock: c.clock,
     }),
     yAxis,
     series: [
@@ -261,6 +294,7 @@ export function contactOption(c: ReportCell, interactive: boolean, look?: ChartL
       legend: ['contact fraction f', 'j_local', 'j_local ≥ (at compliance)'],
       right: 80,
       look,
+      clock: c.clock,
     }),
     yAxis: [
       logAxis(
@@ -299,7 +333,7 @@ export function contactOption(c: ReportCell, interactive: boolean, look?: ChartL
 export function ratioOption(c: ReportCell, interactive: boolean, look?: ChartLook): Record<string, unknown> {
   const data = (c.series['ratio'] ?? []).filter((p) => p[1] > 0);
   return {
-    ...timeChart(`${c.id}: R_app / R_ref(T)`, interactive, { legend: ['R_app/R_ref'], look }),
+    ...timeChart(`${c.id}: R_app / R_ref(T)`, interactive, { legend: ['R_app/R_ref'], look, clock: c.clock }),
     yAxis: logAxis([...data.map((p) => p[1]), 0.5, 1.5], { name: 'R_app / R_ref' }),
     series: [
       {
@@ -333,7 +367,7 @@ export function resistanceOption(c: ReportCell, interactive: boolean, look?: Cha
   const rApp = (c.series['rApp_Ohm'] ?? []).filter((p) => p[1] > 0);
   const rHf = (c.impedance ?? []).filter((p) => p[1] > 0);
   return {
-    ...timeChart(`${c.id}: R_app (DC) and impedance R_hf (AC)`, interactive, { legend: ['R_app = V/I', 'R_hf (impedance)'], look }),
+    ...timeChart(`${c.id}: R_app (DC) and impedance R_hf (AC)`, interactive, { legend: ['R_app = V/I', 'R_hf (impedance)'], look, clock: c.clock }),
     yAxis: logAxis([...rApp, ...rHf].map((p) => p[1]), { name: 'R (Ω)' }),
     series: [
       { name: 'R_app = V/I', type: 'line', data: withGaps(rApp), showSymbol: false, color: '#5f3dc4', lineStyle: { width: 1 }, tooltip: { valueFormatter: withUnit('Ω') } },
@@ -356,7 +390,7 @@ export function auxOption(c: ReportCell, interactive: boolean, look?: ChartLook)
   const p = c.series['pressure_MPa'] ?? [];
   const t = c.series['temperature_C'] ?? [];
   return {
-    ...timeChart(`${c.id}: pressure and temperature`, interactive, { legend: ['pressure', 'temperature'], right: 80, look }),
+    ...timeChart(`${c.id}: pressure and temperature`, interactive, { legend: ['pressure', 'temperature'], right: 80, look, clock: c.clock }),
     yAxis: [
       linearAxis(
         p.map((x) => x[1]),
@@ -397,6 +431,7 @@ export function halfCycleOption(c: ReportCell, interactive: boolean, look?: Char
   const base = timeChart(`${c.id}: half cycles`, interactive, {
     legend: ['duration', 't_max (Eq. 1)', 'cut by compliance', 'peak |V|'],
     tooltip: 'item',
+    clock: c.clock,
     look,
   });
   const x = base['xAxis'] as Record<string, unknown>;
@@ -474,7 +509,7 @@ export function figure2Option(c: ReportCell, look?: ChartLook): Record<string, u
   const left = 70;
   const right = 70;
   return {
-    ...timeChart(`${c.id}`, false, { legend: legend as string[], look }),
+    ...timeChart(`${c.id}`, false, { legend: legend as string[], look, clock: c.clock }),
     legend: { top: 22, left: 'center', data: legend, itemWidth: 18 },
     grid: [
       { left, right, top: 96, height: '31%' },
@@ -514,6 +549,6 @@ export function figure2Option(c: ReportCell, look?: ChartLook): Record<string, u
 }
 
 /** Helpers the builders call: inlined into the page before them. */
-export const CHART_HELPERS = [tickLabel, withUnit, regimeColor, extent, linearAxis, withGaps, logAxis, timeChart, regimeSeries] as const;
+export const CHART_HELPERS = [tickLabel, clockText, withUnit, regimeColor, extent, linearAxis, withGaps, logAxis, timeChart, regimeSeries] as const;
 
 export const CHART_BUILDERS = { voltageOption, contactOption, ratioOption, resistanceOption, auxOption, halfCycleOption } as const;

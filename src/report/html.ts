@@ -6,7 +6,8 @@
 import { createRequire } from 'node:module';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CHART_BUILDERS, CHART_HELPERS, regimeColor, type ReportCell } from './charts.js';
+import { CHART_BUILDERS, CHART_HELPERS, clockText, regimeColor, type LabClock, type ReportCell } from './charts.js';
+import { isAbsolute, zoneAbbreviation, zoneOffset_ms } from '../domain/labTime.js';
 import { writeFigures, type FigureOptions } from './figures.js';
 
 const require = createRequire(import.meta.url);
@@ -17,7 +18,7 @@ interface Json {
 
 export interface ReportInput {
   readonly title: string;
-  readonly cells: readonly (ReportCell & { summary: Json; alerts: Json[]; table2: Record<string, string> })[];
+  readonly cells: readonly (ReportCell & { summary: Json; alerts: Json[]; table2: Record<string, string>; zone: string })[];
 }
 
 async function readJsonLines(path: string): Promise<Json[]> {
@@ -51,8 +52,33 @@ function protocolLine(s: Json): string {
   return `<p>Programmed (${esc(p.technique)}, from the file's header): ${parts.join(' · ')}${p.ccdRamp ? ' · a CCD ramp' : ''}</p>`;
 }
 
-/** Everything the page needs, from the files an analysis wrote. */
-export async function loadReportInput(dir: string): Promise<ReportInput> {
+/**
+ * The lab's wall clock over a run from `t0_ms` for `duration_h` hours in `zone`: the offsets and zone names from the
+ * platform's zone data, each change (DST) found to the second. None for a start that is not a date.
+ */
+export function labClockOf(t0_ms: number, duration_h: number, zone: string): LabClock | undefined {
+  if (!Number.isFinite(t0_ms) || !isAbsolute(t0_ms)) return undefined;
+  const at = (h: number): number => zoneOffset_ms(zone, t0_ms + h * 3.6e6);
+  let prev = at(0);
+  const spans: [number, number, string][] = [[0, prev, zoneAbbreviation(zone, t0_ms)]];
+  for (let h = 1; h <= Math.ceil(Math.max(0, duration_h)) + 1; h++) {
+    const o = at(h);
+    if (o === prev) continue;
+    let lo = h - 1;
+    let hi = h;
+    while ((hi - lo) * 3600 > 0.5) {
+      const mid = (lo + hi) / 2;
+      if (at(mid) === prev) lo = mid;
+      else hi = mid;
+    }
+    spans.push([hi, o, zoneAbbreviation(zone, t0_ms + hi * 3.6e6)]);
+    prev = o;
+  }
+  return { zone, t0_ms, spans };
+}
+
+/** Everything the page needs, from the files an analysis wrote; absolute times in `timeZone`, else each cell's zone. */
+export async function loadReportInput(dir: string, timeZone?: string): Promise<ReportInput> {
   const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as { cells: Record<string, Json>; files?: string[] };
   const events = await readJsonLines(join(dir, 'events.jsonl'));
   const segments = await readJsonLines(join(dir, 'segments.jsonl'));
@@ -88,10 +114,15 @@ export async function loadReportInput(dir: string): Promise<ReportInput> {
       'CCD (mA cm⁻²)': fmt(s['ccd_mA_cm2']),
     };
     const areaCm2 = typeof s['areaCm2'] === 'number' ? (s['areaCm2'] as number) : (sr?.areaCm2 ?? 1);
+    const duration_h = typeof s['duration_h'] === 'number' ? (s['duration_h'] as number) : (Date.parse(String(s['end'])) - t0) / 3.6e6;
+    const zone = timeZone ?? (typeof s['timeZone'] === 'string' ? (s['timeZone'] as string) : 'UTC');
+    const clock = labClockOf(t0, duration_h, zone);
     return {
       id,
       t0_ms: t0,
-      duration_h: typeof s['duration_h'] === 'number' ? (s['duration_h'] as number) : (Date.parse(String(s['end'])) - t0) / 3.6e6,
+      duration_h,
+      zone,
+      ...(clock === undefined ? {} : { clock }),
       complianceV: typeof s['complianceV'] === 'number' ? (s['complianceV'] as number) : (sr?.complianceV ?? 8),
       areaCm2,
       segments: segments
@@ -146,8 +177,18 @@ export function zoomWindows(c: ReportCell): { label: string; range: [number, num
   return out.filter((z) => z.range[1] - z.range[0] > 0 && end > 6);
 }
 
-/** An event time as a short UTC date and time that does not wrap: `2026-01-01 10:00:00`. */
-const shortTime = (t: unknown): string => (typeof t === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(t) ? t.slice(0, 19).replace('T', ' ') : String(t));
+/** An event time (ISO) as people read it: hours since the cell's start and the lab's wall clock, `24.05 h · 2023-11-09 14:03 CET`. */
+const when = (c: ReportCell, t: unknown): string => {
+  const t_ms = typeof t === 'string' ? Date.parse(t) : NaN;
+  return Number.isFinite(t_ms) ? clockText(c.clock, (t_ms - c.t0_ms) / 3.6e6) : String(t);
+};
+
+/** Where the cell's times are counted from, in words. */
+function startLine(c: ReportCell & { zone: string; summary: Json }): string {
+  const source = (c.summary['configSources'] as Record<string, unknown> | undefined)?.['timeZone'];
+  if (c.clock === undefined) return '<p>Times are hours since the first sample: the data give no start date.</p>';
+  return `<p>Times are hours since the first sample, ${esc(clockText(c.clock, 0).split(' · ')[1]!)} (zone ${esc(c.zone)}${typeof source === 'string' ? `, from ${esc(source === 'machine' ? "the analysing machine's zone" : source)}` : ''}).</p>`;
+}
 
 const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
@@ -179,7 +220,8 @@ export async function renderReportHtml(input: ReportInput): Promise<string> {
       const lb = s['peakJLocalIsLowerBound'] === true ? ' (lower bound: at the compliance limit)' : '';
       return `<section id="cell-${esc(c.id)}"><h2>${esc(c.id)}</h2>
 ${s['symmetric'] === false ? `<p class="warn"><b>Not a symmetric cell</b>: ${esc(String(s['notSymmetricReason']))}. No regime calls were made.</p>` : ''}
-<p>${fmt(s['duration_h'], 4)} h (${fmt(s['judged_h'], 4)} h judged, ${fmt((s['regimeDurations_h'] as Record<string, unknown> | undefined)?.['learning'], 3)} h learning), ${fmt(s['samples'], 9)} samples, ${fmt(s['halfCycles'], 9)} half cycles · failure mode <b>${esc(String(s['failureMode']))}</b> · final regime ${esc(String(s['finalRegime']))} · minimum contact fraction ${fmt(s['minContactFraction'])}${s['minContactFractionIsBound'] === true ? ' (upper bound: at the compliance limit)' : ''} · peak j_local ${fmt(s['peakJLocal_mA_cm2'])} mA cm⁻²${lb}${s['softShortCount'] ? ` · soft shorts ${fmt(s['softShortCount'])} (first ${esc(String(s['firstSoftShort']))})` : ''}</p>
+<p>${fmt(s['duration_h'], 4)} h (${fmt(s['judged_h'], 4)} h judged, ${fmt((s['regimeDurations_h'] as Record<string, unknown> | undefined)?.['learning'], 3)} h learning), ${fmt(s['samples'], 9)} samples, ${fmt(s['halfCycles'], 9)} half cycles · failure mode <b>${esc(String(s['failureMode']))}</b> · final regime ${esc(String(s['finalRegime']))} · minimum contact fraction ${fmt(s['minContactFraction'])}${s['minContactFractionIsBound'] === true ? ' (upper bound: at the compliance limit)' : ''} · peak j_local ${fmt(s['peakJLocal_mA_cm2'])} mA cm⁻²${lb}${s['softShortCount'] ? ` · soft shorts ${fmt(s['softShortCount'])} (first at ${esc(when(c, s['firstSoftShort']))})` : ''}</p>
+${startLine(c)}
 <p>R_ref at 25 °C: ${fmt(s['rRef25_ohm'])} Ω (${esc(String(s['rRefSource']))}) · calibrated on the cell ${fmt(s['rRefCalibrated25_ohm'])} Ω · from registry σ, d, A ${fmt(s['rRefTheoretical25_ohm'])} Ω · calibrated / theoretical ${fmt(s['rRefCalibratedOverTheoretical'], 3)} (initial contact or interface) · temperature from ${esc(String(s['temperatureSource']))}</p>
 ${protocolLine(s)}
 <table class="t2"><tr>${Object.keys(c.table2)
@@ -204,17 +246,20 @@ ${
 ${
   c.alerts.length === 0
     ? '<p>none</p>'
-    : `<table class="alerts"><tr><th>time (UTC)</th><th>severity</th><th>code</th><th>state</th><th>message</th></tr>${c.alerts
+    : `<table class="alerts"><tr><th>time since start · ${esc(c.clock === undefined ? 'no date' : c.zone)}</th><th>severity</th><th>code</th><th>state</th><th>message</th></tr>${c.alerts
         .map(
           (a) =>
-            `<tr class="${esc(String(a['severity']))}"><td class="time">${esc(shortTime(a['t']))}</td><td>${esc(String(a['severity']))}</td><td>${esc(String(a['code']))}</td><td>${esc(String(a['state']))}</td><td>${esc(String(a['message']))}</td></tr>`,
+            `<tr class="${esc(String(a['severity']))}"><td class="time">${esc(when(c, a['t']))}</td><td>${esc(String(a['severity']))}</td><td>${esc(String(a['code']))}</td><td>${esc(String(a['state']))}</td><td>${esc(String(a['message']))}</td></tr>`,
         )
         .join('')}</table>`
 }
 </section>`;
     })
     .join('\n');
-  const json = JSON.stringify(data).replace(/</g, '\\u003c');
+  // The charts' data only: the tables are in the page already, and the raw summary and events hold machine times
+  // (UTC, or a count from 1970 for data without a start) that no person should meet in the page.
+  const chartData = data.map(({ summary: _s, alerts: _a, table2: _t, ...chart }) => chart);
+  const json = JSON.stringify(chartData).replace(/</g, '\\u003c');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(input.title)}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -276,8 +321,11 @@ export function safeFileName(id: string): string {
   return id.replace(/[\\/\u0000-\u001f\u007f:*?"<>|]/g, '_').replace(/^\.+/, '_') || '_';
 }
 
-export async function writeReport(dir: string, options: { figures?: FigureOptions } = {}): Promise<{ html: string; bytes: number; figures: string[] }> {
-  const input = await loadReportInput(dir);
+export async function writeReport(
+  dir: string,
+  options: { figures?: FigureOptions; timeZone?: string } = {},
+): Promise<{ html: string; bytes: number; figures: string[] }> {
+  const input = await loadReportInput(dir, options.timeZone);
   const html = await renderReportHtml(input);
   const path = join(dir, 'report.html');
   await writeFile(path, html);

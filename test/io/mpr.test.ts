@@ -130,9 +130,10 @@ describe.skipIf(!haveReal)('EC-Lab .mpr reader against the .mpt export of the sa
 describe.skipIf(!haveReal)('.mpr in analyze (../shared/data/real)', () => {
   it('takes area, compliance, technique and channel from the header when the registry is silent, and says so', async () => {
     const r = await analyze({ files: [join(real, 'mpr/gcpl.pr_182.1.mpr')] });
-    expect(r.summaries[0]!.configSources).toEqual({ areaCm2: 'header', complianceV: 'default' }); // no LOG module
-    const g = await analyze({ files: [join(real, 'mpr/gcpl.issue_211.mpr')] });
-    expect(g.summaries[0]!.configSources).toEqual({ areaCm2: 'default', complianceV: 'header' }); // area left at 0.001
+    expect(r.summaries[0]!.configSources).toEqual({ areaCm2: 'header', complianceV: 'default', timeZone: 'machine' }); // no LOG module
+    const g = await analyze({ files: [join(real, 'mpr/gcpl.issue_211.mpr')], timeZone: 'Europe/Paris' });
+    expect(g.summaries[0]!.configSources).toEqual({ areaCm2: 'default', complianceV: 'header', timeZone: 'option' }); // area left at 0.001
+    expect(g.summaries[0]!.timeZone).toBe('Europe/Paris');
     expect(g.summaries[0]!.instrument).toEqual({
       file: 'gcpl.issue_211.mpr',
       technique: 'Galvanostatic Cycling with Potential Limitation',
@@ -333,7 +334,8 @@ describe('simulated EC-Lab files', () => {
     await writeMpr(join(dir, 'run.mpr'), run, rows);
     await writeMpt(join(dir, 'run.mpt'), run, rows);
     const read = async (f: string) => {
-      const file = await openTelemetry(join(dir, f), new RejectionLog());
+      // The simulated instrument's PC keeps UTC.
+      const file = await openTelemetry(join(dir, f), new RejectionLog(), { timeZone: 'UTC' });
       const out: Sample[] = [];
       for await (const b of file.batches) out.push(...b);
       return { samples: out, metadata: file.metadata };
@@ -358,6 +360,7 @@ describe('simulated EC-Lab files', () => {
       technique: 'Galvanostatic Cycling with Potential Limitation',
       channel: '3 (SN 0)',
       start_ms: run.start_ms,
+      timeZone: 'UTC',
     });
     expect(mpt.metadata).toMatchObject({ areaCm2: 0.785, complianceV: 5, channel: '3 (SN 1)', start_ms: run.start_ms });
   });

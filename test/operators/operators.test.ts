@@ -156,7 +156,7 @@ describe('admitTelemetry', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const values = {
         a: sample('c1', NOW - 1000, { voltage_V: 0.07, current_mA: 2 }),
-        f: sample('c1', NOW + 2 * 3600_000, { voltage_V: 0.07, current_mA: 2 }),
+        f: sample('c1', NOW + 2 * 3600_000 + 17 * 60_000, { voltage_V: 0.07, current_mA: 2 }),
         p: sample('c1', 1_700_000_000, { voltage_V: 0.07, current_mA: 2 }),
         n: sample('new-1', NOW, { voltage_V: 0.07, current_mA: 2 }),
         m: sample('new-2', NOW, { voltage_V: 0.07, current_mA: 2 }),
@@ -179,6 +179,40 @@ describe('admitTelemetry', () => {
       expectObservable(admitted).toBe('a-----n-m---n-|', values);
     });
     expect(rejects).toEqual(['future:c1', 'past:c1', 'too-many-cells:new-3']);
+  });
+
+  it('names samples a whole number of hours ahead as a zone misread, once per cell, counted as clock-offset', () => {
+    const rejects: string[] = [];
+    const told: string[] = [];
+    scheduler().run(({ cold, expectObservable }) => {
+      const at = (cell: string, t: number) => sample(cell, t, { voltage_V: 0.07, current_mA: 2 });
+      const values = {
+        a: at('c1', NOW - 1000),
+        // Tokyo's local time read as UTC: 9 h ahead (a minute of logging delay either way).
+        t: at('c1', NOW + 9 * 3600_000 - 60_000),
+        u: at('c1', NOW + 9 * 3600_000 + 60_000),
+        // Within the allowed skew, but exactly an hour ahead: Berlin's winter time read as UTC.
+        b: at('c2', NOW + 3600_000 + 30_000),
+        // Ahead, but by no zone's offset: the publisher's clock is wrong.
+        w: at('c2', NOW + 3 * 3600_000 + 20 * 60_000),
+      };
+      const admitted = cold('a-t-u-b-w-|', values).pipe(
+        admitTelemetry({
+          now: () => NOW,
+          maxFutureSkew_ms: 2 * 3600_000,
+          earliest_ms: Date.UTC(2000, 0, 1),
+          known: () => true,
+          unknownCells: 'accept',
+          unlistedSoFar: 0,
+          maxUnlistedCells: 10,
+          onReject: (reason, _detail, cell) => rejects.push(`${reason}:${cell}`),
+          onClockOffset: (cell, offset_h) => told.push(`${cell}:${offset_h}`),
+        }),
+      );
+      expectObservable(admitted).toBe('a---------|', values);
+    });
+    expect(rejects).toEqual(['clock-offset:c1', 'clock-offset:c1', 'clock-offset:c2', 'future:c2']);
+    expect(told).toEqual(['c1:9', 'c2:1']);
   });
 
   it('rejects every unlisted cell when unknownCells is reject', () => {

@@ -50,7 +50,7 @@ describe.skipIf(!haveFont)('exported figures', () => {
     expect(pngPixelsPerInch(fig2.png)).toBe(300);
     // Legend and axis names with units, in the chosen sans-serif family.
     const { family } = figureFont();
-    for (const label of [...legend, 'V (V)', 'j (mA cm⁻²)', 'f = A_eff / A', 'j_local (mA cm⁻²)', 'time (h)']) {
+    for (const label of [...legend, 'V (V)', 'j (mA cm⁻²)', 'f = A_eff / A', 'j_local (mA cm⁻²)', 'time since start (h)']) {
       expect(fig2.svgWithText, label).toContain(`>${label}</text>`);
     }
     const families = new Set([...fig2.svgWithText.matchAll(/font-family:([^;"]+)/g)].map((m) => m[1]));

@@ -336,7 +336,7 @@ describe.skipIf(!run)('report in a browser', () => {
     const times = await page.$$eval('table.alerts td.time', (tds) => tds.map((t) => ({ text: t.textContent, h: t.getBoundingClientRect().height })));
     expect(times.length).toBeGreaterThan(0);
     for (const t of times) {
-      expect(t.text).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+      expect(t.text).toMatch(/^\d+\.\d\d h · \d{4}-\d\d-\d\d \d\d:\d\d UTC$/);
       expect(t.h).toBeLessThan(30); // one line
     }
     await page.screenshot({ path: join(artifacts, 'report-ccd.png'), fullPage: true });
