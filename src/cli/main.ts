@@ -321,7 +321,7 @@ async function cmdAnalyze(argv: string[]): Promise<number> {
   const report = values['no-report'] ? null : await writeReport(values.out, { figures, timeZone });
   const s = (performance.now() - t0) / 1000;
   if (process.stderr.isTTY && !values.quiet) process.stderr.write('\r\x1b[K');
-  for (const [path, basis] of result.timeColumns) log(`${path}: ${describeTimeBasis(basis, start_ms !== undefined)}`);
+  for (const [path, basis] of result.timeColumns) if (basis !== 'dates') log(`${path}: ${describeTimeBasis(basis, start_ms !== undefined)}`);
   for (const c of result.summaries) log(summaryLine(c));
   if (result.rejections.total > 0) log(`rejected ${result.rejections.total} lines/samples: ${JSON.stringify(result.rejections.toJSON().byReason)}`);
   if (registry !== undefined) {

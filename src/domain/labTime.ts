@@ -220,12 +220,11 @@ export function labTime(t_ms: number, start_ms: number, zone: string, seconds = 
 export const ZONE_TOLERANCE_MS = 2 * 60_000;
 
 /**
- * An offset between event time and a clock that looks like a time zone misread: at least 45 min and within ±2 min
- * of a whole number of quarter hours (zones are whole hours, and half or quarter hours in India, Nepal,
- * Newfoundland…). The offset in hours, or null.
+ * An offset between event time and a clock that looks like a time zone misread: at least an hour and within ±2 min
+ * of a whole number of hours, or of half hours (India, Newfoundland, South Australia). The offset in hours, or null.
  */
 export function zoneLikeOffset_h(offset_ms: number): number | null {
-  const quarters = Math.round(offset_ms / 900_000);
-  if (Math.abs(quarters) < 3 || Math.abs(offset_ms - quarters * 900_000) > ZONE_TOLERANCE_MS) return null;
-  return quarters / 4;
+  const halves = Math.round(offset_ms / 1_800_000);
+  if (Math.abs(halves) < 2 || Math.abs(offset_ms - halves * 1_800_000) > ZONE_TOLERANCE_MS) return null;
+  return halves / 2;
 }

@@ -166,7 +166,8 @@ async function* readCsvHere(decoderOptions: CsvDecoderOptions, rejections: Rejec
 /** What a numeric time column was read as, said once per file (it decides every time in the file). */
 function noteTimeBasis(path: string, basis: TimeBasis, options: ImportOptions): void {
   options.onTimeBasis?.(basis);
-  options.onNote?.(`${basename(path)}: ${describeTimeBasis(basis, options.start_ms !== undefined)}`);
+  // Dates are the canonical form: only numbers need saying what they were taken for.
+  if (basis !== 'dates') options.onNote?.(`${basename(path)}: ${describeTimeBasis(basis, options.start_ms !== undefined)}`);
 }
 
 /** The same decoding on another core: reading and parsing overlap with the detection of the previous batch. */

@@ -106,7 +106,7 @@ describe('times for people', () => {
 });
 
 describe('zoneLikeOffset_h', () => {
-  it('takes whole hours (and half and quarter hours) within ±2 min for a zone misread', () => {
+  it('takes whole hours (and half hours) within ±2 min for a zone misread', () => {
     expect(zoneLikeOffset_h(2 * 3.6e6 + 90_000)).toBe(2);
     expect(zoneLikeOffset_h(9 * 3.6e6 - 60_000)).toBe(9);
     expect(zoneLikeOffset_h(5.5 * 3.6e6)).toBe(5.5);

@@ -140,13 +140,13 @@ describe.skipIf(!haveReal)('.mpr in analyze (../shared/data/real)', () => {
       channel: '8 (SN 21637)',
     });
     const m = await analyze({ files: [join(real, 'mb.mpt')] });
-    expect(m.summaries[0]!.configSources).toEqual({ areaCm2: 'header', complianceV: 'header' });
+    expect(m.summaries[0]!.configSources).toEqual({ areaCm2: 'header', complianceV: 'header', timeZone: 'machine' });
     expect(m.summaries[0]).toMatchObject({ areaCm2: 0.5, complianceV: 10 }); // "Electrode surface area : 0.500", "±10.00 V"
     expect(g.summaries[0]).toMatchObject({ complianceV: 2.5 }); // "Ewe ctrl range : min = -2.50 V, max = 2.50 V"
     expect(m.summaries[0]!.instrument?.channel).toBe('5 (SN 24889)');
     // The registry wins over the header.
     const withRegistry = await analyze({ files: [join(real, 'mb.mpr')], registry: new Map([['mb', assumedCell('mb', { areaCm2: 0.8 })]]) });
-    expect(withRegistry.summaries[0]!.configSources).toEqual({ areaCm2: 'registry', complianceV: 'registry' });
+    expect(withRegistry.summaries[0]!.configSources).toEqual({ areaCm2: 'registry', complianceV: 'registry', timeZone: 'machine' });
     expect(withRegistry.summaries[0]).toMatchObject({ areaCm2: 0.8, complianceV: 8 });
   });
 

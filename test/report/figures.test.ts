@@ -50,9 +50,11 @@ describe.skipIf(!haveFont)('exported figures', () => {
     expect(pngPixelsPerInch(fig2.png)).toBe(300);
     // Legend and axis names with units, in the chosen sans-serif family.
     const { family } = figureFont();
-    for (const label of [...legend, 'V (V)', 'j (mA cm⁻²)', 'f = A_eff / A', 'j_local (mA cm⁻²)', 'time since start (h)']) {
+    for (const label of [...legend, 'V (V)', 'j (mA cm⁻²)', 'f = A_eff / A', 'j_local (mA cm⁻²)']) {
       expect(fig2.svgWithText, label).toContain(`>${label}</text>`);
     }
+    // The time axis: hours since the start, and the start's date in the lab's zone (the analysis machine's here, UTC).
+    expect(fig2.svgWithText).toMatch(/>time since start \(h\) · 0 h = 2026-01-01 \d\d:\d\d UTC<\/text>/);
     const families = new Set([...fig2.svgWithText.matchAll(/font-family:([^;"]+)/g)].map((m) => m[1]));
     expect([...families]).toEqual([family]);
     // The SVG handed out needs no font: every glyph is a path, sized for a page (180 mm).
