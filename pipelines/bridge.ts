@@ -95,8 +95,9 @@ export async function runBridge(config: BridgeConfig, options: BridgeOptions): P
   );
   /** Each file's zone: that of the first watch rule that finds it, else the bridge's. */
   const zones = new Map<string, FileZone>();
-  /** Files whose rows were checked against this PC's clock since the start. */
-  const clockChecked = new Set<string>();
+  /** Files whose rows were said to disagree with this PC's clock, and the offsets being watched. */
+  const clockWarned = new Set<string>();
+  const clockHeld = new Map<string, { offset_h: number; since_ms: number }>();
   const prefix = config.mqtt.topicPrefix;
   const journal = new BridgeJournal(config.stateFile);
   const files = journal.files;
@@ -201,10 +202,7 @@ export async function runBridge(config: BridgeConfig, options: BridgeOptions): P
     const samples = r.samples.map((s) => (s.cell === cell ? s : { ...s, cell }));
     const impedance = r.impedance.map((p) => (p.cell === cell ? p : { ...p, cell }));
     const meta = metaOf(path, r, cell, zoneOf(path));
-    if (!clockChecked.has(path) && samples.length > 0) {
-      clockChecked.add(path);
-      checkClock(path, samples, r.behind === 0);
-    }
+    checkClock(path, samples, r.behind === 0);
     st.behind = r.behind;
     if (r.next === prev?.offset && meta === prev.meta) return false;
     if (prev === undefined) log(`bridge: ${basename(path)} → ${prefix}/${cell}/… (${r.format}${r.metadata.technique ? `, ${r.metadata.technique}` : ''})`);
@@ -233,28 +231,39 @@ export async function runBridge(config: BridgeConfig, options: BridgeOptions): P
   }
 
   /**
-   * At start, a file's rows against this PC's clock: a row stamped after the file was last written, or a file that
-   * is still growing whose last row is hours before its write, by close to a whole number of hours, is a zone misread
-   * (the instrument's local time read in another zone): say so once, with the likely offset and the fix.
+   * A file's rows against this PC's clock, a zone misread (the instrument's local time read in another zone) being
+   * the usual cause of a disagreement: rows stamped ahead of the clock are said at once; a growing file whose newest
+   * row stays a whole number of hours off its last write (either way) for 30 s is said with that offset. Once per file.
    */
-  function checkClock(path: string, samples: readonly Sample[], atEnd: boolean): void {
+  function checkClock(path: string, samples: readonly Sample[], caughtUp: boolean): void {
+    if (clockWarned.has(path) || samples.length === 0) return;
+    const z = zoneOf(path);
+    const fix =
+      `its local times look read in the wrong zone (${z.zone}, ${z.source === 'machine' ? "this PC's zone" : z.source}). ` +
+      'Set the instrument\'s zone: --tz ZONE, or timeZone: in the bridge configuration (for one folder: watch: [{ glob, timeZone }])';
+    const warn = (what: string): void => {
+      clockWarned.add(path);
+      log(`bridge: warning clock-offset: ${basename(path)}'s rows are ${what}: ${fix}`);
+      metrics.inc('cyclewatch_bridge_clock_offset_warnings_total', "Files whose rows disagree with this PC's clock (a zone misread)");
+    };
+    const t = now();
+    const newest = samples.reduce((m, x) => Math.max(m, x.t_ms), -Infinity);
+    if (newest - t > ZONE_TOLERANCE_MS) {
+      const h = zoneLikeOffset_h(newest - t);
+      return warn(h !== null ? `${h} h ahead of this PC's clock` : `up to ${((newest - t) / 3.6e6).toFixed(1)} h ahead of this PC's clock`);
+    }
     let mtime_ms: number;
     try {
       mtime_ms = statSync(path).mtimeMs;
     } catch {
       return;
     }
-    const ahead = samples.reduce((m, s) => Math.max(m, s.t_ms), -Infinity) - mtime_ms;
-    const growing = now() - mtime_ms < 3_600_000;
-    const behind = atEnd && growing ? mtime_ms - samples.at(-1)!.t_ms : NaN;
-    const offset_h = ahead > ZONE_TOLERANCE_MS ? zoneLikeOffset_h(ahead) : behind > 0 ? zoneLikeOffset_h(-behind) : null;
-    if (offset_h === null) return;
-    const z = zoneOf(path);
-    log(
-      `bridge: warning clock-offset: ${basename(path)}'s rows are ${Math.abs(offset_h)} h ${offset_h > 0 ? 'ahead of' : 'behind'} this PC's clock (the file was last written ${iso(mtime_ms)}): ` +
-        `its local times look read in the wrong zone (${z.zone}, ${z.source}). Set the instrument's zone: --tz ZONE, or timeZone: in the bridge configuration (for this folder: watch: [{ glob, timeZone }])`,
-    );
-    metrics.inc('cyclewatch_bridge_clock_offset_warnings_total', 'Files whose rows are off this PC clock by close to whole hours (a zone misread)');
+    // Only the newest row of a file being written now says what its clock is.
+    const offset_h = caughtUp && t - mtime_ms < 60_000 ? zoneLikeOffset_h(samples.at(-1)!.t_ms - mtime_ms) : null;
+    const held = clockHeld.get(path);
+    if (offset_h === null) return void clockHeld.delete(path);
+    if (held === undefined || held.offset_h !== offset_h) return void clockHeld.set(path, { offset_h, since_ms: t });
+    if (t - held.since_ms >= 30_000) warn(`${Math.abs(offset_h)} h ${offset_h > 0 ? 'ahead of' : 'behind'} this PC's clock while the file grows`);
   }
 
   /** A file that stopped growing (by its modification time) while no later technique of its run has started. */

@@ -18,11 +18,15 @@ export interface AdmitOptions {
   readonly maxUnlistedCells: number;
   readonly onReject: (reason: RejectReason, detail: string, cell: string) => void;
   /**
-   * Once per cell (for the first `maxUnlistedCells` cells): its samples are ahead of the clock by close to a whole
-   * number of hours — the instrument's local time read in the wrong zone. `offset_h` is how far ahead.
+   * Once per cell (for the first `maxUnlistedCells` cells): its samples have stayed ahead of the clock by close to
+   * one whole number of hours for `CLOCK_OFFSET_HELD_MS` — the instrument's local time read in the wrong zone.
+   * `offset_h` is how far ahead.
    */
   readonly onClockOffset?: (cell: string, offset_h: number) => void;
 }
+
+/** How long (wall clock) a cell's samples must stay ahead by one zone's offset before the misread is named. */
+export const CLOCK_OFFSET_HELD_MS = 30_000;
 
 /**
  * Lets through the samples a live monitor should take on: not stamped in the future or before 2000, of a known
@@ -33,15 +37,29 @@ export interface AdmitOptions {
 export function admitTelemetry(o: AdmitOptions): MonoTypeOperatorFunction<Sample> {
   let unlisted = o.unlistedSoFar;
   const told = new Set<string>();
+  /** Per cell, its current run of samples ahead by one zone-like offset: since when (wall clock) and how many. */
+  const runs = new Map<string, { offset_h: number; since_ms: number; samples: number }>();
   return filter((s: Sample): boolean => {
-    const ahead_ms = s.t_ms - o.now();
+    const now = o.now();
+    const ahead_ms = s.t_ms - now;
     // A zone misread is a whole number of hours ahead (checked from 58 min, inside the skew allowed too).
     const offset_h = ahead_ms > 3_600_000 - ZONE_TOLERANCE_MS ? zoneLikeOffset_h(ahead_ms) : null;
     if (offset_h !== null) {
       o.onReject('clock-offset', `${s.cell}: ${iso(s.t_ms)} is ${offset_h} h ahead of the clock (local time read in the wrong zone?)`, s.cell);
       if (!told.has(s.cell) && told.size < o.maxUnlistedCells) {
-        told.add(s.cell);
-        o.onClockOffset?.(s.cell, offset_h);
+        // Named once the offset holds while the clock runs: a backlog sent at once (a bridge catching up) passes
+        // through every whole hour of its span in moments, a misread live stream stays at one.
+        let run = runs.get(s.cell);
+        if (run === undefined || run.offset_h !== offset_h) {
+          if (run === undefined && runs.size >= o.maxUnlistedCells) return false;
+          runs.set(s.cell, (run = { offset_h, since_ms: now, samples: 0 }));
+        }
+        run.samples++;
+        if (run.samples >= 2 && now - run.since_ms >= CLOCK_OFFSET_HELD_MS) {
+          told.add(s.cell);
+          runs.delete(s.cell);
+          o.onClockOffset?.(s.cell, offset_h);
+        }
       }
       return false;
     }

@@ -57,9 +57,8 @@ describe('cyclewatch simulate + analyze', () => {
     const regime = events.find((e) => e.type === 'regime');
     expect(Object.keys(regime)).toEqual(['type', 'cell', 'regime', 'onset', 'detectedAt', 'elapsed_h']);
     // Hours since the cell's start, beside the UTC times.
-    const summary = JSON.parse(readFileSync(join(dir, 'out/summary.json'), 'utf8'));
-    const start = Date.parse(summary.cells[regime.cell].start);
-    expect(regime.elapsed_h).toBeCloseTo((Date.parse(regime.onset) - start) / 3.6e6, 5);
+    const cellStart = Date.parse(JSON.parse(readFileSync(join(dir, 'out/summary.json'), 'utf8')).cells[regime.cell].start);
+    expect(regime.elapsed_h).toBeCloseTo((Date.parse(regime.onset) - cellStart) / 3.6e6, 5);
     const hc = events.find((e) => e.type === 'half-cycle');
     for (const k of [
       'index',

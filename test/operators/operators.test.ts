@@ -4,7 +4,7 @@ import { sample, type Sample } from '../../src/domain/sample.js';
 import { alignAux } from '../../src/operators/align.js';
 import { perCell } from '../../src/operators/perCell.js';
 import { admitSample, reorderState, reorderWithin } from '../../src/operators/reorder.js';
-import { filter, map } from 'rxjs';
+import { filter, map, Subject } from 'rxjs';
 import { assumedCell } from '../../src/domain/cell.js';
 import { DEFAULT_DETECTOR_OPTIONS } from '../../src/domain/detector.js';
 import { monitorCells } from '../../src/operators/monitor.js';
@@ -181,24 +181,17 @@ describe('admitTelemetry', () => {
     expect(rejects).toEqual(['future:c1', 'past:c1', 'too-many-cells:new-3']);
   });
 
-  it('names samples a whole number of hours ahead as a zone misread, once per cell, counted as clock-offset', () => {
+  it('counts samples a whole number of hours ahead as clock-offset, and names the misread once it holds on the clock', () => {
     const rejects: string[] = [];
     const told: string[] = [];
-    scheduler().run(({ cold, expectObservable }) => {
-      const at = (cell: string, t: number) => sample(cell, t, { voltage_V: 0.07, current_mA: 2 });
-      const values = {
-        a: at('c1', NOW - 1000),
-        // Tokyo's local time read as UTC: 9 h ahead (a minute of logging delay either way).
-        t: at('c1', NOW + 9 * 3600_000 - 60_000),
-        u: at('c1', NOW + 9 * 3600_000 + 60_000),
-        // Within the allowed skew, but exactly an hour ahead: Berlin's winter time read as UTC.
-        b: at('c2', NOW + 3600_000 + 30_000),
-        // Ahead, but by no zone's offset: the publisher's clock is wrong.
-        w: at('c2', NOW + 3 * 3600_000 + 20 * 60_000),
-      };
-      const admitted = cold('a-t-u-b-w-|', values).pipe(
+    let now = NOW;
+    const at = (cell: string, ahead_ms: number) => sample(cell, now + ahead_ms, { voltage_V: 0.07, current_mA: 2 });
+    const admitted: Sample[] = [];
+    const subject = new Subject<Sample>();
+    subject
+      .pipe(
         admitTelemetry({
-          now: () => NOW,
+          now: () => now,
           maxFutureSkew_ms: 2 * 3600_000,
           earliest_ms: Date.UTC(2000, 0, 1),
           known: () => true,
@@ -208,11 +201,28 @@ describe('admitTelemetry', () => {
           onReject: (reason, _detail, cell) => rejects.push(`${reason}:${cell}`),
           onClockOffset: (cell, offset_h) => told.push(`${cell}:${offset_h}`),
         }),
-      );
-      expectObservable(admitted).toBe('a---------|', values);
-    });
-    expect(rejects).toEqual(['clock-offset:c1', 'clock-offset:c1', 'clock-offset:c2', 'future:c2']);
+      )
+      .subscribe((s) => admitted.push(s));
+    subject.next(at('c1', -1000));
+    // A backlog sent at once: its rows pass 2 h and 3 h ahead in a moment — counted, not named.
+    for (let m = 0; m <= 90; m += 1) subject.next(at('c0', 2 * 3600_000 - 60_000 + m * 60_000));
+    expect(told).toEqual([]);
+    // Tokyo's local time read as UTC, live: 9 h ahead (a minute of logging delay either way), sample after sample.
+    for (let k = 0; k < 8; k++) {
+      subject.next(at('c1', 9 * 3600_000 + (k % 2 === 0 ? -60_000 : 60_000)));
+      // Within the allowed skew, but exactly an hour ahead: Berlin's winter time read as UTC.
+      subject.next(at('c2', 3600_000 + 30_000));
+      now += 10_000;
+    }
+    // Ahead, but by no zone's offset: the publisher's clock is wrong.
+    subject.next(at('c3', 3 * 3600_000 + 20 * 60_000));
     expect(told).toEqual(['c1:9', 'c2:1']);
+    expect(admitted.map((s) => s.cell)).toEqual(['c1']);
+    expect(rejects.filter((r) => r === 'clock-offset:c1')).toHaveLength(8);
+    expect(rejects.filter((r) => r === 'clock-offset:c2')).toHaveLength(8);
+    // Within 2 min of a whole or half hour: 1:59–2:02, 2:28–2:32, 2:58–3:02, 3:28–3:29.
+    expect(rejects.filter((r) => r === 'clock-offset:c0')).toHaveLength(16);
+    expect(rejects.at(-1)).toBe('future:c3');
   });
 
   it('rejects every unlisted cell when unknownCells is reject', () => {
