@@ -38,7 +38,9 @@ export function parseTimeZone(spec: string): string {
   try {
     return new Intl.DateTimeFormat('en-US', { timeZone: s }).resolvedOptions().timeZone;
   } catch {
-    throw new TimeZoneError(`time zone "${spec}" is not known: give an IANA name such as Europe/Berlin, Asia/Tokyo, America/New_York, or an offset such as +02:00`);
+    throw new TimeZoneError(
+      `time zone "${spec}" is not known: give an IANA name such as Europe/Berlin, Asia/Tokyo, America/New_York, or an offset such as +02:00`,
+    );
   }
 }
 

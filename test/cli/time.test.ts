@@ -118,7 +118,9 @@ describe('a file without a start date (header-less EC-Lab export, Li | Li soft s
 async function simulated(name: string, scenario: string, hours: number, start: string): Promise<{ header: string; rows: [number, string][] }> {
   const sim = await run(['simulate', '--scenario', scenario, '--out', `${name}.csv`, '--hours', String(hours), '--dt', '60', '--start', start]);
   expect(sim.status).toBe(0);
-  const [header, ...lines] = readFileSync(join(dir, `${name}.csv`), 'utf8').trim().split('\n');
+  const [header, ...lines] = readFileSync(join(dir, `${name}.csv`), 'utf8')
+    .trim()
+    .split('\n');
   return { header: header!, rows: lines.map((l) => [Date.parse(l.slice(0, l.indexOf(','))), l.slice(l.indexOf(','))] as [number, string]) };
 }
 
@@ -185,7 +187,9 @@ describe('numeric time columns', () => {
     writeFileSync(join(dir, 'bad-rows.csv'), [header, ...lines].join('\n') + '\n');
     const stop = await run(['analyze', 'bad-rows.csv', '--cells', 'bad.cells.yaml', '--out', 'bad-out', '--no-report']);
     expect(stop.status).toBe(2);
-    expect(stop.stderr).toMatch(/bad-rows\.csv: 18 of its 180 rows rejected \(10\.0 %, more than 5 %\): \{"bad-number":18\}; the first: line 11: \(bad-number\) 2026-01-01T00:09:00\.000Z,very-high-rate,0\.07V/);
+    expect(stop.stderr).toMatch(
+      /bad-rows\.csv: 18 of its 180 rows rejected \(10\.0 %, more than 5 %\): \{"bad-number":18\}; the first: line 11: \(bad-number\) 2026-01-01T00:09:00\.000Z,very-high-rate,0\.07V/,
+    );
     expect(stop.stderr).toMatch(/--salvage/);
     expect(existsSync(join(dir, 'bad-out/events.jsonl'))).toBe(false);
     const salvage = await run(['analyze', 'bad-rows.csv', '--cells', 'bad.cells.yaml', '--out', 'bad-out', '--no-report', '--salvage']);

@@ -82,7 +82,8 @@ describe('LocalClock', () => {
   it('reads rows through the spring change continuously', () => {
     const clock = new LocalClock('America/New_York');
     const read: number[] = [];
-    for (let t = Date.parse('2025-03-09T05:00:00Z'); t <= Date.parse('2025-03-09T09:00:00Z'); t += 10_000) read.push(clock.toUtc(t + zoneOffset_ms('America/New_York', t)));
+    for (let t = Date.parse('2025-03-09T05:00:00Z'); t <= Date.parse('2025-03-09T09:00:00Z'); t += 10_000)
+      read.push(clock.toUtc(t + zoneOffset_ms('America/New_York', t)));
     expect(new Set(read.slice(1).map((t, k) => t - read[k]!))).toEqual(new Set([10_000]));
   });
 });

@@ -36,8 +36,8 @@ function ecLabWallClock(t_ms: number, zone: string): string {
   return `${w.slice(5, 7)}/${w.slice(8, 10)}/${w.slice(0, 4)} ${w.slice(11, 23)}`;
 }
 
-/** The export's columns, its last row and that row's time/s. */
-function lastRow(text: string): { fields: string[]; timeColumn: number; t_s: number } {
+/** The export's last row (its fields, the time/s column, its time/s) and the first row's time/s. */
+function lastRow(text: string): { fields: string[]; timeColumn: number; t_s: number; first_s: number } {
   const lines = text.trimEnd().split(/\r?\n/);
   const headerLines = Number(/Nb header lines\s*:\s*(\d+)/.exec(text)![1]);
   const timeColumn = lines[headerLines - 1]!.split('\t').indexOf('time/s');
@@ -104,7 +104,9 @@ describe.skipIf(!haveBroker || !existsSync(source))('labs in other time zones (b
     try {
       monitor = await runMonitor(
         parseRunConfig(
-          [`mqtt: { url: "${mosquitto.url}", clientId: monitor-zones, reconnectPeriod_ms: 200 }`, `dataDir: "${join(dir, 'data')}"`, 'http: { port: 0 }'].join('\n'),
+          [`mqtt: { url: "${mosquitto.url}", clientId: monitor-zones, reconnectPeriod_ms: 200 }`, `dataDir: "${join(dir, 'data')}"`, 'http: { port: 0 }'].join(
+            '\n',
+          ),
           join(dir, 'run.yaml'),
         ),
         { log: (m) => logs.push(m) },
@@ -194,7 +196,9 @@ describe.skipIf(!haveBroker || !existsSync(source))('labs in other time zones (b
       const named = logs.filter((l) => l.includes('cell "misread_C02"') && l.includes('9 h ahead of this clock'));
       expect(named).toHaveLength(1);
       expect(named[0]).toMatch(/--tz ZONE/);
-      expect(wrong.output()).toMatch(/warning clock-offset: misread_03_MB_C02\.mpt's rows are [^:]*ahead of this PC's clock: its local times look read in the wrong zone \(UTC, this PC's zone\)/);
+      expect(wrong.output()).toMatch(
+        /warning clock-offset: misread_03_MB_C02\.mpt's rows are [^:]*ahead of this PC's clock: its local times look read in the wrong zone \(UTC, this PC's zone\)/,
+      );
       expect(wrong.output().match(/warning clock-offset/g)).toHaveLength(1);
       for (const b of bridges.slice(0, 3)) expect(b.output()).not.toMatch(/clock-offset/);
     } finally {
