@@ -25,7 +25,7 @@ import { batchMessages, encodeImpedance, encodeMessage, type ImpedanceReading } 
 import { RejectionLog } from '../src/io/report.js';
 import { readTailStep, type TailStep } from '../src/io/tail.js';
 import { machineTimeZone } from '../src/io/importers.js';
-import { ZONE_TOLERANCE_MS, zoneLikeOffset_h, type TimeZoneSource } from '../src/domain/labTime.js';
+import { formatZoned, ZONE_TOLERANCE_MS, zoneLikeOffset_h, type TimeZoneSource } from '../src/domain/labTime.js';
 import type { Sample } from '../src/domain/sample.js';
 
 export interface BridgeHandle {
@@ -328,7 +328,7 @@ export async function runBridge(config: BridgeConfig, options: BridgeOptions): P
     for (const [path, f] of files) {
       const st = status.get(path);
       log(
-        `bridge: ${basename(path)} → ${f.cell}: ${f.published.toLocaleString('en')} rows published, ${st?.behind ?? 0} ${path.toLowerCase().endsWith('.mpr') ? 'rows' : 'bytes'} behind, last sample ${f.lastSample_ms === null ? '—' : iso(f.lastSample_ms)}${st?.waiting ? `, waiting (${st.waiting})` : ''}${st?.stale ? ', STALE' : ''}`,
+        `bridge: ${basename(path)} → ${f.cell}: ${f.published.toLocaleString('en')} rows published, ${st?.behind ?? 0} ${path.toLowerCase().endsWith('.mpr') ? 'rows' : 'bytes'} behind, last sample ${f.lastSample_ms === null ? '—' : formatZoned(f.lastSample_ms, zoneOf(path).zone, true)}${st?.waiting ? `, waiting (${st.waiting})` : ''}${st?.stale ? ', STALE' : ''}`,
       );
     }
   }, config.statusInterval_s * 1000);

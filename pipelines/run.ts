@@ -132,6 +132,9 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
   let assumedLogged = 0;
   // The times people read (alert messages): the registry's zone, else the bridge's (the instrument's), else the lab's.
   const labZone = config.timeZone ?? machineTimeZone();
+  log(
+    `times in alert messages: hours since each cell's first sample and the wall clock in ${labZone} (${config.timeZone !== undefined ? 'timeZone: in the configuration' : "this machine's zone; set timeZone:"}), unless the registry or the bridge names the cell's own zone`,
+  );
   const withZone = (c: CellConfig | undefined, fromMeta: string | null | undefined): CellConfig | undefined =>
     c === undefined || c.timeZone !== undefined ? c : { ...c, timeZone: fromMeta ?? labZone };
   const metas = new Map<string, CellMeta>();

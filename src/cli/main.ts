@@ -476,14 +476,19 @@ async function cmdReplay(argv: string[]): Promise<number> {
   });
   const timeZone = zoneOption(values.tz) ?? machineTimeZone();
   if (positionals.length === 0) throw new UsageError('replay needs at least one telemetry FILE');
-  const retimeTo_ms = values.retime === undefined ? undefined : values.retime === 'now' ? Date.now() : Date.parse(values.retime);
-  if (retimeTo_ms !== undefined && !Number.isFinite(retimeTo_ms)) throw new UsageError(`--retime expects "now" or an ISO 8601 time, not "${values.retime}"`);
+  let retimeTo_ms: number | undefined;
+  try {
+    retimeTo_ms = values.retime === undefined ? undefined : values.retime === 'now' ? Date.now() : startOption(values.retime, timeZone);
+  } catch {
+    throw new UsageError(`--retime expects "now" or an ISO 8601 time, not "${values.retime}"`);
+  }
   if (values.broker === undefined) throw new UsageError('replay needs --broker URL (e.g. mqtt://127.0.0.1:1883)');
   const speed = values.speed === 'max' ? 'max' : num(values.speed, '--speed');
   if (speed === undefined || (speed !== 'max' && speed <= 0)) throw new UsageError('--speed expects a positive multiple of real time or "max"');
   const qos = Number(values.qos);
   if (qos !== 0 && qos !== 1 && qos !== 2) throw new UsageError('--qos expects 0, 1 or 2');
   const start_ms = startOption(values.start, timeZone);
+  process.stderr.write(`replay: local times in the files (EC-Lab's acquisition start, dates without a zone) are read in ${timeZone} (${values.tz === undefined ? "this machine's zone; --tz to set it" : '--tz'})\n`);
   const t0 = performance.now();
   // Ctrl-C: stop reading, complete what was sent, say how far it got.
   const stop = new AbortController();
@@ -556,6 +561,7 @@ async function cmdDemo(argv: string[]): Promise<number> {
   const dir = values.out;
   const tty = process.stderr.isTTY === true;
   const block = new StatusBlock(tty, (t) => void process.stderr.write(t));
+  const zone = machineTimeZone();
   const log = (m: string): void => block.above(m);
   const csv = join(dir, 'demo.csv');
   log("demo: simulating the paper's runs (high rate, very high rate, CCD ramp)…");
@@ -568,9 +574,9 @@ async function cmdDemo(argv: string[]): Promise<number> {
   const status = setInterval(() => {
     const lines = [...handle.cells].map(
       ([cell, c]) =>
-        `${cell.padEnd(16)} ${c.regime.padEnd(13)} ${new Date(c.last_ms).toISOString().slice(0, 16)}  ${String(c.samples).padStart(7)}  ${String(c.alerts).padStart(6)}`,
+        `${cell.padEnd(16)} ${c.regime.padEnd(13)} ${formatZoned(c.last_ms, zone).padEnd(20)}  ${String(c.samples).padStart(7)}  ${String(c.alerts).padStart(6)}`,
     );
-    block.draw([`${'cell'.padEnd(16)} ${'regime'.padEnd(13)} ${'last sample'.padEnd(16)}  ${'samples'.padStart(7)}  ${'alerts'.padStart(6)}`, ...lines]);
+    block.draw([`${'cell'.padEnd(16)} ${'regime'.padEnd(13)} ${'last sample'.padEnd(20)}  ${'samples'.padStart(7)}  ${'alerts'.padStart(6)}`, ...lines]);
   }, 1000);
   const r = await replay({ files: [csv], brokerUrl: handle.brokerUrl, speed: 'max', topicPrefix: 'cells', qos: 1, maxInFlight: 1000, log });
   const target = r.published;
