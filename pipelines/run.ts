@@ -90,7 +90,7 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
   }
   let eventsBytes = existsSync(eventsPath) ? statSync(eventsPath).size : 0;
   const appendEvent = (e: CellEvent): void => {
-    const text = JSON.stringify(eventToJson(e, startOf(e.cell))) + '\n';
+    const text = JSON.stringify(eventToJson(e, { start_ms: startOf(e.cell) })) + '\n';
     appendFileSync(eventsPath, text);
     eventsBytes += Buffer.byteLength(text);
   };

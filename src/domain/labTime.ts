@@ -221,12 +221,16 @@ export function labTime(t_ms: number, start_ms: number, zone: string, seconds = 
 /** How far (± ms) an offset between event time and a clock may be from whole quarter hours and still be a zone's. */
 export const ZONE_TOLERANCE_MS = 2 * 60_000;
 
+/** Two zones' offsets differ by at most 26 h (UTC−12 against UTC+14). */
+const MAX_ZONE_DIFFERENCE_H = 26;
+
 /**
- * An offset between event time and a clock that looks like a time zone misread: at least an hour and within ±2 min
- * of a whole number of hours, or of half hours (India, Newfoundland, South Australia). The offset in hours, or null.
+ * An offset between event time and a clock that looks like a time zone misread: from one hour up to the largest
+ * difference two zones can have (26 h), within ±2 min of a whole number of hours or of half hours (India,
+ * Newfoundland, South Australia). The offset in hours, or null.
  */
 export function zoneLikeOffset_h(offset_ms: number): number | null {
   const halves = Math.round(offset_ms / 1_800_000);
-  if (Math.abs(halves) < 2 || Math.abs(offset_ms - halves * 1_800_000) > ZONE_TOLERANCE_MS) return null;
+  if (Math.abs(halves) < 2 || Math.abs(halves) > 2 * MAX_ZONE_DIFFERENCE_H || Math.abs(offset_ms - halves * 1_800_000) > ZONE_TOLERANCE_MS) return null;
   return halves / 2;
 }

@@ -20,7 +20,8 @@ function elapsedFields(start_ms: number | undefined, t_ms: number, end_ms?: numb
  * An event as SPEC §5 writes it: ISO times (UTC), rounded numbers; with the cell's first sample time, `elapsed_h`
  * of its time (a regime's onset, a half cycle's start, an alert's time), and `endElapsed_h` where it has an end.
  */
-export function eventToJson(e: CellEvent, start_ms?: number): Record<string, unknown> {
+export function eventToJson(e: CellEvent, cell: { readonly start_ms?: number } = {}): Record<string, unknown> {
+  const start_ms = cell.start_ms;
   switch (e.type) {
     case 'regime':
       return {
@@ -69,7 +70,8 @@ export function eventToJson(e: CellEvent, start_ms?: number): Record<string, unk
   }
 }
 
-export function segmentToJson(s: LabelledSegment, start_ms?: number): Record<string, unknown> {
+export function segmentToJson(s: LabelledSegment, cell: { readonly start_ms?: number } = {}): Record<string, unknown> {
+  const start_ms = cell.start_ms;
   return { cell: s.cell, regime: s.regime, start: iso(s.start_ms), end: iso(s.end_ms), ...elapsedFields(start_ms, s.start_ms, s.end_ms) };
 }
 
@@ -132,8 +134,8 @@ export async function writeAnalysis(dir: string, a: AnalysisFiles): Promise<{ ev
   const paths = { events: join(dir, 'events.jsonl'), segments: join(dir, 'segments.jsonl'), summary: join(dir, 'summary.json') };
   const lines = (xs: Record<string, unknown>[]): string => xs.map((x) => JSON.stringify(x) + '\n').join('');
   const starts = new Map(a.summaries.map((s) => [s.cell, s.start === null ? undefined : Date.parse(s.start)]));
-  await writeAtomic(paths.events, lines(sortEvents(a.events).map((e) => eventToJson(e, starts.get(e.cell)))));
-  await writeAtomic(paths.segments, lines(a.segments.map((s) => segmentToJson(s, starts.get(s.cell)))));
+  await writeAtomic(paths.events, lines(sortEvents(a.events).map((e) => eventToJson(e, { start_ms: starts.get(e.cell) }))));
+  await writeAtomic(paths.segments, lines(a.segments.map((s) => segmentToJson(s, { start_ms: starts.get(s.cell) }))));
   const cells = Object.fromEntries(a.summaries.map((s) => [s.cell, summaryToJson(s)]));
   await writeAtomic(paths.summary, JSON.stringify({ ...a.meta, cells }, null, 2) + '\n');
   if (a.series !== undefined) await writeAtomic(join(dir, 'series.json'), JSON.stringify({ cells: a.series }));

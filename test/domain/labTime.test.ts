@@ -114,5 +114,8 @@ describe('zoneLikeOffset_h', () => {
     expect(zoneLikeOffset_h(-5 * 3.6e6)).toBe(-5);
     expect(zoneLikeOffset_h(2 * 3.6e6 + 5 * 60_000)).toBeNull();
     expect(zoneLikeOffset_h(20 * 60_000)).toBeNull();
+    // Two days ahead is no zone's offset (they differ by 26 h at most): a wrong clock.
+    expect(zoneLikeOffset_h(48 * 3.6e6)).toBeNull();
+    expect(zoneLikeOffset_h(26 * 3.6e6)).toBe(26);
   });
 });

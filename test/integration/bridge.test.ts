@@ -13,7 +13,7 @@ import { analyze, type AnalyzeResult } from '../../pipelines/analyze.js';
 import { runMonitor, type RunHandle } from '../../pipelines/run.js';
 import { simulate } from '../../pipelines/simulate.js';
 import { parseRunConfig } from '../../src/cli/config.js';
-import { eventToJson } from '../../src/io/analysisOutput.js';
+import { asWritten } from '../support/events.js';
 import { openTelemetry } from '../../src/io/importers.js';
 import { RejectionLog } from '../../src/io/report.js';
 import { writeMpr, writeMpt } from '../../src/sim/ecLab.js';
@@ -192,7 +192,7 @@ describe.skipIf(!run)('cyclewatch bridge', () => {
    */
   function expectSameEvents(base: string, cell: string, r: AnalyzeResult): void {
     const live = regimesOf(base, cell);
-    const offline = r.events.filter((e) => e.type === 'regime' || e.type === 'half-cycle').map(eventToJson);
+    const offline = r.events.filter((e) => e.type === 'regime' || e.type === 'half-cycle').map(asWritten(r));
     const last = offline.map((e) => e['type']).lastIndexOf('half-cycle');
     const withoutLast = offline.filter((_, k) => k !== last);
     expect(live, cell).toEqual(live.length === offline.length ? offline : withoutLast);

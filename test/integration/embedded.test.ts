@@ -10,7 +10,7 @@ import { analyze } from '../../pipelines/analyze.js';
 import { runMonitor } from '../../pipelines/run.js';
 import { simulate } from '../../pipelines/simulate.js';
 import { parseRunConfig } from '../../src/cli/config.js';
-import { eventToJson } from '../../src/io/analysisOutput.js';
+import { asWritten } from '../support/events.js';
 import { removeDir } from './servers.js';
 import { replayInto } from '../support/replayInto.js';
 
@@ -56,7 +56,7 @@ describe('cyclewatch run with embedded defaults', () => {
     // The cell is not in this registry: R_ref is learned, exactly as analyze does without --cells.
     const offline = await analyze({ files: [csv] });
     const live = events.filter((e) => e.type === 'regime');
-    expect(live).toEqual(offline.events.filter((e) => e.type === 'regime').map(eventToJson));
+    expect(live).toEqual(offline.events.filter((e) => e.type === 'regime').map(asWritten(offline)));
     expect(live.some((e) => e.regime === 'short')).toBe(true);
   });
 
@@ -92,7 +92,7 @@ describe('cyclewatch run with embedded defaults', () => {
         .trim()
         .split('\n')
         .map((l) => JSON.parse(l) as { type: string });
-      expect(events.filter((e) => e.type === 'regime')).toEqual(offline.events.filter((e) => e.type === 'regime').map(eventToJson));
+      expect(events.filter((e) => e.type === 'regime')).toEqual(offline.events.filter((e) => e.type === 'regime').map(asWritten(offline)));
     },
     60_000,
   );

@@ -14,7 +14,7 @@ import { runMonitor, type RunHandle } from '../../pipelines/run.js';
 import { registryPath, simulate } from '../../pipelines/simulate.js';
 import { parseRunConfig } from '../../src/cli/config.js';
 import { loadRegistry } from '../../src/cli/registry.js';
-import { eventToJson } from '../../src/io/analysisOutput.js';
+import { asWritten } from '../support/events.js';
 import { connectMqtt } from '../../src/io/mqtt.js';
 import { exportCounts, haveServers, removeDir, startMosquitto, startVictoriaMetrics, type RunningServer } from './servers.js';
 
@@ -109,7 +109,7 @@ describe.skipIf(!run)('live monitor through Mosquitto and VictoriaMetrics', () =
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .filter((e) => e['type'] === 'regime');
-    const expected = offline.events.filter((e) => e.type === 'regime').map(eventToJson);
+    const expected = offline.events.filter((e) => e.type === 'regime').map(asWritten(offline));
     const byCell = (xs: Record<string, unknown>[]) => {
       const m: Record<string, Record<string, unknown>[]> = {};
       for (const e of xs) (m[String(e['cell'])] ??= []).push(e);
@@ -122,7 +122,7 @@ describe.skipIf(!run)('live monitor through Mosquitto and VictoriaMetrics', () =
   it('delivers each alert to the webhook exactly once', () => {
     const key = (a: Record<string, unknown>) => `${String(a['cell'])}|${String(a['code'])}|${String(a['state'])}|${String(a['t'])}`;
     const got = received.filter((a) => a['code'] !== 'stale').map(key);
-    const want = offline.events.filter((e) => e.type === 'alert').map((e) => key(eventToJson(e)));
+    const want = offline.events.filter((e) => e.type === 'alert').map((e) => key(asWritten(offline)(e)));
     expect(new Set(got).size).toBe(got.length);
     expect(got.sort()).toEqual(want.sort());
   });

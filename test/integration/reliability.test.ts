@@ -14,7 +14,7 @@ import { runMonitor } from '../../pipelines/run.js';
 import { registryPath, simulate } from '../../pipelines/simulate.js';
 import { parseRunConfig } from '../../src/cli/config.js';
 import { loadRegistry } from '../../src/cli/registry.js';
-import { eventToJson } from '../../src/io/analysisOutput.js';
+import { asWritten } from '../support/events.js';
 import { exportCounts, haveServers, removeDir, startMosquitto, startVictoriaMetrics, stopAll, type RunningServer } from './servers.js';
 
 const run = haveServers() || process.env['CI'] !== undefined;
@@ -93,7 +93,7 @@ describe.skipIf(!run)('reliability', () => {
   };
   const offlineRegimes = () => {
     const byCell: Record<string, unknown[]> = {};
-    for (const e of offline.events) if (e.type === 'regime') (byCell[e.cell] ??= []).push(eventToJson(e));
+    for (const e of offline.events) if (e.type === 'regime') (byCell[e.cell] ??= []).push(asWritten(offline)(e));
     return byCell;
   };
   let lastCounts = '';

@@ -185,7 +185,7 @@ describe.skipIf(!haveBroker || !existsSync(source))('labs in other time zones (b
       for (const [cell, r] of expected) {
         const mine = live.filter((e) => e['cell'] === cell && (e['type'] === 'regime' || e['type'] === 'half-cycle'));
         const start = Date.parse(r.summaries[0]!.start!);
-        const offline = r.events.filter((e) => e.type === 'regime' || e.type === 'half-cycle').map((e) => eventToJson(e, start));
+        const offline = r.events.filter((e) => e.type === 'regime' || e.type === 'half-cycle').map((e) => eventToJson(e, { start_ms: start }));
         expect(mine.length, cell).toBeGreaterThan(3);
         expect(mine, cell).toEqual(offline.slice(0, mine.length));
         expect(offline.length - mine.length, cell).toBeLessThanOrEqual(1);
