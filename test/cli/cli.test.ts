@@ -166,7 +166,7 @@ describe('cyclewatch simulate + analyze', () => {
         /^monitor: /,
         /^replay: /,
         /^cell\s+regime\s+last sample\s+samples\s+alerts$/,
-        /^(high-rate|very-high-rate|ccd)\s+[a-z-]+\s+\d{4}-\d\d-\d\dT\d\d:\d\d\s+\d+\s+\d+$/,
+        /^(high-rate|very-high-rate|ccd)\s+[a-z-]+\s+\d{4}-\d\d-\d\d \d\d:\d\d UTC\s+\d+\s+\d+$/,
         /^$/,
       ];
       const garbled = screen.filter((l) => !known.some((k) => k.test(l.trimEnd())));
