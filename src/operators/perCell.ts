@@ -1,4 +1,4 @@
-import { Observable, type Subscriber, type OperatorFunction } from 'rxjs';
+import { Observable, Subscription, type Subscriber, type OperatorFunction } from 'rxjs';
 import type { Sample } from '../domain/sample.js';
 
 /**
@@ -28,11 +28,16 @@ class CellInput {
  * Splits a multi-cell stream by cell and runs `pipeline` on each cell's own stream, merging the results.
  * Like `groupBy` + `mergeMap`, with a fast path for runs of samples from the same cell (the common case
  * in files and bursts), since it sits on the per-sample path.
+ *
+ * The end of the input completes every cell's stream (its pipeline finishes: an analysis's last half cycle, its
+ * summary); unsubscribing only stops them, as a monitor's planned stop must: the state stays as the last sample left
+ * it, to be checkpointed and continued after the restart.
  */
 export function perCell<R>(pipeline: (cell: string, samples: Observable<Sample>) => Observable<R>): OperatorFunction<Sample, R> {
   return (source) =>
     new Observable<R>((subscriber) => {
       const groups = new Map<string, CellInput>();
+      const pipelines = new Subscription();
       let lastCell: string | null = null;
       let lastGroup: CellInput | null = null;
       let open = 0;
@@ -44,12 +49,14 @@ export function perCell<R>(pipeline: (cell: string, samples: Observable<Sample>)
           g = new CellInput();
           groups.set(cell, g);
           open++;
-          pipeline(cell, g.samples).subscribe({
-            ...inner,
-            complete: () => {
-              if (--open === 0 && sourceDone) subscriber.complete();
-            },
-          });
+          pipelines.add(
+            pipeline(cell, g.samples).subscribe({
+              ...inner,
+              complete: () => {
+                if (--open === 0 && sourceDone) subscriber.complete();
+              },
+            }),
+          );
         }
         return g;
       };
@@ -73,7 +80,7 @@ export function perCell<R>(pipeline: (cell: string, samples: Observable<Sample>)
       });
       return () => {
         sub.unsubscribe();
-        for (const g of groups.values()) g.complete();
+        pipelines.unsubscribe();
       };
     });
 }

@@ -4,10 +4,10 @@ import { sample, type Sample } from '../../src/domain/sample.js';
 import { alignAux } from '../../src/operators/align.js';
 import { perCell } from '../../src/operators/perCell.js';
 import { admitSample, reorderState, reorderWithin } from '../../src/operators/reorder.js';
-import { filter, map, Subject } from 'rxjs';
+import { filter, map, Observable, Subject } from 'rxjs';
 import { assumedCell } from '../../src/domain/cell.js';
 import { DEFAULT_DETECTOR_OPTIONS } from '../../src/domain/detector.js';
-import { monitorCells } from '../../src/operators/monitor.js';
+import { monitorCells, type CellPipelineState } from '../../src/operators/monitor.js';
 import { admitTelemetry } from '../../src/operators/admit.js';
 import { impedanceSpectra } from '../../src/operators/impedance.js';
 
@@ -119,6 +119,26 @@ describe('perCell', () => {
       expectObservable(out).toBe('a-b-c|', { a: 'c1:0.1', b: 'c2:0.2', c: 'c1:0.3' });
     });
   });
+
+  it('completes the cells at the end of the input, but only stops them when unsubscribed (a planned stop)', () => {
+    const completed: string[] = [];
+    const input = new Subject<Sample>();
+    const pipeline = (cell: string, s: Observable<Sample>) =>
+      new Observable<string>((o) => s.subscribe({ next: (x) => o.next(`${cell}:${x.voltage_V}`), complete: () => (completed.push(cell), o.complete()) }));
+    const sub = input.pipe(perCell(pipeline)).subscribe();
+    input.next(ec(1, 0.1, 'c1'));
+    input.next(ec(1, 0.2, 'c2'));
+    sub.unsubscribe();
+    expect(completed).toEqual([]);
+    const ended = new Subject<Sample>();
+    let done = false;
+    ended.pipe(perCell(pipeline)).subscribe({ complete: () => (done = true) });
+    ended.next(ec(1, 0.1, 'c1'));
+    ended.next(ec(1, 0.2, 'c2'));
+    ended.complete();
+    expect(completed).toEqual(['c1', 'c2']);
+    expect(done).toBe(true);
+  });
 });
 
 describe('monitorCells', () => {
@@ -145,6 +165,35 @@ describe('monitorCells', () => {
       );
       expectObservable(out).toBe('a-b-c---e|', { a: 'c1:1000', b: 'c2:cell-error', c: 'c1:2000', e: 'c1:9000' });
     });
+  });
+
+  it('leaves each cell as its last sample left it when unsubscribed: samples held for re-ordering stay held, no half cycle is closed', () => {
+    const states = new Map<string, CellPipelineState>();
+    const outputs: string[] = [];
+    const input = new Subject<Sample>();
+    const sub = input
+      .pipe(
+        monitorCells({
+          reorderWindow_ms: 5_000,
+          auxStaleness_ms: 60_000,
+          detector: DEFAULT_DETECTOR_OPTIONS,
+          derived: true,
+          resolveCell: (id) => assumedCell(id),
+          onReject: () => {},
+          states,
+        }),
+      )
+      .subscribe((o) => outputs.push(o.type));
+    for (let k = 0; k < 20; k++) input.next(ec(k, 0.07, 'c1'));
+    const held = states.get('c1')!.reorder.buf.length - states.get('c1')!.reorder.head;
+    const judged = states.get('c1')!.detector.clock.samples;
+    expect(held).toBeGreaterThan(0);
+    sub.unsubscribe();
+    // Nothing released, nothing finished: what a checkpoint saves now is what the journal replay continues from.
+    expect(states.get('c1')!.reorder.buf.length - states.get('c1')!.reorder.head).toBe(held);
+    expect(states.get('c1')!.detector.clock.samples).toBe(judged);
+    expect(outputs).not.toContain('result');
+    expect(outputs).not.toContain('half-cycle');
   });
 });
 
