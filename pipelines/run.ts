@@ -105,6 +105,10 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
 
   const sink = sinkFor(config.influx, dataDir, log);
   if (config.influx === undefined) log(`no InfluxDB configured: writing line protocol to ${join(dataDir, 'lines')}/YYYY-MM-DD.lp`);
+  // Points the journal replay gives again are written once: the sink's own files go back to the checkpoint (a
+  // checkpoint from before files were recorded in it leaves them as they are).
+  if (checkpoint !== null && checkpoint.sinkFiles !== undefined) sink.rewind?.(checkpoint.sinkFiles);
+  else if (checkpoint === null && journal.length > 0) sink.rewind?.({});
 
   const { index: shard, count: shards } = config.shard;
   const owns = (cell: string): boolean => shards === 1 || shardOf(cell, shards) === shard;
@@ -396,7 +400,7 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     saving = Promise.resolve()
       .then(() => {
         sink.persist();
-        store.save(snapshot, seq, bytes);
+        store.save(snapshot, seq, bytes, sink.position?.());
         metrics.inc('cyclewatch_checkpoints_total', 'Checkpoints saved');
       })
       .catch((e: unknown) => log(`checkpoint failed: ${(e as Error).message}`))

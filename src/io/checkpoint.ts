@@ -37,6 +37,8 @@ export interface Checkpoint<S> {
   readonly journalSeq: number;
   /** Length of events.jsonl when the checkpoint was taken. */
   readonly eventsBytes: number;
+  /** Length of each of the point sink's own files (line protocol) when the checkpoint was taken; none for a database. */
+  readonly sinkFiles?: Record<string, number>;
   readonly cells: Record<string, S>;
 }
 
@@ -219,10 +221,11 @@ export class StateStore<S> {
   }
 
   /** Write the checkpoint atomically, then drop the journal segments it covers. */
-  save(cells: string, journalSeq: number, eventsBytes: number): void {
+  save(cells: string, journalSeq: number, eventsBytes: number, sinkFiles?: Record<string, number>): void {
     const path = join(this.dir, 'checkpoint.json');
     const tmp = path + '.tmp';
-    const body = `{"version":1,"savedAt":${JSON.stringify(new Date().toISOString())},"journalSeq":${journalSeq},"eventsBytes":${eventsBytes},"cells":${cells}}`;
+    const files = sinkFiles === undefined ? '' : `"sinkFiles":${JSON.stringify(sinkFiles)},`;
+    const body = `{"version":1,"savedAt":${JSON.stringify(new Date().toISOString())},"journalSeq":${journalSeq},"eventsBytes":${eventsBytes},${files}"cells":${cells}}`;
     const fd = openSync(tmp, 'w');
     writeSync(fd, body);
     fsyncSync(fd);

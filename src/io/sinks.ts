@@ -4,7 +4,7 @@
  */
 import { Backoff, sleep } from './backoff.js';
 import { InfluxDB, type WriteApi } from '@influxdata/influxdb-client';
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { Spool } from './spool.js';
 import type { LineSlot, LineTarget } from './lineBytes.js';
@@ -33,6 +33,16 @@ export interface PointSink extends LineTarget {
    * line protocol makes harmless (same series, same time, same value).
    */
   persist(): void;
+  /**
+   * A sink that appends to files of its own (not a database, which keeps one point per series and time): how long
+   * each file is now, to be saved with a checkpoint after `persist()`.
+   */
+  position?(): Record<string, number>;
+  /**
+   * Cut the files back to a checkpoint's `position()` (or to nothing: `{}`), before the journal written after it is
+   * replayed: the points it gives again are then written once, not twice.
+   */
+  rewind?(to: Readonly<Record<string, number>>): void;
   close(): Promise<void>;
   readonly stats: SinkStats;
 }
@@ -267,6 +277,9 @@ export class InfluxSink implements PointSink {
   }
 }
 
+/** The line-protocol files of a lines folder. */
+const lineFiles = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.lp')) : []);
+
 /** No database: line-protocol files per event-time day, `DIR/lines/YYYY-MM-DD.lp`. */
 const LINE_FILE_BLOCK_BYTES = 256 * 1024;
 
@@ -344,6 +357,20 @@ export class LineFileSink implements PointSink {
 
   async flush(): Promise<void> {
     this.persist();
+  }
+
+  position(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const name of lineFiles(this.dir)) out[name] = statSync(join(this.dir, name)).size;
+    return out;
+  }
+
+  rewind(to: Readonly<Record<string, number>>): void {
+    for (const name of lineFiles(this.dir)) {
+      const path = join(this.dir, name);
+      const keep = to[name] ?? 0;
+      if (statSync(path).size > keep) truncateSync(path, keep);
+    }
   }
 
   /** Appends synchronously; a full or read-only disk costs the points (counted, said once), never the process. */
