@@ -123,7 +123,18 @@ export const runConfigSchema = z
         password: z.string().optional(),
         passwordFile: z.string().optional(),
         topicPrefix: z.string().min(1).default('cells'),
-        qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
+        /**
+         * 1: at least once, each message journalled before its PUBACK (repeats are dropped as duplicates). 2 is
+         * refused: mqtt.js answers a QoS 2 PUBLISH (PUBREC) before the monitor sees it, at PUBREL, so a crash in
+         * between would lose it. 0: at most once.
+         */
+        qos: z
+          .union([z.literal(0), z.literal(1), z.literal(2)])
+          .default(1)
+          .refine((q) => q !== 2, {
+            message:
+              'qos 2 is not supported by the monitor: its MQTT client acknowledges a QoS 2 message (PUBREC) before the monitor can journal it, so a crash in between loses it; use qos: 1 (at least once: the monitor journals every message before acknowledging it and drops repeats)',
+          }),
         tls: tlsSchema.optional(),
         reconnectPeriod_ms: z.number().int().positive().default(1000),
         /** Under load, wait up to this long after a read that emptied the socket so messages arrive in batches. */

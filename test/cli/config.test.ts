@@ -15,6 +15,11 @@ describe('run configuration', () => {
     expect(c.dataDir).toBe('./data');
   });
 
+  it('refuses qos 2 with one line saying why (acknowledged before it can be journalled)', () => {
+    expect(() => parseRunConfig('mqtt: { qos: 2 }\n', 'x.yaml')).toThrow(/mqtt\.qos: qos 2 is not supported by the monitor: .*PUBREC.*use qos: 1/);
+    expect(parseRunConfig('mqtt: { qos: 0 }\n', 'x.yaml').mqtt.qos).toBe(0);
+  });
+
   it('interpolates ${ENV} and ${ENV:-default}, and names the key of a missing variable', () => {
     const c = parseRunConfig('mqtt:\n  url: mqtt://${HOST:-localhost}:1883\n  password: ${PW}\n', 'x.yaml', { PW: 'pw1' });
     expect(c.mqtt.url).toBe('mqtt://localhost:1883');
