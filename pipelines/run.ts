@@ -28,6 +28,7 @@ import type { RejectReason } from '../src/io/report.js';
 import { sinkFor, type PointSink } from '../src/io/sinks.js';
 import { machineTimeZone } from '../src/io/importers.js';
 import { rateLimitedRejections, scrubbing } from '../src/io/log.js';
+import { DeadLetters } from '../src/io/deadLetters.js';
 import { admitTelemetry } from '../src/operators/admit.js';
 import type { DetectorOutput } from '../src/operators/detect.js';
 import { impedanceSpectra } from '../src/operators/impedance.js';
@@ -199,13 +200,17 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
   };
 
   const logReject = rateLimitedRejections(log, now);
+  const deadLetters = new DeadLetters({
+    publish: (body) => {
+      if (client.connected) client.publish(config.deadLetterTopic, body, { qos: 0 });
+    },
+    now,
+    onSuppressed: () => metrics.inc('cyclewatch_dead_letters_suppressed_total', 'Dead letters held back (one per message, at most 10/s per topic)'),
+  });
   const reject = (reason: RejectReason, detail: string, topic?: string, payload?: Buffer | string): void => {
     metrics.inc('cyclewatch_messages_rejected_total', 'Messages rejected, by reason', { reason });
     logReject(reason, detail);
-    if (client.connected) {
-      const body = { reason, detail, topic, payload: payload === undefined ? undefined : payload.toString().slice(0, 1024), at: new Date(now()).toISOString() };
-      client.publish(config.deadLetterTopic, JSON.stringify(body), { qos: 0 });
-    }
+    deadLetters.reject(reason, detail, topic, payload);
   };
 
   const messagesIn = metrics.counter(

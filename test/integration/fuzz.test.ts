@@ -83,7 +83,9 @@ describe.skipIf(!run)('fuzzing through Mosquitto', () => {
       expect(processed).toBeGreaterThanOrEqual(good.length - 3 * 6);
       expect(bad.length).toBeGreaterThanOrEqual(10_000);
       await new Promise((r) => setTimeout(r, 500));
-      expect(deadLetters).toBe(bad.length);
+      // One dead letter per bad message, or counted as held back by the per-topic rate limit.
+      expect(deadLetters + handle.metrics.value('cyclewatch_dead_letters_suppressed_total')).toBe(bad.length);
+      expect(deadLetters).toBeGreaterThan(0);
       // Logged once per kind, not once per message.
       expect(logs.filter((l) => l.startsWith('rejected (')).length).toBeLessThanOrEqual(expected.size * 2);
     } finally {
