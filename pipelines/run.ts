@@ -123,7 +123,9 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     clientId: shards > 1 ? `${config.mqtt.clientId}-${shard}` : config.mqtt.clientId,
     username: config.mqtt.username,
     password: config.mqtt.password,
-    clean: false,
+    // A persistent session keeps what arrives while the monitor is down; the embedded broker goes down with it, so it
+    // has nothing to keep (and aedes loses messages to persistent sessions under QoS 2 publishers).
+    clean: broker !== null,
     reconnectPeriod_ms: config.mqtt.reconnectPeriod_ms,
     tls: config.mqtt.tls,
     readPause_ms: config.mqtt.readBatch_ms,

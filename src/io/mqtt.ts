@@ -434,7 +434,13 @@ export interface EmbeddedBroker {
 /** An in-process broker (aedes) for a bare machine or a demo. Port 0 picks a free one. */
 export async function startEmbeddedBroker(host: string, port: number): Promise<EmbeddedBroker> {
   const { Aedes } = await import('aedes');
-  const broker = await Aedes.createBroker();
+  const broker = await Aedes.createBroker({
+    // A bridge keeps up to its maxBuffered (2,000 by default) QoS 2 messages in flight; aedes' default of 1,000
+    // unanswered ones per client disconnects it.
+    maxInflightInbound: 0,
+    // Client ids such as `cyclewatch-bridge-<hostname>` run past MQTT 3.1.1's minimum of 23 characters.
+    maxClientsIdLength: 256,
+  });
   const server: Server = createServer(broker.handle as (socket: import('node:net').Socket) => void);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -145,3 +145,52 @@ describe('cyclewatch run with embedded defaults', () => {
     }
   }, 60_000);
 });
+
+describe.skipIf(!existsSync(join(__dirname, '../../../shared/data/real/mb.mpt')))(
+  'the default set-up on one PC: `cyclewatch run` (embedded broker) and `cyclewatch bridge`',
+  () => {
+    it('delivers every row of a growing EC-Lab file at the bridge’s default QoS 2, without the connection dropping', async () => {
+      const { spawn } = await import('node:child_process');
+      const { copyFileSync, mkdirSync, writeFileSync } = await import('node:fs');
+      const source = join(__dirname, '../../../shared/data/real/mb.mpt');
+      const base = join(dir, 'one-pc');
+      const watch = join(base, 'watch');
+      mkdirSync(watch, { recursive: true });
+      const logs: string[] = [];
+      const handle = await runMonitor(
+        parseRunConfig(`dataDir: "${join(base, 'data')}"\nembeddedBroker: { port: 0 }\nhttp: { port: 0 }\n`, join(base, 'run.yaml')),
+        {
+          log: (m) => logs.push(m),
+        },
+      );
+      // The bridge's defaults, but for a quick settle of the file's unterminated last line.
+      writeFileSync(
+        join(base, 'bridge.yaml'),
+        `watch: ["${watch}/*.mpt"]\nstateFile: "${join(base, 'bridge.journal')}"\npollInterval_s: 0.2\nsettleAfter_s: 2\nhttp: { port: 0 }\n`,
+      );
+      let bridgeOut = '';
+      const bridge = spawn(
+        process.execPath,
+        [join(__dirname, '../../bin/cyclewatch.js'), 'bridge', '--config', join(base, 'bridge.yaml'), '--broker', handle.brokerUrl],
+        {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        },
+      );
+      bridge.stderr!.on('data', (d: Buffer) => (bridgeOut += d.toString()));
+      try {
+        const expected = await analyze({ files: [source], import: { cell: 'mb_C02' } });
+        copyFileSync(source, join(watch, 'mb_03_MB_C02.mpt'));
+        const want = expected.summaries[0]!.samples;
+        const t0 = Date.now();
+        while (handle.metrics.value('cyclewatch_samples_accepted_total') < want && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 100));
+        expect(handle.metrics.value('cyclewatch_samples_accepted_total'), bridgeOut).toBe(want);
+        expect(handle.metrics.value('cyclewatch_messages_in_total')).toBe(expected.samples);
+        expect(logs.filter((l) => /connection lost/.test(l))).toEqual([]);
+        expect(bridgeOut).not.toMatch(/ECONNRESET|broker unreachable/);
+      } finally {
+        bridge.kill('SIGKILL');
+        await handle.close();
+      }
+    }, 120_000);
+  },
+);
