@@ -158,6 +158,8 @@ export function timeChart(
     tooltip?: string;
     look?: ChartLook;
     clock?: LabClock;
+    /** The run's extent in hours: every chart of a cell spans it whole, so panels line up whatever their data cover. */
+    span?: readonly [number, number];
   } = {},
 ): Record<string, unknown> {
   const start = o.clock === undefined || o.clock.spans.length === 0 ? '' : ' · 0 h = ' + clockText(o.clock, 0).split(' · ')[1];
@@ -178,8 +180,8 @@ export function timeChart(
       name: 'time since start (h)' + start,
       nameLocation: 'middle',
       nameGap: 25,
-      min: o.range ? o.range[0] : 'dataMin',
-      max: o.range ? o.range[1] : 'dataMax',
+      min: o.range ? o.range[0] : (o.span?.[0] ?? 'dataMin'),
+      max: o.range ? o.range[1] : (o.span?.[1] ?? 'dataMax'),
       axisLabel: { formatter: tickLabel, hideOverlap: true },
     },
     // The wheel scrolls the page; Ctrl + wheel, a drag or the slider zoom.
@@ -251,7 +253,7 @@ export function voltageOption(c: ReportCell, interactive: boolean, zoom?: [numbe
       legend: [absLog ? '|V|' : 'voltage', limitName, ...regimes.map((r) => ({ name: String(r['name']), icon: 'rect' }))],
       range: zoom,
       look,
-      clock: c.clock,
+      clock: c.clock, span: [0, c.duration_h],
     }),
     yAxis,
     series: [
@@ -294,7 +296,7 @@ export function contactOption(c: ReportCell, interactive: boolean, look?: ChartL
       legend: ['contact fraction f', 'j_local', 'j_local ≥ (at compliance)'],
       right: 80,
       look,
-      clock: c.clock,
+      clock: c.clock, span: [0, c.duration_h],
     }),
     yAxis: [
       logAxis(
@@ -333,7 +335,7 @@ export function contactOption(c: ReportCell, interactive: boolean, look?: ChartL
 export function ratioOption(c: ReportCell, interactive: boolean, look?: ChartLook): Record<string, unknown> {
   const data = (c.series['ratio'] ?? []).filter((p) => p[1] > 0);
   return {
-    ...timeChart(`${c.id}: R_app / R_ref(T)`, interactive, { legend: ['R_app/R_ref'], look, clock: c.clock }),
+    ...timeChart(`${c.id}: R_app / R_ref(T)`, interactive, { legend: ['R_app/R_ref'], look, clock: c.clock, span: [0, c.duration_h] }),
     yAxis: logAxis([...data.map((p) => p[1]), 0.5, 1.5], { name: 'R_app / R_ref' }),
     series: [
       {
@@ -367,7 +369,7 @@ export function resistanceOption(c: ReportCell, interactive: boolean, look?: Cha
   const rApp = (c.series['rApp_Ohm'] ?? []).filter((p) => p[1] > 0);
   const rHf = (c.impedance ?? []).filter((p) => p[1] > 0);
   return {
-    ...timeChart(`${c.id}: R_app (DC) and impedance R_hf (AC)`, interactive, { legend: ['R_app = V/I', 'R_hf (impedance)'], look, clock: c.clock }),
+    ...timeChart(`${c.id}: R_app (DC) and impedance R_hf (AC)`, interactive, { legend: ['R_app = V/I', 'R_hf (impedance)'], look, clock: c.clock, span: [0, c.duration_h] }),
     yAxis: logAxis([...rApp, ...rHf].map((p) => p[1]), { name: 'R (Ω)' }),
     series: [
       { name: 'R_app = V/I', type: 'line', data: withGaps(rApp), showSymbol: false, color: '#5f3dc4', lineStyle: { width: 1 }, tooltip: { valueFormatter: withUnit('Ω') } },
@@ -390,7 +392,7 @@ export function auxOption(c: ReportCell, interactive: boolean, look?: ChartLook)
   const p = c.series['pressure_MPa'] ?? [];
   const t = c.series['temperature_C'] ?? [];
   return {
-    ...timeChart(`${c.id}: pressure and temperature`, interactive, { legend: ['pressure', 'temperature'], right: 80, look, clock: c.clock }),
+    ...timeChart(`${c.id}: pressure and temperature`, interactive, { legend: ['pressure', 'temperature'], right: 80, look, clock: c.clock, span: [0, c.duration_h] }),
     yAxis: [
       linearAxis(
         p.map((x) => x[1]),
@@ -431,7 +433,7 @@ export function halfCycleOption(c: ReportCell, interactive: boolean, look?: Char
   const base = timeChart(`${c.id}: half cycles`, interactive, {
     legend: ['duration', 't_max (Eq. 1)', 'cut by compliance', 'peak |V|'],
     tooltip: 'item',
-    clock: c.clock,
+    clock: c.clock, span: [0, c.duration_h],
     look,
   });
   const x = base['xAxis'] as Record<string, unknown>;
@@ -509,7 +511,7 @@ export function figure2Option(c: ReportCell, look?: ChartLook): Record<string, u
   const left = 70;
   const right = 70;
   return {
-    ...timeChart(`${c.id}`, false, { legend: legend as string[], look, clock: c.clock }),
+    ...timeChart(`${c.id}`, false, { legend: legend as string[], look, clock: c.clock, span: [0, c.duration_h] }),
     legend: { top: 22, left: 'center', data: legend, itemWidth: 18 },
     grid: [
       { left, right, top: 96, height: '31%' },

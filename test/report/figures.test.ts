@@ -12,6 +12,7 @@ import { registryPath, simulate } from '../../pipelines/simulate.js';
 import { loadRegistry } from '../../src/cli/registry.js';
 import { figureFont, fontFamilyOf, pngPixelsPerInch, renderFigures } from '../../src/report/figures.js';
 import { loadReportInput, writeReport } from '../../src/report/html.js';
+import { CHART_BUILDERS, figure2Option } from '../../src/report/charts.js';
 
 const haveFont = ((): boolean => {
   try {
@@ -95,4 +96,27 @@ describe.skipIf(!haveFont)('exported figures', () => {
     expect(pngSize(png)).toEqual([1063, 960]);
     expect(pngPixelsPerInch(png)).toBe(150);
   }, 120_000);
+});
+
+describe('one time axis for every panel of a cell', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cyclewatch-axes-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('spans the whole run in Fig. 2 and in every chart, also where a panel has data over part of it (Li | Li soft short)', async () => {
+    // The contact fraction exists only once R_ref is calibrated (8 h in) and while the cell is not shorted (25 h).
+    const file = join(__dirname, '../fixtures/real/jr862_11_08_23_insitu-impedance-LiLi_1MLiTFSI_TEGDME-1mA_03_GCPL_C05.txt');
+    await analyze({ files: [file], import: { cell: 'lili', setCurrent_mA: 0.4 }, outDir: dir, series: true });
+    const [cell] = (await loadReportInput(dir)).cells;
+    const f = cell!.series['contactFraction']!;
+    expect(f[0]![0]).toBeGreaterThan(7);
+    expect(f.at(-1)![0]).toBeLessThan(cell!.duration_h - 10);
+    const spans = (o: Record<string, unknown>): [unknown, unknown][] =>
+      ([] as Record<string, unknown>[]).concat(o['xAxis'] as Record<string, unknown>).map((x) => [x['min'], x['max']]);
+    const whole: [unknown, unknown] = [0, cell!.duration_h];
+    expect(spans(figure2Option(cell!))).toEqual([whole, whole, whole]);
+    for (const [name, build] of Object.entries(CHART_BUILDERS)) {
+      const option = (build as (c: typeof cell, interactive: boolean) => Record<string, unknown>)(cell, false);
+      for (const s of spans(option)) expect(s, name).toEqual(whole);
+    }
+  });
 });
