@@ -121,6 +121,7 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
   const client: MqttClient = connectMqtt({
     url: brokerUrl,
     clientId: shards > 1 ? `${config.mqtt.clientId}-${shard}` : config.mqtt.clientId,
+    protocolVersion: config.mqtt.protocolVersion,
     username: config.mqtt.username,
     password: config.mqtt.password,
     // A persistent session keeps what arrives while the monitor is down; the embedded broker goes down with it, so it

@@ -135,6 +135,10 @@ export const runConfigSchema = z
             message:
               'qos 2 is not supported by the monitor: its MQTT client acknowledges a QoS 2 message (PUBREC) before the monitor can journal it, so a crash in between loses it; use qos: 1 (at least once: the monitor journals every message before acknowledging it and drops repeats)',
           }),
+        /** MQTT 3.1.1 (4) or 5; EMQX, HiveMQ and AWS IoT speak both. */
+        protocolVersion: z
+          .union([z.literal(4), z.literal(5)], { message: 'mqtt.protocolVersion must be 4 (MQTT 3.1.1) or 5 (MQTT 5)' })
+          .default(4),
         tls: tlsSchema.optional(),
         reconnectPeriod_ms: z.number().int().positive().default(1000),
         /** Under load, wait up to this long after a read that emptied the socket so messages arrive in batches. */

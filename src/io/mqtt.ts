@@ -19,6 +19,8 @@ import type { RejectReason } from './report.js';
 export interface MqttConnectOptions {
   readonly url: string;
   readonly clientId: string;
+  /** MQTT 3.1.1 (4, default) or 5. With 5 every packet goes through mqtt.js (the PUBLISH reader reads 3.1.1 only). */
+  readonly protocolVersion?: 4 | 5;
   readonly username?: string;
   readonly password?: string;
   /** false: a persistent session, so QoS 1 messages published while we are down are delivered on return. */
@@ -92,7 +94,7 @@ export function connectMqtt(o: MqttConnectOptions): MqttClient {
   const options: IClientOptions = {
     clientId: o.clientId,
     clean: o.clean,
-    protocolVersion: 4,
+    protocolVersion: o.protocolVersion ?? 4,
     reconnectPeriod: o.reconnectPeriod_ms,
     connectTimeout: 10_000,
     username: o.username,
@@ -112,7 +114,8 @@ export function connectMqtt(o: MqttConnectOptions): MqttClient {
   }
   const client = mqtt.connect(o.url, options);
   if (o.beforeAcknowledge !== undefined || o.coalesceWrites === true) {
-    holdOutgoingPackets(client, o.beforeAcknowledge ?? (() => {}), o.onAcknowledgeError ?? (() => {}), o.readPause_ms ?? 0);
+    const v311 = (o.protocolVersion ?? 4) === 4;
+    holdOutgoingPackets(client, o.beforeAcknowledge ?? (() => {}), o.onAcknowledgeError ?? (() => {}), o.readPause_ms ?? 0, v311);
     client.connect();
   }
   // Exponential back-off: mqtt.js reads reconnectPeriod each time it schedules an attempt.
@@ -134,7 +137,7 @@ type PacketStream = Duplex & { write: (chunk: unknown, encoding?: unknown, cb?: 
  * its message. mqtt.js builds its socket through `streamBuilder` on every (re)connection; the socket it gets is
  * wrapped there.
  */
-function holdOutgoingPackets(client: MqttClient, beforeRelease: () => void, onError: (e: Error) => void, readPause_ms: number): void {
+function holdOutgoingPackets(client: MqttClient, beforeRelease: () => void, onError: (e: Error) => void, readPause_ms: number, readPublishes: boolean): void {
   const owner = client as unknown as {
     streamBuilder?: (c: MqttClient) => PacketStream;
     _writePacket?: (packet: { cmd: string; messageId?: number; reasonCode?: number; properties?: unknown }, cb?: () => void) => void;
@@ -209,7 +212,8 @@ function holdOutgoingPackets(client: MqttClient, beforeRelease: () => void, onEr
     };
     holdAcknowledgement = acknowledge;
     const pacing = readPause_ms > 0 ? new ReadPacing(stream, { pause_ms: readPause_ms }) : null;
-    readPublishesFirst(client, stream, acknowledge, pacing);
+    // The PUBLISH reader reads MQTT 3.1.1 packets (no properties); under MQTT 5 mqtt.js reads them all.
+    if (readPublishes) readPublishesFirst(client, stream, acknowledge, pacing);
     stream.end = ((...args: unknown[]) => {
       release();
       return end(...args);
