@@ -207,8 +207,14 @@ export async function runBridge(config: BridgeConfig, options: BridgeOptions): P
     if (r.next === prev?.offset && meta === prev.meta) return false;
     if (prev === undefined) log(`bridge: ${basename(path)} → ${prefix}/${cell}/… (${r.format}${r.metadata.technique ? `, ${r.metadata.technique}` : ''})`);
     if (!ready) return false; // the connection went while the file was read
+    if (meta !== prev?.meta) {
+      // The header first, acknowledged before any row goes: the monitor then knows the cell (area, limits, zone)
+      // from its first sample. QoS 1 (a retained latest value, harmless if sent twice) is passed on at once, where a
+      // broker may hold a QoS 2 message for its handshake while rows overtake it.
+      await Promise.race([client.publishAsync(`${prefix}/${cell}/meta`, meta, { qos: 1, retain: true }), closing]);
+      if (!ready || closed) return false;
+    }
     // One turn, no await: the messages and the offset after them go to the journal in the same write.
-    if (meta !== prev?.meta) client.publish(`${prefix}/${cell}/meta`, meta, { qos: config.mqtt.qos, retain: true });
     for (const m of batchMessages(messagesOf(samples, impedance, prefix), config.mqtt.batchRows)) {
       client.publish(m.topic, m.payload, { qos: config.mqtt.qos, retain: false });
     }

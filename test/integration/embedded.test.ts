@@ -186,6 +186,10 @@ describe.skipIf(!existsSync(join(__dirname, '../../../shared/data/real/mb.mpt'))
         expect(handle.metrics.value('cyclewatch_samples_accepted_total'), bridgeOut).toBe(want);
         expect(handle.metrics.value('cyclewatch_messages_in_total')).toBe(expected.samples);
         expect(logs.filter((l) => /connection lost/.test(l))).toEqual([]);
+      // The header reached the monitor before the first row: the cell was judged with its 0.5 cm² from the start.
+      expect(logs.filter((l) => l.includes('cell "mb_C02"'))).toEqual([
+        'cell "mb_C02" is not in the registry: assuming area 0.5 cm², metal unknown, compliance 10 V; R_ref is calibrated on its first hours',
+      ]);
         expect(bridgeOut).not.toMatch(/ECONNRESET|broker unreachable/);
       } finally {
         bridge.kill('SIGKILL');
