@@ -115,6 +115,46 @@ describe.skipIf(!run)('reliability', () => {
       extra,
     ].join('\n');
 
+  /** Waits for every point in the database; says which cells are short, and what the monitor said, if it times out. */
+  const untilAllPointsIn = (vm: RunningServer, monitor: ReturnType<typeof monitorProcess>): Promise<void> =>
+    until(
+      () => allPointsIn(vm),
+      60_000,
+      () => `all points in the database (telemetry points per cell: ${lastCounts}; the monitor said:\n${monitor.allOutput().slice(-4000)})`,
+    );
+
+  /**
+   * Replays the fleet at 10,000× real time (~3,000 messages/s: a busy lab, with room for checkpoints between
+   * interruptions) and runs `interrupt` at three random points of it; the number of interruptions made.
+   */
+  async function replayInterrupted(brokerUrl: string, interrupt: () => Promise<void>): Promise<number> {
+    const total = readFileSync(csv, 'utf8').trim().split('\n').length - 1;
+    const points = [0.15 + 0.2 * Math.random(), 0.4 + 0.2 * Math.random(), 0.65 + 0.2 * Math.random()].map((f) => Math.floor(f * total));
+    let published = 0;
+    let made = 0;
+    const replaying = replay({
+      files: [csv],
+      brokerUrl,
+      speed: 10_000,
+      topicPrefix: 'cells',
+      qos: 1,
+      maxInFlight: 100,
+      log: () => {},
+      progress: (p) => (published = p.published),
+      progressEvery_ms: 0,
+    });
+    const interrupting = (async () => {
+      for (const at of points) {
+        await until(() => published >= at, 120_000, `replay to reach ${at}`);
+        await interrupt();
+        made++;
+      }
+    })();
+    await replaying;
+    await interrupting;
+    return made;
+  }
+
   it('SIGKILL at three random points: same regime events as an uninterrupted run, every point exactly once', async () => {
     const [mosquitto, vm] = await Promise.all([startMosquitto(), startVictoriaMetrics()]);
     const dataDir = join(dir, 'kill');
@@ -123,39 +163,12 @@ describe.skipIf(!run)('reliability', () => {
     const monitor = monitorProcess(configPath);
     try {
       await monitor.start();
-      const total = readFileSync(csv, 'utf8').trim().split('\n').length - 1;
-      // Three kill points at random fractions of the replay.
-      const kills = [0.15 + 0.2 * Math.random(), 0.4 + 0.2 * Math.random(), 0.65 + 0.2 * Math.random()].map((f) => Math.floor(f * total));
-      let killed = 0;
-      let published = 0;
-      // 10,000× real time (~3,000 messages/s): a busy lab, with room for checkpoints between kills.
-      const replaying = replay({
-        files: [csv],
-        brokerUrl: mosquitto.url,
-        speed: 10_000,
-        topicPrefix: 'cells',
-        qos: 1,
-        maxInFlight: 100,
-        log: () => {},
-        progress: (p) => (published = p.published),
-        progressEvery_ms: 0,
+      const killed = await replayInterrupted(mosquitto.url, async () => {
+        await monitor.stop('SIGKILL');
+        await monitor.start();
       });
-      const killer = (async () => {
-        for (const at of kills) {
-          await until(() => published >= at, 120_000, `replay to reach ${at}`);
-          await monitor.stop('SIGKILL');
-          killed++;
-          await monitor.start();
-        }
-      })();
-      await replaying;
-      await killer;
       expect(killed).toBe(3);
-      await until(
-        () => allPointsIn(vm),
-        60_000,
-        () => `all points in the database (telemetry points per cell: ${lastCounts}; the monitor said:\n${monitor.allOutput().slice(-4000)})`,
-      );
+      await untilAllPointsIn(vm, monitor);
       expect(await monitor.stop('SIGTERM')).toBe(0);
       expect(monitor.allOutput()).toMatch(/restored 3 cells from the checkpoint/);
       expect(regimeEventsOf(join(dataDir, 'events.jsonl'))).toEqual(offlineRegimes());
@@ -175,34 +188,11 @@ describe.skipIf(!run)('reliability', () => {
     const monitor = monitorProcess(configPath);
     try {
       await monitor.start();
-      const total = readFileSync(csv, 'utf8').trim().split('\n').length - 1;
-      const stops = [0.15 + 0.2 * Math.random(), 0.4 + 0.2 * Math.random(), 0.65 + 0.2 * Math.random()].map((f) => Math.floor(f * total));
-      let published = 0;
-      const replaying = replay({
-        files: [csv],
-        brokerUrl: mosquitto.url,
-        speed: 10_000,
-        topicPrefix: 'cells',
-        qos: 1,
-        maxInFlight: 100,
-        log: () => {},
-        progress: (p) => (published = p.published),
-        progressEvery_ms: 0,
+      await replayInterrupted(mosquitto.url, async () => {
+        expect(await monitor.stop('SIGTERM')).toBe(0);
+        await monitor.start();
       });
-      const restarter = (async () => {
-        for (const at of stops) {
-          await until(() => published >= at, 120_000, `replay to reach ${at}`);
-          expect(await monitor.stop('SIGTERM')).toBe(0);
-          await monitor.start();
-        }
-      })();
-      await replaying;
-      await restarter;
-      await until(
-        () => allPointsIn(vm),
-        60_000,
-        () => `all points in the database (telemetry points per cell: ${lastCounts}; the monitor said:\n${monitor.allOutput().slice(-4000)})`,
-      );
+      await untilAllPointsIn(vm, monitor);
       expect(await monitor.stop('SIGTERM')).toBe(0);
       expect(monitor.allOutput().match(/restored 3 cells from the checkpoint/g)).toHaveLength(3);
       // Every event but the wall clock's (stale) and those decided in each cell's last seconds: the monitor holds a
@@ -247,29 +237,10 @@ describe.skipIf(!run)('reliability', () => {
     const monitor = monitorProcess(configPath);
     try {
       await monitor.start();
-      const total = readFileSync(csv, 'utf8').trim().split('\n').length - 1;
-      const kills = [0.15 + 0.2 * Math.random(), 0.4 + 0.2 * Math.random(), 0.65 + 0.2 * Math.random()].map((f) => Math.floor(f * total));
-      let published = 0;
-      const replaying = replay({
-        files: [csv],
-        brokerUrl: mosquitto.url,
-        speed: 10_000,
-        topicPrefix: 'cells',
-        qos: 1,
-        maxInFlight: 100,
-        log: () => {},
-        progress: (p) => (published = p.published),
-        progressEvery_ms: 0,
+      await replayInterrupted(mosquitto.url, async () => {
+        await monitor.stop('SIGKILL');
+        await monitor.start();
       });
-      const killer = (async () => {
-        for (const at of kills) {
-          await until(() => published >= at, 120_000, `replay to reach ${at}`);
-          await monitor.stop('SIGKILL');
-          await monitor.start();
-        }
-      })();
-      await replaying;
-      await killer;
       const linesOf = (): string[] =>
         readdirSync(join(dataDir, 'lines'))
           .filter((f) => f.endsWith('.lp'))
@@ -277,7 +248,11 @@ describe.skipIf(!run)('reliability', () => {
           .filter((l) => l.length > 0);
       const telemetryCount = (): number => linesOf().filter((l) => l.startsWith('telemetry,')).length;
       const want = [...expectedTimes.values()].reduce((a, b) => a + b, 0);
-      await until(() => telemetryCount() >= want, 60_000, () => `${want} telemetry lines (have ${telemetryCount()})`);
+      await until(
+        () => telemetryCount() >= want,
+        60_000,
+        () => `${want} telemetry lines (have ${telemetryCount()})`,
+      );
       expect(await monitor.stop('SIGTERM')).toBe(0);
       const lines = linesOf();
       // One line per series and time: raw telemetry, derived state, half cycles and events.
