@@ -318,7 +318,7 @@ async function cmdAnalyze(argv: string[]): Promise<number> {
   if (!values['no-report'] && !values.quiet) {
     process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}writing ${join(values.out, 'report.html')}${figures ? ` and the figures (${figures.formats.join(', ')})` : ''}…\n`);
   }
-  const report = values['no-report'] ? null : await writeReport(values.out, { figures, timeZone });
+  const report = values['no-report'] ? null : await writeReport(values.out, { figures });
   const s = (performance.now() - t0) / 1000;
   if (process.stderr.isTTY && !values.quiet) process.stderr.write('\r\x1b[K');
   for (const [path, basis] of result.timeColumns) if (basis !== 'dates') log(`${path}: ${describeTimeBasis(basis, start_ms !== undefined)}`);

@@ -18,7 +18,7 @@ interface Json {
 
 export interface ReportInput {
   readonly title: string;
-  readonly cells: readonly (ReportCell & { summary: Json; alerts: Json[]; table2: Record<string, string>; zone: string })[];
+  readonly cells: readonly (ReportCell & { summary: Json; alerts: Json[]; table2: Record<string, string>; zone: string; zoneSource: string | null })[];
 }
 
 async function readJsonLines(path: string): Promise<Json[]> {
@@ -116,12 +116,15 @@ export async function loadReportInput(dir: string, timeZone?: string): Promise<R
     const areaCm2 = typeof s['areaCm2'] === 'number' ? (s['areaCm2'] as number) : (sr?.areaCm2 ?? 1);
     const duration_h = typeof s['duration_h'] === 'number' ? (s['duration_h'] as number) : (Date.parse(String(s['end'])) - t0) / 3.6e6;
     const zone = timeZone ?? (typeof s['timeZone'] === 'string' ? (s['timeZone'] as string) : 'UTC');
+    const analysedIn = (s['configSources'] as Record<string, unknown> | undefined)?.['timeZone'];
+    const zoneSource = timeZone !== undefined ? 'report --tz' : analysedIn === 'machine' ? "the analysing machine's zone" : typeof analysedIn === 'string' ? analysedIn : null;
     const clock = labClockOf(t0, duration_h, zone);
     return {
       id,
       t0_ms: t0,
       duration_h,
       zone,
+      zoneSource,
       ...(clock === undefined ? {} : { clock }),
       complianceV: typeof s['complianceV'] === 'number' ? (s['complianceV'] as number) : (sr?.complianceV ?? 8),
       areaCm2,
@@ -184,10 +187,9 @@ const when = (c: ReportCell, t: unknown): string => {
 };
 
 /** Where the cell's times are counted from, in words. */
-function startLine(c: ReportCell & { zone: string; summary: Json }): string {
-  const source = (c.summary['configSources'] as Record<string, unknown> | undefined)?.['timeZone'];
+function startLine(c: ReportCell & { zone: string; zoneSource: string | null }): string {
   if (c.clock === undefined) return '<p>Times are hours since the first sample: the data give no start date.</p>';
-  return `<p>Times are hours since the first sample, ${esc(clockText(c.clock, 0).split(' · ')[1]!)} (zone ${esc(c.zone)}${typeof source === 'string' ? `, from ${esc(source === 'machine' ? "the analysing machine's zone" : source)}` : ''}).</p>`;
+  return `<p>Times are hours since the first sample, ${esc(clockText(c.clock, 0).split(' · ')[1]!)} (zone ${esc(c.zone)}${c.zoneSource === null ? '' : `, from ${esc(c.zoneSource)}`}).</p>`;
 }
 
 const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);

@@ -84,6 +84,10 @@ describe.skipIf(!existsSync(join(real, 'mb.mpt')))('an EC-Lab header in the lab 
     // The report shows the same wall clock for both, in its zone.
     const html = readFileSync(join(dir, 'mb-berlin/report.html'), 'utf8');
     expect(html).toContain('2021-08-23 12:03 CEST (zone Europe/Berlin, from option)');
+    // The report rebuilt for a colleague in Tokyo: the same hours, their wall clock, and where that zone came from.
+    const tokyo = await run(['report', 'mb-berlin', '--tz', 'Asia/Tokyo']);
+    expect(tokyo.status).toBe(0);
+    expect(readFileSync(join(dir, 'mb-berlin/report.html'), 'utf8')).toContain('2021-08-23 19:03 UTC+9 (zone Asia/Tokyo, from report --tz)');
   }, 120_000);
 });
 
