@@ -246,7 +246,7 @@ export async function runBridge(config: BridgeConfig, options: BridgeOptions): P
     const z = zoneOf(path);
     const fix =
       `its local times look read in the wrong zone (${z.zone}, ${z.source === 'machine' ? "this PC's zone" : z.source}). ` +
-      'Set the instrument\'s zone: --tz ZONE, or timeZone: in the bridge configuration (for one folder: watch: [{ glob, timeZone }])';
+      "Set the instrument's zone: --tz ZONE, or timeZone: in the bridge configuration (for one folder: watch: [{ glob, timeZone }])";
     const warn = (what: string): void => {
       clockWarned.add(path);
       log(`bridge: warning clock-offset: ${basename(path)}'s rows are ${what}: ${fix}`);

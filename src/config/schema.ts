@@ -136,9 +136,7 @@ export const runConfigSchema = z
               'qos 2 is not supported by the monitor: its MQTT client acknowledges a QoS 2 message (PUBREC) before the monitor can journal it, so a crash in between loses it; use qos: 1 (at least once: the monitor journals every message before acknowledging it and drops repeats)',
           }),
         /** MQTT 3.1.1 (4) or 5; EMQX, HiveMQ and AWS IoT speak both. */
-        protocolVersion: z
-          .union([z.literal(4), z.literal(5)], { message: 'mqtt.protocolVersion must be 4 (MQTT 3.1.1) or 5 (MQTT 5)' })
-          .default(4),
+        protocolVersion: z.union([z.literal(4), z.literal(5)], { message: 'mqtt.protocolVersion must be 4 (MQTT 3.1.1) or 5 (MQTT 5)' }).default(4),
         tls: tlsSchema.optional(),
         reconnectPeriod_ms: z.number().int().positive().default(1000),
         /** Under load, wait up to this long after a read that emptied the socket so messages arrive in batches. */
@@ -232,10 +230,7 @@ const mappingRuleSchema = z
   .refine((r) => r.file !== undefined || r.channel !== undefined, { message: 'a mapping rule needs `file` or `channel`' });
 
 /** A watched glob, with the zone its instrument writes local times in when it is not the bridge's. */
-const watchRuleSchema = z.union([
-  z.string().min(1),
-  z.object({ glob: z.string().min(1), timeZone: timeZoneSchema.optional() }).strict(),
-]);
+const watchRuleSchema = z.union([z.string().min(1), z.object({ glob: z.string().min(1), timeZone: timeZoneSchema.optional() }).strict()]);
 
 export const bridgeConfigSchema = z
   .object({

@@ -31,7 +31,7 @@ export function timeBasisOf(first: string): TimeBasis {
 export function describeTimeBasis(b: TimeBasis, startGiven: boolean): string {
   switch (b) {
     case 'dates':
-      return 'the time column holds dates (ISO-8601; those without a zone are read in the lab\'s time zone)';
+      return "the time column holds dates (ISO-8601; those without a zone are read in the lab's time zone)";
     case 'epoch-seconds':
       return 'the time column holds numbers as large as seconds since 1970: read as epoch seconds';
     case 'epoch-milliseconds':

@@ -512,7 +512,9 @@ async function* readMprSamples(path: string, rejections: RejectionLog, options: 
     options.onNote?.(`${basename(path)}: no current column, using the set current ${options.setCurrent_mA} mA`);
   const start_ms = options.start_ms ?? mprStart_ms(file.startLocal_ms, options.timeZone ?? machineTimeZone()) ?? 0;
   if (options.start_ms === undefined && file.startLocal_ms === undefined) {
-    options.onNote?.(`${basename(path)}: the file has no LOG module with the acquisition start: times are hours since the first row (pass --start to date them)`);
+    options.onNote?.(
+      `${basename(path)}: the file has no LOG module with the acquisition start: times are hours since the first row (pass --start to date them)`,
+    );
   }
   const re = mprColumn(file, 'Re(Z)/Ohm') ?? mprColumn(file, '|Z|/Ohm');
   const im = mprColumn(file, '-Im(Z)/Ohm') ?? mprColumn(file, 'Phase(Z)/deg');

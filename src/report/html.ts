@@ -117,7 +117,8 @@ export async function loadReportInput(dir: string, timeZone?: string): Promise<R
     const duration_h = typeof s['duration_h'] === 'number' ? (s['duration_h'] as number) : (Date.parse(String(s['end'])) - t0) / 3.6e6;
     const zone = timeZone ?? (typeof s['timeZone'] === 'string' ? (s['timeZone'] as string) : 'UTC');
     const analysedIn = (s['configSources'] as Record<string, unknown> | undefined)?.['timeZone'];
-    const zoneSource = timeZone !== undefined ? 'report --tz' : analysedIn === 'machine' ? "the analysing machine's zone" : typeof analysedIn === 'string' ? analysedIn : null;
+    const zoneSource =
+      timeZone !== undefined ? 'report --tz' : analysedIn === 'machine' ? "the analysing machine's zone" : typeof analysedIn === 'string' ? analysedIn : null;
     const clock = labClockOf(t0, duration_h, zone);
     return {
       id,
