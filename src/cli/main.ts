@@ -15,7 +15,7 @@ import { RejectedRowsError } from '../io/report.js';
 import { ImportError } from '../io/report.js';
 import { JournalError } from '../io/bridgeJournal.js';
 import { parseTimestamp_ms } from '../io/timestamp.js';
-import { formatZoned, isAbsolute, labTime, localToUtc_ms, parseTimeZone } from '../domain/labTime.js';
+import { formatZoned, isAbsolute, labTime, localToUtc_ms, parseLocalDateTime_ms, parseTimeZone } from '../domain/labTime.js';
 import type { CellSummary } from '../domain/detector.js';
 import { describeTimeBasis } from '../io/csvRows.js';
 import { SCENARIO_NAMES, SCENARIOS } from '../sim/scenarios.js';
@@ -184,10 +184,9 @@ function zoneOption(value: string | undefined): string | undefined {
 /** `--start`: an ISO-8601 time; one without a zone (`2025-03-07T11:21:39`) is the lab's wall clock, read in `zone`. */
 function startOption(value: string | undefined, zone: string): number | undefined {
   if (value === undefined) return undefined;
-  const local = /^(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(\.\d+)?)?)?$/.exec(value.trim());
-  const t = local !== null ? localToUtc_ms(zone, Date.UTC(+local[1]!, +local[2]! - 1, +local[3]!, +(local[4] ?? 0), +(local[5] ?? 0), +(local[6] ?? 0)) + Math.round(+(local[7] ?? 0) * 1000)) : parseTimestamp_ms(value);
-  const day = local === null ? null : new Date(Date.UTC(+local[1]!, +local[2]! - 1, +local[3]!)).getUTCDate() === +local[3]!;
-  if (!Number.isFinite(t) || day === false) throw new UsageError(`--start expects an ISO-8601 time of a real day (2025-03-07T11:21:39 in the lab's zone, or with Z or an offset), got "${value}"`);
+  const wall = parseLocalDateTime_ms(value.trim());
+  const t = wall === wall ? localToUtc_ms(zone, wall) : parseTimestamp_ms(value);
+  if (!Number.isFinite(t)) throw new UsageError(`--start expects an ISO-8601 time of a real day (2025-03-07T11:21:39 in the lab's zone, or with Z or an offset), got "${value}"`);
   return t;
 }
 

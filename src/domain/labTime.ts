@@ -16,7 +16,7 @@ export class TimeZoneError extends Error {
 }
 
 /** Where a cell's zone came from, as outputs say it (`configSources.timeZone`). */
-export type TimeZoneSource = 'option' | 'registry' | 'rule' | 'config' | 'header' | 'machine';
+export type TimeZoneSource = 'option' | 'registry' | 'rule' | 'config' | 'machine';
 
 const FIXED = /^(?:UTC|GMT)?([+-])(\d{1,2})(?::?(\d{2}))?$/i;
 
@@ -44,6 +44,33 @@ export function parseTimeZone(spec: string): string {
   }
 }
 
+const LOCAL_DATE_TIME = /^(\d{4})-(\d\d)-(\d\d)(?:[T ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d{1,9}))?)?)?$/;
+
+/**
+ * `2025-10-26T02:30:00(.fff)` (or with a space, or a date alone): a wall clock written without a zone, as the epoch
+ * ms of that wall clock read as UTC (`localToUtc_ms` places it in a zone); NaN for anything else, or a day or time
+ * that does not exist (2026-02-30, 24:00).
+ */
+export function parseLocalDateTime_ms(text: string): number {
+  const m = LOCAL_DATE_TIME.exec(text);
+  if (m === null) return NaN;
+  const [, y, mo, d, h, mi, sec, frac] = m;
+  if (+(h ?? 0) > 23 || +(mi ?? 0) > 59 || +(sec ?? 0) > 59) return NaN;
+  const day = utcFields_ms(+y!, +mo!, +d!, 0, 0, 0);
+  // Date rolls 2026-02-30 into March and month 13 into the next year.
+  const real = new Date(day);
+  if (real.getUTCMonth() !== +mo! - 1 || real.getUTCDate() !== +d!) return NaN;
+  return day + ((+(h ?? 0) * 60 + +(mi ?? 0)) * 60 + +(sec ?? 0)) * 1000 + (frac === undefined ? 0 : Math.round(+`0.${frac}` * 1000));
+}
+
+/** Calendar fields (month 1–12) read as UTC, any year (Date.UTC would take years 0–99 for 1900–1999). */
+function utcFields_ms(year: number, month: number, day: number, h: number, mi: number, s: number): number {
+  const d = new Date(0);
+  d.setUTCFullYear(year, month - 1, day);
+  d.setUTCHours(h, mi, s, 0);
+  return d.getTime();
+}
+
 /** A fixed offset's minutes east of UTC, or null for a named zone. */
 function fixedOffset_min(zone: string): number | null {
   if (zone === 'UTC') return 0;
@@ -64,7 +91,6 @@ function partsFormat(zone: string): Intl.DateTimeFormat {
       hour: 'numeric',
       minute: 'numeric',
       second: 'numeric',
-      era: 'short',
     });
     partsFormats.set(zone, f);
   }
@@ -76,26 +102,9 @@ function wallClock_ms(zone: string, t_ms: number): number {
   const fixed = fixedOffset_min(zone);
   if (fixed !== null) return t_ms + fixed * 60_000;
   const whole = Math.floor(t_ms / 1000) * 1000;
-  let y = 0;
-  let mo = 0;
-  let d = 0;
-  let h = 0;
-  let mi = 0;
-  let s = 0;
-  let bc = false;
-  for (const p of partsFormat(zone).formatToParts(whole)) {
-    if (p.type === 'year') y = Number(p.value);
-    else if (p.type === 'month') mo = Number(p.value);
-    else if (p.type === 'day') d = Number(p.value);
-    else if (p.type === 'hour') h = Number(p.value);
-    else if (p.type === 'minute') mi = Number(p.value);
-    else if (p.type === 'second') s = Number(p.value);
-    else if (p.type === 'era') bc = p.value === 'BC' || p.value === 'B';
-  }
-  const wall = new Date(0);
-  wall.setUTCFullYear(bc ? 1 - y : y, mo - 1, d);
-  wall.setUTCHours(h, mi, s, 0);
-  return wall.getTime() + (t_ms - whole);
+  const f: Record<string, number> = {};
+  for (const p of partsFormat(zone).formatToParts(whole)) if (p.type !== 'literal') f[p.type] = Number(p.value);
+  return utcFields_ms(f['year']!, f['month']!, f['day']!, f['hour']!, f['minute']!, f['second']!) + (t_ms - whole);
 }
 
 /** The zone's offset from UTC at the instant `t_ms` (local = UTC + offset), in ms. */
@@ -108,13 +117,9 @@ function offsetsAround(zone: string, bucket: number): number[] {
   const mid = bucket * 900_000 + 450_000;
   const before = zoneOffset_ms(zone, mid - 86_400_000);
   const after = zoneOffset_ms(zone, mid + 86_400_000);
-  const valid: number[] = [];
-  for (const o of before === after ? [before] : [before, after]) {
-    // An offset is valid for this wall time when the instant it gives has that offset.
-    if (zoneOffset_ms(zone, mid - o) === o && !valid.includes(o)) valid.push(o);
-  }
-  // Larger offset first: it gives the earlier instant of a repeated (autumn) hour.
-  valid.sort((a, b) => b - a);
+  // An offset is valid for this wall time when the instant it gives has that offset; the larger one first: it gives
+  // the earlier instant of a repeated (autumn) hour.
+  const valid = (before === after ? [before] : [before, after]).filter((o) => zoneOffset_ms(zone, mid - o) === o).sort((a, b) => b - a);
   // No valid offset: the hour skipped in spring. The offset from before the change moves the time forward by the
   // gap (what the clocks and Temporal's "compatible" disambiguation do).
   return valid.length > 0 ? valid : [before];
@@ -170,20 +175,21 @@ export class LocalClock {
 
 const nameFormats = new Map<string, Intl.DateTimeFormat[]>();
 
-/** The zone's short name at `t_ms`: `CET`, `EDT`, else `UTC+9`, `UTC+5:30`. */
+/** The zone's short name at `t_ms`: `CET`, `EDT`, else its offset, `UTC+9`, `UTC+5:30`. */
 export function zoneAbbreviation(zone: string, t_ms: number): string {
-  const fixed = fixedOffset_min(zone);
-  if (fixed !== null) return fixed === 0 ? 'UTC' : `UTC${zone.replace(/:00$/, '').replace(/^([+-])0/, '$1')}`;
-  let fs = nameFormats.get(zone);
-  if (fs === undefined) {
-    fs = ['en-US', 'en-GB'].map((loc) => new Intl.DateTimeFormat(loc, { timeZone: zone, timeZoneName: 'short' }));
-    nameFormats.set(zone, fs);
-  }
-  for (const f of fs) {
-    const name = f.formatToParts(t_ms).find((p) => p.type === 'timeZoneName')?.value ?? '';
-    if (/^[A-Z]{2,5}$/.test(name)) return name;
+  if (fixedOffset_min(zone) === null) {
+    let fs = nameFormats.get(zone);
+    if (fs === undefined) {
+      fs = ['en-US', 'en-GB'].map((loc) => new Intl.DateTimeFormat(loc, { timeZone: zone, timeZoneName: 'short' }));
+      nameFormats.set(zone, fs);
+    }
+    for (const f of fs) {
+      const name = f.formatToParts(t_ms).find((p) => p.type === 'timeZoneName')?.value ?? '';
+      if (/^[A-Z]{2,5}$/.test(name)) return name;
+    }
   }
   const o = zoneOffset_ms(zone, t_ms) / 60_000;
+  if (o === 0) return 'UTC';
   const h = Math.trunc(Math.abs(o) / 60);
   const m = Math.abs(o) % 60;
   return `UTC${o < 0 ? '-' : '+'}${h}${m === 0 ? '' : `:${String(m).padStart(2, '0')}`}`;
@@ -218,7 +224,7 @@ export function labTime(t_ms: number, start_ms: number, zone: string, seconds = 
   return elapsed ?? absolute ?? `${t_ms} ms`;
 }
 
-/** How far (± ms) an offset between event time and a clock may be from whole quarter hours and still be a zone's. */
+/** How far (± ms) an offset between event time and a clock may be from whole or half hours and still be a zone's. */
 export const ZONE_TOLERANCE_MS = 2 * 60_000;
 
 /** Two zones' offsets differ by at most 26 h (UTC−12 against UTC+14). */

@@ -8,7 +8,7 @@ import type { RejectReason } from '../domain/reject.js';
 import { chomp } from './lines.js';
 import { ImportError } from './report.js';
 import { MAX_TIME_MS, parseTimestamp_ms } from './timestamp.js';
-import { LocalClock } from '../domain/labTime.js';
+import { LocalClock, parseLocalDateTime_ms } from '../domain/labTime.js';
 
 /**
  * What a file's time column holds, decided on its first row: ISO dates, or numbers — seconds since the start of the
@@ -39,18 +39,6 @@ export function describeTimeBasis(b: TimeBasis, startGiven: boolean): string {
     case 'seconds-since-start':
       return `the time column holds seconds since the start of the run${startGiven ? ' (dated from --start)' : ': times are read as hours since the start (pass --start to date them)'}`;
   }
-}
-
-/** `2025-10-26T02:30:00(.fff)` or with a space: a local wall clock (no `Z`, no offset), as epoch ms read as UTC; NaN otherwise. */
-const LOCAL_ISO = /^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d)(?::(\d\d)(?:[.,](\d{1,9}))?)?$/;
-function localWallClock_ms(text: string): number {
-  const m = LOCAL_ISO.exec(text);
-  if (m === null) return NaN;
-  const [, y, mo, d, h, mi, sec, frac] = m;
-  if (+mo! < 1 || +mo! > 12 || +d! < 1 || +h! > 23 || +mi! > 59 || +(sec ?? 0) > 59) return NaN;
-  const wall = Date.UTC(+y!, +mo! - 1, +d!, +h!, +mi!, +(sec ?? 0)) + (frac === undefined ? 0 : Math.round(+`0.${frac}` * 1000));
-  // 2026-02-30 is not a day (Date.UTC would roll it into March).
-  return new Date(wall).getUTCDate() === +d! ? wall : NaN;
 }
 
 /** NaN for a time no Date can hold (so nothing downstream can throw formatting it). */
@@ -232,8 +220,9 @@ export class CsvDecoder {
     }
     const last = text.charCodeAt(text.length - 1);
     if (last >= 48 && last <= 57) {
-      // Ends in a digit: a local wall clock (no Z), or an offset (+02:00), or epoch ms.
-      const wall = localWallClock_ms(text);
+      // Ends in a digit: a local wall clock (no Z), or an offset (+02:00), or epoch ms. A date alone is left to
+      // parseTimestamp_ms (UTC midnight), as the canonical format has always read it.
+      const wall = text.length > 10 ? parseLocalDateTime_ms(text) : NaN;
       if (wall === wall) return inDateRange(this.clock.toUtc(wall));
     }
     return parseTimestamp_ms(text);

@@ -5,6 +5,7 @@ import {
   labTime,
   LocalClock,
   localToUtc_ms,
+  parseLocalDateTime_ms,
   parseTimeZone,
   TimeZoneError,
   zoneAbbreviation,
@@ -117,5 +118,16 @@ describe('zoneLikeOffset_h', () => {
     // Two days ahead is no zone's offset (they differ by 26 h at most): a wrong clock.
     expect(zoneLikeOffset_h(48 * 3.6e6)).toBeNull();
     expect(zoneLikeOffset_h(26 * 3.6e6)).toBe(26);
+  });
+});
+
+describe('parseLocalDateTime_ms', () => {
+  it('reads a wall clock without a zone, refuses days and times that do not exist and anything with a zone', () => {
+    expect(parseLocalDateTime_ms('2025-10-26T02:30:00')).toBe(Date.UTC(2025, 9, 26, 2, 30));
+    expect(parseLocalDateTime_ms('2025-10-26 02:30:00,250')).toBe(Date.UTC(2025, 9, 26, 2, 30, 0, 250));
+    expect(parseLocalDateTime_ms('2025-10-26')).toBe(Date.UTC(2025, 9, 26));
+    expect(parseLocalDateTime_ms('0050-01-01T00:00')).toBe(new Date('0050-01-01T00:00:00Z').getTime());
+    for (const bad of ['2026-02-30T00:00', '2025-13-01T00:00', '2025-10-26T24:00', '2025-10-26T02:30:00Z', '2025-10-26T02:30:00+02:00', '1761438600'])
+      expect(parseLocalDateTime_ms(bad), bad).toBeNaN();
   });
 });
