@@ -32,15 +32,20 @@ export interface LabClock {
   readonly spans: readonly (readonly [number, number, string])[];
 }
 
-/** Hours since the start as people read them, with the lab's wall clock when known: `24.05 h · 2023-11-09 14:03 CET`. */
-export function clockText(clock: LabClock | undefined, h: number): string {
-  if (typeof h !== 'number' || !Number.isFinite(h)) return '';
-  const hours = h.toFixed(2) + ' h';
-  if (clock === undefined || clock.spans.length === 0) return hours;
+/** The lab's wall clock `h` hours after the start, zone named (`2023-11-09 14:03 CET`); '' when no date is known. */
+export function wallText(clock: LabClock | undefined, h: number): string {
+  if (clock === undefined || clock.spans.length === 0 || !Number.isFinite(h)) return '';
   let span = clock.spans[0]!;
   for (const s of clock.spans) if (s[0] <= h) span = s;
   const wall = new Date(clock.t0_ms + h * 3.6e6 + span[1]).toISOString();
-  return hours + ' · ' + wall.slice(0, 10) + ' ' + wall.slice(11, 16) + ' ' + span[2];
+  return wall.slice(0, 10) + ' ' + wall.slice(11, 16) + ' ' + span[2];
+}
+
+/** Hours since the start as people read them, with the lab's wall clock when known: `24.05 h · 2023-11-09 14:03 CET`. */
+export function clockText(clock: LabClock | undefined, h: number): string {
+  if (typeof h !== 'number' || !Number.isFinite(h)) return '';
+  const wall = wallText(clock, h);
+  return h.toFixed(2) + ' h' + (wall === '' ? '' : ' · ' + wall);
 }
 
 export interface ChartLook {
@@ -157,12 +162,12 @@ export function timeChart(
     range?: [number, number] | null;
     tooltip?: string;
     look?: ChartLook;
-    clock?: LabClock;
-    /** The run's extent in hours: every chart of a cell spans it whole, so panels line up whatever their data cover. */
-    span?: readonly [number, number];
+    /** The cell: every chart of it spans its whole run (panels line up whatever their data cover) on its clock. */
+    cell?: Pick<ReportCell, 'clock' | 'duration_h'>;
   } = {},
 ): Record<string, unknown> {
-  const start = o.clock === undefined || o.clock.spans.length === 0 ? '' : ' · 0 h = ' + clockText(o.clock, 0).split(' · ')[1];
+  const clock = o.cell?.clock;
+  const start = wallText(clock, 0);
   const zoomable = interactive && !o.range;
   const size = o.look?.fontSize ?? 12;
   return {
@@ -171,17 +176,17 @@ export function timeChart(
     title: { top: 2, text: title, left: 'center', textStyle: { fontSize: size + 1 } },
     tooltip: {
       trigger: o.tooltip ?? 'axis',
-      axisPointer: { label: { formatter: (p: { value: number }) => clockText(o.clock, p.value) } },
+      axisPointer: { label: { formatter: (p: { value: number }) => clockText(clock, p.value) } },
     },
     legend: o.legend ? { top: 24, data: o.legend } : undefined,
     grid: { left: 76, right: o.right ?? 30, top: o.legend ? 56 : 40, bottom: zoomable ? 70 : 40 },
     xAxis: {
       type: 'value',
-      name: 'time since start (h)' + start,
+      name: 'time since start (h)' + (start === '' ? '' : ' · 0 h = ' + start),
       nameLocation: 'middle',
       nameGap: 25,
-      min: o.range ? o.range[0] : (o.span?.[0] ?? 'dataMin'),
-      max: o.range ? o.range[1] : (o.span?.[1] ?? 'dataMax'),
+      min: o.range ? o.range[0] : o.cell ? 0 : 'dataMin',
+      max: o.range ? o.range[1] : (o.cell?.duration_h ?? 'dataMax'),
       axisLabel: { formatter: tickLabel, hideOverlap: true },
     },
     // The wheel scrolls the page; Ctrl + wheel, a drag or the slider zoom.
@@ -253,7 +258,7 @@ export function voltageOption(c: ReportCell, interactive: boolean, zoom?: [numbe
       legend: [absLog ? '|V|' : 'voltage', limitName, ...regimes.map((r) => ({ name: String(r['name']), icon: 'rect' }))],
       range: zoom,
       look,
-      clock: c.clock, span: [0, c.duration_h],
+      cell: c,
     }),
     yAxis,
     series: [
@@ -296,7 +301,7 @@ export function contactOption(c: ReportCell, interactive: boolean, look?: ChartL
       legend: ['contact fraction f', 'j_local', 'j_local ≥ (at compliance)'],
       right: 80,
       look,
-      clock: c.clock, span: [0, c.duration_h],
+      cell: c,
     }),
     yAxis: [
       logAxis(
@@ -335,7 +340,7 @@ export function contactOption(c: ReportCell, interactive: boolean, look?: ChartL
 export function ratioOption(c: ReportCell, interactive: boolean, look?: ChartLook): Record<string, unknown> {
   const data = (c.series['ratio'] ?? []).filter((p) => p[1] > 0);
   return {
-    ...timeChart(`${c.id}: R_app / R_ref(T)`, interactive, { legend: ['R_app/R_ref'], look, clock: c.clock, span: [0, c.duration_h] }),
+    ...timeChart(`${c.id}: R_app / R_ref(T)`, interactive, { legend: ['R_app/R_ref'], look, cell: c }),
     yAxis: logAxis([...data.map((p) => p[1]), 0.5, 1.5], { name: 'R_app / R_ref' }),
     series: [
       {
@@ -369,7 +374,7 @@ export function resistanceOption(c: ReportCell, interactive: boolean, look?: Cha
   const rApp = (c.series['rApp_Ohm'] ?? []).filter((p) => p[1] > 0);
   const rHf = (c.impedance ?? []).filter((p) => p[1] > 0);
   return {
-    ...timeChart(`${c.id}: R_app (DC) and impedance R_hf (AC)`, interactive, { legend: ['R_app = V/I', 'R_hf (impedance)'], look, clock: c.clock, span: [0, c.duration_h] }),
+    ...timeChart(`${c.id}: R_app (DC) and impedance R_hf (AC)`, interactive, { legend: ['R_app = V/I', 'R_hf (impedance)'], look, cell: c }),
     yAxis: logAxis([...rApp, ...rHf].map((p) => p[1]), { name: 'R (Ω)' }),
     series: [
       { name: 'R_app = V/I', type: 'line', data: withGaps(rApp), showSymbol: false, color: '#5f3dc4', lineStyle: { width: 1 }, tooltip: { valueFormatter: withUnit('Ω') } },
@@ -392,7 +397,7 @@ export function auxOption(c: ReportCell, interactive: boolean, look?: ChartLook)
   const p = c.series['pressure_MPa'] ?? [];
   const t = c.series['temperature_C'] ?? [];
   return {
-    ...timeChart(`${c.id}: pressure and temperature`, interactive, { legend: ['pressure', 'temperature'], right: 80, look, clock: c.clock, span: [0, c.duration_h] }),
+    ...timeChart(`${c.id}: pressure and temperature`, interactive, { legend: ['pressure', 'temperature'], right: 80, look, cell: c }),
     yAxis: [
       linearAxis(
         p.map((x) => x[1]),
@@ -433,7 +438,7 @@ export function halfCycleOption(c: ReportCell, interactive: boolean, look?: Char
   const base = timeChart(`${c.id}: half cycles`, interactive, {
     legend: ['duration', 't_max (Eq. 1)', 'cut by compliance', 'peak |V|'],
     tooltip: 'item',
-    clock: c.clock, span: [0, c.duration_h],
+    cell: c,
     look,
   });
   const x = base['xAxis'] as Record<string, unknown>;
@@ -511,7 +516,7 @@ export function figure2Option(c: ReportCell, look?: ChartLook): Record<string, u
   const left = 70;
   const right = 70;
   return {
-    ...timeChart(`${c.id}`, false, { legend: legend as string[], look, clock: c.clock, span: [0, c.duration_h] }),
+    ...timeChart(`${c.id}`, false, { legend: legend as string[], look, cell: c }),
     legend: { top: 22, left: 'center', data: legend, itemWidth: 18 },
     grid: [
       { left, right, top: 96, height: '31%' },
@@ -551,6 +556,6 @@ export function figure2Option(c: ReportCell, look?: ChartLook): Record<string, u
 }
 
 /** Helpers the builders call: inlined into the page before them. */
-export const CHART_HELPERS = [tickLabel, clockText, withUnit, regimeColor, extent, linearAxis, withGaps, logAxis, timeChart, regimeSeries] as const;
+export const CHART_HELPERS = [tickLabel, wallText, clockText, withUnit, regimeColor, extent, linearAxis, withGaps, logAxis, timeChart, regimeSeries] as const;
 
 export const CHART_BUILDERS = { voltageOption, contactOption, ratioOption, resistanceOption, auxOption, halfCycleOption } as const;

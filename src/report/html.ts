@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CHART_BUILDERS, CHART_HELPERS, clockText, regimeColor, type LabClock, type ReportCell } from './charts.js';
+import { CHART_BUILDERS, CHART_HELPERS, clockText, regimeColor, wallText, type LabClock, type ReportCell } from './charts.js';
 import { isAbsolute, zoneAbbreviation, zoneOffset_ms } from '../domain/labTime.js';
 import { writeFigures, type FigureOptions } from './figures.js';
 
@@ -190,7 +190,7 @@ const when = (c: ReportCell, t: unknown): string => {
 /** Where the cell's times are counted from, in words. */
 function startLine(c: ReportCell & { zone: string; zoneSource: string | null }): string {
   if (c.clock === undefined) return '<p>Times are hours since the first sample: the data give no start date.</p>';
-  return `<p>Times are hours since the first sample, ${esc(clockText(c.clock, 0).split(' · ')[1]!)} (zone ${esc(c.zone)}${c.zoneSource === null ? '' : `, from ${esc(c.zoneSource)}`}).</p>`;
+  return `<p>Times are hours since the first sample, ${esc(wallText(c.clock, 0))} (zone ${esc(c.zone)}${c.zoneSource === null ? '' : `, from ${esc(c.zoneSource)}`}).</p>`;
 }
 
 const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
