@@ -137,8 +137,9 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   };
 
   let samples = 0;
-  /** Samples each file gave, and the file being read (chain rejections are counted against it). */
+  /** Samples each file gave, those of them the chain rejected, and the file being read (chain rejections count against it). */
   const samplesOfFile = new Map<string, number>();
+  const chainRejectedOfFile = new Map<string, number>();
   let currentFile = options.files[0] ?? '';
   /** What each CSV file's time column was read as (stated in summary.json). */
   const timeColumns = new Map<string, TimeBasis>();
@@ -204,8 +205,10 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   const events: CellEvent[] = [];
   const segments: LabelledSegment[] = [];
   const summaries: CellSummary[] = [];
-  const onReject = (reason: RejectReason, s: Sample, detail: string): void =>
+  const onReject = (reason: RejectReason, s: Sample, detail: string): void => {
+    chainRejectedOfFile.set(currentFile, (chainRejectedOfFile.get(currentFile) ?? 0) + 1);
     rejections.reject({ source: currentFile, reason, detail: `cell ${s.cell} ${iso(s.t_ms)}: ${detail}` });
+  };
 
   await lastValueFrom(
     concat(...options.files.map(fileSamples)).pipe(
@@ -283,9 +286,9 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
 
   const files: FileRows[] = options.files.map((path) => {
     const r = rejections.bySource.get(path);
-    const given = samplesOfFile.get(path) ?? 0;
     // Importer rejections are rows never given; the chain's are among the given ones.
-    const chain = r === undefined ? 0 : [...r.byReason].filter(([k]) => CHAIN_REASONS.has(k)).reduce((a, [, n]) => a + n, 0);
+    const chain = chainRejectedOfFile.get(path) ?? 0;
+    const given = samplesOfFile.get(path) ?? 0;
     return {
       path,
       rows: given + (r?.count ?? 0) - chain,
@@ -325,9 +328,6 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
   }
   return { events, segments, summaries, rejections, samples, assumedCells, series, impedanceBlocks, impedancePoints, timeColumns, files };
 }
-
-/** Rejections the chain makes of samples a file gave (re-ordering, alignment), as against rows the importer never gave. */
-const CHAIN_REASONS = new Set<string>(['duplicate', 'late', 'no-current', 'future', 'past', 'clock-offset']);
 
 /** The registered id nearest to `id` (edit distance at most a third of its length), or null. */
 export function closestId(id: string, ids: readonly string[]): string | null {
