@@ -173,6 +173,7 @@ export async function runBridge(config: BridgeConfig, options: BridgeOptions): P
     if (!ready || closed) return false;
     const prev = files.get(path);
     const st = statusOf(path);
+    const mtime_ms = statSync(path).mtimeMs;
     const r = await readTailStep(path, prev, {
       maxRows: config.maxRowsPerStep,
       maxBytes: 4 << 20,
@@ -181,7 +182,7 @@ export async function runBridge(config: BridgeConfig, options: BridgeOptions): P
       setCurrent_mA: config.setCurrent_mA,
       start_ms: config.start === undefined ? undefined : Date.parse(config.start),
       timeZone: zoneOf(path).zone,
-      settled: now() - statSync(path).mtimeMs >= config.settleAfter_s * 1000,
+      settled: now() - mtime_ms >= config.settleAfter_s * 1000,
     });
     if (r.kind === 'waiting') {
       if (st.waiting !== r.why) log(`bridge: ${basename(path)}: waiting (${r.why})`);
@@ -202,7 +203,7 @@ export async function runBridge(config: BridgeConfig, options: BridgeOptions): P
     const samples = r.samples.map((s) => (s.cell === cell ? s : { ...s, cell }));
     const impedance = r.impedance.map((p) => (p.cell === cell ? p : { ...p, cell }));
     const meta = metaOf(path, r, cell, zoneOf(path));
-    checkClock(path, samples, r.behind === 0);
+    checkClock(path, samples, r.behind === 0, mtime_ms);
     st.behind = r.behind;
     if (r.next === prev?.offset && meta === prev.meta) return false;
     if (prev === undefined) log(`bridge: ${basename(path)} → ${prefix}/${cell}/… (${r.format}${r.metadata.technique ? `, ${r.metadata.technique}` : ''})`);
@@ -241,7 +242,7 @@ export async function runBridge(config: BridgeConfig, options: BridgeOptions): P
    * the usual cause of a disagreement: rows stamped ahead of the clock are said at once; a growing file whose newest
    * row stays a whole number of hours off its last write (either way) for 30 s is said with that offset. Once per file.
    */
-  function checkClock(path: string, samples: readonly Sample[], caughtUp: boolean): void {
+  function checkClock(path: string, samples: readonly Sample[], caughtUp: boolean, mtime_ms: number): void {
     if (clockWarned.has(path) || samples.length === 0) return;
     const z = zoneOf(path);
     const fix =
@@ -257,12 +258,6 @@ export async function runBridge(config: BridgeConfig, options: BridgeOptions): P
     if (newest - t > ZONE_TOLERANCE_MS) {
       const h = zoneLikeOffset_h(newest - t);
       return warn(h !== null ? `${h} h ahead of this PC's clock` : `up to ${((newest - t) / 3.6e6).toFixed(1)} h ahead of this PC's clock`);
-    }
-    let mtime_ms: number;
-    try {
-      mtime_ms = statSync(path).mtimeMs;
-    } catch {
-      return;
     }
     // Only the newest row of a file being written now says what its clock is.
     const offset_h = caughtUp && t - mtime_ms < 60_000 ? zoneLikeOffset_h(samples.at(-1)!.t_ms - mtime_ms) : null;
