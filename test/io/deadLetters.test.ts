@@ -48,8 +48,16 @@ describe('DeadLetters', () => {
   it('forgets the least recently seen topic beyond its limit, so ids made up by a publisher cannot grow it', () => {
     const sent: string[] = [];
     const d = new DeadLetters({ publish: (b) => sent.push(b), now: () => 0, maxTopics: 100 });
-    for (let k = 0; k < 20_000; k++) d.reject('unknown-cell', 'x', `cells/id-${k}/ec`, Buffer.from('{}'));
-    expect(sent).toHaveLength(20_000);
-    expect((d as unknown as { buckets: Map<string, unknown> }).buckets.size).toBe(100);
+    // The first topic uses up its allowance (the clock stands still: nothing is earned back).
+    for (let k = 0; k < 11; k++) d.reject('malformed', 'x', 'cells/first/ec', Buffer.from(`${k}`));
+    expect(sent).toHaveLength(10);
+    // Remembered: still held back.
+    d.reject('malformed', 'x', 'cells/first/ec', Buffer.from('a'));
+    expect(sent).toHaveLength(10);
+    // 100 other topics push it out: it is new again, with a full allowance.
+    for (let k = 0; k < 100; k++) d.reject('unknown-cell', 'x', `cells/id-${k}/ec`, Buffer.from('{}'));
+    expect(sent).toHaveLength(110);
+    d.reject('malformed', 'x', 'cells/first/ec', Buffer.from('b'));
+    expect(sent).toHaveLength(111);
   });
 });
