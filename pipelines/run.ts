@@ -143,8 +143,7 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
   log(
     `times in alert messages: hours since each cell's first sample and the wall clock in ${labZone} (${config.timeZone !== undefined ? 'timeZone: in the configuration' : "this machine's zone; set timeZone:"}), unless the registry or the bridge names the cell's own zone`,
   );
-  const withZone = (c: CellConfig | undefined, fromMeta: string | null | undefined): CellConfig | undefined =>
-    c === undefined || c.timeZone !== undefined ? c : { ...c, timeZone: fromMeta ?? labZone };
+  const zoneOf = (id: string): string => metas.get(id)?.timeZone ?? labZone;
   const metas = new Map<string, CellMeta>();
   /** A cell the registry does not list, with what its file header says (area, compliance) over the defaults. */
   const resolveFromMeta = (id: string): CellConfig => {
@@ -152,11 +151,12 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     return assumedCell(id, {
       ...(m?.areaCm2 != null ? { areaCm2: m.areaCm2 } : {}),
       ...(m?.complianceV != null ? { complianceV: m.complianceV } : {}),
-      timeZone: m?.timeZone ?? labZone,
+      timeZone: zoneOf(id),
     });
   };
   const resolveCell = (id: string): CellConfig => {
-    let c = cellConfigs.get(id) ?? withZone(config.registry.get(id), metas.get(id)?.timeZone);
+    const listed = config.registry.get(id);
+    let c = cellConfigs.get(id) ?? (listed === undefined || listed.timeZone !== undefined ? listed : { ...listed, timeZone: zoneOf(id) });
     if (c === undefined) {
       c = resolveFromMeta(id);
       // The first few by name, then a count now and then: thousands of new ids must not flood the log.
