@@ -11,9 +11,9 @@ type IMessageIdProvider = NonNullable<IClientOptions['messageIdProvider']>;
 import { Observable } from 'rxjs';
 import type { Sample } from '../domain/sample.js';
 import { Backoff } from './backoff.js';
-import { PublishReader } from './publishReader.js';
+import { PublishReader, type OversizedPublish } from './publishReader.js';
 import { ReadPacing } from './readPacing.js';
-import { decodeImpedance, decodeMessages, IMPEDANCE_KIND, META_KIND, type ImpedanceReading } from './payload.js';
+import { decodeImpedance, decodeMessages, IMPEDANCE_KIND, MAX_PAYLOAD_BYTES, META_KIND, type ImpedanceReading } from './payload.js';
 import type { RejectReason } from './report.js';
 
 export interface MqttConnectOptions {
@@ -95,6 +95,9 @@ export function connectMqtt(o: MqttConnectOptions): MqttClient {
     clientId: o.clientId,
     clean: o.clean,
     protocolVersion: o.protocolVersion ?? 4,
+    // MQTT 5 lets the client state the largest packet it takes: the broker drops a larger one (and counts it) rather
+    // than sending what would be refused here after being assembled whole.
+    ...(o.protocolVersion === 5 ? { properties: { maximumPacketSize: MAX_PACKET_BYTES + 5 } } : {}),
     reconnectPeriod: o.reconnectPeriod_ms,
     connectTimeout: 10_000,
     username: o.username,
@@ -249,6 +252,12 @@ function readPublishesFirst(client: MqttClient, stream: PacketStream, acknowledg
       if (p.qos === 1) acknowledge(p.messageId);
     },
     passOn: (bytes) => void emit('data', bytes),
+    // A payload past the limit is refused anyway: it is not assembled (a topic gets 1 KiB of room).
+    maxPacketBytes: MAX_PACKET_BYTES,
+    onOversized: (p) => {
+      routesOf.get(client)?.oversized?.(p);
+      if (p.qos === 1) acknowledge(p.messageId);
+    },
   });
   stream.emit = ((event: string | symbol, ...args: unknown[]): boolean => {
     if (event === 'data' && Buffer.isBuffer(args[0])) {
@@ -259,6 +268,9 @@ function readPublishesFirst(client: MqttClient, stream: PacketStream, acknowledg
     return emit(event, ...args);
   }) as PacketStream['emit'];
 }
+
+/** The largest PUBLISH packet assembled: the payload limit, and room for the topic. */
+export const MAX_PACKET_BYTES = MAX_PAYLOAD_BYTES + 1024;
 
 export const TELEMETRY_KINDS = ['ec', 'pressure', 'temperature', 'telemetry'] as const;
 
@@ -314,11 +326,14 @@ export function telemetryInput(client: MqttClient, o: TelemetryInputOptions): Ob
     const onError = (e: Error): void => o.log(`mqtt: ${e.message}`);
     client.on('connect', onConnect);
     const stopMessages = routeMessages(client, TELEMETRY_ROUTE, onMessage);
+    const routes = routesOf.get(client)!;
+    routes.oversized = (p) => o.onReject('too-large', p.topic, `${p.payloadBytes} bytes > ${MAX_PAYLOAD_BYTES} (skipped unread)`, p.head);
     client.on('offline', onOffline);
     client.on('error', onError);
     if (client.connected) subscribe();
     return () => {
       client.off('connect', onConnect);
+      routes.oversized = null;
       stopMessages();
       client.off('offline', onOffline);
       client.off('error', onError);
@@ -338,6 +353,8 @@ interface MessageRoutes {
   /** Per route, its input (null: none listening; a side message is then dropped, it is never telemetry). */
   readonly handlers: (MessageHandler | null)[];
   readonly listener: MessageHandler;
+  /** Where a PUBLISH too large to read goes (the telemetry input's rejections). */
+  oversized: ((p: OversizedPublish) => void) | null;
 }
 const routesOf = new WeakMap<MqttClient, MessageRoutes>();
 
@@ -351,6 +368,7 @@ function routeMessages(client: MqttClient, route: string, handler: MessageHandle
   if (r === undefined) {
     const routes: MessageRoutes = {
       handlers: ROUTES.map(() => null),
+      oversized: null,
       listener: (topic, payload) => {
         let i = 0;
         while (i < SIDE_TAILS.length && !topic.endsWith(SIDE_TAILS[i]!)) i++;

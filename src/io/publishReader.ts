@@ -26,6 +26,38 @@ export interface PublishReaderOptions {
   readonly onPublish: (p: IncomingPublish) => void;
   /** Bytes of packets that are not taken, in arrival order (whole packets, or the raw rest after a malformed one). */
   readonly passOn: (bytes: Buffer) => void;
+  /**
+   * A PUBLISH whose remaining length exceeds this is never assembled: its bytes are skipped as they stream by,
+   * keeping only its topic and the first `oversizedHeadBytes` of its payload, and it is handed to `onOversized`
+   * once its last byte has passed. Unlimited when not given.
+   */
+  readonly maxPacketBytes?: number;
+  readonly oversizedHeadBytes?: number;
+  /** A skipped oversized PUBLISH (QoS 1: to be acknowledged like any other). */
+  readonly onOversized?: (p: OversizedPublish) => void;
+}
+
+/** A PUBLISH skipped for its size. */
+export interface OversizedPublish {
+  readonly topic: string;
+  /** The first bytes of its payload. */
+  readonly head: Buffer;
+  /** Its whole payload's size. */
+  readonly payloadBytes: number;
+  readonly qos: 0 | 1;
+  readonly messageId: number;
+  readonly retain: boolean;
+}
+
+/** An oversized PUBLISH being skipped. */
+interface Skipping {
+  readonly header: number;
+  /** Bytes of the packet's body still to come. */
+  remaining: number;
+  readonly bodyBytes: number;
+  /** The start of the body, up to the topic, packet id and payload head. */
+  readonly prefix: Buffer;
+  prefixBytes: number;
 }
 
 const PUBLISH = 3;
@@ -48,13 +80,24 @@ export class PublishReader {
   /** After bytes that are not MQTT as expected, everything goes on untouched: the library decides what it is. */
   private bypass = false;
   private readonly view: PublishView = { topic: '', payload: Buffer.alloc(0), qos: 0, messageId: 0, retain: false };
+  private skipping: Skipping | null = null;
+  private readonly maxPacketBytes: number;
+  private readonly headBytes: number;
 
-  constructor(private readonly o: PublishReaderOptions) {}
+  constructor(private readonly o: PublishReaderOptions) {
+    this.maxPacketBytes = o.maxPacketBytes ?? Infinity;
+    this.headBytes = o.oversizedHeadBytes ?? 1024;
+  }
 
   /** Bytes as they arrived on the connection. */
   push(chunk: Buffer): void {
     if (this.bypass) return this.o.passOn(chunk);
     let data = chunk;
+    if (this.skipping !== null) {
+      const used = this.skip(data, 0);
+      if (used === data.length) return;
+      data = data.subarray(used);
+    }
     if (this.rest.length > 0) {
       this.rest.push(chunk);
       this.restBytes += chunk.length;
@@ -91,6 +134,19 @@ export class PublishReader {
       }
       const bodyStart = i + 1;
       const end = bodyStart + length;
+      if (length > this.maxPacketBytes && data[at]! >> 4 === PUBLISH && ((data[at]! >> 1) & 3) < 2 && this.o.active()) {
+        // Too large to assemble: what came before goes on, then its bytes are skipped as they come.
+        if (runStart < at) this.o.passOn(data.subarray(runStart, at));
+        const prefix = Buffer.allocUnsafe(Math.min(length, 2 + 65535 + 2 + this.headBytes));
+        this.skipping = { header: data[at]!, remaining: length, bodyBytes: length, prefix, prefixBytes: 0 };
+        at = this.skip(data, bodyStart);
+        runStart = at;
+        if (this.skipping !== null) {
+          this.restNeeded = 0;
+          return;
+        }
+        continue;
+      }
       if (end > data.length) {
         this.restNeeded = end - at; // the packet is cut
         break;
@@ -112,6 +168,43 @@ export class PublishReader {
       this.rest = [Buffer.from(data.subarray(at))];
       this.restBytes = data.length - at;
     } else this.restNeeded = 0;
+  }
+
+  /**
+   * Skips the oversized packet's bytes from `from` on, keeping its prefix; hands it over when its last byte has
+   * passed. Returns where the next packet starts (`data.length` when the packet goes on past this chunk).
+   */
+  private skip(data: Buffer, from: number): number {
+    const s = this.skipping!;
+    const n = Math.min(s.remaining, data.length - from);
+    const keep = Math.min(n, s.prefix.length - s.prefixBytes);
+    if (keep > 0) {
+      data.copy(s.prefix, s.prefixBytes, from, from + keep);
+      s.prefixBytes += keep;
+    }
+    s.remaining -= n;
+    if (s.remaining > 0) return data.length;
+    this.skipping = null;
+    const qos = ((s.header >> 1) & 3) as 0 | 1;
+    const p = s.prefix.subarray(0, s.prefixBytes);
+    const topicLength = p.length >= 2 ? (p[0]! << 8) | p[1]! : Infinity;
+    const payloadStart = 2 + topicLength + (qos > 0 ? 2 : 0);
+    const messageId = qos > 0 && payloadStart <= p.length ? (p[payloadStart - 2]! << 8) | p[payloadStart - 1]! : 0;
+    if (payloadStart > p.length || (qos > 0 && messageId === 0)) {
+      // Malformed: the library is told nothing of it; the connection goes on with the next packet. A broker that
+      // sends this is broken anyway, and the bytes are gone.
+      this.o.onOversized?.({ topic: '', head: Buffer.alloc(0), payloadBytes: s.bodyBytes, qos: 0, messageId: 0, retain: false });
+      return from + n;
+    }
+    this.o.onOversized?.({
+      topic: p.toString('utf8', 2, 2 + topicLength),
+      head: Buffer.from(p.subarray(payloadStart, payloadStart + this.headBytes)),
+      payloadBytes: s.bodyBytes - payloadStart,
+      qos,
+      messageId,
+      retain: (s.header & 1) === 1,
+    });
+    return from + n;
   }
 
   /** Fills the view; false when the packet is malformed (left to the library, which closes the connection). */

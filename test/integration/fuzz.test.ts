@@ -184,4 +184,50 @@ describe.skipIf(!run)('fuzzing through Mosquitto', () => {
       removeDir(dir);
     }
   }, 60_000);
+
+  it('oversized packets through Mosquitto: each skipped unread as too-large, acknowledged once, one capped dead letter each, the good ones go on', async () => {
+    const mosquitto = await startMosquitto();
+    const dir = mkdtempSync(join(tmpdir(), 'cyclewatch-fuzz-big-'));
+    const handle = await runMonitor(
+      parseRunConfig(
+        [`mqtt: { url: "${mosquitto.url}", clientId: big-monitor }`, `dataDir: "${join(dir, 'data')}"`, 'cells: [{ id: c0 }]', 'http: { port: 0 }'].join('\n'),
+        join(dir, 'big.yaml'),
+      ),
+      { log: () => {} },
+    );
+    const watcher = connectMqtt({ url: mosquitto.url, clientId: 'big-dead-letter-watch', clean: true, reconnectPeriod_ms: 500 });
+    const deadLetters: string[] = [];
+    watcher.on('message', (_t, p) => deadLetters.push(p.toString('utf8')));
+    try {
+      await new Promise((r) => watcher.once('connect', r));
+      await watcher.subscribeAsync('cyclewatch/dead-letter', { qos: 0 });
+      while (handle.metrics.value('cyclewatch_mqtt_connected') !== 1) await new Promise((r) => setTimeout(r, 50));
+      const publisher = connectMqtt({ url: mosquitto.url, clientId: 'big-publisher', clean: true, reconnectPeriod_ms: 500 });
+      await new Promise((r) => publisher.once('connect', r));
+      const good = goodMessages(60).filter((m) => m.topic === 'cells/c0/ec');
+      const big = Buffer.alloc(5 * 1024 * 1024, ' ');
+      Buffer.from('{"t":"2026-01-01T00:00:00Z","voltage_V":').copy(big);
+      for (let k = 0; k < 20; k++) {
+        await publisher.publishAsync(`cells/c0/ec`, big, { qos: 1 });
+        await publisher.publishAsync(good[k]!.topic, good[k]!.payload, { qos: 1 });
+      }
+      await publisher.endAsync();
+      const t0 = Date.now();
+      while (handle.metrics.value('cyclewatch_messages_in_total') < 20 && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(handle.metrics.value('cyclewatch_messages_rejected_total', { reason: 'too-large' })).toBe(20);
+      expect(handle.metrics.value('cyclewatch_messages_in_total')).toBe(20);
+      expect(deadLetters.length + handle.metrics.value('cyclewatch_dead_letters_suppressed_total')).toBe(20);
+      const first = JSON.parse(deadLetters[0]!) as { reason: string; detail: string; payload: string };
+      expect(first.reason).toBe('too-large');
+      expect(first.detail).toContain(`${big.length} bytes > 16384 (skipped unread)`);
+      expect(first.payload.startsWith('{"t":"2026-01-01T00:00:00Z","voltage_V":')).toBe(true);
+      expect(first.payload.length).toBeLessThanOrEqual(1024);
+    } finally {
+      await watcher.endAsync();
+      await handle.close();
+      await stopAll(mosquitto);
+      removeDir(dir);
+    }
+  }, 120_000);
 });
