@@ -130,6 +130,8 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     reconnectPeriod_ms: config.mqtt.reconnectPeriod_ms,
     tls: config.mqtt.tls,
     readPause_ms: config.mqtt.readBatch_ms,
+    groupCommit: config.mqtt.groupCommit,
+    log,
     // The journal is written once per turn of the event loop, before the PUBACKs of the messages in it.
     beforeAcknowledge: () => store.flush(),
     onAcknowledgeError: (e) => log(`journal: cannot write (${e.message}): messages are not acknowledged; the broker will send them again`),

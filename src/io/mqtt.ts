@@ -4,15 +4,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import type { Duplex } from 'node:stream';
 import mqtt, { type IClientOptions, type IStore, type MqttClient } from 'mqtt';
 
 type IMessageIdProvider = NonNullable<IClientOptions['messageIdProvider']>;
 import { Observable } from 'rxjs';
 import type { Sample } from '../domain/sample.js';
 import { Backoff } from './backoff.js';
-import { PublishReader, type OversizedPublish } from './publishReader.js';
-import { ReadPacing } from './readPacing.js';
+import { acknowledgeAfterJournal, holdOutgoingPackets, type PublishRoutes } from './mqttGroupCommit.js';
+import type { OversizedPublish } from './publishReader.js';
 import { decodeImpedance, decodeMessages, IMPEDANCE_KIND, MAX_PAYLOAD_BYTES, META_KIND, type ImpedanceReading } from './payload.js';
 import type { RejectReason } from './report.js';
 
@@ -50,6 +49,13 @@ export interface MqttConnectOptions {
    * arrives.
    */
   readonly readPause_ms?: number;
+  /**
+   * false: the plain path, without the group commit's hold on mqtt.js internals (see `mqttGroupCommit.ts`): each
+   * QoS 1 message's `beforeAcknowledge` runs before its own PUBACK, through mqtt.js's public `handleMessage`.
+   */
+  readonly groupCommit?: boolean;
+  /** Said once when the group commit cannot be used (mqtt.js without its seams) or the PUBLISH reader steps aside. */
+  readonly log?: (message: string) => void;
 }
 
 /**
@@ -116,9 +122,21 @@ export function connectMqtt(o: MqttConnectOptions): MqttClient {
     options.rejectUnauthorized = o.tls.rejectUnauthorized;
   }
   const client = mqtt.connect(o.url, options);
-  if (o.beforeAcknowledge !== undefined || o.coalesceWrites === true) {
-    const v311 = (o.protocolVersion ?? 4) === 4;
-    holdOutgoingPackets(client, o.beforeAcknowledge ?? (() => {}), o.onAcknowledgeError ?? (() => {}), o.readPause_ms ?? 0, v311);
+  if (options.manualConnect === true) {
+    const log = o.log ?? (() => {});
+    const onError = o.onAcknowledgeError ?? (() => {});
+    let held = false;
+    if (o.groupCommit !== false) {
+      held = holdOutgoingPackets(client, {
+        beforeRelease: o.beforeAcknowledge ?? (() => {}),
+        onError,
+        readPause_ms: o.readPause_ms ?? 0,
+        // The PUBLISH reader reads MQTT 3.1.1 packets (no properties); under MQTT 5 mqtt.js reads them all.
+        reader: (o.protocolVersion ?? 4) === 4 ? publishRoutes(client, log) : null,
+      });
+      if (!held) log('mqtt: this mqtt.js version lacks what the group commit wraps (streamBuilder, _writePacket): one journal write per message');
+    }
+    if (!held && o.beforeAcknowledge !== undefined) acknowledgeAfterJournal(client, o.beforeAcknowledge, onError);
     client.connect();
   }
   // Exponential back-off: mqtt.js reads reconnectPeriod each time it schedules an attempt.
@@ -130,143 +148,16 @@ export function connectMqtt(o: MqttConnectOptions): MqttClient {
   return client;
 }
 
-type PacketStream = Duplex & { write: (chunk: unknown, encoding?: unknown, cb?: unknown) => boolean };
-
-/**
- * mqtt.js handles incoming packets one at a time and writes each PUBACK as soon as its message was handled, one
- * system call per message. Here its outgoing packets are held until the end of the current turn of the event
- * loop (every packet of the data that arrived has been handled by then), `beforeRelease` makes the turn's work
- * durable in one write, and the held packets go out together. A PUBACK therefore never precedes the journal line of
- * its message. mqtt.js builds its socket through `streamBuilder` on every (re)connection; the socket it gets is
- * wrapped there.
- */
-function holdOutgoingPackets(client: MqttClient, beforeRelease: () => void, onError: (e: Error) => void, readPause_ms: number, readPublishes: boolean): void {
-  const owner = client as unknown as {
-    streamBuilder?: (c: MqttClient) => PacketStream;
-    _writePacket?: (packet: { cmd: string; messageId?: number; reasonCode?: number; properties?: unknown }, cb?: () => void) => void;
-  };
-  const build = owner.streamBuilder;
-  const writePacket = owner._writePacket?.bind(client);
-  if (typeof build !== 'function' || writePacket === undefined) {
-    throw new Error('mqtt: this mqtt.js version does not build its stream through streamBuilder (group commit unavailable)');
-  }
-  /** The PUBACK of a message, held on the current connection's stream. */
-  let holdAcknowledgement: ((messageId: number) => void) | null = null;
-  owner.streamBuilder = (c) => {
-    const stream = build(c);
-    const write = stream.write.bind(stream);
-    const end = stream.end.bind(stream) as (...args: unknown[]) => PacketStream;
-    // The held bytes are copied into one buffer (mqtt-packet writes a packet in several small pieces).
-    let held = Buffer.allocUnsafe(64 * 1024);
-    let heldBytes = 0;
-    let callbacks: (() => void)[] = [];
-    let scheduled = false;
-    const release = (): void => {
-      scheduled = false;
-      if (heldBytes === 0 && callbacks.length === 0) return;
-      const bytes = heldBytes;
-      const done = callbacks;
-      heldBytes = 0;
-      callbacks = [];
-      if (stream.destroyed) return; // the connection is gone, and with it what these packets answered
-      try {
-        beforeRelease();
-      } catch (e) {
-        // Not durable: no acknowledgement may leave. The broker sends the messages again after the reconnection.
-        onError(e as Error);
-        stream.destroy();
-        return;
-      }
-      // The socket keeps the bytes until they are sent: hand this buffer over and hold the next turn in a new one.
-      const out = held.subarray(0, bytes);
-      held = Buffer.allocUnsafe(Math.max(64 * 1024, held.length));
-      write(out, undefined, () => {
-        for (const cb of done) cb();
-      });
-    };
-    const room = (bytes: number): void => {
-      if (heldBytes + bytes > held.length) {
-        const bigger = Buffer.allocUnsafe(Math.max(2 * held.length, heldBytes + bytes));
-        held.copy(bigger, 0, 0, heldBytes);
-        held = bigger;
-      }
-      if (!scheduled) {
-        scheduled = true;
-        setImmediate(release);
-      }
-    };
-    stream.write = (chunk: unknown, encoding?: unknown, cb?: unknown): boolean => {
-      const bytes =
-        typeof chunk === 'string' ? Buffer.from(chunk, (typeof encoding === 'string' ? encoding : 'utf8') as BufferEncoding) : (chunk as Uint8Array);
-      room(bytes.length);
-      held.set(bytes, heldBytes);
-      heldBytes += bytes.length;
-      const callback = typeof encoding === 'function' ? encoding : cb;
-      if (typeof callback === 'function') callbacks.push(callback as () => void);
-      return true;
-    };
-    const acknowledge = (messageId: number): void => {
-      room(4);
-      held[heldBytes] = 0x40; // PUBACK
-      held[heldBytes + 1] = 2; // remaining length: the packet id
-      held[heldBytes + 2] = messageId >> 8;
-      held[heldBytes + 3] = messageId & 0xff;
-      heldBytes += 4;
-    };
-    holdAcknowledgement = acknowledge;
-    const pacing = readPause_ms > 0 ? new ReadPacing(stream, { pause_ms: readPause_ms }) : null;
-    // The PUBLISH reader reads MQTT 3.1.1 packets (no properties); under MQTT 5 mqtt.js reads them all.
-    if (readPublishes) readPublishesFirst(client, stream, acknowledge, pacing);
-    stream.end = ((...args: unknown[]) => {
-      release();
-      return end(...args);
-    }) as PacketStream['end'];
-    return stream;
-  };
-  // A PUBACK is four bytes, one per message received: written here rather than through mqtt-packet's generic
-  // writer (three stream writes and their callbacks). Any other packet, or a PUBACK with a reason code or
-  // properties, takes mqtt.js's way.
-  owner._writePacket = (packet, cb) => {
-    if (packet.cmd === 'puback' && !packet.reasonCode && packet.properties === undefined && packet.messageId !== undefined && holdAcknowledgement !== null) {
-      holdAcknowledgement(packet.messageId);
-      cb?.();
-      return;
-    }
-    writePacket(packet, cb);
-  };
-}
-
-/**
- * The connection's PUBLISH packets of QoS 0 and 1 are read as they arrive and handed to the client's message
- * routes (see `PublishReader`), when those routes are the only `message` listener; QoS 1 ones are acknowledged
- * through `acknowledge` after their input has handled them. Everything else reaches mqtt.js as before, in order.
- * mqtt.js pipes the stream into its parser: the stream's `data` events are where the bytes are taken. With
- * `pacing`, each piece is judged once it has been handled (see `ReadPacing`).
- */
-function readPublishesFirst(client: MqttClient, stream: PacketStream, acknowledge: (messageId: number) => void, pacing: ReadPacing | null): void {
-  const emit = stream.emit.bind(stream) as (event: string | symbol, ...args: unknown[]) => boolean;
-  const reader = new PublishReader({
+/** The client's message routes as the PUBLISH reader reaches them. */
+function publishRoutes(client: MqttClient, log: (message: string) => void): PublishRoutes {
+  return {
+    // Only while the routes are the one `message` listener: another listener expects mqtt.js to see every message.
     active: () => client.listenerCount('message') === 1 && client.listenerCount('packetreceive') === 0 && routesOf.has(client),
-    onPublish: (p) => {
-      routesOf.get(client)?.listener(p.topic, p.payload);
-      if (p.qos === 1) acknowledge(p.messageId);
-    },
-    passOn: (bytes) => void emit('data', bytes),
-    // A payload past the limit is refused anyway: it is not assembled (a topic gets 1 KiB of room).
+    deliver: (topic, payload) => routesOf.get(client)?.listener(topic, payload),
+    oversized: (p) => routesOf.get(client)?.oversized?.(p),
     maxPacketBytes: MAX_PACKET_BYTES,
-    onOversized: (p) => {
-      routesOf.get(client)?.oversized?.(p);
-      if (p.qos === 1) acknowledge(p.messageId);
-    },
-  });
-  stream.emit = ((event: string | symbol, ...args: unknown[]): boolean => {
-    if (event === 'data' && Buffer.isBuffer(args[0])) {
-      reader.push(args[0]);
-      pacing?.afterRead(args[0].length);
-      return true;
-    }
-    return emit(event, ...args);
-  }) as PacketStream['emit'];
+    onBypass: (why) => log(`mqtt: the broker sent ${why}: mqtt.js reads the rest of this connection`),
+  };
 }
 
 /** The largest PUBLISH packet assembled: the payload limit, and room for the topic. */

@@ -33,6 +33,8 @@ export interface PublishReaderOptions {
    */
   readonly maxPacketBytes?: number;
   readonly oversizedHeadBytes?: number;
+  /** The stream is not MQTT 3.1.1 as expected (`why`): from here on every byte goes on to the library. */
+  readonly onBypass?: (why: string) => void;
   /** A skipped oversized PUBLISH (QoS 1: to be acknowledged like any other). */
   readonly onOversized?: (p: OversizedPublish) => void;
 }
@@ -128,7 +130,7 @@ export class PublishReader {
         }
       }
       if (!complete) {
-        if (i > at + 4) return this.giveUp(data, runStart);
+        if (i > at + 4) return this.giveUp(data, runStart, 'a remaining length of more than four bytes');
         this.restNeeded = 0; // the length itself is cut
         break;
       }
@@ -154,7 +156,7 @@ export class PublishReader {
       const header = data[at]!;
       const qos = (header >> 1) & 3;
       if (header >> 4 === PUBLISH && qos < 2 && this.o.active()) {
-        if (!this.readPublish(data, header, qos as 0 | 1, bodyStart, end)) return this.giveUp(data, runStart);
+        if (!this.readPublish(data, header, qos as 0 | 1, bodyStart, end)) return this.giveUp(data, runStart, malformation(data, qos, bodyStart, end));
         // What came before this packet goes on first, then this one is handed over.
         if (runStart < at) this.o.passOn(data.subarray(runStart, at));
         runStart = end;
@@ -225,8 +227,17 @@ export class PublishReader {
   }
 
   /** Not MQTT as expected: from here on, everything goes on as it is. */
-  private giveUp(data: Buffer, from: number): void {
+  private giveUp(data: Buffer, from: number, why: string): void {
     this.bypass = true;
+    this.o.onBypass?.(why);
     this.o.passOn(data.subarray(from));
   }
+}
+
+/** What is wrong with a PUBLISH that `readPublish` refused. */
+function malformation(data: Buffer, qos: number, start: number, end: number): string {
+  if (end - start < 2) return 'a PUBLISH too short for its topic length';
+  const topicEnd = start + 2 + ((data[start]! << 8) | data[start + 1]!);
+  if (topicEnd + (qos > 0 ? 2 : 0) > end) return 'a PUBLISH whose topic runs past its end';
+  return 'a QoS 1 PUBLISH with packet id 0';
 }
