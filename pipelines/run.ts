@@ -7,7 +7,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync, truncateSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
-import { concat, filter, from, ignoreElements, merge, tap, type Subscription } from 'rxjs';
+import { concat, filter, from, ignoreElements, map, merge, share, Subject, tap, type Subscription } from 'rxjs';
 import type { MqttClient } from 'mqtt';
 import { secretsOf, type RunConfig } from '../src/config/schema.js';
 import { assumedCell, type CellConfig } from '../src/domain/cell.js';
@@ -31,6 +31,7 @@ import { rateLimitedRejections, scrubbing } from '../src/io/log.js';
 import { DeadLetters } from '../src/io/deadLetters.js';
 import { admitTelemetry } from '../src/operators/admit.js';
 import type { DetectorOutput } from '../src/operators/detect.js';
+import { holdForHeader } from '../src/operators/holdForHeader.js';
 import { impedanceSpectra } from '../src/operators/impedance.js';
 import { monitorCells, type CellPipelineState } from '../src/operators/monitor.js';
 
@@ -269,6 +270,40 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
   const startOf = (cell: string): number | undefined => states.get(cell)?.detector.clock.first_ms;
   for (const [cell, state] of Object.entries(checkpoint?.cells ?? {})) if (isCurrentDetectorState(state.detector)) states.set(cell, state);
 
+  const sideReject = (reason: RejectReason, topic: string, detail: string, payload: Buffer): void => reject(reason, `${topic}: ${detail}`, topic, payload);
+  // What a bridge read in a cell's file header (retained): a registry entry for cells the registry does not list,
+  // and the programmed protocol, checked against Eq. 1 at the start of the run. Shared: the live samples of a new
+  // cell wait for it (below), and see its values once it is emitted.
+  const headers = sideInput(client, {
+    topicPrefix: config.mqtt.topicPrefix,
+    kind: META_KIND,
+    qos: config.mqtt.qos,
+    decode: decodeCellMeta,
+    onReject: sideReject,
+    log,
+  }).pipe(
+    filter((m) => owns(m.cell)),
+    tap((m) => {
+      const before = metas.get(m.cell);
+      metas.set(m.cell, m);
+      if (before === undefined && cellConfigs.has(m.cell) && !config.registry.has(m.cell)) {
+        log(`cell "${m.cell}": its header (${m.file ?? 'meta'}) arrived after its first sample: its area and compliance apply from the next restart`);
+      }
+    }),
+    share(),
+  );
+  const headerMeta = headers.pipe(
+    tap((m) => {
+      if (m.protocol === null) return;
+      const cell = config.registry.get(m.cell) ?? cellConfigs.get(m.cell) ?? resolveFromMeta(m.cell);
+      const check = checkProtocol(m.protocol.steps, cell);
+      for (const a of protocolAlerts(m.cell, check, m.start_ms ?? now())) if (!router.isKnown(alertKey(a))) raise(a);
+    }),
+    ignoreElements(),
+  );
+  /** Emits when held samples must go on at once: before a checkpoint's snapshot, and at a planned stop. */
+  const releaseHeld = new Subject<void>();
+
   // Live messages: decoded, admitted, journalled (the broker's PUBACK leaves only after the journal write).
   const live = telemetryInput(client, {
     topics,
@@ -294,12 +329,21 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
         ),
     }),
     tap((s) => store.append(s)),
+    // A cell the registry does not list waits (journalled, a few seconds at most) for the header that names its area
+    // and limits, which another publisher may send just after its first rows.
+    holdForHeader({
+      cellOf: (s) => s.cell,
+      waits: (cell) => !config.registry.has(cell) && !cellConfigs.has(cell) && !metas.has(cell) && !states.has(cell),
+      headers: headers.pipe(map((m) => m.cell)),
+      maxWait_ms: config.headerWait_ms,
+      maxHeld: 10_000,
+      releaseNow: releaseHeld,
+    }),
   );
 
   // Impedance spectra (PEIS blocks a bridge or replay publishes): context written beside the telemetry, for cells
   // already taken on; not detector input, so not journalled.
   const impedancePoints = metrics.counter('cyclewatch_impedance_points_total', 'Impedance points received and written');
-  const sideReject = (reason: RejectReason, topic: string, detail: string, payload: Buffer): void => reject(reason, `${topic}: ${detail}`, topic, payload);
   const spectra = impedanceInput(client, { topicPrefix: config.mqtt.topicPrefix, qos: config.mqtt.qos, onReject: sideReject, log }).pipe(
     filter((p) => {
       if (!owns(p.cell)) return false;
@@ -311,31 +355,6 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     tap(({ point, block }) => {
       impedancePoints.inc();
       sink.write(impedanceLines(point, block));
-    }),
-    ignoreElements(),
-  );
-
-  // What a bridge read in a cell's file header (retained): a registry entry for cells the registry does not list,
-  // and the programmed protocol, checked against Eq. 1 at the start of the run.
-  const headerMeta = sideInput(client, {
-    topicPrefix: config.mqtt.topicPrefix,
-    kind: META_KIND,
-    qos: config.mqtt.qos,
-    decode: decodeCellMeta,
-    onReject: sideReject,
-    log,
-  }).pipe(
-    filter((m) => owns(m.cell)),
-    tap((m) => {
-      const before = metas.get(m.cell);
-      metas.set(m.cell, m);
-      if (before === undefined && cellConfigs.has(m.cell) && !config.registry.has(m.cell)) {
-        log(`cell "${m.cell}": its header (${m.file ?? 'meta'}) arrived after its first sample: its area and compliance apply from the next restart`);
-      }
-      if (m.protocol === null) return;
-      const cell = config.registry.get(m.cell) ?? cellConfigs.get(m.cell) ?? resolveFromMeta(m.cell);
-      const check = checkProtocol(m.protocol.steps, cell);
-      for (const a of protocolAlerts(m.cell, check, m.start_ms ?? now())) if (!router.isKnown(alertKey(a))) raise(a);
     }),
     ignoreElements(),
   );
@@ -397,6 +416,7 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     let seq: number;
     let snapshot: string;
     try {
+      releaseHeld.next();
       seq = store.rotate();
       snapshot = stringifyState(Object.fromEntries(states));
     } catch (e) {
@@ -459,6 +479,8 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
       clearInterval(checkpointTimer);
       // The client first: messages that arrive while it closes are still handled, journalled and acknowledged.
       await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+      // Samples held for a header go into the cells' state, which the checkpoint saves.
+      releaseHeld.next();
       pipeline.unsubscribe();
       await saving;
       await saveCheckpoint();

@@ -213,6 +213,11 @@ export const runConfigSchema = z
     maxUnlistedCells: z.number().int().min(0).default(1000),
     /** Samples stamped further than this ahead of the wall clock are rejected as `future`. */
     maxFutureSkew_s: z.number().positive().default(3600),
+    /**
+     * How long (wall clock) the first samples of a cell the registry does not list wait for its header (the retained
+     * `meta` a bridge publishes first), so its area and limits apply from the first sample. 0: no wait.
+     */
+    headerWait_ms: z.number().int().min(0).max(60_000).default(5_000),
     reorderWindow_ms: z.number().int().min(0).default(CHAIN_DEFAULTS.reorderWindow_ms),
     auxStaleness_ms: z.number().int().positive().default(CHAIN_DEFAULTS.auxStaleness_ms),
     /** The lab's zone for the times people read (alert messages) of cells whose registry entry sets none; default: this machine's. */
