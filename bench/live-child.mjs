@@ -7,7 +7,7 @@ import { parseRunConfig } from '../dist/src/cli/config.js';
 const [url, count, dataDir] = process.argv.slice(2);
 const want = Number(count);
 const config = parseRunConfig(
-  `mqtt: { url: "${url}", clientId: bench-${process.pid} }\ndataDir: "${dataDir}"\nhttp: { port: 0 }\nalerts: { log: false }\n`,
+  `mqtt: { url: "${url}", clientId: bench-${process.pid} }\ndataDir: "${dataDir}"\nhttp: { port: 0 }\nalerts: { log: false }\nheaderWait_ms: 0\n`,
   'bench.yaml',
 );
 const handle = await runMonitor(config, { log: () => {} });

@@ -301,6 +301,8 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     }),
     ignoreElements(),
   );
+  /** Cells whose live telemetry has arrived (admitted, so bounded by the registry and maxUnlistedCells). */
+  const arrived = new Set<string>();
   /** Emits when held samples must go on at once: before a checkpoint's snapshot, and at a planned stop. */
   const releaseHeld = new Subject<void>();
 
@@ -333,7 +335,10 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     // and limits, which another publisher may send just after its first rows.
     holdForHeader({
       cellOf: (s) => s.cell,
-      waits: (cell) => !config.registry.has(cell) && !cellConfigs.has(cell) && !metas.has(cell) && !states.has(cell),
+      waits: (cell) => {
+        arrived.add(cell);
+        return config.headerWait_ms > 0 && !config.registry.has(cell) && !cellConfigs.has(cell) && !metas.has(cell) && !states.has(cell);
+      },
       headers: headers.pipe(map((m) => m.cell)),
       maxWait_ms: config.headerWait_ms,
       maxHeld: 10_000,
@@ -347,7 +352,7 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
   const spectra = impedanceInput(client, { topicPrefix: config.mqtt.topicPrefix, qos: config.mqtt.qos, onReject: sideReject, log }).pipe(
     filter((p) => {
       if (!owns(p.cell)) return false;
-      if (config.registry.has(p.cell) || cellConfigs.has(p.cell)) return true;
+      if (config.registry.has(p.cell) || cellConfigs.has(p.cell) || arrived.has(p.cell)) return true;
       reject('unknown-cell', `impedance for "${p.cell}", which has sent no telemetry yet`, `${config.mqtt.topicPrefix}/${p.cell}/impedance`);
       return false;
     }),

@@ -36,6 +36,8 @@ export const CLOCK_OFFSET_HELD_MS = 30_000;
  */
 export function admitTelemetry(o: AdmitOptions): MonoTypeOperatorFunction<Sample> {
   let unlisted = o.unlistedSoFar;
+  /** Unlisted cells admitted here (at most `maxUnlistedCells`): downstream may not have taken them on yet. */
+  const takenOn = new Set<string>();
   const told = new Set<string>();
   /** Per cell, its current run of samples ahead by one zone-like offset: since when (wall clock) and how many. */
   const runs = new Map<string, { offset_h: number; since_ms: number; samples: number }>();
@@ -71,7 +73,7 @@ export function admitTelemetry(o: AdmitOptions): MonoTypeOperatorFunction<Sample
       o.onReject('past', `${s.cell}: ${s.t_ms} ms is before ${iso(o.earliest_ms)} (seconds sent as milliseconds?)`, s.cell);
       return false;
     }
-    if (o.known(s.cell)) return true;
+    if (o.known(s.cell) || takenOn.has(s.cell)) return true;
     if (o.unknownCells === 'reject') {
       o.onReject('unknown-cell', `${s.cell} is not in the registry`, s.cell);
       return false;
@@ -81,6 +83,7 @@ export function admitTelemetry(o: AdmitOptions): MonoTypeOperatorFunction<Sample
       return false;
     }
     unlisted++;
+    takenOn.add(s.cell);
     return true;
   });
 }
