@@ -1,13 +1,14 @@
 // `cyclewatch run` under load, in its own process: connects to BROKER, waits for COUNT messages, prints
 // {"msgs","s","msgsPerS","rssMB","cpuUsPerMsg"} measured from the first message to the last one processed.
-// Usage: node bench/live-child.mjs MQTT_URL COUNT DATA_DIR
+// Usage: node bench/live-child.mjs MQTT_URL COUNT DATA_DIR [CLIENT_ID]
+// With CLIENT_ID the session is the same across runs (a backlog queued for it while it was down is drained).
 import { runMonitor } from '../dist/pipelines/run.js';
 import { parseRunConfig } from '../dist/src/cli/config.js';
 
-const [url, count, dataDir] = process.argv.slice(2);
+const [url, count, dataDir, clientId = `bench-${process.pid}`] = process.argv.slice(2);
 const want = Number(count);
 const config = parseRunConfig(
-  `mqtt: { url: "${url}", clientId: bench-${process.pid} }\ndataDir: "${dataDir}"\nhttp: { port: 0 }\nalerts: { log: false }\nheaderWait_ms: 0\n`,
+  `mqtt: { url: "${url}", clientId: ${clientId}${process.env.BENCH_MQTT_YAML ?? ""} }\ndataDir: "${dataDir}"\nhttp: { port: 0 }\nalerts: { log: false }\nheaderWait_ms: 0\n${process.env.BENCH_RUN_YAML ?? ''}`,
   'bench.yaml',
 );
 const handle = await runMonitor(config, { log: () => {} });

@@ -10,7 +10,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cache = join(root, 'bench', '.cache');
 const REPS = Number(process.env.BENCH_REPS ?? 5);
 // BENCH_ONLY=analyze runs the offline measurement alone (the report, live and bridge parts take minutes more);
-// `node bench/bridge.mjs` runs the bridge part alone (BENCH_BRIDGE_ONLY=backlog|live, one of its two).
+// `node bench/bridge.mjs` runs the bridge part alone (BENCH_BRIDGE_ONLY=backlog|live, one of its two); `node
+// bench/mqtt.mjs` the MQTT input's CPU per message at a fixed rate, backlog drain and floods of bad input.
 const ONLY = process.env.BENCH_ONLY;
 mkdirSync(cache, { recursive: true });
 const sharedFloor = resolve(root, '..', 'shared', 'bench', 'bare-csv.mjs');
@@ -121,5 +122,6 @@ if (ONLY === 'analyze') {
   // measured above only
 } else if (['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].some((p) => existsSync(p))) {
   await import('./live.mjs');
+  await import('./mqtt.mjs');
   await import('./bridge.mjs');
 } else console.log('\nLive benchmark skipped: Debian mosquitto is not installed (apt-get install mosquitto).');
