@@ -97,6 +97,29 @@ describe.skipIf(!run)('reliability', () => {
     for (const e of offline.events) if (e.type === 'regime') (byCell[e.cell] ??= []).push(asWritten(offline)(e));
     return byCell;
   };
+  /**
+   * Every event but the wall clock's (stale) and those decided in each cell's last seconds (the monitor holds a cell's
+   * newest samples for the re-ordering window, 5 s, until later ones arrive, and these never do): regime changes, half
+   * cycles (index, start, end, charge), alerts and soft shorts, as `analyze` writes them for the same run.
+   */
+  const expectEveryEventOfAnUninterruptedRun = (dataDir: string): void => {
+    const live = readFileSync(join(dataDir, 'events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((e) => e['code'] !== 'stale');
+    const written = asWritten(offline);
+    for (const cell of expectedTimes.keys()) {
+      const mine = live.filter((e) => e['cell'] === cell);
+      const end_ms = Date.parse(offline.summaries.find((x) => x.cell === cell)!.end!);
+      // A half cycle is decided by the first sample after its end (the run's rhythm: 5 s).
+      const decided_ms = (e: CellEvent): number => (e.type === 'half-cycle' ? e.end_ms + 5_000 : eventTime_ms(e));
+      const want = offline.events.filter((e) => e.cell === cell && decided_ms(e) <= end_ms - 5_000).map(written);
+      expect(mine, cell).toEqual(want);
+      expect(mine.filter((e) => e['type'] === 'half-cycle').length, cell).toBeGreaterThan(20);
+    }
+  };
+
   let lastCounts = '';
   const allPointsIn = async (vm: RunningServer): Promise<boolean> => {
     const counts = await exportCounts(vm.url, 'telemetry_voltage_V');
@@ -155,7 +178,7 @@ describe.skipIf(!run)('reliability', () => {
     return made;
   }
 
-  it('SIGKILL at three random points: same regime events as an uninterrupted run, every point exactly once', async () => {
+  it('SIGKILL at three random points: every regime, half-cycle and alert event as an uninterrupted run, every point exactly once', async () => {
     const [mosquitto, vm] = await Promise.all([startMosquitto(), startVictoriaMetrics()]);
     const dataDir = join(dir, 'kill');
     const configPath = join(dir, 'kill.yaml');
@@ -172,6 +195,7 @@ describe.skipIf(!run)('reliability', () => {
       expect(await monitor.stop('SIGTERM')).toBe(0);
       expect(monitor.allOutput()).toMatch(/restored 3 cells from the checkpoint/);
       expect(regimeEventsOf(join(dataDir, 'events.jsonl'))).toEqual(offlineRegimes());
+      expectEveryEventOfAnUninterruptedRun(dataDir);
       const counts = await exportCounts(vm.url, 'telemetry_voltage_V');
       for (const [cell, n] of expectedTimes) expect(counts.get(cell)).toBe(n);
     } finally {
@@ -195,23 +219,7 @@ describe.skipIf(!run)('reliability', () => {
       await untilAllPointsIn(vm, monitor);
       expect(await monitor.stop('SIGTERM')).toBe(0);
       expect(monitor.allOutput().match(/restored 3 cells from the checkpoint/g)).toHaveLength(3);
-      // Every event but the wall clock's (stale) and those decided in each cell's last seconds: the monitor holds a
-      // cell's newest samples for the re-ordering window (5 s) until later ones arrive, and these never do.
-      const live = readFileSync(join(dataDir, 'events.jsonl'), 'utf8')
-        .trim()
-        .split('\n')
-        .map((l) => JSON.parse(l) as Record<string, unknown>)
-        .filter((e) => e['code'] !== 'stale');
-      const written = asWritten(offline);
-      for (const cell of expectedTimes.keys()) {
-        const mine = live.filter((e) => e['cell'] === cell);
-        const end_ms = Date.parse(offline.summaries.find((x) => x.cell === cell)!.end!);
-        // A half cycle is decided by the first sample after its end (the run's rhythm: 5 s).
-        const decided_ms = (e: CellEvent): number => (e.type === 'half-cycle' ? e.end_ms + 5_000 : eventTime_ms(e));
-        const want = offline.events.filter((e) => e.cell === cell && decided_ms(e) <= end_ms - 5_000).map(written);
-        expect(mine, cell).toEqual(want);
-        expect(mine.filter((e) => e['type'] === 'half-cycle').length, cell).toBeGreaterThan(20);
-      }
+      expectEveryEventOfAnUninterruptedRun(dataDir);
       const counts = await exportCounts(vm.url, 'telemetry_voltage_V');
       for (const [cell, n] of expectedTimes) expect(counts.get(cell)).toBe(n);
     } finally {
