@@ -130,7 +130,9 @@ describe.skipIf(!run)('fuzzing through Mosquitto', () => {
       ) {
         await new Promise((r) => setTimeout(r, 100));
       }
-      // c0 and the first 99 fake ids are taken on; every other id is refused, each counted.
+      // c0 and the first 99 fake ids are taken on (once their first samples have waited for a header, 5 s at
+      // most); every other id is refused, each counted.
+      while (handle.cells.size < 100 && Date.now() - t0 < 60_000) await new Promise((r) => setTimeout(r, 100));
       expect(handle.cells.size).toBe(100);
       expect(tooMany()).toBe(20_000 - 99);
       expect(handle.metrics.value('cyclewatch_messages_rejected_total', { reason: 'bad-cell-id' })).toBe(2);
@@ -170,6 +172,8 @@ describe.skipIf(!run)('fuzzing through Mosquitto', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
       expect(handle.metrics.value('cyclewatch_messages_rejected_total', { reason: 'bad-cell-id' })).toBe(topics.length);
+      // c0 is not in a registry: its first samples wait for a header (5 s at most).
+      while (!handle.cells.has('c0') && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
       expect([...handle.cells.keys()]).toEqual(['c0']);
       await handle.sink.flush();
       const lines = readdirSync(join(dir, 'data', 'lines')).flatMap((f) =>
