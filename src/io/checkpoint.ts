@@ -127,11 +127,14 @@ export class StateStore<S> {
       .sort((a, b) => a.seq - b.seq);
   }
 
-  /** The last checkpoint (if any) and the samples journalled after it, in order. */
+  /** The last checkpoint (if any) and the samples journalled after it, in order. Called once, before the first `append`. */
   load(): { checkpoint: Checkpoint<S> | null; journal: Sample[] } {
     const path = join(this.dir, 'checkpoint.json');
     const checkpoint = existsSync(path) ? parseState<Checkpoint<S>>(readFileSync(path, 'utf8')) : null;
     const from = checkpoint?.journalSeq ?? 0;
+    // The segment written from now on must be one the next restart replays: a checkpoint that covered every segment
+    // (nothing arrived after it) left none on disk to count on from.
+    if (this.seq < from) this.seq = from;
     const journal: Sample[] = [];
     for (const { seq, name } of this.segments()) {
       if (seq < from) continue;

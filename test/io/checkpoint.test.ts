@@ -62,6 +62,23 @@ describe('StateStore journal', () => {
     expect(readdirSync(dir).filter((n) => n.startsWith('journal-'))).toHaveLength(1);
   });
 
+  it('a restart after a checkpoint that left no segment journals where the next restart replays (SIGKILL twice)', () => {
+    const dir = fresh();
+    const a = new StateStore(dir);
+    a.append(samples[0]!);
+    a.flush();
+    a.append(samples[1]!);
+    const seq = a.rotate();
+    a.save('{}', seq, 0); // the segment before is covered and removed; nothing arrives after it: no segment is left
+    expect(readdirSync(dir).filter((f) => f.startsWith('journal-'))).toEqual([]);
+    const b = new StateStore(dir); // a restart killed after journalling (and acknowledging) one sample
+    expect(b.load().journal).toEqual([]);
+    b.append(samples[2]!);
+    b.flush();
+    const c = new StateStore(dir); // the next restart must replay it
+    expect(c.load().journal.map(norm)).toEqual([norm(samples[2]!)]);
+  });
+
   it('a record cut short by a kill ends the segment; the samples before it are kept', () => {
     const dir = fresh();
     const a = new StateStore(dir);
