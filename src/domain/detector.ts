@@ -57,6 +57,13 @@ export interface DetectorOptions {
   /** Seconds after a half cycle starts during which R_app is not judged (double-layer transients). */
   readonly settle_s: number;
   /**
+   * Rows after a half cycle starts, or after a step of its current, that are not judged however far apart they are:
+   * an instrument's first rows after a reversal or a range switch read several times the plateau.
+   */
+  readonly settleRows: number;
+  /** A change of |I| by more than this fraction within a half cycle is a current step (a rate step, a range switch). */
+  readonly currentStepFraction: number;
+  /**
    * A gap ends the half cycle and resets partial evidence when it is longer than both this and `gapRhythmFactor`
    * times the cell's own sampling interval (600 s logging or record-on-change rows are no gaps).
    */
@@ -93,6 +100,8 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   symmetry: DEFAULT_SYMMETRY,
   restFraction: 0.05,
   settle_s: 10,
+  settleRows: 2,
+  currentStepFraction: 0.2,
   gap_s: 300,
   gapRhythmFactor: 4,
   dataGap_s: 10,
@@ -115,12 +124,16 @@ interface HalfCycleAcc {
   start_ms: number;
   last_ms: number;
   settleUntil_ms: number;
+  /** The last sample (by `n`) not judged; absent in checkpoints before it (then the time window alone). */
+  settleThroughN?: number;
   sumAbsI_mA: number;
   n: number;
   charge_mA_ms: number;
   prevAbsI_mA: number;
   /** Peak |V| of the half cycle after a median-of-3 spike filter (a lone glitch of the cycler is not a peak). */
   peakAbsV: number;
+  /** Peak |V| of the samples not judged: the half cycle's peak only when it has no other. */
+  peakAbsVSettling?: number;
   /** |V| of the two samples before the last (NaN before), for that filter; absent in checkpoints before it. */
   absV1?: number;
   absV2?: number;
@@ -401,12 +414,23 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
     hc = null;
   }
   if (hc === null) hc = openHalfCycle(s, sign, t, o);
-  else hc.charge_mA_ms += hc.prevAbsI_mA * (t - hc.last_ms);
+  else {
+    hc.charge_mA_ms += hc.prevAbsI_mA * (t - hc.last_ms);
+    if (Math.abs(absI - hc.prevAbsI_mA) > o.currentStepFraction * hc.prevAbsI_mA) {
+      // A current step: the instrument's transient again, and a new plateau for the spike filter.
+      hc.settleUntil_ms = t + o.settle_s * 1000;
+      hc.settleThroughN = hc.n + o.settleRows;
+      hc.absV1 = NaN;
+      hc.absV2 = NaN;
+    }
+  }
   hc.prevAbsI_mA = absI;
   hc.last_ms = t;
   hc.sumAbsI_mA += absI;
   hc.n++;
-  hc.peakAbsV = Math.max(hc.peakAbsV, filteredAbsV(hc, absV));
+  const settling = t < hc.settleUntil_ms || hc.n <= (hc.settleThroughN ?? 0);
+  if (settling) hc.peakAbsVSettling = Math.max(hc.peakAbsVSettling ?? 0, absV);
+  else hc.peakAbsV = Math.max(hc.peakAbsV, filteredAbsV(hc, absV));
   hc.lastAbsV = absV;
 
   const atCompliance = absV >= o.complianceFraction * cell.complianceV;
@@ -418,7 +442,7 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
 
   const rApp = (absV / absI) * 1000;
   const r25 = rApp * factor;
-  if (t < hc.settleUntil_ms || s.regime.regime === 'not-symmetric')
+  if (settling || s.regime.regime === 'not-symmetric')
     return setLast(s, t, rApp, rRefAt(s, factor), jSet, atCompliance, s.regime.regime === 'short');
   const verdict = observeActive(s.symmetry, V, I, o.symmetry);
   if (verdict !== null) {
@@ -587,6 +611,7 @@ function openHalfCycle(s: DetectorState, sign: number, t: number, o: DetectorOpt
     start_ms: t,
     last_ms: t,
     settleUntil_ms: t + o.settle_s * 1000,
+    settleThroughN: o.settleRows,
     sumAbsI_mA: 0,
     n: 0,
     charge_mA_ms: 0,
@@ -682,7 +707,7 @@ function closeHalfCycle(s: DetectorState, cell: CellConfig, o: DetectorOptions, 
     metalThickness_um: cell.metal === undefined ? null : metalThickness_um(charge_mAh_cm2, cell.metal),
     cumulativeCapacity_mAh_cm2: s.cumulativeCapacity_mAh_cm2,
     plateauAbsVoltage_V: quantile(hc.absV.values, 0.1),
-    peakAbsVoltage_V: hc.peakAbsV,
+    peakAbsVoltage_V: hc.peakAbsV > 0 ? hc.peakAbsV : (hc.peakAbsVSettling ?? 0),
     rRatioPeak: peakRatio,
     contactFractionMin: fractionMin,
     jLocalPeak_mA_cm2: jLocalPeak,

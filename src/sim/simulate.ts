@@ -43,6 +43,11 @@ export interface LabRealities {
   readonly restCurrent_mA?: number;
   /** At every current change the cycler also logs a row with the current only. */
   readonly currentOnlyRows?: boolean;
+  /**
+   * Instrument transients: the first `rows` rows logged after every change of the current (a reversal, a rest's
+   * end, a range switch) read 3–20× the plateau, at most 0.9× the compliance voltage.
+   */
+  readonly transients?: { readonly rows: number };
   /** Every `every_h` the export repeats its last `rows` rows (a duplicated export block). */
   readonly duplicateBlocks?: { readonly every_h: number; readonly rows: number };
 }
@@ -154,6 +159,8 @@ export function* simulateCell(scenario: Scenario, cell: CellConfig, options: Sim
   let lastLogged_s = -Infinity;
   let lastLoggedV = NaN;
   let lastCurrent = NaN;
+  /** Rows still to be logged with an instrument transient. */
+  let transientRows = 0;
   let hcTruth: { start: string; peakRatio: number; cut: boolean } | null = null;
   const recent: Sample[] = [];
   let nextBlock_h = lab.duplicateBlocks?.every_h ?? Infinity;
@@ -255,6 +262,7 @@ export function* simulateCell(scenario: Scenario, cell: CellConfig, options: Sim
       yield { cell: cell.id, t_ms: stamp(t_s) - 1, voltage_V: undefined, current_mA, pressure_MPa: undefined, temperature_C: undefined };
       emitted++;
     }
+    if (currentChanged && lab.transients !== undefined && current_mA !== 0) transientRows = lab.transients.rows;
     lastCurrent = current_mA;
     if (lab.logEvery_s !== undefined && t_s - lastLogged_s < lab.logEvery_s && !currentChanged) continue;
     if (
@@ -269,10 +277,15 @@ export function* simulateCell(scenario: Scenario, cell: CellConfig, options: Sim
     lastLoggedV = voltage_V;
     if (rand() < n.missingProbability) continue;
     const aux = lab.logEvery_s !== undefined || lab.recordOnChange !== undefined || k % options.auxEvery === 0;
+    let loggedV = voltage_V;
+    if (transientRows > 0) {
+      transientRows--;
+      loggedV = Math.sign(voltage_V) * Math.min(0.9 * compliance, Math.abs(voltage_V) * (3 + 17 * rand()));
+    }
     const s: Sample = {
       cell: cell.id,
       t_ms: stamp(t_s),
-      voltage_V,
+      voltage_V: loggedV,
       current_mA,
       pressure_MPa: aux ? pressure_MPa : undefined,
       temperature_C: aux ? loggedTemperature_C : undefined,

@@ -115,6 +115,11 @@ const REALITIES: Reality[] = [
   { name: 'rests with a few µA', req: { lab: { restCurrent_mA: 0.004 } } },
   { name: 'current-only rows at every current change', req: { lab: { currentOnlyRows: true } } },
   { name: 'duplicated export blocks', req: { lab: { duplicateBlocks: { every_h: 7, rows: 40 } } } },
+  { name: 'instrument transients: 2 rows at 3–20× the plateau after every current change', req: { lab: { transients: { rows: 2 } } } },
+  {
+    name: 'instrument transients with a row every 60 s',
+    req: { dt_s: 1, lab: { transients: { rows: 2 }, logEvery_s: 60 } },
+  },
 ];
 
 describe('detection under lab realities, against the simulator truth', () => {
