@@ -63,6 +63,8 @@ export interface DetectorOptions {
   readonly settleRows: number;
   /** A change of |I| by more than this fraction within a half cycle is a current step (a rate step, a range switch). */
   readonly currentStepFraction: number;
+  /** Relative noise of the per-sample ratio above which a half cycle's peak is its smoothed ratio's. */
+  readonly noisyPlateau: number;
   /**
    * A gap ends the half cycle and resets partial evidence when it is longer than both this and `gapRhythmFactor`
    * times the cell's own sampling interval (600 s logging or record-on-change rows are no gaps).
@@ -102,6 +104,7 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   settle_s: 10,
   settleRows: 2,
   currentStepFraction: 0.2,
+  noisyPlateau: 0.01,
   gap_s: 300,
   gapRhythmFactor: 4,
   dataGap_s: 10,
@@ -144,6 +147,14 @@ interface HalfCycleAcc {
   t1: number;
   t2: number;
   peakRatio: number;
+  /**
+   * The peak of the smoothed ratio, and the sums that give the raw ratio's noise (second differences: a trend is no
+   * noise). Absent in checkpoints before them.
+   */
+  peakSmoothRatio?: number;
+  noiseSq?: number;
+  noiseN?: number;
+  ratioSum?: number;
   judged: number;
   /** |V| of the last sample: a cycler that cuts a half cycle at the limit ends it right there. */
   lastAbsV: number;
@@ -212,7 +223,8 @@ export interface DetectorState {
   /** Running R_app(25 °C) level (Ω; NaN before the first judged sample) and the time of its last update. */
   level: { r25_ohm: number; t_ms: number };
   /** R_app(25 °C) smoothed over `smoothTau_s` within the half cycle (spikes removed first), and the last two raw values. */
-  smooth: { r25_ohm: number; t_ms: number; prevR25_ohm: number; prev2R25_ohm: number };
+  /** `since_ms`: where the smoothing started (a mean until it spans `smoothTau_s`); absent in older checkpoints. */
+  smooth: { r25_ohm: number; t_ms: number; prevR25_ohm: number; prev2R25_ohm: number; since_ms?: number };
   symmetry: SymmetryState;
   softShort: SoftShortState;
   regime: RegimeState;
@@ -285,7 +297,7 @@ export function createDetectorState(cell: CellConfig): DetectorState {
     },
     thermal: thermalState(),
     level: { r25_ohm: NaN, t_ms: NaN },
-    smooth: { r25_ohm: NaN, t_ms: NaN, prevR25_ohm: NaN, prev2R25_ohm: NaN },
+    smooth: { r25_ohm: NaN, t_ms: NaN, prevR25_ohm: NaN, prev2R25_ohm: NaN, since_ms: NaN },
     symmetry: symmetryState(),
     softShort: softShortState(),
     regime: initialRegimeState(NaN, trusted ? 'stable' : 'learning'),
@@ -466,8 +478,15 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
   const despiked = sm.prev2R25_ohm === sm.prev2R25_ohm ? median3(sm.prev2R25_ohm, sm.prevR25_ohm, r25) : r25;
   sm.prev2R25_ohm = sm.prevR25_ohm;
   sm.prevR25_ohm = r25;
-  if (sm.r25_ohm !== sm.r25_ohm) sm.r25_ohm = despiked;
-  else sm.r25_ohm += ((despiked - sm.r25_ohm) * (t - sm.t_ms)) / (o.smoothTau_s * 1000 + (t - sm.t_ms));
+  if (sm.r25_ohm !== sm.r25_ohm) {
+    sm.r25_ohm = despiked;
+    sm.since_ms = t;
+  } else {
+    // The mean of what came so far until the smoothing spans its time constant: the first sample is not given the
+    // weight of a whole time constant (a noisy first row would colour the next minute).
+    const span_ms = Math.min(o.smoothTau_s * 1000, t - (sm.since_ms ?? -Infinity));
+    sm.r25_ohm += ((despiked - sm.r25_ohm) * (t - sm.t_ms)) / (span_ms + (t - sm.t_ms));
+  }
   sm.t_ms = t;
   const obs = OBS;
   obs.t_ms = t;
@@ -511,7 +530,14 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
     if (hc.judged >= 3) {
       const filtered = median3(hc.r2, hc.r1, ratio);
       if (filtered > hc.peakRatio) hc.peakRatio = filtered;
+      const d2 = ratio - 2 * hc.r1 + hc.r2;
+      hc.noiseSq = (hc.noiseSq ?? 0) + d2 * d2;
+      hc.noiseN = (hc.noiseN ?? 0) + 1;
     }
+    hc.ratioSum = (hc.ratioSum ?? 0) + ratio;
+    // Once the smoothing spans half its time constant: before, it is the mean of a few noisy rows.
+    const warm = t - (sm.since_ms ?? -Infinity) >= 500 * o.smoothTau_s;
+    if (warm && !(obs.smoothRatio <= (hc.peakSmoothRatio ?? -Infinity))) hc.peakSmoothRatio = obs.smoothRatio;
     hc.r2 = hc.r1;
     hc.r1 = ratio;
     hc.t2 = hc.t1;
@@ -644,6 +670,12 @@ function closeHalfCycle(s: DetectorState, cell: CellConfig, o: DetectorOptions, 
   if (reversedAt_ms === reversedAt_ms) extrapolateToEnd(s, cell, o, hc, reversedAt_ms, emit);
   if (hc.judged > 0 && hc.judged < 3) hc.peakRatio = Math.max(hc.peakRatio, Math.min(hc.r1, Number.isNaN(hc.r2) ? hc.r1 : hc.r2));
   else if (hc.judged >= 3) hc.peakRatio = Math.max(hc.peakRatio, Math.min(hc.r1, hc.r2));
+  // On a noisy plateau (a few mV against the instrument's noise: low current densities) the highest of the raw
+  // ratios is the noise's extreme, not the cell's: the peak is then the smoothed ratio's.
+  if (hc.noiseN !== undefined && hc.noiseN >= 10 && hc.peakSmoothRatio !== undefined && hc.ratioSum !== undefined) {
+    const noise = Math.sqrt(hc.noiseSq! / hc.noiseN / 6) / (hc.ratioSum / hc.judged);
+    if (noise > o.noisyPlateau) hc.peakRatio = hc.peakSmoothRatio;
+  }
 
   const meanAbsI = hc.n > 0 ? hc.sumAbsI_mA / hc.n : 0;
   const j = meanAbsI / cell.areaCm2;

@@ -77,7 +77,7 @@ describe('half-cycle accounting', () => {
     expect(summary.failureMode).toBe('none');
   });
 
-  it('reports a half cycle\'s peak |V| without a lone spike, but with a level held for two samples', () => {
+  it("reports a half cycle's peak |V| without a lone spike, but with a level held for two samples", () => {
     const ohmic = (tau: number, I: number): number => (I / 1000) * 35;
     const { halfCycles } = run([
       { seconds: 3600, current_mA: 2, volts: (tau, I) => (tau === 1800 ? 28 : ohmic(tau, I)) }, // one glitch
@@ -88,7 +88,7 @@ describe('half-cycle accounting', () => {
     expect(halfCycles[1]!.peakAbsVoltage_V).toBe(0.5);
   });
 
-  it("judges no instrument transient: a row every 60 s, the first two after each reversal and current step at 10× the plateau", () => {
+  it('judges no instrument transient: a row every 60 s, the first two after each reversal and current step at 10× the plateau', () => {
     const s = createDetectorState(cell);
     const events: CellEvent[] = [];
     const emit = (e: CellEvent): void => void events.push(e);
@@ -112,7 +112,11 @@ describe('half-cycle accounting', () => {
     expect(alertsRaised).toEqual([]);
     const halves = events.filter((e): e is HalfCycleEvent => e.type === 'half-cycle');
     expect(halves.length).toBeGreaterThan(30);
-    for (const h of halves) expect([0.07, 0.14].some((v) => Math.abs(h.peakAbsVoltage_V - v) < 1e-9), `hc ${h.index}: ${h.peakAbsVoltage_V} V`).toBe(true);
+    for (const h of halves)
+      expect(
+        [0.07, 0.14].some((v) => Math.abs(h.peakAbsVoltage_V - v) < 1e-9),
+        `hc ${h.index}: ${h.peakAbsVoltage_V} V`,
+      ).toBe(true);
   });
 
   it('marks a half cycle that the cycler ended at the compliance limit, and j_local there as a lower bound', () => {

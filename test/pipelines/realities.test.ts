@@ -173,4 +173,21 @@ describe('detection under lab realities, against the simulator truth', () => {
     expect(result.segments[0]!.regime).toBe('learning');
     expect(s.regimeDurations_h.stable).toBe(0);
   }, 60_000);
+
+  it.each([1, 2, 3])(
+    'a rate test (0.1 → 2 mA cm⁻² and back, rests between steps), seed %i, registry or none: stable throughout, contact within its noise',
+    async (seed) => {
+      for (const withRegistry of [true, false]) {
+        const { truth, result } = await run({ scenarios: ['rate-test'], dt_s: 1, seed }, withRegistry);
+        expectQuiet(result);
+        const s = result.summaries[0]!;
+        // Calibrated on the run's first hours, at 0.1 mA cm⁻² (a plateau of ~3 mV against 1 mV of noise).
+        expect(Math.abs(s.rRefCalibrated25_ohm! / truth.rRef25_ohm - 1)).toBeLessThan(0.05);
+        expect(s.regimeDurations_h.stable).toBeGreaterThan(75);
+        // A healthy cell: the least contact any half cycle showed is the noise's extreme, not contact loss.
+        expect(s.minContactFraction!).toBeGreaterThan(0.85);
+      }
+    },
+    120_000,
+  );
 });
