@@ -52,8 +52,12 @@ export interface DetectorOptions {
   readonly calibration: CalibrationOptions;
   readonly softShort: SoftShortOptions;
   readonly symmetry: SymmetryOptions;
-  /** |I| below this fraction of the last active current is a rest. */
+  /**
+   * |I| below this fraction of the last active current is a rest (an impedance measurement's few µA against a
+   * 50 µA cycling current too), unless it holds one sign and level for `adoptLow_s` (a step down).
+   */
   readonly restFraction: number;
+  readonly adoptLow_s: number;
   /** Seconds after a half cycle starts during which R_app is not judged (double-layer transients). */
   readonly settle_s: number;
   /**
@@ -65,6 +69,8 @@ export interface DetectorOptions {
   readonly currentStepFraction: number;
   /** Relative noise of the per-sample ratio above which a half cycle's peak is its smoothed ratio's. */
   readonly noisyPlateau: number;
+  /** … and above which a short is judged on the smoothed ratio. */
+  readonly noisyShort: number;
   /**
    * A gap ends the half cycle and resets partial evidence when it is longer than both this and `gapRhythmFactor`
    * times the cell's own sampling interval (600 s logging or record-on-change rows are no gaps).
@@ -100,11 +106,13 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   calibration: DEFAULT_CALIBRATION,
   softShort: DEFAULT_SOFT_SHORT,
   symmetry: DEFAULT_SYMMETRY,
-  restFraction: 0.05,
+  restFraction: 0.2,
+  adoptLow_s: 60,
   settle_s: 10,
   settleRows: 2,
   currentStepFraction: 0.2,
   noisyPlateau: 0.01,
+  noisyShort: 0.1,
   gap_s: 300,
   gapRhythmFactor: 4,
   dataGap_s: 10,
@@ -152,9 +160,9 @@ interface HalfCycleAcc {
    * noise). Absent in checkpoints before them.
    */
   peakSmoothRatio?: number;
-  noiseSq?: number;
+  /** Sum of the capped relative second differences of the ratio, and their count. */
+  noiseAbs?: number;
   noiseN?: number;
-  ratioSum?: number;
   judged: number;
   /** |V| of the last sample: a cycler that cuts a half cycle at the limit ends it right there. */
   lastAbsV: number;
@@ -203,7 +211,11 @@ export interface DetectorState {
     dataGaps: number;
     missingSamples: number;
   };
-  rest: { resting: boolean; rest_ms: number; lastActiveAbsI_mA: number };
+  /**
+   * `low`: a current below the rest threshold holding one sign and level (a step down of a rate test), adopted as
+   * the new active level once it has held; absent in older checkpoints.
+   */
+  rest: { resting: boolean; rest_ms: number; lastActiveAbsI_mA: number; low?: { sign: number; absI_mA: number; since_ms: number; rows: number } | null };
   halfCycle: HalfCycleAcc | null;
   halfCycles: number;
   cumulativeCapacity_mAh_cm2: number;
@@ -225,6 +237,8 @@ export interface DetectorState {
   /** R_app(25 °C) smoothed over `smoothTau_s` within the half cycle (spikes removed first), and the last two raw values. */
   /** `since_ms`: where the smoothing started (a mean until it spans `smoothTau_s`); absent in older checkpoints. */
   smooth: { r25_ohm: number; t_ms: number; prevR25_ohm: number; prev2R25_ohm: number; since_ms?: number };
+  /** The last half cycle's ratio noise per row and its current (absent in older checkpoints). */
+  plateauNoise?: { absI_mA: number; relative: number } | null;
   symmetry: SymmetryState;
   softShort: SoftShortState;
   regime: RegimeState;
@@ -339,7 +353,7 @@ const when = (s: DetectorState, cell: CellConfig, t_ms: number): string => labTi
 
 /** Reused for the per-sample call: changes are rare and consumed at once, an array per sample is not. */
 const SCRATCH_CHANGES: RegimeChange[] = [];
-const OBS: Observation = { t_ms: 0, trend: false, ratio: NaN, smoothRatio: NaN, collapsed: false, smoothR25_ohm: NaN, level_ohm: NaN };
+const OBS: Observation = { t_ms: 0, trend: false, ratio: NaN, smoothRatio: NaN, noisy: false, collapsed: false, smoothR25_ohm: NaN, level_ohm: NaN };
 
 function alert(
   s: DetectorState,
@@ -405,7 +419,17 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
   const absV = V < 0 ? -V : V;
   const jSet = I / cell.areaCm2;
   const rest = s.rest;
-  const active = absI > 1e-9 && absI > o.restFraction * rest.lastActiveAbsI_mA;
+  let active = absI > 1e-9 && absI > o.restFraction * rest.lastActiveAbsI_mA;
+  if (!active && absI > 1e-9) {
+    // Below the threshold: a rest (OCV, a few µA of offset, an impedance measurement's oscillation), unless the
+    // current holds one sign and level for `adoptLow_s` and 3 rows: a step down, the new active level.
+    const sign = I > 0 ? 1 : -1;
+    const low = rest.low;
+    if (low != null && low.sign === sign && Math.abs(absI - low.absI_mA) <= 0.2 * low.absI_mA) low.rows++;
+    else rest.low = { sign, absI_mA: absI, since_ms: t, rows: 1 };
+    if (rest.low!.rows >= 3 && t - rest.low!.since_ms >= o.adoptLow_s * 1000) active = true;
+  }
+  if (active) rest.low = null;
   if (!active) {
     if (!rest.resting) {
       interrupt(s, cell, o, emit);
@@ -495,6 +519,7 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
   const th = o.regime;
   obs.trend = clock.rhythm_ms >= th.polarizationSustain_s * 1000 && hc.r1 >= 0.8 * th.polarizationRatio && ratio <= 1.3 * hc.r1;
   obs.collapsed = collapsed;
+  obs.noisy = noisyPlateau(s, hc, absI, o);
   obs.smoothR25_ohm = sm.r25_ohm;
   obs.level_ohm = level.r25_ohm;
   s.regime = observe(s.regime, obs, o.regime, changes);
@@ -530,11 +555,16 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
     if (hc.judged >= 3) {
       const filtered = median3(hc.r2, hc.r1, ratio);
       if (filtered > hc.peakRatio) hc.peakRatio = filtered;
-      const d2 = ratio - 2 * hc.r1 + hc.r2;
-      hc.noiseSq = (hc.noiseSq ?? 0) + d2 * d2;
-      hc.noiseN = (hc.noiseN ?? 0) + 1;
+      // Relative to the level (a polarizing ratio grows tenfold in a half cycle), each capped at 4× the mean so far:
+      // a kink (the compliance clip, a short's collapse) is no noise.
+      const d2 = Math.abs(ratio - 2 * hc.r1 + hc.r2) / hc.r1;
+      const n = hc.noiseN ?? 0;
+      const cap = n >= 10 ? (4 * hc.noiseAbs!) / n : Infinity;
+      if (d2 === d2) {
+        hc.noiseAbs = (hc.noiseAbs ?? 0) + Math.min(d2, cap);
+        hc.noiseN = n + 1;
+      }
     }
-    hc.ratioSum = (hc.ratioSum ?? 0) + ratio;
     // Once the smoothing spans half its time constant: before, it is the mean of a few noisy rows.
     const warm = t - (sm.since_ms ?? -Infinity) >= 500 * o.smoothTau_s;
     if (warm && !(obs.smoothRatio <= (hc.peakSmoothRatio ?? -Infinity))) hc.peakSmoothRatio = obs.smoothRatio;
@@ -617,6 +647,23 @@ export function derivedState(s: DetectorState, cell: CellConfig, r: StepResult =
   };
 }
 
+/** The ratio's relative noise per row in a half cycle (second differences: a trend is no noise); NaN before 10 rows. */
+function ratioNoise(hc: HalfCycleAcc): number {
+  if (hc.noiseN === undefined || hc.noiseN < 10) return NaN;
+  // Mean |second difference| of white noise σ: √(2/π)·√6·σ ≈ 1.954 σ.
+  return hc.noiseAbs! / hc.noiseN / 1.954;
+}
+
+/**
+ * Whether the plateau is too noisy for single rows to decide a short: this half cycle's noise once it has 100 rows,
+ * before that the last half cycle's at the same current.
+ */
+function noisyPlateau(s: DetectorState, hc: HalfCycleAcc, absI: number, o: DetectorOptions): boolean {
+  if ((hc.noiseN ?? 0) >= 100) return ratioNoise(hc) > o.noisyShort;
+  const last = s.plateauNoise;
+  return last != null && Math.abs(absI - last.absI_mA) <= 0.2 * last.absI_mA && last.relative > o.noisyShort;
+}
+
 /**
  * |V| through a causal median of 3: one sample far above its neighbours (a 28 V glitch on an 8 V channel) is
  * dropped, a level held for two samples counts. The first two samples of a half cycle count as they are.
@@ -672,10 +719,9 @@ function closeHalfCycle(s: DetectorState, cell: CellConfig, o: DetectorOptions, 
   else if (hc.judged >= 3) hc.peakRatio = Math.max(hc.peakRatio, Math.min(hc.r1, hc.r2));
   // On a noisy plateau (a few mV against the instrument's noise: low current densities) the highest of the raw
   // ratios is the noise's extreme, not the cell's: the peak is then the smoothed ratio's.
-  if (hc.noiseN !== undefined && hc.noiseN >= 10 && hc.peakSmoothRatio !== undefined && hc.ratioSum !== undefined) {
-    const noise = Math.sqrt(hc.noiseSq! / hc.noiseN / 6) / (hc.ratioSum / hc.judged);
-    if (noise > o.noisyPlateau) hc.peakRatio = hc.peakSmoothRatio;
-  }
+  const noise = ratioNoise(hc);
+  if (noise > o.noisyPlateau && hc.peakSmoothRatio !== undefined) hc.peakRatio = hc.peakSmoothRatio;
+  if (noise === noise) s.plateauNoise = { absI_mA: hc.n > 0 ? hc.sumAbsI_mA / hc.n : 0, relative: noise };
 
   const meanAbsI = hc.n > 0 ? hc.sumAbsI_mA / hc.n : 0;
   const j = meanAbsI / cell.areaCm2;

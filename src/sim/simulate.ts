@@ -41,6 +41,11 @@ export interface LabRealities {
   readonly clockJump?: { readonly at_h: number; readonly jump_s: number };
   /** The cycler never reaches exactly 0 A at rest: a few µA of this (mA). */
   readonly restCurrent_mA?: number;
+  /**
+   * Impedance spectroscopy during every rest: rows catch the excitation at random phases, a current of up to
+   * ±`current_mA` with a voltage of up to ±`voltage_V` in phase.
+   */
+  readonly eisAtRest?: { readonly current_mA: number; readonly voltage_V: number };
   /** At every current change the cycler also logs a row with the current only. */
   readonly currentOnlyRows?: boolean;
   /**
@@ -208,6 +213,11 @@ export function* simulateCell(scenario: Scenario, cell: CellConfig, options: Sim
     if (rest) {
       current_mA = lab.restCurrent_mA === undefined ? 0 : lab.restCurrent_mA * (rand() < 0.5 ? -1 : 1);
       voltage_V = 0.0005 * gaussian(rand);
+      if (lab.eisAtRest !== undefined) {
+        const phase = Math.sin(2 * Math.PI * rand());
+        current_mA = lab.eisAtRest.current_mA * phase;
+        voltage_V += lab.eisAtRest.voltage_V * phase;
+      }
       hcStart_s = t_s; // the cycler resumes with a fresh half cycle after the pause
       hcTruth = null;
     } else {

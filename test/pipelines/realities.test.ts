@@ -115,6 +115,7 @@ const REALITIES: Reality[] = [
   { name: 'rests with a few µA', req: { lab: { restCurrent_mA: 0.004 } } },
   { name: 'current-only rows at every current change', req: { lab: { currentOnlyRows: true } } },
   { name: 'duplicated export blocks', req: { lab: { duplicateBlocks: { every_h: 7, rows: 40 } } } },
+  { name: 'impedance measurements at rest (±5 µA, ±10 mV)', req: { lab: { eisAtRest: { current_mA: 0.005, voltage_V: 0.01 } } } },
   { name: 'instrument transients: 2 rows at 3–20× the plateau after every current change', req: { lab: { transients: { rows: 2 } } } },
   {
     name: 'instrument transients with a row every 60 s',
@@ -174,11 +175,13 @@ describe('detection under lab realities, against the simulator truth', () => {
     expect(s.regimeDurations_h.stable).toBe(0);
   }, 60_000);
 
-  it.each([1, 2, 3])(
-    'a rate test (0.1 → 2 mA cm⁻² and back, rests between steps), seed %i, registry or none: stable throughout, contact within its noise',
+  it.each([1, 2, 3, 4])(
+    'a rate test (0.1 → 2 mA cm⁻² and back, rests between steps), seed %i, with a registry, and without one but with impedance at rest: stable throughout, contact within its noise',
     async (seed) => {
       for (const withRegistry of [true, false]) {
-        const { truth, result } = await run({ scenarios: ['rate-test'], dt_s: 1, seed }, withRegistry);
+        // Without a registry, impedance measurements during the rests too: ±5 µA (5 % of the lowest step) and ±10 mV.
+        const lab = withRegistry ? {} : { eisAtRest: { current_mA: 0.005, voltage_V: 0.01 } };
+        const { truth, result } = await run({ scenarios: ['rate-test'], dt_s: 1, seed, lab }, withRegistry);
         expectQuiet(result);
         const s = result.summaries[0]!;
         // Calibrated on the run's first hours, at 0.1 mA cm⁻² (a plateau of ~3 mV against 1 mV of noise).
