@@ -42,7 +42,7 @@ import { DEFAULT_SOFT_SHORT, observeSoftShort, resetSoftShortRuns, softShortStat
 import { decimatedSeries, median3, pushDecimated, quantile, type DecimatedSeries } from './stats.js';
 import { advanceRun, isSustained, type Run } from './sustain.js';
 import { DEFAULT_SYMMETRY, observeActive, observeHalfCycleSigns, observeRest, symmetryState, type SymmetryOptions, type SymmetryState } from './symmetry.js';
-import { cellTemperature, temperatureFactor, thermalState, type ThermalState } from './thermal.js';
+import { cellTemperature, temperatureFactor, thermalBounds, thermalState, updateThermalBounds, type ThermalBounds, type ThermalState } from './thermal.js';
 import type { AlignedSample } from './sample.js';
 import { iso } from './sample.js';
 import { labTime } from './labTime.js';
@@ -71,6 +71,13 @@ export interface DetectorOptions {
   readonly noisyPlateau: number;
   /** … and above which a short is judged on the smoothed ratio. */
   readonly noisyShort: number;
+  /**
+   * Decisions hold for any cell lag from none to this (or twice the registry's lag) and any activation energy within
+   * ± `activationEnergySpread_eV` of the registry's: a chamber step read with the wrong lag is neither contact loss
+   * nor a short.
+   */
+  readonly slowThermalLag_min: number;
+  readonly activationEnergySpread_eV: number;
   /**
    * A gap ends the half cycle and resets partial evidence when it is longer than both this and `gapRhythmFactor`
    * times the cell's own sampling interval (600 s logging or record-on-change rows are no gaps).
@@ -113,6 +120,8 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   currentStepFraction: 0.2,
   noisyPlateau: 0.01,
   noisyShort: 0.1,
+  slowThermalLag_min: 60,
+  activationEnergySpread_eV: 0.03,
   gap_s: 300,
   gapRhythmFactor: 4,
   dataGap_s: 10,
@@ -232,6 +241,8 @@ export interface DetectorState {
     calibration: CalibrationState;
   };
   thermal: ThermalState;
+  /** The compensation's uncertainty (lag, activation energy); absent in older checkpoints. */
+  thermalBounds?: ThermalBounds;
   /** Running R_app(25 °C) level (Ω; NaN before the first judged sample) and the time of its last update. */
   level: { r25_ohm: number; t_ms: number };
   /** R_app(25 °C) smoothed over `smoothTau_s` within the half cycle (spikes removed first), and the last two raw values. */
@@ -310,6 +321,7 @@ export function createDetectorState(cell: CellConfig): DetectorState {
       calibration: calibrationState(),
     },
     thermal: thermalState(),
+    thermalBounds: thermalBounds(),
     level: { r25_ohm: NaN, t_ms: NaN },
     smooth: { r25_ohm: NaN, t_ms: NaN, prevR25_ohm: NaN, prev2R25_ohm: NaN, since_ms: NaN },
     symmetry: symmetryState(),
@@ -353,7 +365,7 @@ const when = (s: DetectorState, cell: CellConfig, t_ms: number): string => labTi
 
 /** Reused for the per-sample call: changes are rare and consumed at once, an array per sample is not. */
 const SCRATCH_CHANGES: RegimeChange[] = [];
-const OBS: Observation = { t_ms: 0, trend: false, ratio: NaN, smoothRatio: NaN, noisy: false, collapsed: false, smoothR25_ohm: NaN, level_ohm: NaN };
+const OBS: Observation = { t_ms: 0, trend: false, ratio: NaN, smoothRatio: NaN, noisy: false, thermalHigh: 1, collapsed: false, smoothR25_ohm: NaN, level_ohm: NaN };
 
 function alert(
   s: DetectorState,
@@ -412,6 +424,16 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
   watchRange(s, s.ranges.temperature, cell.temperatureC, x.temperature_C, t, o, emit, 'temperature-range', 'Temperature', '°C');
   const temperature_C = cellTemperature(s.thermal, t, x.temperature_C, cell.thermalLag_min, cell.nominalTemperatureC);
   const factor = temperatureFactor(s.thermal, temperature_C, cell.activationEnergyEv);
+  const bounds = updateThermalBounds(
+    (s.thermalBounds ??= thermalBounds()),
+    t,
+    x.temperature_C,
+    Math.max(o.slowThermalLag_min, 2 * cell.thermalLag_min),
+    cell.nominalTemperatureC,
+    cell.activationEnergyEv,
+    o.activationEnergySpread_eV,
+    factor,
+  );
 
   const I = x.current_mA;
   const absI = I < 0 ? -I : I;
@@ -520,6 +542,7 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
   obs.trend = clock.rhythm_ms >= th.polarizationSustain_s * 1000 && hc.r1 >= 0.8 * th.polarizationRatio && ratio <= 1.3 * hc.r1;
   obs.collapsed = collapsed;
   obs.noisy = noisyPlateau(s, hc, absI, o);
+  obs.thermalHigh = bounds.high;
   obs.smoothR25_ohm = sm.r25_ohm;
   obs.level_ohm = level.r25_ohm;
   s.regime = observe(s.regime, obs, o.regime, changes);
@@ -536,7 +559,8 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
 
   const soft = s.softShort;
   if (judging) {
-    const change = observeSoftShort(soft, t, ratio, shorted, o.softShort);
+    // At the highest the temperature allows: a chamber step read with the wrong lag is no leak.
+    const change = observeSoftShort(soft, t, ratio * bounds.high, shorted, o.softShort);
     if (change !== null) softShortChanged(s, cell, change, t, ratio, emit);
   }
   // The running level is the cell's healthy R_app: frozen while it looks shorted or leaky.

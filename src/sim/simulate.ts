@@ -30,7 +30,12 @@ export interface SimOptions {
 /** What real instruments and labs do to telemetry. Every field is optional. */
 export interface LabRealities {
   /** The logged temperature is the chamber's: a ±`setback_C` day/night set-back around 23.5 °C, which the cell follows with this lag. */
-  readonly chamber?: { readonly lag_min: number; readonly setback_C: number };
+  readonly chamber?: {
+    readonly lag_min: number;
+    readonly setback_C: number;
+    /** A temperature study instead: the chamber's setpoint (°C) from each time (h) on, reached in ~10 min. */
+    readonly steps?: readonly (readonly [from_h: number, setpoint_C: number])[];
+  };
   /** Log a row every this many seconds (the physics still runs at dt_s). */
   readonly logEvery_s?: number;
   /** EC-Lab record-on-change: a row when |V| moved by `dV` since the last row, or after `max_s`. */
@@ -141,6 +146,15 @@ function chamberTemperature(t_h: number, setback_C: number): number {
   return target + (from - target) * Math.exp(-since_h / (10 / 60));
 }
 
+/** A chamber stepped through setpoints, approaching each with a 10 min time constant. */
+function steppedChamber(t_h: number, steps: readonly (readonly [number, number])[]): number {
+  let k = 0;
+  while (k + 1 < steps.length && t_h >= steps[k + 1]![0]) k++;
+  const [from_h, target] = steps[k]!;
+  const previous = k > 0 ? steps[k - 1]![1] : target;
+  return target + (previous - target) * Math.exp(-(t_h - from_h) / (10 / 60));
+}
+
 /**
  * Yields the samples of one cell in event-time order (apart from the deliberate swaps and duplicated blocks),
  * and fills `truth`.
@@ -193,7 +207,7 @@ export function* simulateCell(scenario: Scenario, cell: CellConfig, options: Sim
     }
     let loggedTemperature_C: number;
     if (lab.chamber !== undefined) {
-      loggedTemperature_C = chamberTemperature(t_h, lab.chamber.setback_C);
+      loggedTemperature_C = lab.chamber.steps !== undefined ? steppedChamber(t_h, lab.chamber.steps) : chamberTemperature(t_h, lab.chamber.setback_C);
       cellTemperature_C =
         cellTemperature_C !== cellTemperature_C
           ? loggedTemperature_C
