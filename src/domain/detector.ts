@@ -42,7 +42,7 @@ import { DEFAULT_SOFT_SHORT, observeSoftShort, resetSoftShortRuns, softShortStat
 import { decimatedSeries, median3, pushDecimated, quantile, type DecimatedSeries } from './stats.js';
 import { advanceRun, isSustained, type Run } from './sustain.js';
 import { DEFAULT_SYMMETRY, observeActive, observeHalfCycleSigns, observeRest, symmetryState, type SymmetryOptions, type SymmetryState } from './symmetry.js';
-import { cellTemperature, temperatureFactor, thermalState, type ThermalState } from './thermal.js';
+import { cellTemperature, temperatureFactor, thermalBounds, thermalState, updateThermalBounds, type ThermalBounds, type ThermalState } from './thermal.js';
 import type { AlignedSample } from './sample.js';
 import { iso } from './sample.js';
 import { labTime } from './labTime.js';
@@ -52,10 +52,32 @@ export interface DetectorOptions {
   readonly calibration: CalibrationOptions;
   readonly softShort: SoftShortOptions;
   readonly symmetry: SymmetryOptions;
-  /** |I| below this fraction of the last active current is a rest. */
+  /**
+   * |I| below this fraction of the last active current is a rest (an impedance measurement's few µA against a
+   * 50 µA cycling current too), unless it holds one sign and level for `adoptLow_s` (a step down).
+   */
   readonly restFraction: number;
+  readonly adoptLow_s: number;
   /** Seconds after a half cycle starts during which R_app is not judged (double-layer transients). */
   readonly settle_s: number;
+  /**
+   * Rows after a half cycle starts, or after a step of its current, that are not judged however far apart they are:
+   * an instrument's first rows after a reversal or a range switch read several times the plateau.
+   */
+  readonly settleRows: number;
+  /** A change of |I| by more than this fraction within a half cycle is a current step (a rate step, a range switch). */
+  readonly currentStepFraction: number;
+  /** Relative noise of the per-sample ratio above which a half cycle's peak is its smoothed ratio's. */
+  readonly noisyPlateau: number;
+  /** … and above which a short is judged on the smoothed ratio. */
+  readonly noisyShort: number;
+  /**
+   * Decisions hold for any cell lag from none to this (or twice the registry's lag) and any activation energy within
+   * ± `activationEnergySpread_eV` of the registry's: a chamber step read with the wrong lag is neither contact loss
+   * nor a short.
+   */
+  readonly slowThermalLag_min: number;
+  readonly activationEnergySpread_eV: number;
   /**
    * A gap ends the half cycle and resets partial evidence when it is longer than both this and `gapRhythmFactor`
    * times the cell's own sampling interval (600 s logging or record-on-change rows are no gaps).
@@ -91,8 +113,15 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   calibration: DEFAULT_CALIBRATION,
   softShort: DEFAULT_SOFT_SHORT,
   symmetry: DEFAULT_SYMMETRY,
-  restFraction: 0.05,
+  restFraction: 0.2,
+  adoptLow_s: 60,
   settle_s: 10,
+  settleRows: 2,
+  currentStepFraction: 0.2,
+  noisyPlateau: 0.01,
+  noisyShort: 0.1,
+  slowThermalLag_min: 60,
+  activationEnergySpread_eV: 0.03,
   gap_s: 300,
   gapRhythmFactor: 4,
   dataGap_s: 10,
@@ -115,12 +144,16 @@ interface HalfCycleAcc {
   start_ms: number;
   last_ms: number;
   settleUntil_ms: number;
+  /** The last sample (by `n`) not judged; absent in checkpoints before it (then the time window alone). */
+  settleThroughN?: number;
   sumAbsI_mA: number;
   n: number;
   charge_mA_ms: number;
   prevAbsI_mA: number;
   /** Peak |V| of the half cycle after a median-of-3 spike filter (a lone glitch of the cycler is not a peak). */
   peakAbsV: number;
+  /** Peak |V| of the samples not judged: the half cycle's peak only when it has no other. */
+  peakAbsVSettling?: number;
   /** |V| of the two samples before the last (NaN before), for that filter; absent in checkpoints before it. */
   absV1?: number;
   absV2?: number;
@@ -131,6 +164,14 @@ interface HalfCycleAcc {
   t1: number;
   t2: number;
   peakRatio: number;
+  /**
+   * The peak of the smoothed ratio, and the sums that give the raw ratio's noise (second differences: a trend is no
+   * noise). Absent in checkpoints before them.
+   */
+  peakSmoothRatio?: number;
+  /** Sum of the capped relative second differences of the ratio, and their count. */
+  noiseAbs?: number;
+  noiseN?: number;
   judged: number;
   /** |V| of the last sample: a cycler that cuts a half cycle at the limit ends it right there. */
   lastAbsV: number;
@@ -179,7 +220,11 @@ export interface DetectorState {
     dataGaps: number;
     missingSamples: number;
   };
-  rest: { resting: boolean; rest_ms: number; lastActiveAbsI_mA: number };
+  /**
+   * `low`: a current below the rest threshold holding one sign and level (a step down of a rate test), adopted as
+   * the new active level once it has held; absent in older checkpoints.
+   */
+  rest: { resting: boolean; rest_ms: number; lastActiveAbsI_mA: number; low?: { sign: number; absI_mA: number; since_ms: number; rows: number } | null };
   halfCycle: HalfCycleAcc | null;
   halfCycles: number;
   cumulativeCapacity_mAh_cm2: number;
@@ -196,10 +241,15 @@ export interface DetectorState {
     calibration: CalibrationState;
   };
   thermal: ThermalState;
+  /** The compensation's uncertainty (lag, activation energy); absent in older checkpoints. */
+  thermalBounds?: ThermalBounds;
   /** Running R_app(25 °C) level (Ω; NaN before the first judged sample) and the time of its last update. */
   level: { r25_ohm: number; t_ms: number };
   /** R_app(25 °C) smoothed over `smoothTau_s` within the half cycle (spikes removed first), and the last two raw values. */
-  smooth: { r25_ohm: number; t_ms: number; prevR25_ohm: number; prev2R25_ohm: number };
+  /** `since_ms`: where the smoothing started (a mean until it spans `smoothTau_s`); absent in older checkpoints. */
+  smooth: { r25_ohm: number; t_ms: number; prevR25_ohm: number; prev2R25_ohm: number; since_ms?: number };
+  /** The last half cycle's ratio noise per row and its current (absent in older checkpoints). */
+  plateauNoise?: { absI_mA: number; relative: number } | null;
   symmetry: SymmetryState;
   softShort: SoftShortState;
   regime: RegimeState;
@@ -271,8 +321,9 @@ export function createDetectorState(cell: CellConfig): DetectorState {
       calibration: calibrationState(),
     },
     thermal: thermalState(),
+    thermalBounds: thermalBounds(),
     level: { r25_ohm: NaN, t_ms: NaN },
-    smooth: { r25_ohm: NaN, t_ms: NaN, prevR25_ohm: NaN, prev2R25_ohm: NaN },
+    smooth: { r25_ohm: NaN, t_ms: NaN, prevR25_ohm: NaN, prev2R25_ohm: NaN, since_ms: NaN },
     symmetry: symmetryState(),
     softShort: softShortState(),
     regime: initialRegimeState(NaN, trusted ? 'stable' : 'learning'),
@@ -314,7 +365,7 @@ const when = (s: DetectorState, cell: CellConfig, t_ms: number): string => labTi
 
 /** Reused for the per-sample call: changes are rare and consumed at once, an array per sample is not. */
 const SCRATCH_CHANGES: RegimeChange[] = [];
-const OBS: Observation = { t_ms: 0, trend: false, ratio: NaN, smoothRatio: NaN, collapsed: false, smoothR25_ohm: NaN, level_ohm: NaN };
+const OBS: Observation = { t_ms: 0, trend: false, ratio: NaN, smoothRatio: NaN, noisy: false, thermalHigh: 1, collapsed: false, smoothR25_ohm: NaN, level_ohm: NaN };
 
 function alert(
   s: DetectorState,
@@ -373,6 +424,16 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
   watchRange(s, s.ranges.temperature, cell.temperatureC, x.temperature_C, t, o, emit, 'temperature-range', 'Temperature', '°C');
   const temperature_C = cellTemperature(s.thermal, t, x.temperature_C, cell.thermalLag_min, cell.nominalTemperatureC);
   const factor = temperatureFactor(s.thermal, temperature_C, cell.activationEnergyEv);
+  const bounds = updateThermalBounds(
+    (s.thermalBounds ??= thermalBounds()),
+    t,
+    x.temperature_C,
+    Math.max(o.slowThermalLag_min, 2 * cell.thermalLag_min),
+    cell.nominalTemperatureC,
+    cell.activationEnergyEv,
+    o.activationEnergySpread_eV,
+    factor,
+  );
 
   const I = x.current_mA;
   const absI = I < 0 ? -I : I;
@@ -380,7 +441,17 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
   const absV = V < 0 ? -V : V;
   const jSet = I / cell.areaCm2;
   const rest = s.rest;
-  const active = absI > 1e-9 && absI > o.restFraction * rest.lastActiveAbsI_mA;
+  let active = absI > 1e-9 && absI > o.restFraction * rest.lastActiveAbsI_mA;
+  if (!active && absI > 1e-9) {
+    // Below the threshold: a rest (OCV, a few µA of offset, an impedance measurement's oscillation), unless the
+    // current holds one sign and level for `adoptLow_s` and 3 rows: a step down, the new active level.
+    const sign = I > 0 ? 1 : -1;
+    const low = rest.low;
+    if (low != null && low.sign === sign && Math.abs(absI - low.absI_mA) <= 0.2 * low.absI_mA) low.rows++;
+    else rest.low = { sign, absI_mA: absI, since_ms: t, rows: 1 };
+    if (rest.low!.rows >= 3 && t - rest.low!.since_ms >= o.adoptLow_s * 1000) active = true;
+  }
+  if (active) rest.low = null;
   if (!active) {
     if (!rest.resting) {
       interrupt(s, cell, o, emit);
@@ -401,12 +472,23 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
     hc = null;
   }
   if (hc === null) hc = openHalfCycle(s, sign, t, o);
-  else hc.charge_mA_ms += hc.prevAbsI_mA * (t - hc.last_ms);
+  else {
+    hc.charge_mA_ms += hc.prevAbsI_mA * (t - hc.last_ms);
+    if (Math.abs(absI - hc.prevAbsI_mA) > o.currentStepFraction * hc.prevAbsI_mA) {
+      // A current step: the instrument's transient again, and a new plateau for the spike filter.
+      hc.settleUntil_ms = t + o.settle_s * 1000;
+      hc.settleThroughN = hc.n + o.settleRows;
+      hc.absV1 = NaN;
+      hc.absV2 = NaN;
+    }
+  }
   hc.prevAbsI_mA = absI;
   hc.last_ms = t;
   hc.sumAbsI_mA += absI;
   hc.n++;
-  hc.peakAbsV = Math.max(hc.peakAbsV, filteredAbsV(hc, absV));
+  const settling = t < hc.settleUntil_ms || hc.n <= (hc.settleThroughN ?? 0);
+  if (settling) hc.peakAbsVSettling = Math.max(hc.peakAbsVSettling ?? 0, absV);
+  else hc.peakAbsV = Math.max(hc.peakAbsV, filteredAbsV(hc, absV));
   hc.lastAbsV = absV;
 
   const atCompliance = absV >= o.complianceFraction * cell.complianceV;
@@ -418,7 +500,7 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
 
   const rApp = (absV / absI) * 1000;
   const r25 = rApp * factor;
-  if (t < hc.settleUntil_ms || s.regime.regime === 'not-symmetric')
+  if (settling || s.regime.regime === 'not-symmetric')
     return setLast(s, t, rApp, rRefAt(s, factor), jSet, atCompliance, s.regime.regime === 'short');
   const verdict = observeActive(s.symmetry, V, I, o.symmetry);
   if (verdict !== null) {
@@ -442,8 +524,15 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
   const despiked = sm.prev2R25_ohm === sm.prev2R25_ohm ? median3(sm.prev2R25_ohm, sm.prevR25_ohm, r25) : r25;
   sm.prev2R25_ohm = sm.prevR25_ohm;
   sm.prevR25_ohm = r25;
-  if (sm.r25_ohm !== sm.r25_ohm) sm.r25_ohm = despiked;
-  else sm.r25_ohm += ((despiked - sm.r25_ohm) * (t - sm.t_ms)) / (o.smoothTau_s * 1000 + (t - sm.t_ms));
+  if (sm.r25_ohm !== sm.r25_ohm) {
+    sm.r25_ohm = despiked;
+    sm.since_ms = t;
+  } else {
+    // The mean of what came so far until the smoothing spans its time constant: the first sample is not given the
+    // weight of a whole time constant (a noisy first row would colour the next minute).
+    const span_ms = Math.min(o.smoothTau_s * 1000, t - (sm.since_ms ?? -Infinity));
+    sm.r25_ohm += ((despiked - sm.r25_ohm) * (t - sm.t_ms)) / (span_ms + (t - sm.t_ms));
+  }
   sm.t_ms = t;
   const obs = OBS;
   obs.t_ms = t;
@@ -452,6 +541,8 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
   const th = o.regime;
   obs.trend = clock.rhythm_ms >= th.polarizationSustain_s * 1000 && hc.r1 >= 0.8 * th.polarizationRatio && ratio <= 1.3 * hc.r1;
   obs.collapsed = collapsed;
+  obs.noisy = noisyPlateau(s, hc, absI, o);
+  obs.thermalHigh = bounds.high;
   obs.smoothR25_ohm = sm.r25_ohm;
   obs.level_ohm = level.r25_ohm;
   s.regime = observe(s.regime, obs, o.regime, changes);
@@ -468,7 +559,8 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
 
   const soft = s.softShort;
   if (judging) {
-    const change = observeSoftShort(soft, t, ratio, shorted, o.softShort);
+    // At the highest the temperature allows: a chamber step read with the wrong lag is no leak.
+    const change = observeSoftShort(soft, t, ratio * bounds.high, shorted, o.softShort);
     if (change !== null) softShortChanged(s, cell, change, t, ratio, emit);
   }
   // The running level is the cell's healthy R_app: frozen while it looks shorted or leaky.
@@ -487,7 +579,19 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
     if (hc.judged >= 3) {
       const filtered = median3(hc.r2, hc.r1, ratio);
       if (filtered > hc.peakRatio) hc.peakRatio = filtered;
+      // Relative to the level (a polarizing ratio grows tenfold in a half cycle), each capped at 4× the mean so far:
+      // a kink (the compliance clip, a short's collapse) is no noise.
+      const d2 = Math.abs(ratio - 2 * hc.r1 + hc.r2) / hc.r1;
+      const n = hc.noiseN ?? 0;
+      const cap = n >= 10 ? (4 * hc.noiseAbs!) / n : Infinity;
+      if (d2 === d2) {
+        hc.noiseAbs = (hc.noiseAbs ?? 0) + Math.min(d2, cap);
+        hc.noiseN = n + 1;
+      }
     }
+    // Once the smoothing spans half its time constant: before, it is the mean of a few noisy rows.
+    const warm = t - (sm.since_ms ?? -Infinity) >= 500 * o.smoothTau_s;
+    if (warm && !(obs.smoothRatio <= (hc.peakSmoothRatio ?? -Infinity))) hc.peakSmoothRatio = obs.smoothRatio;
     hc.r2 = hc.r1;
     hc.r1 = ratio;
     hc.t2 = hc.t1;
@@ -567,6 +671,23 @@ export function derivedState(s: DetectorState, cell: CellConfig, r: StepResult =
   };
 }
 
+/** The ratio's relative noise per row in a half cycle (second differences: a trend is no noise); NaN before 10 rows. */
+function ratioNoise(hc: HalfCycleAcc): number {
+  if (hc.noiseN === undefined || hc.noiseN < 10) return NaN;
+  // Mean |second difference| of white noise σ: √(2/π)·√6·σ ≈ 1.954 σ.
+  return hc.noiseAbs! / hc.noiseN / 1.954;
+}
+
+/**
+ * Whether the plateau is too noisy for single rows to decide a short: this half cycle's noise once it has 100 rows,
+ * before that the last half cycle's at the same current.
+ */
+function noisyPlateau(s: DetectorState, hc: HalfCycleAcc, absI: number, o: DetectorOptions): boolean {
+  if ((hc.noiseN ?? 0) >= 100) return ratioNoise(hc) > o.noisyShort;
+  const last = s.plateauNoise;
+  return last != null && Math.abs(absI - last.absI_mA) <= 0.2 * last.absI_mA && last.relative > o.noisyShort;
+}
+
 /**
  * |V| through a causal median of 3: one sample far above its neighbours (a 28 V glitch on an 8 V channel) is
  * dropped, a level held for two samples counts. The first two samples of a half cycle count as they are.
@@ -587,6 +708,7 @@ function openHalfCycle(s: DetectorState, sign: number, t: number, o: DetectorOpt
     start_ms: t,
     last_ms: t,
     settleUntil_ms: t + o.settle_s * 1000,
+    settleThroughN: o.settleRows,
     sumAbsI_mA: 0,
     n: 0,
     charge_mA_ms: 0,
@@ -619,6 +741,11 @@ function closeHalfCycle(s: DetectorState, cell: CellConfig, o: DetectorOptions, 
   if (reversedAt_ms === reversedAt_ms) extrapolateToEnd(s, cell, o, hc, reversedAt_ms, emit);
   if (hc.judged > 0 && hc.judged < 3) hc.peakRatio = Math.max(hc.peakRatio, Math.min(hc.r1, Number.isNaN(hc.r2) ? hc.r1 : hc.r2));
   else if (hc.judged >= 3) hc.peakRatio = Math.max(hc.peakRatio, Math.min(hc.r1, hc.r2));
+  // On a noisy plateau (a few mV against the instrument's noise: low current densities) the highest of the raw
+  // ratios is the noise's extreme, not the cell's: the peak is then the smoothed ratio's.
+  const noise = ratioNoise(hc);
+  if (noise > o.noisyPlateau && hc.peakSmoothRatio !== undefined) hc.peakRatio = hc.peakSmoothRatio;
+  if (noise === noise) s.plateauNoise = { absI_mA: hc.n > 0 ? hc.sumAbsI_mA / hc.n : 0, relative: noise };
 
   const meanAbsI = hc.n > 0 ? hc.sumAbsI_mA / hc.n : 0;
   const j = meanAbsI / cell.areaCm2;
@@ -682,7 +809,7 @@ function closeHalfCycle(s: DetectorState, cell: CellConfig, o: DetectorOptions, 
     metalThickness_um: cell.metal === undefined ? null : metalThickness_um(charge_mAh_cm2, cell.metal),
     cumulativeCapacity_mAh_cm2: s.cumulativeCapacity_mAh_cm2,
     plateauAbsVoltage_V: quantile(hc.absV.values, 0.1),
-    peakAbsVoltage_V: hc.peakAbsV,
+    peakAbsVoltage_V: hc.peakAbsV > 0 ? hc.peakAbsV : (hc.peakAbsVSettling ?? 0),
     rRatioPeak: peakRatio,
     contactFractionMin: fractionMin,
     jLocalPeak_mA_cm2: jLocalPeak,

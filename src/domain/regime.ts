@@ -86,6 +86,11 @@ export interface Observation {
   trend: boolean;
   ratio: number;
   smoothRatio: number;
+  /** The plateau is noisy (per-row noise of the ratio ≥ 10 %: a few mV against the instrument's noise): a short is
+   * judged on the smoothed ratio, lest the noise's dips read as one. */
+  noisy: boolean;
+  /** What the temperature compensation leaves open (≥ 1): a short must show at `ratio × thermalHigh`. */
+  thermalHigh: number;
   collapsed: boolean;
   smoothR25_ohm: number;
   level_ohm: number;
@@ -145,7 +150,7 @@ export function observe(state: RegimeState, x: Observation, th: RegimeThresholds
   const g = th.graceSamples;
   const t_ms = x.t_ms;
   const hasRef = x.ratio === x.ratio;
-  const low = advanceRun(state.low, x.collapsed || (hasRef && x.ratio < th.shortRatio), t_ms, x.ratio, g);
+  const low = advanceRun(state.low, x.collapsed || (hasRef && (x.noisy ? x.smoothRatio : x.ratio) * x.thermalHigh < th.shortRatio), t_ms, x.ratio, g);
 
   if (state.regime === 'short') {
     const polarized = hasRef && x.ratio > th.polarizationRatio;

@@ -58,3 +58,46 @@ export function temperatureFactor(s: ThermalState, temperature_C: number, ea_eV:
   }
   return s.factor;
 }
+
+/**
+ * What the temperature compensation cannot know for sure: the cell's lag (anywhere from none to `slowLag_min`) and
+ * its activation energy (± `eaSpread_eV`). `high` scales a compensated ratio to the highest they allow: evidence of a
+ * short or a leak must hold there, so that a chamber step read with the wrong lag is neither. 1 without temperature
+ * telemetry, and close to 1 away from temperature changes and 25 °C. (Contact loss is judged on the compensated
+ * ratio itself: a bound there would delay every slow onset on a day/night swing.)
+ */
+export interface ThermalBounds {
+  fast: ThermalState;
+  slow: ThermalState;
+  high: number;
+  /** The temperatures the bounds were computed for (NaN: never). */
+  forFast_C: number;
+  forSlow_C: number;
+  forCentral: number;
+}
+
+export function thermalBounds(): ThermalBounds {
+  return { fast: thermalState(), slow: thermalState(), high: 1, forFast_C: NaN, forSlow_C: NaN, forCentral: NaN };
+}
+
+export function updateThermalBounds(
+  b: ThermalBounds,
+  t_ms: number,
+  logged_C: number | undefined,
+  slowLag_min: number,
+  nominal_C: number,
+  ea_eV: number,
+  eaSpread_eV: number,
+  centralFactor: number,
+): ThermalBounds {
+  const fast = cellTemperature(b.fast, t_ms, logged_C, 0, nominal_C);
+  const slow = cellTemperature(b.slow, t_ms, logged_C, slowLag_min, nominal_C);
+  if (fast === b.forFast_C && slow === b.forSlow_C && centralFactor === b.forCentral) return b;
+  b.forFast_C = fast;
+  b.forSlow_C = slow;
+  b.forCentral = centralFactor;
+  let hi = centralFactor;
+  for (const T of [fast, slow]) for (const ea of [ea_eV - eaSpread_eV, ea_eV, ea_eV + eaSpread_eV]) hi = Math.max(hi, conductivityFactor(T, ea));
+  b.high = hi / centralFactor;
+  return b;
+}

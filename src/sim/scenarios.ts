@@ -60,6 +60,10 @@ const ccdSteps: CurrentStep[] = Array.from({ length: 11 }, (_, k) => ({
   halfCycle_s: 300,
 }));
 
+/** A rate test: 0.1 → 0.2 → 0.5 → 1 → 2 mA cm⁻² and back, 8 half cycles of 1 h per step, 30 min at rest between steps. */
+const RATE_TEST_J = [0.1, 0.2, 0.5, 1, 2, 2, 1, 0.5, 0.2, 0.1];
+const rateSteps: CurrentStep[] = RATE_TEST_J.map((j, k) => ({ from_h: k * 8.5, j_mA_cm2: j, halfCycle_s: 3600 }));
+
 export const SCENARIOS: Readonly<Record<string, Scenario>> = {
   'long-term': {
     name: 'long-term',
@@ -115,6 +119,15 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
       { from_h: 22, to_h: 24 },
       { from_h: 26.5, to_h: null },
     ],
+  },
+  'rate-test': {
+    name: 'rate-test',
+    description: 'rate test: ±0.1, 0.2, 0.5, 1, 2 mA cm⁻² and back, 8 h per step with 30 min rests between steps; stable throughout',
+    duration_h: RATE_TEST_J.length * 8.5,
+    steps: rateSteps,
+    polarization: [],
+    shorts: [],
+    rests: { every_h: 8.5, duration_min: 30 },
   },
   ccd: {
     name: 'ccd',

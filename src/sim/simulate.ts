@@ -30,7 +30,12 @@ export interface SimOptions {
 /** What real instruments and labs do to telemetry. Every field is optional. */
 export interface LabRealities {
   /** The logged temperature is the chamber's: a ±`setback_C` day/night set-back around 23.5 °C, which the cell follows with this lag. */
-  readonly chamber?: { readonly lag_min: number; readonly setback_C: number };
+  readonly chamber?: {
+    readonly lag_min: number;
+    readonly setback_C: number;
+    /** A temperature study instead: the chamber's setpoint (°C) from each time (h) on, reached in ~10 min. */
+    readonly steps?: readonly (readonly [from_h: number, setpoint_C: number])[];
+  };
   /** Log a row every this many seconds (the physics still runs at dt_s). */
   readonly logEvery_s?: number;
   /** EC-Lab record-on-change: a row when |V| moved by `dV` since the last row, or after `max_s`. */
@@ -41,8 +46,18 @@ export interface LabRealities {
   readonly clockJump?: { readonly at_h: number; readonly jump_s: number };
   /** The cycler never reaches exactly 0 A at rest: a few µA of this (mA). */
   readonly restCurrent_mA?: number;
+  /**
+   * Impedance spectroscopy during every rest: rows catch the excitation at random phases, a current of up to
+   * ±`current_mA` with a voltage of up to ±`voltage_V` in phase.
+   */
+  readonly eisAtRest?: { readonly current_mA: number; readonly voltage_V: number };
   /** At every current change the cycler also logs a row with the current only. */
   readonly currentOnlyRows?: boolean;
+  /**
+   * Instrument transients: the first `rows` rows logged after every change of the current (a reversal, a rest's
+   * end, a range switch) read 3–20× the plateau, at most 0.9× the compliance voltage.
+   */
+  readonly transients?: { readonly rows: number };
   /** Every `every_h` the export repeats its last `rows` rows (a duplicated export block). */
   readonly duplicateBlocks?: { readonly every_h: number; readonly rows: number };
 }
@@ -131,6 +146,15 @@ function chamberTemperature(t_h: number, setback_C: number): number {
   return target + (from - target) * Math.exp(-since_h / (10 / 60));
 }
 
+/** A chamber stepped through setpoints, approaching each with a 10 min time constant. */
+function steppedChamber(t_h: number, steps: readonly (readonly [number, number])[]): number {
+  let k = 0;
+  while (k + 1 < steps.length && t_h >= steps[k + 1]![0]) k++;
+  const [from_h, target] = steps[k]!;
+  const previous = k > 0 ? steps[k - 1]![1] : target;
+  return target + (previous - target) * Math.exp(-(t_h - from_h) / (10 / 60));
+}
+
 /**
  * Yields the samples of one cell in event-time order (apart from the deliberate swaps and duplicated blocks),
  * and fills `truth`.
@@ -154,6 +178,8 @@ export function* simulateCell(scenario: Scenario, cell: CellConfig, options: Sim
   let lastLogged_s = -Infinity;
   let lastLoggedV = NaN;
   let lastCurrent = NaN;
+  /** Rows still to be logged with an instrument transient. */
+  let transientRows = 0;
   let hcTruth: { start: string; peakRatio: number; cut: boolean } | null = null;
   const recent: Sample[] = [];
   let nextBlock_h = lab.duplicateBlocks?.every_h ?? Infinity;
@@ -181,7 +207,7 @@ export function* simulateCell(scenario: Scenario, cell: CellConfig, options: Sim
     }
     let loggedTemperature_C: number;
     if (lab.chamber !== undefined) {
-      loggedTemperature_C = chamberTemperature(t_h, lab.chamber.setback_C);
+      loggedTemperature_C = lab.chamber.steps !== undefined ? steppedChamber(t_h, lab.chamber.steps) : chamberTemperature(t_h, lab.chamber.setback_C);
       cellTemperature_C =
         cellTemperature_C !== cellTemperature_C
           ? loggedTemperature_C
@@ -201,6 +227,11 @@ export function* simulateCell(scenario: Scenario, cell: CellConfig, options: Sim
     if (rest) {
       current_mA = lab.restCurrent_mA === undefined ? 0 : lab.restCurrent_mA * (rand() < 0.5 ? -1 : 1);
       voltage_V = 0.0005 * gaussian(rand);
+      if (lab.eisAtRest !== undefined) {
+        const phase = Math.sin(2 * Math.PI * rand());
+        current_mA = lab.eisAtRest.current_mA * phase;
+        voltage_V += lab.eisAtRest.voltage_V * phase;
+      }
       hcStart_s = t_s; // the cycler resumes with a fresh half cycle after the pause
       hcTruth = null;
     } else {
@@ -255,6 +286,7 @@ export function* simulateCell(scenario: Scenario, cell: CellConfig, options: Sim
       yield { cell: cell.id, t_ms: stamp(t_s) - 1, voltage_V: undefined, current_mA, pressure_MPa: undefined, temperature_C: undefined };
       emitted++;
     }
+    if (currentChanged && lab.transients !== undefined && current_mA !== 0) transientRows = lab.transients.rows;
     lastCurrent = current_mA;
     if (lab.logEvery_s !== undefined && t_s - lastLogged_s < lab.logEvery_s && !currentChanged) continue;
     if (
@@ -269,10 +301,15 @@ export function* simulateCell(scenario: Scenario, cell: CellConfig, options: Sim
     lastLoggedV = voltage_V;
     if (rand() < n.missingProbability) continue;
     const aux = lab.logEvery_s !== undefined || lab.recordOnChange !== undefined || k % options.auxEvery === 0;
+    let loggedV = voltage_V;
+    if (transientRows > 0) {
+      transientRows--;
+      loggedV = Math.sign(voltage_V) * Math.min(0.9 * compliance, Math.abs(voltage_V) * (3 + 17 * rand()));
+    }
     const s: Sample = {
       cell: cell.id,
       t_ms: stamp(t_s),
-      voltage_V,
+      voltage_V: loggedV,
       current_mA,
       pressure_MPa: aux ? pressure_MPa : undefined,
       temperature_C: aux ? loggedTemperature_C : undefined,

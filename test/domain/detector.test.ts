@@ -77,7 +77,7 @@ describe('half-cycle accounting', () => {
     expect(summary.failureMode).toBe('none');
   });
 
-  it('reports a half cycle\'s peak |V| without a lone spike, but with a level held for two samples', () => {
+  it("reports a half cycle's peak |V| without a lone spike, but with a level held for two samples", () => {
     const ohmic = (tau: number, I: number): number => (I / 1000) * 35;
     const { halfCycles } = run([
       { seconds: 3600, current_mA: 2, volts: (tau, I) => (tau === 1800 ? 28 : ohmic(tau, I)) }, // one glitch
@@ -86,6 +86,37 @@ describe('half-cycle accounting', () => {
     ]);
     expect(halfCycles[0]!.peakAbsVoltage_V).toBeCloseTo(0.07, 6);
     expect(halfCycles[1]!.peakAbsVoltage_V).toBe(0.5);
+  });
+
+  it('judges no instrument transient: a row every 60 s, the first two after each reversal and current step at 10× the plateau', () => {
+    const s = createDetectorState(cell);
+    const events: CellEvent[] = [];
+    const emit = (e: CellEvent): void => void events.push(e);
+    let rowsSinceChange = 0;
+    let lastI = NaN;
+    for (let t_s = 0; t_s < 40 * 3600; t_s += 60) {
+      const k = Math.floor(t_s / 3600);
+      // Half cycles of 1 h; every fourth one steps from 2 to 4 mA halfway (a rate step, a range switch).
+      const magnitude = k % 4 === 1 && t_s % 3600 >= 1800 ? 4 : 2;
+      const I = (k % 2 === 0 ? 1 : -1) * magnitude;
+      if (I !== lastI) rowsSinceChange = 0;
+      lastI = I;
+      const plateau = (I / 1000) * 35;
+      const V = rowsSinceChange++ < 2 ? 10 * plateau : plateau;
+      stepDetector(s, cell, O, { cell: 'c1', t_ms: t_s * 1000, voltage_V: V, current_mA: I, pressure_MPa: undefined, temperature_C: undefined }, emit);
+    }
+    finishDetector(s, cell, O, emit);
+    const regimesCalled = events.filter((e) => e.type === 'regime').map((e) => (e as { regime: string }).regime);
+    expect(regimesCalled.filter((r) => r !== 'stable' && r !== 'learning')).toEqual([]);
+    const alertsRaised = events.filter((e) => e.type === 'alert' && (e as { severity: string }).severity !== 'info');
+    expect(alertsRaised).toEqual([]);
+    const halves = events.filter((e): e is HalfCycleEvent => e.type === 'half-cycle');
+    expect(halves.length).toBeGreaterThan(30);
+    for (const h of halves)
+      expect(
+        [0.07, 0.14].some((v) => Math.abs(h.peakAbsVoltage_V - v) < 1e-9),
+        `hc ${h.index}: ${h.peakAbsVoltage_V} V`,
+      ).toBe(true);
   });
 
   it('marks a half cycle that the cycler ended at the compliance limit, and j_local there as a lower bound', () => {

@@ -15,7 +15,7 @@ const R_REF = 35;
 
 /** One judged sample at ratio r with a reference (the smoothed view equal to the raw one, level at R_ref). */
 function obs(t_ms: number, r: number, extra: Partial<Observation> = {}): Observation {
-  return { t_ms, trend: false, ratio: r, smoothRatio: r, collapsed: false, smoothR25_ohm: r * R_REF, level_ohm: R_REF, ...extra };
+  return { t_ms, trend: false, ratio: r, smoothRatio: r, noisy: false, thermalHigh: 1, collapsed: false, smoothR25_ohm: r * R_REF, level_ohm: R_REF, ...extra };
 }
 
 function observeRatio(state: RegimeState, t_ms: number, r: number, th: typeof TH, changes: RegimeChange[]): RegimeState {

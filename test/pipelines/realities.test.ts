@@ -70,6 +70,15 @@ function expectQuiet(result: AnalyzeResult, allowed: string[] = []): void {
   expect(result.summaries[0]!.failureMode).toBe('none');
 }
 
+/** A temperature study's chamber setpoints: (from h, °C). */
+const TEMPERATURE_STUDY: [number, number][] = [
+  [0, 25],
+  [24, 40],
+  [48, 60],
+  [72, 40],
+  [96, 25],
+];
+
 interface Reality {
   readonly name: string;
   readonly req: Omit<SimulateRequest, 'out' | 'scenarios'>;
@@ -115,6 +124,16 @@ const REALITIES: Reality[] = [
   { name: 'rests with a few µA', req: { lab: { restCurrent_mA: 0.004 } } },
   { name: 'current-only rows at every current change', req: { lab: { currentOnlyRows: true } } },
   { name: 'duplicated export blocks', req: { lab: { duplicateBlocks: { every_h: 7, rows: 40 } } } },
+  {
+    name: 'temperature study: chamber 25 → 40 → 60 → 40 → 25 °C in 24 h holds, cell lag 30 min',
+    req: { lab: { chamber: { lag_min: 30, setback_C: 0, steps: TEMPERATURE_STUDY } }, registry: { thermalLag_min: 30, temperatureC: { min: 15, max: 70 } } },
+  },
+  { name: 'impedance measurements at rest (±5 µA, ±10 mV)', req: { lab: { eisAtRest: { current_mA: 0.005, voltage_V: 0.01 } } } },
+  { name: 'instrument transients: 2 rows at 3–20× the plateau after every current change', req: { lab: { transients: { rows: 2 } } } },
+  {
+    name: 'instrument transients with a row every 60 s',
+    req: { dt_s: 1, lab: { transients: { rows: 2 }, logEvery_s: 60 } },
+  },
 ];
 
 describe('detection under lab realities, against the simulator truth', () => {
@@ -167,5 +186,38 @@ describe('detection under lab realities, against the simulator truth', () => {
     // Before the short the cell was still learning: that time is not called stable.
     expect(result.segments[0]!.regime).toBe('learning');
     expect(s.regimeDurations_h.stable).toBe(0);
+  }, 60_000);
+
+  it.each([1, 2, 3, 4])(
+    'a rate test (0.1 → 2 mA cm⁻² and back, rests between steps), seed %i, with a registry, and without one but with impedance at rest: stable throughout, contact within its noise',
+    async (seed) => {
+      for (const withRegistry of [true, false]) {
+        // Without a registry, impedance measurements during the rests too: ±5 µA (5 % of the lowest step) and ±10 mV.
+        const lab = withRegistry ? {} : { eisAtRest: { current_mA: 0.005, voltage_V: 0.01 } };
+        const { truth, result } = await run({ scenarios: ['rate-test'], dt_s: 1, seed, lab }, withRegistry);
+        expectQuiet(result);
+        const s = result.summaries[0]!;
+        // Calibrated on the run's first hours, at 0.1 mA cm⁻² (a plateau of ~3 mV against 1 mV of noise).
+        expect(Math.abs(s.rRefCalibrated25_ohm! / truth.rRef25_ohm - 1)).toBeLessThan(0.05);
+        expect(s.regimeDurations_h.stable).toBeGreaterThan(75);
+        // A healthy cell: the least contact any half cycle showed is the noise's extreme, not contact loss.
+        expect(s.minContactFraction!).toBeGreaterThan(0.85);
+      }
+    },
+    120_000,
+  );
+
+  it('temperature study with no lag and Ea 0.28 eV in the registry for a 30 min, 0.30 eV cell: no short or soft short from a step, the onset on time', async () => {
+    const req = {
+      lab: { chamber: { lag_min: 30, setback_C: 0, steps: TEMPERATURE_STUDY } },
+      registry: { thermalLag_min: 0, activationEnergyEv: 0.28, temperatureC: { min: 15, max: 70 } },
+    };
+    const control = await run({ scenarios: ['control'], duration_h: 120, ...req });
+    expectQuiet(control.result);
+    expect(control.result.summaries[0]!.softShortCount).toBe(0);
+    const onset = await run({ scenarios: ['onset'], ...req });
+    const first = regimes(onset.result).find((e) => e.regime === 'polarization');
+    expectOnset(onset.truth, first?.onset_ms, onset.truth.polarizationOnset);
+    expect(regimes(onset.result).filter((e) => e.regime === 'short')).toEqual([]);
   }, 60_000);
 });
