@@ -137,9 +137,14 @@ Options:
   --start ISO           first sample time (default now minus the run length)
 
 Example:
-  npx cyclewatch simulate --scenario polarization-short-loop --out loop.csv
+  npx cyclewatch simulate --scenario high-rate --out loop.csv   # the polarization/short loop
 `,
 };
+
+/** `analyse` is `analyze`. */
+function helpName(cmd: string): string {
+  return cmd === 'analyse' ? 'analyze' : cmd;
+}
 
 /** The package's version: its package.json is two levels up from the sources, three from the build. */
 async function version(): Promise<string> {
@@ -208,12 +213,44 @@ export function summaryLine(c: CellSummary): string {
   return (
     `${c.cell}: ${c.samples.toLocaleString('en')} samples over ${c.duration_h.toFixed(1)} h${from}${symmetric} · failure mode ${c.failureMode}` +
     (c.timeToFailure_h === null ? '' : ` after ${c.timeToFailure_h.toFixed(2)} h`) +
-    ` · ${c.shortCount} shorts (${c.isolatedShortCount} isolated)` +
+    ` · ${counted(c.shortCount, 'short')} (${c.isolatedShortCount} isolated)` +
     (c.softShortCount > 0 && c.firstSoftShort !== null && Number.isFinite(start_ms)
-      ? ` · ${c.softShortCount} soft shorts (first at ${labTime(Date.parse(c.firstSoftShort), start_ms, zone)})`
+      ? ` · ${counted(c.softShortCount, 'soft short')} (first at ${labTime(Date.parse(c.firstSoftShort), start_ms, zone)})`
       : '') +
-    ` · ${c.halfCycles} half cycles`
+    ` · ${counted(c.halfCycles, 'half cycle')}`
   );
+}
+
+/** `1 short`, `2 shorts`. */
+export function counted(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en')} ${n === 1 ? one : many}`;
+}
+
+/** The option of `options` nearest to `unknown` (a typo, a missing unit suffix), if one is near enough. */
+export function nearestOption(unknown: string, options: readonly string[]): string | null {
+  const u = unknown.replace(/^-+/, '');
+  let best: string | null = null;
+  let bestDistance = Infinity;
+  for (const o of options) {
+    const name = o.replace(/^-+/, '');
+    // A prefix (--area for --area-cm2) is as near as it gets; otherwise the edit distance, up to a third of the name.
+    const d = name.startsWith(u) || u.startsWith(name) ? 0.5 : editDistance(u, name);
+    if (d < bestDistance && d <= Math.max(1, name.length / 3)) {
+      best = o;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
 }
 
 /** The share of a file's rows that may be rejected before the file is taken for misread (see --salvage). */
@@ -332,7 +369,7 @@ async function cmdAnalyze(argv: string[]): Promise<number> {
     }
   }
   log(
-    `wrote ${join(values.out, 'events.jsonl')}, segments.jsonl, summary.json${result.impedanceBlocks.length > 0 ? `, impedance.jsonl and impedance.csv (${result.impedanceBlocks.length} spectra)` : ''}${report === null ? '' : `, report.html (${(report.bytes / 1e6).toFixed(1)} MB)${figuresWritten(report.figures)}`} in ${s.toFixed(1)} s`,
+    `wrote ${join(values.out, 'events.jsonl')}, segments.jsonl, summary.json${result.impedanceBlocks.length > 0 ? `, impedance.jsonl and impedance.csv (${counted(result.impedanceBlocks.length, 'spectrum', 'spectra')})` : ''}${report === null ? '' : `, report.html (${(report.bytes / 1e6).toFixed(1)} MB)${figuresWritten(report.figures)}`} in ${s.toFixed(1)} s`,
   );
   return 0;
 }
@@ -602,12 +639,13 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`cyclewatch ${await version()}\n`);
       return 0;
     }
-    if (cmd !== undefined && COMMAND_HELP[cmd] !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
-      process.stdout.write(COMMAND_HELP[cmd]!);
+    if (cmd !== undefined && COMMAND_HELP[helpName(cmd)] !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
+      process.stdout.write(COMMAND_HELP[helpName(cmd)]!);
       return 0;
     }
     switch (cmd) {
       case 'analyze':
+      case 'analyse':
         return await cmdAnalyze(rest);
       case 'simulate':
         return await cmdSimulate(rest);
@@ -633,8 +671,16 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     if (e instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_'))) {
-      const hint = cmd !== undefined && COMMAND_HELP[cmd] !== undefined ? `cyclewatch ${cmd} --help` : 'cyclewatch help';
-      process.stderr.write(`cyclewatch: ${(e as Error).message}\n(${hint} lists the options)\n`);
+      const help = cmd === undefined ? undefined : COMMAND_HELP[helpName(cmd)];
+      const hint = help !== undefined ? `cyclewatch ${helpName(cmd!)} --help` : 'cyclewatch help';
+      let message = (e as Error).message;
+      const unknown = code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /Unknown option '([^']+)'/.exec(message)?.[1] : undefined;
+      if (unknown !== undefined) {
+        // Node's own message suggests `-- "--area"`, with an unbalanced quote; the option meant is more useful.
+        const nearest = nearestOption(unknown, help?.match(/--[a-z][a-z0-9-]*/gi) ?? []);
+        message = `unknown option ${unknown}${nearest === null ? '' : ` (did you mean ${nearest}?)`}`;
+      }
+      process.stderr.write(`cyclewatch: ${message}\n(${hint} lists the options)\n`);
       return 2;
     }
     if (e instanceof ConfigError || e instanceof ImportError || e instanceof JournalError || e instanceof FigureFontError || e instanceof RejectedRowsError) {

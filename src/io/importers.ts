@@ -94,7 +94,9 @@ export async function openTelemetry(path: string, rejections: RejectionLog, opti
       closeSync(fd);
     }
   } catch (e) {
-    throw new ImportError(path, `cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') throw new ImportError(path, 'is a folder: pass a file, or a glob such as "data/*.mpr"');
+    throw new ImportError(path, `cannot read the file (${code ?? (e as Error).message})`);
   }
   const f = format ?? sniffFormat(path, head);
   const zone = options.timeZone ?? machineTimeZone();
@@ -120,6 +122,9 @@ export function sniffFormat(path: string, head: string): TelemetryFormat {
   if (head.startsWith(MPR_MAGIC)) return 'mpr';
   if (ext === '.mpr') throw new ImportError(path, 'not a readable EC-Lab .mpr file: no "BIO-LOGIC MODULAR FILE" magic');
   const first = head.split('\n', 1)[0]!.trim();
+  if (ext === '.mps' || first.startsWith('EC-LAB SETTING FILE')) {
+    throw new ImportError(path, 'is an EC-Lab settings file (the protocol, no data): pass the data file of the same run (.mpr, or its .mpt export)');
+  }
   if (first.startsWith('EC-Lab ASCII FILE') || /(^|\t)time\/s(\t|$)/.test(first)) return 'mpt';
   if (first.startsWith('{')) return 'jsonl';
   if (/^"?(timestamp|time|time_s|t)"?\s*,/i.test(first)) return 'csv';

@@ -248,6 +248,16 @@ describe('cyclewatch simulate + analyze', () => {
       expect(r.stdout, cmd).toMatch(/Options:[\s\S]*Example:\n {2}npx cyclewatch /);
     }
     expect((await cw('analyze', '--help')).stdout).toMatch(/-q, --quiet/);
+    expect((await cw('analyse', '--help')).stdout).toMatch(/^cyclewatch analyze/);
+    // The simulate example runs as printed, and the run it writes is the loop it promises.
+    const example = /Example:\n {2}npx cyclewatch (simulate [^\n#]+)/
+      .exec((await cw('simulate', '--help')).stdout)![1]!
+      .trim()
+      .split(/\s+/);
+    const simulated = await cw(...example);
+    expect(simulated.status, simulated.stderr).toBe(0);
+    const truth = JSON.parse(readFileSync(join(dir, 'loop.truth.json'), 'utf8')) as { failureMode: string }[];
+    expect(truth[0]!.failureMode).toBe('short-loop');
     const v = await cw('--version');
     expect(v.status).toBe(0);
     expect(v.stdout.trim()).toMatch(/^cyclewatch \d+\.\d+\.\d+$/);
@@ -272,7 +282,11 @@ describe('cyclewatch simulate + analyze', () => {
     oneLine(await cw('replay', 'x.csv', '--broker', 'mqtt://127.0.0.1:1', '--speed', '-1'), /--speed expects a positive multiple/, 2);
     oneLine(await cw('simulate', '--scenario', 'ccd', '--out', 'a.csv', '--hours', '-5'), /--hours expects a positive number/, 2);
     oneLine(await cw('analyze', 'x.csv', '--out', 'o', '--start', '2026-02-30T00:00:00Z'), /--start expects an ISO-8601 time of a real day/, 2);
-    oneLine(await cw('analyze', '--bogus'), /Unknown option '--bogus'/, 2);
+    oneLine(await cw('analyze', '--bogus'), /unknown option --bogus$/m, 2);
+    oneLine(await cw('analyze', 'x.mpr', '--area', '0.5', '--out', 'o'), /unknown option --area \(did you mean --area-cm2\?\)/, 2);
+    writeFileSync(join(dir, 'protocol.mps'), 'EC-LAB SETTING FILE\r\n\r\nNumber of linked techniques : 4\r\n');
+    oneLine(await cw('analyze', 'protocol.mps', '--out', 'o', '-q'), /protocol\.mps: is an EC-Lab settings file .*pass the data file of the same run/, 2);
+    oneLine(await cw('analyze', '.', '--out', 'o', '-q'), /is a folder: pass a file, or a glob/, 2);
     oneLine(await cw('report', 'o', '--dpi', '300'), /--dpi sets the PNG resolution: add --png/, 2);
     oneLine(await cw('report', 'o', '--png', '--dpi', '5000'), /--dpi must be between 50 and 1200/, 2);
     // A font that is not there: said before any work, in one line.
