@@ -211,12 +211,16 @@ export function summaryLine(c: CellSummary): string {
       : ' (no start date in the data: times are hours since its start)';
   const symmetric = c.symmetric ? '' : ` · not a symmetric cell (${c.notSymmetricReason ?? 'no reason given'}): no regime calls`;
   return (
-    `${c.cell}: ${c.samples.toLocaleString('en')} samples over ${c.duration_h.toFixed(1)} h${from}${symmetric} · failure mode ${c.failureMode}` +
-    (c.timeToFailure_h === null ? '' : ` after ${c.timeToFailure_h.toFixed(2)} h`) +
-    ` · ${counted(c.shortCount, 'short')} (${c.isolatedShortCount} isolated)` +
-    (c.softShortCount > 0 && c.firstSoftShort !== null && Number.isFinite(start_ms)
-      ? ` · ${counted(c.softShortCount, 'soft short')} (first at ${labTime(Date.parse(c.firstSoftShort), start_ms, zone)})`
-      : '') +
+    `${c.cell}: ${c.samples.toLocaleString('en')} samples over ${c.duration_h.toFixed(1)} h${from}${symmetric}` +
+    // A cell that is not symmetric has no failure mode or shorts to speak of: R_app = V/I means nothing there.
+    (!c.symmetric
+      ? ''
+      : ` · failure mode ${c.failureMode}` +
+        (c.timeToFailure_h === null ? '' : ` after ${c.timeToFailure_h.toFixed(2)} h`) +
+        ` · ${counted(c.shortCount, 'short')} (${c.isolatedShortCount} isolated)` +
+        (c.softShortCount > 0 && c.firstSoftShort !== null && Number.isFinite(start_ms)
+          ? ` · ${counted(c.softShortCount, 'soft short')} (first at ${labTime(Date.parse(c.firstSoftShort), start_ms, zone)})`
+          : '')) +
     ` · ${counted(c.halfCycles, 'half cycle')}`
   );
 }

@@ -41,7 +41,16 @@ import {
 import { DEFAULT_SOFT_SHORT, observeSoftShort, resetSoftShortRuns, softShortState, type SoftShortOptions, type SoftShortState } from './softShort.js';
 import { decimatedSeries, median3, pushDecimated, quantile, type DecimatedSeries } from './stats.js';
 import { advanceRun, isSustained, type Run } from './sustain.js';
-import { DEFAULT_SYMMETRY, observeActive, observeHalfCycleSigns, observeRest, symmetryState, type SymmetryOptions, type SymmetryState } from './symmetry.js';
+import {
+  DEFAULT_SYMMETRY,
+  observeActive,
+  observeHalfCycleSigns,
+  observeRest,
+  reversedLeadsUnconfirmed,
+  symmetryState,
+  type SymmetryOptions,
+  type SymmetryState,
+} from './symmetry.js';
 import { cellTemperature, temperatureFactor, thermalBounds, thermalState, updateThermalBounds, type ThermalBounds, type ThermalState } from './thermal.js';
 import type { AlignedSample } from './sample.js';
 import { iso } from './sample.js';
@@ -507,6 +516,9 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
     declareNotSymmetric(s, t, verdict, emit);
     return setLast(s, t, rApp, NaN, jSet, atCompliance, false);
   }
+  // A voltage against the current is a symmetric cell with its leads reversed only once a reversal shows V following
+  // I; until then it may be a half cell discharging (a positive EMF falling to 0 V reads as a short): no calls.
+  if (reversedLeadsUnconfirmed(s.symmetry, o.symmetry)) return setLast(s, t, rApp, rRefAt(s, factor), jSet, atCompliance, false);
 
   const ref = s.reference;
   const changes = SCRATCH_CHANGES;

@@ -78,3 +78,12 @@ export function observeRest(s: SymmetryState, t_ms: number, voltage_V: number, o
   }
   return null;
 }
+
+/**
+ * The voltage has so far run against the current (V·I < 0) and no reversal has yet shown it following the current:
+ * reversed leads or a half cell, not yet told apart.
+ */
+export function reversedLeadsUnconfirmed(s: SymmetryState, o: SymmetryOptions): boolean {
+  if (s.verdict !== null || (s.polarityPos !== 0 && s.polarityNeg !== 0)) return false;
+  return s.polarityPos === -1 || s.polarityNeg === -1 || (s.disagree >= o.signSamples && s.agree === 0);
+}

@@ -290,6 +290,16 @@ describe.skipIf(!haveReal)('.mpr in analyze (../shared/data/real)', () => {
     expect(own.summaries[0]!.protocol?.steps[1]!.tMax_s).toBeGreaterThan(1000 * 3600);
   });
 
+  it('a half cell (a battery discharged, then charged) makes no call before a reversal tells it from reversed leads', async () => {
+    const r = await analyze({ files: [join(real, 'mpr/bcd.issue_241.mpr')] });
+    const s = r.summaries[0]!;
+    expect(s.symmetric).toBe(false);
+    const raised = r.events.filter((e): e is AlertEvent => e.type === 'alert' && e.state === 'raised').map((e) => e.code);
+    expect(raised.filter((c) => c !== 'no-temperature')).toEqual(['not-symmetric']);
+    expect(r.events.filter((e) => e.type === 'regime' && (e as { regime: string }).regime !== 'learning')).toEqual([]);
+    expect([s.shortCount, s.softShortCount, s.minContactFraction]).toEqual([0, 0, null]);
+  });
+
   it('refuses a truncated file with one line that says how much is there', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cw-mpr-cut-'));
     const good = readFileSync(join(real, 'mpr/gcpl.issue_211.mpr'));
