@@ -216,7 +216,11 @@ export function summaryLine(c: CellSummary): string {
     (!c.symmetric
       ? ''
       : ` · failure mode ${c.failureMode}` +
-        (c.timeToFailure_h === null ? '' : ` after ${c.timeToFailure_h.toFixed(2)} h`) +
+        (c.failureModeOnset_h === null ? '' : ` from ${c.failureModeOnset_h.toFixed(2)} h`) +
+        // The loop's (or the short's) onset is not the time to failure when the cell hit the limit long before.
+        (c.timeToFailure_h === null || c.timeToFailure_h === c.failureModeOnset_h
+          ? ''
+          : ` · time to failure ${c.timeToFailure_h.toFixed(2)} h (first ${c.timeToFailureBasis})`) +
         ` · ${counted(c.shortCount, 'short')} (${c.isolatedShortCount} isolated)` +
         (c.softShortCount > 0 && c.firstSoftShort !== null && Number.isFinite(start_ms)
           ? ` · ${counted(c.softShortCount, 'soft short')} (first at ${labTime(Date.parse(c.firstSoftShort), start_ms, zone)})`

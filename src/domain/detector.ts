@@ -1132,7 +1132,12 @@ export interface CellSummary {
   readonly symmetric: boolean;
   readonly notSymmetricReason: string | null;
   readonly failureMode: 'none' | 'polarization' | 'short' | 'short-loop';
+  /** SPEC: first compliance or first short, whichever came first (see `timeToFailureBasis`). */
   readonly timeToFailure_h: number | null;
+  readonly timeToFailureBasis: 'compliance' | 'short' | null;
+  /** When the failure mode itself began: the loop's first isolated short, the first short, the first compliance. */
+  readonly failureModeOnset_h: number | null;
+  readonly firstCompliance_h: number | null;
   readonly regimeDurations_h: Record<RegimeLabel, number>;
   readonly rest_h: number;
   readonly gaps: number;
@@ -1203,6 +1208,14 @@ export function finishDetector(s: DetectorState, cell: CellConfig, o: DetectorOp
           ? 'polarization'
           : 'none';
   const firstIsolated = segments.find((x) => x.regime === 'isolated-short');
+  const modeOnset_ms =
+    failureMode === 'short-loop'
+      ? (firstIsolated?.start_ms ?? null)
+      : failureMode === 'short'
+        ? f.firstShort_ms
+        : failureMode === 'polarization'
+          ? f.firstCompliance_ms
+          : null;
   const loopHours = firstIsolated === undefined ? 0 : (clock.last_ms - firstIsolated.start_ms) / 3.6e6;
   const duration_h = clock.samples > 0 ? (clock.last_ms - clock.first_ms) / 3.6e6 : 0;
   const ramp = s.ramp.steps >= o.rampMinSteps;
@@ -1217,6 +1230,9 @@ export function finishDetector(s: DetectorState, cell: CellConfig, o: DetectorOp
     notSymmetricReason: s.symmetry.verdict,
     failureMode,
     timeToFailure_h: failure_ms === null || !symmetric ? null : (failure_ms - clock.first_ms) / 3.6e6,
+    timeToFailureBasis: failure_ms === null || !symmetric ? null : failure_ms === f.firstCompliance_ms ? 'compliance' : 'short',
+    failureModeOnset_h: modeOnset_ms === null ? null : (modeOnset_ms - clock.first_ms) / 3.6e6,
+    firstCompliance_h: f.firstCompliance_ms === null || !symmetric ? null : (f.firstCompliance_ms - clock.first_ms) / 3.6e6,
     regimeDurations_h: durations,
     rest_h: s.rest.rest_ms / 3.6e6,
     gaps: clock.gaps,

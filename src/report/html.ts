@@ -108,9 +108,9 @@ export async function loadReportInput(dir: string, timeZone?: string): Promise<R
       'current density (mA cm⁻²)': fmt(j),
       'capacity per half cycle (mAh cm⁻²)': fmt(q),
       'total capacity before failure (mAh cm⁻²)': fmt(s['capacityBeforeFailure_mAh_cm2'] ?? s['cumulativeCapacity_mAh_cm2'], 4),
-      'time to failure (h)': fmt(s['timeToFailure_h'], 4),
+      'time to failure (h)': s['timeToFailureBasis'] == null ? fmt(s['timeToFailure_h'], 4) : `${fmt(s['timeToFailure_h'], 4)} (first ${String(s['timeToFailureBasis'])})`,
       'pressure (MPa)': pressures.length > 0 ? `${fmt(Math.min(...pressures))}–${fmt(Math.max(...pressures))}` : '—',
-      'failure mode': String(s['failureMode']),
+      'failure mode': s['failureModeOnset_h'] == null ? String(s['failureMode']) : `${String(s['failureMode'])} from ${fmt(s['failureModeOnset_h'], 4)} h`,
       'CCD (mA cm⁻²)': fmt(s['ccd_mA_cm2']),
     };
     const areaCm2 = typeof s['areaCm2'] === 'number' ? (s['areaCm2'] as number) : (sr?.areaCm2 ?? 1);

@@ -68,6 +68,11 @@ describe('replay of simulated runs against their ground truth', () => {
     // Time to failure: first compliance (within 2 % of the limit, so up to one half cycle early in the noise).
     expect(Math.abs(s.timeToFailure_h! * 3.6e6 - (ms(truth.firstCompliance!) - ms(truth.start)))).toBeLessThanOrEqual(truth.nominalHalfCycle_s * 1000);
     expect(s.peakJLocalIsLowerBound).toBe(true);
+    // The loop's own onset (its first isolated short), said apart from the time to failure (the first compliance).
+    expect(s.timeToFailureBasis).toBe('compliance');
+    const firstIsolated = truth.shorts.find((x) => x.end !== null)!;
+    expect(Math.abs(s.failureModeOnset_h! * 3.6e6 - (ms(firstIsolated.start) - ms(truth.start)))).toBeLessThanOrEqual(TWO_MIN);
+    expect(s.failureModeOnset_h!).toBeGreaterThan(s.timeToFailure_h! + 10);
   });
 
   it('very high rate (±10 mA cm⁻², 15 min half cycles): same checks on the faster run', async () => {
