@@ -145,6 +145,9 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   rampMinSteps: 2,
 };
 
+/** R_app/R_ref(T) below which a short has collapsed the voltage: a critical alert (above it, a suspected short). */
+export const SHORT_COLLAPSE_RATIO = 0.25;
+
 export const DETECTOR_STATE_VERSION = 2;
 
 interface HalfCycleAcc {
@@ -1021,13 +1024,19 @@ function applyChanges(s: DetectorState, cell: CellConfig, changes: readonly Regi
           markFailure(s, cell.areaCm2);
         }
         const l = s.last;
+        // The severity follows the evidence: critical once the voltage has collapsed (R_app under a quarter of R_ref,
+        // or no reference and |V| near zero); a cell still at half its resistance is a suspected, partial short.
+        const ratioNow = l.rApp_ohm / l.rRef_ohm;
+        const partial = ratioNow >= SHORT_COLLAPSE_RATIO;
         alert(
           s,
           emit,
           t,
-          'critical',
+          partial ? 'warning' : 'critical',
           'short',
-          `short circuit since ${when(s, cell, c.onset_ms)}: R_app ${Number.isNaN(l.rApp_ohm) ? '' : `≈ ${l.rApp_ohm.toPrecision(3)} Ω `}far below the cell's own level (dendrite)`,
+          partial
+            ? `suspected short since ${when(s, cell, c.onset_ms)}: R_app ≈ ${l.rApp_ohm.toPrecision(3)} Ω, ${ratioNow.toFixed(2)}× R_ref, the voltage not collapsed (a partial short, or a soft short deepening)`
+            : `short circuit since ${when(s, cell, c.onset_ms)}: R_app ${Number.isNaN(l.rApp_ohm) ? '' : `≈ ${l.rApp_ohm.toPrecision(3)} Ω `}far below the cell's own level (dendrite)`,
           'raised',
           c.onset_ms,
         );

@@ -8,7 +8,7 @@ import {
   isCurrentDetectorState,
   stepDetector,
 } from '../../src/domain/detector.js';
-import type { CellEvent, HalfCycleEvent } from '../../src/domain/events.js';
+import type { AlertEvent, CellEvent, HalfCycleEvent } from '../../src/domain/events.js';
 import { conductivityFactor } from '../../src/domain/physics.js';
 import type { AlignedSample } from '../../src/domain/sample.js';
 
@@ -182,6 +182,15 @@ describe('reference resistance', () => {
 describe('failure modes', () => {
   const shortV = (_tau: number, I: number): number => (I / 1000) * 6;
   const polarizedV = (_tau: number, I: number): number => Math.sign(I) * Math.min(8, (Math.abs(I) / 1000) * 35 * 20);
+
+  it("a short's severity follows its evidence: critical once the voltage collapsed, a suspected short at half R_ref", () => {
+    const severityAt = (fraction: number): string[] =>
+      run([...cycles(2, 3600, 2), ...cycles(2, 3600, 2, ohmic(35 * fraction))])
+        .events.filter((e): e is AlertEvent => e.type === 'alert' && e.code === 'short' && e.state === 'raised')
+        .map((a) => `${a.severity}: ${a.message.split(' since ')[0]}`);
+    expect(severityAt(0.17)).toEqual(['critical: short circuit']);
+    expect(severityAt(0.45)).toEqual(['warning: suspected short']);
+  });
 
   it('a short that persists is the failure mode short', () => {
     const { summary } = run([...cycles(2, 3600, 2), ...cycles(2, 3600, 2, shortV)]);
