@@ -8,7 +8,7 @@ const scheduler = (): TestScheduler => new TestScheduler((actual, expected) => e
 
 describe('holdForHeader', () => {
   it("holds a waiting cell's samples until its header, then lets them through in order; other cells pass", () => {
-    scheduler().run(({ cold, hot, expectObservable }) => {
+    scheduler().run(({ hot, expectObservable }) => {
       const source = hot('-a-b-x-------c-|', { a: 'a1', b: 'a2', x: 'x1', c: 'a3' }); // x does not wait
       const headers = hot('------h', { h: 'a' });
       const out = source.pipe(holdForHeader({ cellOf, waits: (c) => c === 'a', headers, maxWait_ms: 100, maxHeld: 10 }));
