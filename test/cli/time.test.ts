@@ -97,7 +97,7 @@ describe('a file without a start date (header-less EC-Lab export, Li | Li soft s
     const r = await run(['analyze', file, '--set-current-mA', '0.4', '--cell', 'lili', '--tz', 'Europe/Berlin', '--out', 'headerless']);
     expect(r.status).toBe(0);
     expect(r.stderr).toMatch(/^lili: 76,807 samples over 45\.1 h \(no start date in the data: times are hours since its start\)/m);
-    expect(r.stderr).toMatch(/soft shorts \(first at \d+\.\d\d h\)/);
+    expect(r.stderr).toMatch(/1 soft short \(first at \d+\.\d\d h\)/);
     expect(r.stderr).not.toMatch(OLD_DATE);
     const alerts = jsonLines(join(dir, 'headerless/events.jsonl')).filter((e) => e['type'] === 'alert');
     expect(alerts.length).toBeGreaterThan(2);
