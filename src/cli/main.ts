@@ -234,31 +234,15 @@ export function counted(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString('en')} ${n === 1 ? one : many}`;
 }
 
-/** The option of `options` nearest to `unknown` (a typo, a missing unit suffix), if one is near enough. */
+/** The option of `options` nearest to `unknown`: one it is a prefix of (a missing unit suffix), else a typo's. */
 export function nearestOption(unknown: string, options: readonly string[]): string | null {
-  const u = unknown.replace(/^-+/, '');
-  let best: string | null = null;
-  let bestDistance = Infinity;
-  for (const o of options) {
-    const name = o.replace(/^-+/, '');
-    // A prefix (--area for --area-cm2) is as near as it gets; otherwise the edit distance, up to a third of the name.
-    const d = name.startsWith(u) || u.startsWith(name) ? 0.5 : editDistance(u, name);
-    if (d < bestDistance && d <= Math.max(1, name.length / 3)) {
-      best = o;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = row;
-  }
-  return prev[b.length]!;
+  const bare = (o: string): string => o.replace(/^-+/, '');
+  const u = bare(unknown);
+  const names = options.map(bare);
+  const prefixed = names.findIndex((name) => name.startsWith(u) || u.startsWith(name));
+  if (prefixed >= 0) return options[prefixed]!;
+  const near = closestId(u, names);
+  return near === null ? null : options[names.indexOf(near)]!;
 }
 
 /** The share of a file's rows that may be rejected before the file is taken for misread (see --salvage). */

@@ -67,7 +67,7 @@ export function temperatureFactor(s: ThermalState, temperature_C: number, ea_eV:
  * ratio itself: a bound there would delay every slow onset on a day/night swing.)
  */
 export interface ThermalBounds {
-  fast: ThermalState;
+  /** The cell with the slowest lag allowed (with none, it is at the logged temperature). */
   slow: ThermalState;
   high: number;
   /** The temperatures the bounds were computed for (NaN: never). */
@@ -77,7 +77,7 @@ export interface ThermalBounds {
 }
 
 export function thermalBounds(): ThermalBounds {
-  return { fast: thermalState(), slow: thermalState(), high: 1, forFast_C: NaN, forSlow_C: NaN, forCentral: NaN };
+  return { slow: thermalState(), high: 1, forFast_C: NaN, forSlow_C: NaN, forCentral: NaN };
 }
 
 export function updateThermalBounds(
@@ -90,7 +90,7 @@ export function updateThermalBounds(
   eaSpread_eV: number,
   centralFactor: number,
 ): ThermalBounds {
-  const fast = cellTemperature(b.fast, t_ms, logged_C, 0, nominal_C);
+  const fast = logged_C ?? (b.slow.seen ? b.slow.logged_C : nominal_C);
   const slow = cellTemperature(b.slow, t_ms, logged_C, slowLag_min, nominal_C);
   if (fast === b.forFast_C && slow === b.forSlow_C && centralFactor === b.forCentral) return b;
   b.forFast_C = fast;
