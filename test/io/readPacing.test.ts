@@ -54,6 +54,36 @@ describe('ReadPacing', () => {
     expect(stream.isPaused()).toBe(true);
   });
 
+  it('checks a steady stream at 1, 2, 4, 8, 16 ms and at the end of the wait: a few wake-ups per wait, not one per step', async () => {
+    const { stream, pacing, reads } = pacedStream(20);
+    stream.write(Buffer.alloc(10));
+    await ticks();
+    for (let ms = 1; ms <= 20; ms++) {
+      stream.write(Buffer.alloc(20)); // a piece every 1 ms, the whole wait long
+      await vi.advanceTimersByTimeAsync(1);
+      await ticks();
+      if (ms < 20) expect(reads).toHaveLength(1);
+    }
+    expect(pacing.checks).toBe(6);
+    expect(reads.slice(1).every((r) => r.at_ms === 20)).toBe(true);
+    expect(reads.slice(1).reduce((s, r) => s + r.bytes, 0)).toBe(20 * 20);
+  });
+
+  it('a sender that stalls mid-wait is seen at the next check: no later than the time already waited', async () => {
+    const { stream, reads } = pacedStream(50);
+    stream.write(Buffer.alloc(10));
+    await ticks();
+    for (let ms = 1; ms <= 5; ms++) {
+      stream.write(Buffer.alloc(20)); // 5 ms of a steady stream, then nothing (a window of unacknowledged messages)
+      await vi.advanceTimersByTimeAsync(1);
+      await ticks();
+    }
+    await vi.advanceTimersByTimeAsync(11);
+    await ticks();
+    // Checks at 1, 2, 4 and 8 ms found more each time; the one at 16 ms found nothing new and ended the wait.
+    expect(reads.map((r) => r.at_ms)).toEqual([0, 16, 16, 16, 16, 16]);
+  });
+
   it('ends the wait after one step in which nothing arrived (idle stream, or a sender waiting for acknowledgements)', async () => {
     const { stream, reads } = pacedStream(50);
     stream.write(Buffer.alloc(10));
