@@ -23,6 +23,8 @@ export interface SimulateRequest {
   readonly noise?: Partial<SimOptions['noise']>;
   /** Lab realities applied to every cell. */
   readonly lab?: LabRealities;
+  /** Per cell (in the order of `scenarios`), realities added to `lab`: a mixed fleet's channels differ. */
+  readonly cellLab?: readonly (LabRealities | undefined)[];
   /** The written registry's σ, d and A are the true ones times these factors (notebook values). */
   readonly registryError?: { readonly sigma?: number; readonly thickness?: number; readonly area?: number };
   /** Registry keys written for every cell (e.g. thermalLag_min, referenceMode). */
@@ -48,7 +50,7 @@ export async function simulate(req: SimulateRequest): Promise<{ rows: number; tr
     if (scenario === undefined) throw new Error(`unknown scenario "${name}": choose from ${Object.keys(SCENARIOS).join(', ')}`);
     const n = (seen.get(name) ?? 0) + 1;
     seen.set(name, n);
-    const cell = simulatedCell(n === 1 ? name : `${name}-${n}`);
+    const cell = { ...simulatedCell(n === 1 ? name : `${name}-${n}`), ...scenario.cell };
     const options: SimOptions = {
       ...DEFAULT_SIM_OPTIONS,
       seed: (req.seed ?? DEFAULT_SIM_OPTIONS.seed) * 1000 + i,
@@ -56,7 +58,7 @@ export async function simulate(req: SimulateRequest): Promise<{ rows: number; tr
       duration_h: req.duration_h === undefined ? undefined : Math.min(req.duration_h, scenario.duration_h),
       noise: { ...DEFAULT_SIM_OPTIONS.noise, ...req.noise },
       start_ms: req.start_ms ?? DEFAULT_SIM_OPTIONS.start_ms,
-      lab: req.lab,
+      lab: { ...req.lab, ...req.cellLab?.[i] },
     };
     const e = req.registryError ?? {};
     const written: CellConfig = {

@@ -38,6 +38,7 @@ import {
   type RegimeState,
   type RegimeThresholds,
 } from './regime.js';
+import { DEFAULT_INTERFACE_DRIFT, interfaceDriftState, observeInterfaceLevel, type InterfaceDriftOptions, type InterfaceDriftState } from './interfaceDrift.js';
 import { DEFAULT_SOFT_SHORT, observeSoftShort, resetSoftShortRuns, softShortState, type SoftShortOptions, type SoftShortState } from './softShort.js';
 import { decimatedSeries, median3, pushDecimated, quantile, type DecimatedSeries } from './stats.js';
 import { advanceRun, isSustained, type Run } from './sustain.js';
@@ -61,6 +62,7 @@ export interface DetectorOptions {
   readonly calibration: CalibrationOptions;
   readonly softShort: SoftShortOptions;
   readonly symmetry: SymmetryOptions;
+  readonly interfaceDrift: InterfaceDriftOptions;
   /**
    * |I| below this fraction of the last active current is a rest (an impedance measurement's few µA against a
    * 50 µA cycling current too), unless it holds one sign and level for `adoptLow_s` (a step down).
@@ -121,6 +123,7 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   regime: DEFAULT_REGIME_THRESHOLDS,
   calibration: DEFAULT_CALIBRATION,
   softShort: DEFAULT_SOFT_SHORT,
+  interfaceDrift: DEFAULT_INTERFACE_DRIFT,
   symmetry: DEFAULT_SYMMETRY,
   restFraction: 0.2,
   adoptLow_s: 60,
@@ -181,6 +184,10 @@ interface HalfCycleAcc {
    * noise). Absent in checkpoints before them.
    */
   peakSmoothRatio?: number;
+  /** The lowest smoothed ratio and the cell temperature's range while judged (interface growth); absent in older checkpoints. */
+  lowSmoothRatio?: number;
+  temperatureMin_C?: number;
+  temperatureMax_C?: number;
   /** Sum of the capped relative second differences of the ratio, and their count. */
   noiseAbs?: number;
   noiseN?: number;
@@ -264,6 +271,8 @@ export interface DetectorState {
   plateauNoise?: { absI_mA: number; relative: number } | null;
   symmetry: SymmetryState;
   softShort: SoftShortState;
+  /** Slow, even growth of the resistance (absent in older checkpoints). */
+  interfaceDrift?: InterfaceDriftState;
   regime: RegimeState;
   /** Regime change points with isolated shorts relabelled: the labelled segments. */
   segments: Segment[];
@@ -374,6 +383,9 @@ type Emit = (event: CellEvent) => void;
 
 /** A time in an alert message, as people read it: hours since the cell's first sample and the lab's wall clock. */
 const when = (s: DetectorState, cell: CellConfig, t_ms: number): string => labTime(t_ms, s.clock.first_ms, cell.timeZone ?? 'UTC');
+
+/** A resistance in a message: 35.3 Ω, 4.05 kΩ (not 4.05e+3 Ω). */
+const formatOhm = (r_ohm: number): string => (Math.abs(r_ohm) >= 1000 ? `${(r_ohm / 1000).toPrecision(3)} kΩ` : `${r_ohm.toPrecision(3)} Ω`);
 
 /** Reused for the per-sample call: changes are rare and consumed at once, an array per sample is not. */
 const SCRATCH_CHANGES: RegimeChange[] = [];
@@ -607,6 +619,9 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
     // Once the smoothing spans half its time constant: before, it is the mean of a few noisy rows.
     const warm = t - (sm.since_ms ?? -Infinity) >= 500 * o.smoothTau_s;
     if (warm && !(obs.smoothRatio <= (hc.peakSmoothRatio ?? -Infinity))) hc.peakSmoothRatio = obs.smoothRatio;
+    if (warm && !(obs.smoothRatio >= (hc.lowSmoothRatio ?? Infinity))) hc.lowSmoothRatio = obs.smoothRatio;
+    if (!(temperature_C >= (hc.temperatureMin_C ?? Infinity))) hc.temperatureMin_C = temperature_C;
+    if (!(temperature_C <= (hc.temperatureMax_C ?? -Infinity))) hc.temperatureMax_C = temperature_C;
     hc.r2 = hc.r1;
     hc.r1 = ratio;
     hc.t2 = hc.t1;
@@ -834,9 +849,42 @@ function closeHalfCycle(s: DetectorState, cell: CellConfig, o: DetectorOptions, 
   };
   emit(event);
 
+  if (judged && !cut && !(noise > o.noisyPlateau) && s.regime.regime === 'stable' && (ref.source === 'calibrated' || ref.source === 'configured'))
+    followInterface(s, cell, o, hc, emit);
+
   const changes: RegimeChange[] = [];
   s.regime = observeHalfCycleEnd(s.regime, { start_ms: hc.start_ms, peakRatio: hc.peakRatio, evaluated: judged }, hc.last_ms, o.regime, changes);
   if (changes.length > 0) applyChanges(s, cell, changes, emit);
+}
+
+/** A stable half cycle's level for the interface drift; once growth is called, the reference follows it. */
+function followInterface(s: DetectorState, cell: CellConfig, o: DetectorOptions, hc: HalfCycleAcc, emit: Emit): void {
+  if (hc.lowSmoothRatio === undefined || hc.peakSmoothRatio === undefined || hc.temperatureMin_C === undefined) return;
+  const drift = (s.interfaceDrift ??= interfaceDriftState());
+  const before = drift.follow;
+  const growth = observeInterfaceLevel(
+    drift,
+    {
+      t_ms: hc.last_ms,
+      lowRatio: hc.lowSmoothRatio,
+      highRatio: hc.peakSmoothRatio,
+      temperatureMin_C: hc.temperatureMin_C,
+      temperatureMax_C: hc.temperatureMax_C!,
+      reference_C: cell.nominalTemperatureC ?? 25,
+    },
+    o.interfaceDrift,
+  );
+  const ref = s.reference;
+  if (drift.follow !== before && ref.r25_ohm !== null) ref.r25_ohm *= drift.follow / before;
+  if (growth !== null)
+    alert(
+      s,
+      emit,
+      hc.last_ms,
+      'info',
+      'interface-growth',
+      `R_app has grown ${(100 * growth.growth).toFixed(0)} % in ${growth.span_h.toFixed(0)} h (${(100 * growth.growth_per100h).toFixed(1)} % per 100 h), evenly: flat within each half cycle and no recovery at reversal, near ${cell.nominalTemperatureC ?? 25} °C — interface or interphase growth, not contact loss; the reference follows it (now R_ref = ${formatOhm(ref.r25_ohm!)} at 25 °C)`,
+    );
 }
 
 /**
@@ -883,7 +931,7 @@ function tryCalibrate(s: DetectorState, cell: CellConfig, o: DetectorOptions, t:
       t,
       'warning',
       'reference-mismatch',
-      `registry σ, d, A imply R_ref = ${theory.toPrecision(3)} Ω, the cell measures ${measured.toPrecision(3)} Ω at 25 °C ` +
+      `registry σ, d, A imply R_ref = ${formatOhm(theory)}, the cell measures ${formatOhm(measured)} at 25 °C ` +
         `(×${(measured / theory).toFixed(2)}: initial contact, interface resistance or notebook values): ` +
         (trusted ? 'using the configured value (referenceMode: configured)' : 'using the measured value'),
     );
@@ -1035,8 +1083,8 @@ function applyChanges(s: DetectorState, cell: CellConfig, changes: readonly Regi
           partial ? 'warning' : 'critical',
           'short',
           partial
-            ? `suspected short since ${when(s, cell, c.onset_ms)}: R_app ≈ ${l.rApp_ohm.toPrecision(3)} Ω, ${ratioNow.toFixed(2)}× R_ref, the voltage not collapsed (a partial short, or a soft short deepening)`
-            : `short circuit since ${when(s, cell, c.onset_ms)}: R_app ${Number.isNaN(l.rApp_ohm) ? '' : `≈ ${l.rApp_ohm.toPrecision(3)} Ω `}far below the cell's own level (dendrite)`,
+            ? `suspected short since ${when(s, cell, c.onset_ms)}: R_app ≈ ${formatOhm(l.rApp_ohm)}, ${ratioNow.toFixed(2)}× R_ref, the voltage not collapsed (a partial short, or a soft short deepening)`
+            : `short circuit since ${when(s, cell, c.onset_ms)}: R_app ${Number.isNaN(l.rApp_ohm) ? '' : `≈ ${formatOhm(l.rApp_ohm)} `}far below the cell's own level (dendrite)`,
           'raised',
           c.onset_ms,
         );

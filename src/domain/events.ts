@@ -16,6 +16,7 @@ export type AlertCode =
   | 'protocol-exceeds-tmax'
   | 'not-symmetric'
   | 'reference-mismatch'
+  | 'interface-growth'
   | 'reversed-polarity'
   | 'no-temperature'
   | 'data-gap'

@@ -30,6 +30,14 @@ export interface Scenario {
   readonly pressure?: { readonly from_MPa: number; readonly to_MPa: number; readonly tau_h: number; readonly contactLoss_MPa: number };
   /** Impedance pauses: every `every_h`, `duration_min` of zero current. */
   readonly rests?: { readonly every_h: number; readonly duration_min: number };
+  /** The cell, where it is not the paper's pellet (`simulatedCell`): what the registry says of it. */
+  readonly cell?: Partial<CellConfig>;
+  /**
+   * Interface-dominated cells: the interfaces add `factor − 1` times the bulk resistance (so R_ref is `factor` times
+   * the theoretical one), and the whole resistance drifts up by `growth` over the run, evenly (no growth within a half
+   * cycle, no recovery at reversal: not contact loss).
+   */
+  readonly interface?: { readonly factor: number; readonly growth: number };
 }
 
 /** The paper's σ, 6.6 mS cm⁻¹, is quoted at 23 °C: ≈ 7.1 mS cm⁻¹ at 25 °C with Ea 0.30 eV. */
@@ -128,6 +136,28 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
     polarization: [],
     shorts: [],
     rests: { every_h: 8.5, duration_min: 30 },
+  },
+  'li-llzo': {
+    name: 'li-llzo',
+    description:
+      'Li | LLZO | Li, 0.5 cm², ±0.2 mA cm⁻², 1 h half cycles, 5 V compliance: interfaces at 10× the bulk, growing +28 % over 200 h; a hard short at 170 h',
+    duration_h: 200,
+    steps: [{ from_h: 0, j_mA_cm2: 0.2, halfCycle_s: 3600 }],
+    polarization: [],
+    shorts: [{ from_h: 170, to_h: null }],
+    rests: { every_h: 48, duration_min: 30 },
+    cell: { areaCm2: 0.5, thicknessCm: 0.1, sigmaSPerCm: 5e-4, activationEnergyEv: 0.4, metal: 'Li', complianceV: 5 },
+    interface: { factor: 10, growth: 0.28 },
+  },
+  'li-liquid': {
+    name: 'li-liquid',
+    description:
+      'Li | liquid electrolyte | Li coin cell, 1.13 cm², ±0.5 mA cm⁻², 1 h half cycles, 1 V limit, no σ in the registry: stable, a hard short at 150 h',
+    duration_h: 200,
+    steps: [{ from_h: 0, j_mA_cm2: 0.5, halfCycle_s: 3600 }],
+    polarization: [],
+    shorts: [{ from_h: 150, to_h: null }],
+    cell: { areaCm2: 1.13, sigmaSPerCm: undefined, metal: 'Li', electrolyte: 'liquid', complianceV: 1 },
   },
   ccd: {
     name: 'ccd',

@@ -164,7 +164,7 @@ export function* simulateCell(scenario: Scenario, cell: CellConfig, options: Sim
   const n = options.noise;
   const lab = options.lab ?? {};
   const duration_s = (options.duration_h ?? scenario.duration_h) * 3600;
-  const rRef25 = referenceResistance_ohm(cell.thicknessCm ?? 0.23, cell.sigmaSPerCm ?? PAPER_SIGMA25_S_CM, cell.areaCm2);
+  const rRef25 = referenceResistance_ohm(cell.thicknessCm ?? 0.23, cell.sigmaSPerCm ?? PAPER_SIGMA25_S_CM, cell.areaCm2) * (scenario.interface?.factor ?? 1);
   truth.rRef25_ohm = rRef25;
   const compliance = cell.complianceV;
   const tempPhase = rand() * 2 * Math.PI;
@@ -254,7 +254,8 @@ export function* simulateCell(scenario: Scenario, cell: CellConfig, options: Sim
         const a = polarizationAt(scenario.polarization, t_h);
         const tau = (t_s - hcStart_s) / step.halfCycle_s;
         const contact = p === undefined || stackPressure_MPa >= p.contactLoss_MPa ? 1 : 1 + 0.6 * (p.contactLoss_MPa - stackPressure_MPa);
-        let ratio = conditioning * contact * (1 + a * tau);
+        const drift = 1 + (scenario.interface?.growth ?? 0) * (t_h / scenario.duration_h);
+        let ratio = conditioning * contact * drift * (1 + a * tau);
         const ss = scenario.softShort;
         if (ss !== undefined && t_h >= ss.from_h) {
           // A parallel leak whose conductance grows linearly to reach the target ratio at to_h, then stays.
