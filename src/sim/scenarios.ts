@@ -137,6 +137,20 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
     shorts: [],
     rests: { every_h: 8.5, duration_min: 30 },
   },
+  'rate-test-damage': {
+    name: 'rate-test-damage',
+    description:
+      'rate test as `rate-test`, but the 2 mA cm⁻² steps exceed what the interface takes: voids grow from 36 h and remain when the current steps down (polarization to the end)',
+    duration_h: RATE_TEST_J.length * 8.5,
+    steps: rateSteps,
+    polarization: [
+      [36, 0.01],
+      [42, 1],
+      [85, 2.5],
+    ],
+    shorts: [],
+    rests: { every_h: 8.5, duration_min: 30 },
+  },
   'li-llzo': {
     name: 'li-llzo',
     description:

@@ -78,6 +78,7 @@ const PROTOCOLS: Protocol[] = [
     req: { scenarios: ['rate-test'], dt_s: 1, lab: { eisAtRest: { current_mA: 0.005, voltage_V: 0.01 } } },
     withRegistry: false,
   },
+  { name: 'rate test whose top step damages the cell, the damage kept after stepping down', req: { scenarios: ['rate-test-damage'], dt_s: 1 } },
   {
     name: 'temperature study, onset late',
     req: {
