@@ -39,6 +39,7 @@ import {
   type RegimeThresholds,
 } from './regime.js';
 import { DEFAULT_INTERFACE_DRIFT, interfaceDriftState, observeInterfaceLevel, type InterfaceDriftOptions, type InterfaceDriftState } from './interfaceDrift.js';
+import { DEFAULT_THERMAL_FIT, observeThermalPoint, thermalFitState, type ThermalFitOptions, type ThermalFitState } from './thermalFit.js';
 import { DEFAULT_SOFT_SHORT, observeSoftShort, resetSoftShortRuns, softShortState, type SoftShortOptions, type SoftShortState } from './softShort.js';
 import { decimatedSeries, median3, pushDecimated, quantile, type DecimatedSeries } from './stats.js';
 import { advanceRun, isSustained, type Run } from './sustain.js';
@@ -63,6 +64,7 @@ export interface DetectorOptions {
   readonly softShort: SoftShortOptions;
   readonly symmetry: SymmetryOptions;
   readonly interfaceDrift: InterfaceDriftOptions;
+  readonly thermalFit: ThermalFitOptions;
   /**
    * |I| below this fraction of the last active current is a rest (an impedance measurement's few µA against a
    * 50 µA cycling current too), unless it holds one sign and level for `adoptLow_s` (a step down).
@@ -124,6 +126,7 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   calibration: DEFAULT_CALIBRATION,
   softShort: DEFAULT_SOFT_SHORT,
   interfaceDrift: DEFAULT_INTERFACE_DRIFT,
+  thermalFit: DEFAULT_THERMAL_FIT,
   symmetry: DEFAULT_SYMMETRY,
   restFraction: 0.2,
   adoptLow_s: 60,
@@ -273,6 +276,21 @@ export interface DetectorState {
   softShort: SoftShortState;
   /** Slow, even growth of the resistance (absent in older checkpoints). */
   interfaceDrift?: InterfaceDriftState;
+  /**
+   * The thermal lag and activation energy measured at chamber steps, and the minute being summed for it (absent in
+   * older checkpoints).
+   */
+  thermalFit?: {
+    fit: ThermalFitState;
+    /** The fits' medians, what compensation uses (null before the first fit). */
+    inUse: { lag_min: number; ea_eV: number } | null;
+    minute_ms: number;
+    sumLnR: number;
+    /** Samples of the minute, and those with a plateau (ln R summed). */
+    n: number;
+    nR?: number;
+    logged_C: number;
+  };
   regime: RegimeState;
   /** Regime change points with isolated shorts relabelled: the labelled segments. */
   segments: Segment[];
@@ -389,7 +407,17 @@ const formatOhm = (r_ohm: number): string => (Math.abs(r_ohm) >= 1000 ? `${(r_oh
 
 /** Reused for the per-sample call: changes are rare and consumed at once, an array per sample is not. */
 const SCRATCH_CHANGES: RegimeChange[] = [];
-const OBS: Observation = { t_ms: 0, trend: false, ratio: NaN, smoothRatio: NaN, noisy: false, thermalHigh: 1, collapsed: false, smoothR25_ohm: NaN, level_ohm: NaN };
+const OBS: Observation = {
+  t_ms: 0,
+  trend: false,
+  ratio: NaN,
+  smoothRatio: NaN,
+  noisy: false,
+  thermalHigh: 1,
+  collapsed: false,
+  smoothR25_ohm: NaN,
+  level_ohm: NaN,
+};
 
 function alert(
   s: DetectorState,
@@ -446,8 +474,11 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
 
   watchRange(s, s.ranges.pressure, cell.pressureMPa, x.pressure_MPa, t, o, emit, 'pressure-range', 'Pressure', 'MPa');
   watchRange(s, s.ranges.temperature, cell.temperatureC, x.temperature_C, t, o, emit, 'temperature-range', 'Temperature', '°C');
-  const temperature_C = cellTemperature(s.thermal, t, x.temperature_C, cell.thermalLag_min, cell.nominalTemperatureC);
-  const factor = temperatureFactor(s.thermal, temperature_C, cell.activationEnergyEv);
+  const measured = s.thermalFit?.inUse;
+  const lag_min = measured?.lag_min ?? cell.thermalLag_min;
+  const ea_eV = measured?.ea_eV ?? cell.activationEnergyEv;
+  const temperature_C = cellTemperature(s.thermal, t, x.temperature_C, lag_min, cell.nominalTemperatureC);
+  const factor = temperatureFactor(s.thermal, temperature_C, ea_eV);
   const bounds = updateThermalBounds(
     (s.thermalBounds ??= thermalBounds()),
     t,
@@ -482,6 +513,7 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
       rest.resting = true;
     }
     rest.rest_ms += dt;
+    if (x.temperature_C !== undefined && s.regime.regime === 'stable') observeThermal(s, cell, o, t, x.temperature_C, NaN, emit);
     const verdict = observeRest(s.symmetry, t, V, o.symmetry);
     if (verdict !== null) declareNotSymmetric(s, t, verdict, emit);
     return setLast(s, t, NaN, NaN, jSet, false, false);
@@ -524,8 +556,7 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
 
   const rApp = (absV / absI) * 1000;
   const r25 = rApp * factor;
-  if (settling || s.regime.regime === 'not-symmetric')
-    return setLast(s, t, rApp, rRefAt(s, factor), jSet, atCompliance, s.regime.regime === 'short');
+  if (settling || s.regime.regime === 'not-symmetric') return setLast(s, t, rApp, rRefAt(s, factor), jSet, atCompliance, s.regime.regime === 'short');
   const verdict = observeActive(s.symmetry, V, I, o.symmetry);
   if (verdict !== null) {
     declareNotSymmetric(s, t, verdict, emit);
@@ -622,6 +653,7 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
     if (warm && !(obs.smoothRatio >= (hc.lowSmoothRatio ?? Infinity))) hc.lowSmoothRatio = obs.smoothRatio;
     if (!(temperature_C >= (hc.temperatureMin_C ?? Infinity))) hc.temperatureMin_C = temperature_C;
     if (!(temperature_C <= (hc.temperatureMax_C ?? -Infinity))) hc.temperatureMax_C = temperature_C;
+    if (x.temperature_C !== undefined && s.regime.regime === 'stable') observeThermal(s, cell, o, t, x.temperature_C, rApp, emit);
     hc.r2 = hc.r1;
     hc.r1 = ratio;
     hc.t2 = hc.t1;
@@ -856,6 +888,51 @@ function closeHalfCycle(s: DetectorState, cell: CellConfig, o: DetectorOptions, 
   s.regime = observeHalfCycleEnd(s.regime, { start_ms: hc.start_ms, peakRatio: hc.peakRatio, evaluated: judged }, hc.last_ms, o.regime, changes);
   if (changes.length > 0) applyChanges(s, cell, changes, emit);
 }
+
+/** A stable cell's plateau, summed per minute for the thermal fit; a fitted chamber step is said once. */
+function observeThermal(s: DetectorState, cell: CellConfig, o: DetectorOptions, t: number, logged_C: number, rApp_ohm: number, emit: Emit): void {
+  const th = (s.thermalFit ??= { fit: thermalFitState(), inUse: null, minute_ms: NaN, sumLnR: 0, n: 0, nR: 0, logged_C: NaN });
+  const minute_ms = Math.floor(t / 60_000) * 60_000;
+  if (minute_ms !== th.minute_ms) {
+    if (th.n > 0) {
+      const fit = observeThermalPoint(
+        th.fit,
+        { t_ms: th.minute_ms + 30_000, logged_C: th.logged_C, lnR: (th.nR ?? 0) > 0 ? th.sumLnR / th.nR! : NaN },
+        o.thermalFit,
+      );
+      if (fit !== null) {
+        const fits = th.fit.fits;
+        th.inUse = { lag_min: medianOf(fits.map((f) => f.lag_min)), ea_eV: medianOf(fits.map((f) => f.ea_eV)) };
+        alert(
+          s,
+          emit,
+          t,
+          'info',
+          'thermal-fit',
+          `the chamber step ${fit.from_C.toFixed(0)} → ${fit.to_C.toFixed(0)} °C at ${when(s, cell, fit.step_ms)}: the cell follows with a ` +
+            `${fit.lag_min.toFixed(0)} min lag, Ea ${fit.ea_eV.toFixed(2)} eV (R² ${fit.r2.toFixed(3)}; registry: ${cell.thermalLag_min} min, ` +
+            `${cell.activationEnergyEv} eV); compensation uses the steps' median from now on`,
+        );
+      }
+    }
+    th.minute_ms = minute_ms;
+    th.sumLnR = 0;
+    th.n = 0;
+    th.nR = 0;
+  }
+  if (rApp_ohm > 0) {
+    th.sumLnR += Math.log(rApp_ohm);
+    th.nR = (th.nR ?? 0) + 1;
+  }
+  th.n++;
+  th.logged_C = logged_C;
+}
+
+const medianOf = (xs: readonly number[]): number => {
+  const v = [...xs].sort((a, b) => a - b);
+  const m = v.length >> 1;
+  return v.length % 2 === 1 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+};
 
 /** A stable half cycle's level for the interface drift; once growth is called, the reference follows it. */
 function followInterface(s: DetectorState, cell: CellConfig, o: DetectorOptions, hc: HalfCycleAcc, emit: Emit): void {
@@ -1092,7 +1169,14 @@ function applyChanges(s: DetectorState, cell: CellConfig, changes: readonly Regi
       }
       case 'isolated-short':
         f.isolatedShortCount++;
-        alert(s, emit, t, 'warning', 'isolated-short', `the short of ${when(s, cell, c.onset_ms)} broke again at ${when(s, cell, c.end_ms ?? t)} (dendrite isolated)`);
+        alert(
+          s,
+          emit,
+          t,
+          'warning',
+          'isolated-short',
+          `the short of ${when(s, cell, c.onset_ms)} broke again at ${when(s, cell, c.end_ms ?? t)} (dendrite isolated)`,
+        );
         if (f.isolatedShortCount === 2) {
           alert(s, emit, t, 'critical', 'short-loop', 'second isolated short: the cell is in the polarization/short loop');
         }
@@ -1227,6 +1311,10 @@ export interface CellSummary {
   readonly rRefCalibratedOverTheoretical: number | null;
   readonly calibratedAt: string | null;
   readonly temperatureSource: 'telemetry' | 'nominal';
+  /** The thermal lag and activation energy measured at chamber steps (medians), null without a fitted step. */
+  readonly thermalFit: { readonly lag_min: number; readonly activationEnergyEv: number; readonly steps: number } | null;
+  /** Interface growth called on the cell: its growth per 100 h (0.14 = 14 %) and what R_ref now stands at. */
+  readonly interfaceGrowth: { readonly growth_per100h: number; readonly referenceFollow: number } | null;
   readonly finalRegime: Regime;
 }
 
@@ -1317,6 +1405,12 @@ export function finishDetector(s: DetectorState, cell: CellConfig, o: DetectorOp
     rRefCalibratedOverTheoretical: ref.calibrated25_ohm !== null && ref.theoretical25_ohm !== null ? ref.calibrated25_ohm / ref.theoretical25_ohm : null,
     calibratedAt: ref.calibratedAt_ms === null ? null : iso(ref.calibratedAt_ms),
     temperatureSource: s.thermal.seen ? 'telemetry' : 'nominal',
+    thermalFit:
+      s.thermalFit?.inUse != null
+        ? { lag_min: s.thermalFit.inUse.lag_min, activationEnergyEv: s.thermalFit.inUse.ea_eV, steps: s.thermalFit.fit.fits.length }
+        : null,
+    interfaceGrowth:
+      s.interfaceDrift?.raised === true ? { growth_per100h: s.interfaceDrift.growth_per100h ?? NaN, referenceFollow: s.interfaceDrift.follow } : null,
     finalRegime: s.regime.regime,
   };
   return { summary, segments };

@@ -17,6 +17,7 @@ export type AlertCode =
   | 'not-symmetric'
   | 'reference-mismatch'
   | 'interface-growth'
+  | 'thermal-fit'
   | 'reversed-polarity'
   | 'no-temperature'
   | 'data-gap'

@@ -34,6 +34,8 @@ export interface InterfaceDriftState {
   raised: boolean;
   /** What the reference has been multiplied by (1 until raised). */
   follow: number;
+  /** The growth per 100 h when it was called (absent before). */
+  growth_per100h?: number;
 }
 
 export function interfaceDriftState(): InterfaceDriftState {
@@ -99,5 +101,6 @@ export function observeInterfaceLevel(state: InterfaceDriftState, h: HalfCycleLe
   state.follow = Math.min(o.maxFollow, recent / state.baseline);
   // From the middle of the first window to the middle of the latest.
   const span_h = (since_ms - window_ms) / 3_600_000;
-  return { growth, span_h, growth_per100h: (100 * growth) / span_h };
+  state.growth_per100h = (100 * growth) / span_h;
+  return { growth, span_h, growth_per100h: state.growth_per100h };
 }

@@ -108,7 +108,8 @@ export async function loadReportInput(dir: string, timeZone?: string): Promise<R
       'current density (mA cm⁻²)': fmt(j),
       'capacity per half cycle (mAh cm⁻²)': fmt(q),
       'total capacity before failure (mAh cm⁻²)': fmt(s['capacityBeforeFailure_mAh_cm2'] ?? s['cumulativeCapacity_mAh_cm2'], 4),
-      'time to failure (h)': s['timeToFailureBasis'] == null ? fmt(s['timeToFailure_h'], 4) : `${fmt(s['timeToFailure_h'], 4)} (first ${String(s['timeToFailureBasis'])})`,
+      'time to failure (h)':
+        s['timeToFailureBasis'] == null ? fmt(s['timeToFailure_h'], 4) : `${fmt(s['timeToFailure_h'], 4)} (first ${String(s['timeToFailureBasis'])})`,
       'pressure (MPa)': pressures.length > 0 ? `${fmt(Math.min(...pressures))}–${fmt(Math.max(...pressures))}` : '—',
       'failure mode': s['failureModeOnset_h'] == null ? String(s['failureMode']) : `${String(s['failureMode'])} from ${fmt(s['failureModeOnset_h'], 4)} h`,
       'CCD (mA cm⁻²)': fmt(s['ccd_mA_cm2']),
@@ -225,7 +226,7 @@ export async function renderReportHtml(input: ReportInput): Promise<string> {
 ${s['symmetric'] === false ? `<p class="warn"><b>Not a symmetric cell</b>: ${esc(String(s['notSymmetricReason']))}. No regime calls were made.</p>` : ''}
 <p>${fmt(s['duration_h'], 4)} h (${fmt(s['judged_h'], 4)} h judged, ${fmt((s['regimeDurations_h'] as Record<string, unknown> | undefined)?.['learning'], 3)} h learning), ${fmt(s['samples'], 9)} samples, ${fmt(s['halfCycles'], 9)} half cycles · failure mode <b>${esc(String(s['failureMode']))}</b> · final regime ${esc(String(s['finalRegime']))} · minimum contact fraction ${fmt(s['minContactFraction'])}${s['minContactFractionIsBound'] === true ? ' (upper bound: at the compliance limit)' : ''} · peak j_local ${fmt(s['peakJLocal_mA_cm2'])} mA cm⁻²${lb}${s['softShortCount'] ? ` · soft shorts ${fmt(s['softShortCount'])} (first at ${esc(when(c, s['firstSoftShort']))})` : ''}</p>
 ${startLine(c)}
-<p>R_ref at 25 °C: ${fmt(s['rRef25_ohm'])} Ω (${esc(String(s['rRefSource']))}) · calibrated on the cell ${fmt(s['rRefCalibrated25_ohm'])} Ω · from registry σ, d, A ${fmt(s['rRefTheoretical25_ohm'])} Ω · calibrated / theoretical ${fmt(s['rRefCalibratedOverTheoretical'], 3)} (initial contact or interface) · temperature from ${esc(String(s['temperatureSource']))}</p>
+<p>R_ref at 25 °C: ${fmt(s['rRef25_ohm'])} Ω (${esc(String(s['rRefSource']))}) · calibrated on the cell ${fmt(s['rRefCalibrated25_ohm'])} Ω · from registry σ, d, A ${fmt(s['rRefTheoretical25_ohm'])} Ω · calibrated / theoretical ${fmt(s['rRefCalibratedOverTheoretical'], 3)} (initial contact or interface) · temperature from ${esc(String(s['temperatureSource']))}${thermalFitText(s['thermalFit'])}${interfaceGrowthText(s['interfaceGrowth'])}</p>
 ${protocolLine(s)}
 <table class="t2"><tr>${Object.keys(c.table2)
         .map((k) => `<th>${esc(k)}</th>`)
@@ -338,4 +339,18 @@ export async function writeReport(
     for (const c of input.cells) figures.push(...(await writeFigures(c, join(dir, safeFileName(c.id)), options.figures)));
   }
   return { html: path, bytes: Buffer.byteLength(html), figures };
+}
+
+/** The thermal lag and Ea measured at chamber steps, when any step was fitted. */
+function thermalFitText(fit: unknown): string {
+  if (fit === null || typeof fit !== 'object') return '';
+  const f = fit as { lag_min: number; activationEnergyEv: number; steps: number };
+  return ` · measured at ${f.steps} chamber step${f.steps === 1 ? '' : 's'}: the cell follows with a ${fmt(f.lag_min, 2)} min lag, Ea ${fmt(f.activationEnergyEv, 2)} eV`;
+}
+
+/** Interface growth, when it was called: the rate and where the reference now stands. */
+function interfaceGrowthText(g: unknown): string {
+  if (g === null || typeof g !== 'object') return '';
+  const x = g as { growth_per100h: number; referenceFollow: number };
+  return ` · interface growth ${(100 * x.growth_per100h).toFixed(1)} % per 100 h (R_ref followed it to ×${x.referenceFollow.toFixed(2)})`;
 }

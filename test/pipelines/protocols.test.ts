@@ -87,6 +87,22 @@ const PROTOCOLS: Protocol[] = [
       registry: { thermalLag_min: 30, temperatureC: { min: 15, max: 70 } },
     },
   },
+  {
+    name: 'temperature study, registry lag 0 and Ea 0.28 eV for a 30 min, 0.30 eV cell',
+    req: {
+      scenarios: ['onset'],
+      lab: { chamber: { lag_min: 30, setback_C: 0, steps: TEMPERATURE_STUDY } },
+      registry: { thermalLag_min: 0, activationEnergyEv: 0.28, temperatureC: { min: 15, max: 70 } },
+    },
+    // The lag and Ea measured at the chamber steps replace the registry's.
+    check: (result, truth) => {
+      interfaceGrowthCalled(result, truth);
+      const fit = result.summaries[0]!.thermalFit!;
+      expect(fit.steps).toBeGreaterThanOrEqual(3);
+      expect(Math.abs(fit.lag_min - 30)).toBeLessThanOrEqual(4);
+      expect(Math.abs(fit.activationEnergyEv - 0.3)).toBeLessThanOrEqual(0.01);
+    },
+  },
   { name: 'instrument transients', req: { scenarios: ['onset'], lab: { transients: { rows: 2 } } } },
   { name: 'Li | LLZO | Li, interface-dominated, growing, then a hard short', req: { scenarios: ['li-llzo'] }, check: interfaceGrowthCalled },
   {
