@@ -232,7 +232,7 @@ describe('BioLogic EC-Lab exports (real files)', () => {
       const mismatch = r.events.filter((e) => e.type === 'alert' && e.code === 'reference-mismatch');
       expect(mismatch).toHaveLength(1);
       expect((mismatch[0] as { message: string }).message).toMatch(
-        /registry σ, d, A imply R_ref = 60\.0 Ω, the cell measures 1\.\d\de\+3 Ω at 25 °C .*using the measured value/,
+        /registry σ, d, A imply R_ref = 60\.0 Ω, the cell measures 1\.\d\d kΩ at 25 °C .*using the measured value/,
       );
       // Trusting the registry instead (referenceMode: configured) is the old failure: polarization nearly throughout.
       const trusting = await analyze({
