@@ -41,7 +41,7 @@ import {
 import { DEFAULT_INTERFACE_DRIFT, interfaceDriftState, observeInterfaceLevel, type InterfaceDriftOptions, type InterfaceDriftState } from './interfaceDrift.js';
 import { DEFAULT_THERMAL_FIT, observeThermalPoint, thermalFitState, type ThermalFitOptions, type ThermalFitState } from './thermalFit.js';
 import { DEFAULT_SOFT_SHORT, observeSoftShort, resetSoftShortRuns, softShortState, type SoftShortOptions, type SoftShortState } from './softShort.js';
-import { decimatedSeries, median3, pushDecimated, quantile, type DecimatedSeries } from './stats.js';
+import { decimatedSeries, median, median3, pushDecimated, quantile, type DecimatedSeries } from './stats.js';
 import { advanceRun, isSustained, type Run } from './sustain.js';
 import {
   DEFAULT_SYMMETRY,
@@ -902,7 +902,7 @@ function observeThermal(s: DetectorState, cell: CellConfig, o: DetectorOptions, 
       );
       if (fit !== null) {
         const fits = th.fit.fits;
-        th.inUse = { lag_min: medianOf(fits.map((f) => f.lag_min)), ea_eV: medianOf(fits.map((f) => f.ea_eV)) };
+        th.inUse = { lag_min: median(fits.map((f) => f.lag_min)), ea_eV: median(fits.map((f) => f.ea_eV)) };
         alert(
           s,
           emit,
@@ -927,12 +927,6 @@ function observeThermal(s: DetectorState, cell: CellConfig, o: DetectorOptions, 
   th.n++;
   th.logged_C = logged_C;
 }
-
-const medianOf = (xs: readonly number[]): number => {
-  const v = [...xs].sort((a, b) => a - b);
-  const m = v.length >> 1;
-  return v.length % 2 === 1 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
-};
 
 /** A stable half cycle's level for the interface drift; once growth is called, the reference follows it. */
 function followInterface(s: DetectorState, cell: CellConfig, o: DetectorOptions, hc: HalfCycleAcc, emit: Emit): void {

@@ -10,6 +10,8 @@
  * the contact fraction keep measuring contact.
  */
 
+import { median } from './stats.js';
+
 export interface InterfaceDriftOptions {
   /** Growth of the level between the first and the latest window that is called interface growth. */
   readonly minGrowth: number;
@@ -60,12 +62,6 @@ export interface InterfaceGrowth {
   readonly span_h: number;
   readonly growth_per100h: number;
 }
-
-const median = (xs: readonly number[]): number => {
-  const v = [...xs].sort((a, b) => a - b);
-  const m = v.length >> 1;
-  return v.length % 2 === 1 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
-};
 
 /**
  * Takes one half cycle's level (a stable cell's, with a quiet plateau: the caller decides). Returns the growth the
