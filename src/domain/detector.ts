@@ -285,8 +285,8 @@ export interface DetectorState {
     /** The fits' medians, what compensation uses (null before the first fit). */
     inUse: { lag_min: number; ea_eV: number } | null;
     minute_ms: number;
-    sumLnR: number;
-    /** Samples of the minute, and those with a plateau (ln R summed). */
+    sumR_ohm: number;
+    /** Samples of the minute, and those with a plateau (R_app summed: ln R of the minute is the log of its mean). */
     n: number;
     nR?: number;
     logged_C: number;
@@ -788,6 +788,11 @@ function openHalfCycle(s: DetectorState, sign: number, t: number, o: DetectorOpt
     lastAbsV: 0,
     atLimit: null,
     tMaxCheckAfter_ms: 0,
+    // Present from the start (one object shape for every half cycle: the per-sample code stays monomorphic).
+    peakSmoothRatio: undefined,
+    lowSmoothRatio: undefined,
+    temperatureMin_C: undefined,
+    temperatureMax_C: undefined,
   };
   s.halfCycle = hc;
   s.smooth.r25_ohm = NaN;
@@ -891,13 +896,13 @@ function closeHalfCycle(s: DetectorState, cell: CellConfig, o: DetectorOptions, 
 
 /** A stable cell's plateau, summed per minute for the thermal fit; a fitted chamber step is said once. */
 function observeThermal(s: DetectorState, cell: CellConfig, o: DetectorOptions, t: number, logged_C: number, rApp_ohm: number, emit: Emit): void {
-  const th = (s.thermalFit ??= { fit: thermalFitState(), inUse: null, minute_ms: NaN, sumLnR: 0, n: 0, nR: 0, logged_C: NaN });
+  const th = (s.thermalFit ??= { fit: thermalFitState(), inUse: null, minute_ms: NaN, sumR_ohm: 0, n: 0, nR: 0, logged_C: NaN });
   const minute_ms = Math.floor(t / 60_000) * 60_000;
   if (minute_ms !== th.minute_ms) {
     if (th.n > 0) {
       const fit = observeThermalPoint(
         th.fit,
-        { t_ms: th.minute_ms + 30_000, logged_C: th.logged_C, lnR: (th.nR ?? 0) > 0 ? th.sumLnR / th.nR! : NaN },
+        { t_ms: th.minute_ms + 30_000, logged_C: th.logged_C, lnR: (th.nR ?? 0) > 0 ? Math.log(th.sumR_ohm / th.nR!) : NaN },
         o.thermalFit,
       );
       if (fit !== null) {
@@ -916,12 +921,12 @@ function observeThermal(s: DetectorState, cell: CellConfig, o: DetectorOptions, 
       }
     }
     th.minute_ms = minute_ms;
-    th.sumLnR = 0;
+    th.sumR_ohm = 0;
     th.n = 0;
     th.nR = 0;
   }
   if (rApp_ohm > 0) {
-    th.sumLnR += Math.log(rApp_ohm);
+    th.sumR_ohm += rApp_ohm;
     th.nR = (th.nR ?? 0) + 1;
   }
   th.n++;
