@@ -71,6 +71,17 @@ const ccdSteps: CurrentStep[] = Array.from({ length: 11 }, (_, k) => ({
 /** A rate test: 0.1 → 0.2 → 0.5 → 1 → 2 mA cm⁻² and back, 8 half cycles of 1 h per step, 30 min at rest between steps. */
 const RATE_TEST_J = [0.1, 0.2, 0.5, 1, 2, 2, 1, 0.5, 0.2, 0.1];
 const rateSteps: CurrentStep[] = RATE_TEST_J.map((j, k) => ({ from_h: k * 8.5, j_mA_cm2: j, halfCycle_s: 3600 }));
+/** What a rate test shares, whatever becomes of the cell. */
+const rateTest = { duration_h: RATE_TEST_J.length * 8.5, steps: rateSteps, shorts: [], rests: { every_h: 8.5, duration_min: 30 } } as const;
+
+/** A temperature study's chamber setpoints (from h, °C): 25 → 40 → 60 → 40 → 25 °C in day-long holds. */
+export const TEMPERATURE_STUDY: readonly (readonly [number, number])[] = [
+  [0, 25],
+  [24, 40],
+  [48, 60],
+  [72, 40],
+  [96, 25],
+];
 
 export const SCENARIOS: Readonly<Record<string, Scenario>> = {
   'long-term': {
@@ -131,25 +142,19 @@ export const SCENARIOS: Readonly<Record<string, Scenario>> = {
   'rate-test': {
     name: 'rate-test',
     description: 'rate test: ±0.1, 0.2, 0.5, 1, 2 mA cm⁻² and back, 8 h per step with 30 min rests between steps; stable throughout',
-    duration_h: RATE_TEST_J.length * 8.5,
-    steps: rateSteps,
+    ...rateTest,
     polarization: [],
-    shorts: [],
-    rests: { every_h: 8.5, duration_min: 30 },
   },
   'rate-test-damage': {
     name: 'rate-test-damage',
     description:
       'rate test as `rate-test`, but the 2 mA cm⁻² steps exceed what the interface takes: voids grow from 36 h and remain when the current steps down (polarization to the end)',
-    duration_h: RATE_TEST_J.length * 8.5,
-    steps: rateSteps,
+    ...rateTest,
     polarization: [
       [36, 0.01],
       [42, 1],
       [85, 2.5],
     ],
-    shorts: [],
-    rests: { every_h: 8.5, duration_min: 30 },
   },
   'li-llzo': {
     name: 'li-llzo',

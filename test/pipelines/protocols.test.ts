@@ -11,6 +11,7 @@ import { registryPath, simulate, type SimulateRequest } from '../../pipelines/si
 import { loadRegistry } from '../../src/cli/registry.js';
 import type { AlertEvent } from '../../src/domain/events.js';
 import { formatScore, scoreDetection, type DetectionScore } from '../../src/sim/score.js';
+import { TEMPERATURE_STUDY } from '../../src/sim/scenarios.js';
 import type { CellTruth } from '../../src/sim/simulate.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cyclewatch-protocols-'));
@@ -37,14 +38,6 @@ async function scored(
 
 const alertsOf = (r: AnalyzeResult, code: string): AlertEvent[] =>
   r.events.filter((e): e is AlertEvent => e.type === 'alert' && e.code === code && e.state === 'raised');
-
-const TEMPERATURE_STUDY: [number, number][] = [
-  [0, 25],
-  [24, 40],
-  [48, 60],
-  [72, 40],
-  [96, 25],
-];
 
 interface Protocol {
   readonly name: string;

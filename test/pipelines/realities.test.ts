@@ -12,6 +12,7 @@ import { analyze, type AnalyzeResult } from '../../pipelines/analyze.js';
 import { registryPath, simulate, type SimulateRequest } from '../../pipelines/simulate.js';
 import { loadRegistry } from '../../src/cli/registry.js';
 import type { AlertEvent, HalfCycleEvent, RegimeEvent } from '../../src/domain/events.js';
+import { TEMPERATURE_STUDY } from '../../src/sim/scenarios.js';
 import type { CellTruth } from '../../src/sim/simulate.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cyclewatch-realities-'));
@@ -69,15 +70,6 @@ function expectQuiet(result: AnalyzeResult, allowed: string[] = []): void {
   expect(loud).toEqual([]);
   expect(result.summaries[0]!.failureMode).toBe('none');
 }
-
-/** A temperature study's chamber setpoints: (from h, °C). */
-const TEMPERATURE_STUDY: [number, number][] = [
-  [0, 25],
-  [24, 40],
-  [48, 60],
-  [72, 40],
-  [96, 25],
-];
 
 interface Reality {
   readonly name: string;
