@@ -71,6 +71,12 @@ export interface DetectorOptions {
    */
   readonly restFraction: number;
   readonly adoptLow_s: number;
+  /**
+   * A rest of at most this long that interrupts a half cycle before the protocol's full length (an impedance
+   * measurement, a paused channel) suspends it: the same polarity and current afterwards resume it, not a new one
+   * (a rate test's next step after a rest is a new half cycle).
+   */
+  readonly breakMax_s: number;
   /** Seconds after a half cycle starts during which R_app is not judged (double-layer transients). */
   readonly settle_s: number;
   /**
@@ -130,6 +136,7 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   symmetry: DEFAULT_SYMMETRY,
   restFraction: 0.2,
   adoptLow_s: 60,
+  breakMax_s: 7200,
   settle_s: 10,
   settleRows: 2,
   currentStepFraction: 0.2,
@@ -199,8 +206,10 @@ interface HalfCycleAcc {
   lastAbsV: number;
   /** Samples held at the limit (a cycler that holds the voltage instead of cutting). */
   atLimit: Run | null;
-  /** Age of the half cycle after which Eq. 1 is checked again. */
+  /** Active age of the half cycle after which Eq. 1 is checked again. */
   tMaxCheckAfter_ms: number;
+  /** Time spent suspended by breaks (its age counts active time only); absent in older checkpoints. */
+  paused_ms?: number;
 }
 
 interface RangeWatch {
@@ -244,9 +253,16 @@ export interface DetectorState {
   };
   /**
    * `low`: a current below the rest threshold holding one sign and level (a step down of a rate test), adopted as
-   * the new active level once it has held; absent in older checkpoints.
+   * the new active level once it has held; `suspended`: the half cycle a break interrupted, until the current resumes
+   * (absent in older checkpoints).
    */
-  rest: { resting: boolean; rest_ms: number; lastActiveAbsI_mA: number; low?: { sign: number; absI_mA: number; since_ms: number; rows: number } | null };
+  rest: {
+    resting: boolean;
+    rest_ms: number;
+    lastActiveAbsI_mA: number;
+    low?: { sign: number; absI_mA: number; since_ms: number; rows: number } | null;
+    suspended?: HalfCycleAcc | null;
+  };
   halfCycle: HalfCycleAcc | null;
   halfCycles: number;
   cumulativeCapacity_mAh_cm2: number;
@@ -346,7 +362,7 @@ export function createDetectorState(cell: CellConfig): DetectorState {
     version: DETECTOR_STATE_VERSION,
     cell: cell.id,
     clock: { samples: 0, first_ms: NaN, last_ms: NaN, rhythm_ms: NaN, longest_ms: NaN, gaps: 0, gapTime_ms: 0, dataGaps: 0, missingSamples: 0 },
-    rest: { resting: false, rest_ms: 0, lastActiveAbsI_mA: 0 },
+    rest: { resting: false, rest_ms: 0, lastActiveAbsI_mA: 0, low: null, suspended: null },
     halfCycle: null,
     halfCycles: 0,
     cumulativeCapacity_mAh_cm2: 0,
@@ -465,6 +481,7 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
     if (dt > o.gap_s * 1000 && dt > limit) {
       clock.gaps++;
       clock.gapTime_ms += dt;
+      endBreak(s, cell, o, emit);
       interrupt(s, cell, o, emit);
       dt = 0; // nothing is known of the gap: it counts as neither active nor rest time
     }
@@ -509,9 +526,13 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
   if (active) rest.low = null;
   if (!active) {
     if (!rest.resting) {
+      if (breakable(s, cell, o)) {
+        rest.suspended = s.halfCycle;
+        s.halfCycle = null;
+      }
       interrupt(s, cell, o, emit);
       rest.resting = true;
-    }
+    } else if (rest.suspended != null && t - rest.suspended.last_ms > o.breakMax_s * 1000) endBreak(s, cell, o, emit);
     rest.rest_ms += dt;
     if (x.temperature_C !== undefined && s.regime.regime === 'stable') observeThermal(s, cell, o, t, x.temperature_C, NaN, emit);
     const verdict = observeRest(s.symmetry, t, V, o.symmetry);
@@ -522,6 +543,23 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
   rest.lastActiveAbsI_mA = absI;
   s.symmetry.restStart_ms = NaN;
   const sign = I > 0 ? 1 : -1;
+  const suspended = rest.suspended;
+  if (suspended != null) {
+    rest.suspended = null;
+    if (suspended.sign === sign && t - suspended.last_ms <= o.breakMax_s * 1000 && Math.abs(absI - suspended.prevAbsI_mA) <= o.currentStepFraction * suspended.prevAbsI_mA) {
+      // The same polarity and current after a break: the half cycle resumes, with a transient to settle again.
+      suspended.paused_ms = (suspended.paused_ms ?? 0) + (t - suspended.last_ms);
+      suspended.last_ms = t;
+      suspended.settleUntil_ms = t + o.settle_s * 1000;
+      suspended.settleThroughN = suspended.n + o.settleRows;
+      suspended.absV1 = NaN;
+      suspended.absV2 = NaN;
+      s.halfCycle = suspended;
+    } else {
+      s.halfCycle = suspended;
+      closeHalfCycle(s, cell, o, emit);
+    }
+  }
   let hc = s.halfCycle;
   if (hc !== null && hc.sign !== sign) {
     closeHalfCycle(s, cell, o, emit, t);
@@ -552,7 +590,7 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
     hc.atLimit = advanceRun(hc.atLimit, atCompliance, t, absV, 0);
     if (isSustained(hc.atLimit, o.regime.polarizationSustain_s * 1000, o.regime.minSustainSamples)) complianceReached(s, t, emit, cell);
   }
-  if (t - hc.start_ms > hc.tMaxCheckAfter_ms) checkTMax(s, hc, cell, t, emit);
+  if (t - hc.start_ms - (hc.paused_ms ?? 0) > hc.tMaxCheckAfter_ms) checkTMax(s, hc, cell, t, emit);
 
   const rApp = (absV / absI) * 1000;
   const r25 = rApp * factor;
@@ -687,6 +725,29 @@ function dataGap(s: DetectorState, cell: CellConfig, t: number, dt: number, rhyt
   );
 }
 
+/**
+ * A rest that may be a break: the open half cycle stopped before the protocol's full length at its level (known from
+ * an earlier half cycle; the first is never suspended) and has not been resumed across a break before.
+ */
+function breakable(s: DetectorState, cell: CellConfig, o: DetectorOptions): boolean {
+  const hc = s.halfCycle;
+  if (hc === null || o.breakMax_s <= 0 || hc.n === 0 || (hc.paused_ms ?? 0) > 0) return false;
+  const p = s.protocol;
+  const j = hc.sumAbsI_mA / hc.n / cell.areaCm2;
+  return p.fullDuration_ms > 0 && j > 0.9 * p.level_mA_cm2 && j < 1.1 * p.level_mA_cm2 && hc.last_ms - hc.start_ms < 0.97 * p.fullDuration_ms;
+}
+
+/** The break is over without the half cycle resuming (too long, a gap, the other polarity, the end): it ends where it stopped. */
+function endBreak(s: DetectorState, cell: CellConfig, o: DetectorOptions, emit: Emit): void {
+  const suspended = s.rest.suspended;
+  if (suspended == null) return;
+  s.rest.suspended = null;
+  const open = s.halfCycle;
+  s.halfCycle = suspended;
+  closeHalfCycle(s, cell, o, emit);
+  s.halfCycle = open;
+}
+
 /** A rest or a gap: the half cycle ends and no evidence may span it. */
 function interrupt(s: DetectorState, cell: CellConfig, o: DetectorOptions, emit: Emit): void {
   closeHalfCycle(s, cell, o, emit);
@@ -788,6 +849,7 @@ function openHalfCycle(s: DetectorState, sign: number, t: number, o: DetectorOpt
     lastAbsV: 0,
     atLimit: null,
     tMaxCheckAfter_ms: 0,
+    paused_ms: 0,
     // Present from the start (one object shape for every half cycle: the per-sample code stays monomorphic).
     peakSmoothRatio: undefined,
     lowSmoothRatio: undefined,
@@ -816,7 +878,8 @@ function closeHalfCycle(s: DetectorState, cell: CellConfig, o: DetectorOptions, 
 
   const meanAbsI = hc.n > 0 ? hc.sumAbsI_mA / hc.n : 0;
   const j = meanAbsI / cell.areaCm2;
-  const duration_ms = hc.last_ms - hc.start_ms;
+  const paused_ms = hc.paused_ms ?? 0;
+  const duration_ms = hc.last_ms - hc.start_ms - paused_ms;
   // Cut by compliance: it ended at the limit, before the protocol's own end (a half cycle that merely peaks
   // near the limit at its natural end is not cut).
   const p = s.protocol;
@@ -826,7 +889,9 @@ function closeHalfCycle(s: DetectorState, cell: CellConfig, o: DetectorOptions, 
   }
   const atLimit = hc.lastAbsV >= o.complianceFraction * cell.complianceV;
   const cut = atLimit && (p.fullDuration_ms === 0 || duration_ms < 0.97 * p.fullDuration_ms);
-  if (duration_ms > p.fullDuration_ms) p.fullDuration_ms = duration_ms;
+  // A half cycle resumed after a break may have been two (a rest that ended one, a fresh one of the same polarity):
+  // it does not set the protocol's length.
+  if (duration_ms > p.fullDuration_ms && paused_ms === 0) p.fullDuration_ms = duration_ms;
   if (cut) complianceReached(s, hc.last_ms, emit, cell);
   const bound = cut || (hc.atLimit !== null && isSustained(hc.atLimit, 0, 1));
 
@@ -1061,8 +1126,9 @@ function checkTMax(s: DetectorState, hc: HalfCycleAcc, cell: CellConfig, t: numb
   }
   const j = hc.sumAbsI_mA / hc.n / cell.areaCm2;
   const limit_s = tMax_s(j, cell.metal);
-  if (t - hc.start_ms <= limit_s * 1000) {
-    hc.tMaxCheckAfter_ms = Math.min(limit_s * 1000, t - hc.start_ms + 60_000);
+  const age_ms = t - hc.start_ms - (hc.paused_ms ?? 0);
+  if (age_ms <= limit_s * 1000) {
+    hc.tMaxCheckAfter_ms = Math.min(limit_s * 1000, age_ms + 60_000);
     return;
   }
   hc.tMaxCheckAfter_ms = Infinity;
@@ -1326,6 +1392,7 @@ export interface LabelledSegment {
 
 /** End of input: close the open half cycle and freeze the summary and labelled segments. */
 export function finishDetector(s: DetectorState, cell: CellConfig, o: DetectorOptions, emit: Emit): { summary: CellSummary; segments: LabelledSegment[] } {
+  endBreak(s, cell, o, emit);
   closeHalfCycle(s, cell, o, emit);
   const ref = s.reference;
   // A record that ended before calibration did: report what it measured, with nothing judged by it.

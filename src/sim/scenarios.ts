@@ -28,7 +28,7 @@ export interface Scenario {
   readonly softShort?: { readonly from_h: number; readonly to_h: number; readonly ratio: number; readonly noiseFactor: number };
   /** Stack pressure relaxing from `from` to `to` MPa with time constant `tau_h`; contact is lost below `contactLoss_MPa`. */
   readonly pressure?: { readonly from_MPa: number; readonly to_MPa: number; readonly tau_h: number; readonly contactLoss_MPa: number };
-  /** Impedance pauses: every `every_h`, `duration_min` of zero current. */
+  /** Impedance pauses: every `every_h`, `duration_min` of zero current; the half cycle then resumes where it stopped. */
   readonly rests?: { readonly every_h: number; readonly duration_min: number };
   /** The cell, where it is not the paper's pellet (`simulatedCell`): what the registry says of it. */
   readonly cell?: Partial<CellConfig>;

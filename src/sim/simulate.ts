@@ -232,8 +232,7 @@ export function* simulateCell(scenario: Scenario, cell: CellConfig, options: Sim
         current_mA = lab.eisAtRest.current_mA * phase;
         voltage_V += lab.eisAtRest.voltage_V * phase;
       }
-      hcStart_s = t_s; // the cycler resumes with a fresh half cycle after the pause
-      hcTruth = null;
+      hcStart_s += options.dt_s; // the half cycle's clock stands still: the cycler resumes it where it stopped
     } else {
       current_mA = sign * step.j_mA_cm2 * cell.areaCm2;
       const shortIdx = scenario.shorts.findIndex((s) => t_h >= s.from_h && (s.to_h === null || t_h < s.to_h));

@@ -9,7 +9,7 @@ import {
   stepDetector,
 } from '../../src/domain/detector.js';
 import type { AlertEvent, CellEvent, HalfCycleEvent } from '../../src/domain/events.js';
-import { conductivityFactor } from '../../src/domain/physics.js';
+import { conductivityFactor, tMax_s } from '../../src/domain/physics.js';
 import type { AlignedSample } from '../../src/domain/sample.js';
 
 const cell: CellConfig = {
@@ -143,6 +143,51 @@ describe('half-cycle accounting', () => {
     expect(events.filter((e) => e.type !== 'half-cycle').map((e) => (e.type === 'alert' ? e.code : e.type))).toEqual(['no-temperature']);
     expect(halfCycles).toHaveLength(4);
     expect(summary.rest_h).toBeCloseTo(0.5, 2);
+  });
+
+  describe('a break (an impedance measurement, a paused channel) is a rest, not a reversal', () => {
+    const eis: Phase = { seconds: 1200, current_mA: 0, volts: (tau) => 0.01 * Math.sin(tau) };
+    const half = (seconds: number, current_mA: number, volts = ohmic(35)): Phase => ({ seconds, current_mA, volts });
+
+    it('the same polarity and current after it resume the half cycle: one index, its charge, its active length', () => {
+      const { halfCycles, summary } = run([...cycles(2, 3600, 2), half(1000, 2), eis, half(2600, 2), half(3600, -2)]);
+      expect(halfCycles.map((h) => [h.index, Math.sign(h.current_mA)])).toEqual([
+        [0, 1],
+        [1, -1],
+        [2, 1],
+        [3, -1],
+      ]);
+      const resumed = halfCycles[2]!;
+      expect(resumed.start_ms).toBe(7200 * 1000);
+      expect(resumed.end_ms).toBe((7200 + 1000 + 1200 + 2600 - 1) * 1000);
+      expect(resumed.charge_mAh_cm2).toBeCloseTo(2, 2);
+      expect(resumed.cutByCompliance).toBe(false);
+      expect(summary.rest_h).toBeCloseTo(1200 / 3600, 2);
+    });
+
+    it('the other polarity, another current, a break longer than breakMax_s or a rest after a full half cycle end it', () => {
+      const reversed = run([...cycles(2, 3600, 2), half(1000, 2), eis, half(3600, -2)]).halfCycles;
+      expect(reversed.map((h) => Math.sign(h.current_mA))).toEqual([1, -1, 1, -1]);
+      expect(reversed[2]!.end_ms).toBe((7200 + 999) * 1000);
+      const stepped = run([...cycles(2, 3600, 2), half(1000, 2), eis, half(3600, 4)]).halfCycles;
+      expect(stepped.map((h) => h.current_mA)).toEqual([2, -2, 2, 4]);
+      const long = { ...eis, seconds: O.breakMax_s + 60 };
+      expect(run([...cycles(2, 3600, 2), half(1000, 2), long, half(2600, 2)]).halfCycles).toHaveLength(4);
+      // A full half cycle, a rest, then the same polarity again (a protocol that starts each sequence with a charge).
+      expect(run([...cycles(3, 3600, 2), eis, half(3600, 2)]).halfCycles).toHaveLength(4);
+    });
+
+    it('Eq. 1 counts active time: 30 + 30 min at 5 mA cm⁻² around a break exceed t_max (46.7 min), each part alone does not', () => {
+      const tmax = (p: Phase[]) => run(p).events.filter((e) => e.type === 'alert' && e.code === 'tmax-exceeded');
+      const full = cycles(2, 2400, 5);
+      expect(tmax([...full, half(1800, 5), half(1800, -5)])).toHaveLength(0);
+      const alerts = tmax([...full, half(1800, 5), eis, half(1800, 5)]);
+      expect(alerts).toHaveLength(1);
+      // Raised once the active time passed t_max, within the check's minute.
+      const active_s = alerts[0]!.t_ms / 1000 - 4800 - 1200;
+      expect(active_s).toBeGreaterThan(tMax_s(5, 'Na'));
+      expect(active_s).toBeLessThan(tMax_s(5, 'Na') + 61);
+    });
   });
 
   it('compensates temperature: a 21 °C cell reading 22 % more resistance than at 25 °C has R_app/R_ref(T) ≈ 1', () => {

@@ -96,6 +96,25 @@ const PROTOCOLS: Protocol[] = [
       expect(Math.abs(fit.activationEnergyEv - 0.3)).toBeLessThanOrEqual(0.01);
     },
   },
+  {
+    name: 'impedance breaks mid half cycle, resumed with the same polarity',
+    req: { scenarios: ['onset', 'control', 'rate-test'], lab: { eisAtRest: { current_mA: 0.005, voltage_V: 0.01 } } },
+    // A break is no reversal: the half cycles are the cycler's (each starting within a row of the truth's), the
+    // interrupted ones spanning their break; a rate test's next step after its rest is a new one.
+    check: (result, truth) => {
+      interfaceGrowthCalled(result, truth);
+      for (const t of truth) {
+        const starts = result.events.flatMap((e) => (e.type === 'half-cycle' && e.cell === t.cell ? [e.start_ms] : []));
+        const truthStarts = t.halfCycles.map((h) => Date.parse(h.start));
+        expect(starts.length, t.cell).toBe(truthStarts.length);
+        starts.forEach((s, i) => expect(Math.abs(s - truthStarts[i]!), `${t.cell} half cycle ${i}`).toBeLessThanOrEqual(10_000));
+        const spanning = result.events.filter(
+          (e) => e.type === 'half-cycle' && e.cell === t.cell && e.end_ms - e.start_ms > t.nominalHalfCycle_s * 1000 + 20 * 60_000,
+        );
+        expect(spanning.length, t.cell).toBeGreaterThanOrEqual(t.scenario === 'rate-test' ? 0 : 2);
+      }
+    },
+  },
   { name: 'instrument transients', req: { scenarios: ['onset'], lab: { transients: { rows: 2 } } } },
   { name: 'Li | LLZO | Li, interface-dominated, growing, then a hard short', req: { scenarios: ['li-llzo'] }, check: interfaceGrowthCalled },
   {
