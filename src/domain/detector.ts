@@ -38,6 +38,14 @@ import {
   type RegimeState,
   type RegimeThresholds,
 } from './regime.js';
+import { DEFAULT_OFFSET, observePlateau, offsetState, type OffsetOptions, type OffsetState } from './offset.js';
+import {
+  DEFAULT_REFERENCE_CHECK,
+  observeCheckedHalfCycle,
+  referenceCheckState,
+  type ReferenceCheckOptions,
+  type ReferenceCheckState,
+} from './referenceCheck.js';
 import { DEFAULT_INTERFACE_DRIFT, interfaceDriftState, observeInterfaceLevel, type InterfaceDriftOptions, type InterfaceDriftState } from './interfaceDrift.js';
 import { DEFAULT_THERMAL_FIT, observeThermalPoint, thermalFitState, type ThermalFitOptions, type ThermalFitState } from './thermalFit.js';
 import { DEFAULT_SOFT_SHORT, observeSoftShort, resetSoftShortRuns, softShortState, type SoftShortOptions, type SoftShortState } from './softShort.js';
@@ -64,6 +72,8 @@ export interface DetectorOptions {
   readonly softShort: SoftShortOptions;
   readonly symmetry: SymmetryOptions;
   readonly interfaceDrift: InterfaceDriftOptions;
+  readonly offset: OffsetOptions;
+  readonly referenceCheck: ReferenceCheckOptions;
   readonly thermalFit: ThermalFitOptions;
   /**
    * |I| below this fraction of the last active current is a rest (an impedance measurement's few µA against a
@@ -132,6 +142,8 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   calibration: DEFAULT_CALIBRATION,
   softShort: DEFAULT_SOFT_SHORT,
   interfaceDrift: DEFAULT_INTERFACE_DRIFT,
+  offset: DEFAULT_OFFSET,
+  referenceCheck: DEFAULT_REFERENCE_CHECK,
   thermalFit: DEFAULT_THERMAL_FIT,
   symmetry: DEFAULT_SYMMETRY,
   restFraction: 0.2,
@@ -210,6 +222,11 @@ interface HalfCycleAcc {
   tMaxCheckAfter_ms: number;
   /** Time spent suspended by breaks (its age counts active time only); absent in older checkpoints. */
   paused_ms?: number;
+  /** Sum of |V| as logged over the settled rows, and their count: the plateau (absent in older checkpoints). */
+  sumSettledAbsV?: number;
+  nSettled?: number;
+  /** Sum of the judged ratios (their count is `judged`; absent in older checkpoints). */
+  sumRatio?: number;
 }
 
 interface RangeWatch {
@@ -292,6 +309,12 @@ export interface DetectorState {
   softShort: SoftShortState;
   /** Slow, even growth of the resistance (absent in older checkpoints). */
   interfaceDrift?: InterfaceDriftState;
+  /** The instrument's voltage offset, subtracted before R_app (absent in older checkpoints). */
+  offset?: OffsetState;
+  /** Where the reference was last measured, to re-check it at a better plateau (null before calibration). */
+  referenceCheck?: ReferenceCheckState | null;
+  /** The last closed half cycle's current density and mean plateau |V| (absent in older checkpoints). */
+  lastPlateau?: { j_mA_cm2: number; plateau_V: number } | null;
   /**
    * The thermal lag and activation energy measured at chamber steps, and the minute being summed for it (absent in
    * older checkpoints).
@@ -381,6 +404,9 @@ export function createDetectorState(cell: CellConfig): DetectorState {
     smooth: { r25_ohm: NaN, t_ms: NaN, prevR25_ohm: NaN, prev2R25_ohm: NaN, since_ms: NaN },
     symmetry: symmetryState(),
     softShort: softShortState(),
+    offset: offsetState(),
+    referenceCheck: null,
+    lastPlateau: null,
     regime: initialRegimeState(NaN, trusted ? 'stable' : 'learning'),
     segments: [],
     ranges: { pressure: { out: null, back: null, raised: false }, temperature: { out: null, back: null, raised: false } },
@@ -546,7 +572,11 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
   const suspended = rest.suspended;
   if (suspended != null) {
     rest.suspended = null;
-    if (suspended.sign === sign && t - suspended.last_ms <= o.breakMax_s * 1000 && Math.abs(absI - suspended.prevAbsI_mA) <= o.currentStepFraction * suspended.prevAbsI_mA) {
+    if (
+      suspended.sign === sign &&
+      t - suspended.last_ms <= o.breakMax_s * 1000 &&
+      Math.abs(absI - suspended.prevAbsI_mA) <= o.currentStepFraction * suspended.prevAbsI_mA
+    ) {
       // The same polarity and current after a break: the half cycle resumes, with a transient to settle again.
       suspended.paused_ms = (suspended.paused_ms ?? 0) + (t - suspended.last_ms);
       suspended.last_ms = t;
@@ -582,7 +612,11 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
   hc.n++;
   const settling = t < hc.settleUntil_ms || hc.n <= (hc.settleThroughN ?? 0);
   if (settling) hc.peakAbsVSettling = Math.max(hc.peakAbsVSettling ?? 0, absV);
-  else hc.peakAbsV = Math.max(hc.peakAbsV, filteredAbsV(hc, absV));
+  else {
+    hc.peakAbsV = Math.max(hc.peakAbsV, filteredAbsV(hc, absV));
+    hc.sumSettledAbsV = (hc.sumSettledAbsV ?? 0) + absV;
+    hc.nSettled = (hc.nSettled ?? 0) + 1;
+  }
   hc.lastAbsV = absV;
 
   const atCompliance = absV >= o.complianceFraction * cell.complianceV;
@@ -592,7 +626,9 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
   }
   if (t - hc.start_ms - (hc.paused_ms ?? 0) > hc.tMaxCheckAfter_ms) checkTMax(s, hc, cell, t, emit);
 
-  const rApp = (absV / absI) * 1000;
+  // The offset read high on positive currents (low on negative ones) is the cell's voltage only without it.
+  const offset_V = s.offset?.offset_V ?? 0;
+  const rApp = ((offset_V === 0 ? absV : Math.abs(absV - sign * offset_V)) / absI) * 1000;
   const r25 = rApp * factor;
   if (settling || s.regime.regime === 'not-symmetric') return setLast(s, t, rApp, rRefAt(s, factor), jSet, atCompliance, s.regime.regime === 'short');
   const verdict = observeActive(s.symmetry, V, I, o.symmetry);
@@ -672,6 +708,7 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
 
   if (judging && !shorted) {
     hc.judged++;
+    hc.sumRatio = (hc.sumRatio ?? 0) + ratio;
     if (hc.judged >= 3) {
       const filtered = median3(hc.r2, hc.r1, ratio);
       if (filtered > hc.peakRatio) hc.peakRatio = filtered;
@@ -850,6 +887,9 @@ function openHalfCycle(s: DetectorState, sign: number, t: number, o: DetectorOpt
     atLimit: null,
     tMaxCheckAfter_ms: 0,
     paused_ms: 0,
+    sumSettledAbsV: 0,
+    nSettled: 0,
+    sumRatio: 0,
     // Present from the start (one object shape for every half cycle: the per-sample code stays monomorphic).
     peakSmoothRatio: undefined,
     lowSmoothRatio: undefined,
@@ -916,6 +956,7 @@ function closeHalfCycle(s: DetectorState, cell: CellConfig, o: DetectorOptions, 
   if (s.recentHalfCycles.length > 8) s.recentHalfCycles.shift();
 
   const ref = s.reference;
+  if ((hc.nSettled ?? 0) > 0) s.lastPlateau = { j_mA_cm2: j, plateau_V: hc.sumSettledAbsV! / hc.nSettled! };
   if (ref.calibrated25_ohm === null && ref.calibration.current.values.length > 0) {
     closeChunk(ref.calibration, o.calibration);
     tryCalibrate(s, cell, o, hc.last_ms, emit);
@@ -953,6 +994,7 @@ function closeHalfCycle(s: DetectorState, cell: CellConfig, o: DetectorOptions, 
 
   if (judged && !cut && !(noise > o.noisyPlateau) && s.regime.regime === 'stable' && (ref.source === 'calibrated' || ref.source === 'configured'))
     followInterface(s, cell, o, hc, emit);
+  observeOffsetAndReference(s, cell, o, hc, j, cut, noise, emit);
 
   const changes: RegimeChange[] = [];
   s.regime = observeHalfCycleEnd(s.regime, { start_ms: hc.start_ms, peakRatio: hc.peakRatio, evaluated: judged }, hc.last_ms, o.regime, changes);
@@ -996,6 +1038,67 @@ function observeThermal(s: DetectorState, cell: CellConfig, o: DetectorOptions, 
   }
   th.n++;
   th.logged_C = logged_C;
+}
+
+/**
+ * A steady half cycle's plateau for the instrument's offset (learned on both polarities), and for the reference's
+ * re-check when the current has stepped up to a better plateau.
+ */
+function observeOffsetAndReference(
+  s: DetectorState,
+  cell: CellConfig,
+  o: DetectorOptions,
+  hc: HalfCycleAcc,
+  j: number,
+  cut: boolean,
+  noise: number,
+  emit: Emit,
+): void {
+  const regime = s.regime.regime;
+  const nSettled = hc.nSettled ?? 0;
+  if (cut || nSettled < 10 || (regime !== 'stable' && regime !== 'learning')) return;
+  const plateau_V = hc.sumSettledAbsV! / nSettled;
+  const absI = hc.sumAbsI_mA / hc.n;
+  const offset = (s.offset ??= offsetState());
+  const before = offset.offset_V;
+  const changed = observePlateau(offset, hc.sign, absI, plateau_V, o.offset);
+  const ref = s.reference;
+  if (changed !== null) {
+    // Chunks measured with the old offset are not the cell's: calibration starts again.
+    if (ref.calibrated25_ohm === null) ref.calibration = calibrationState();
+    if (before === 0)
+      alert(
+        s,
+        emit,
+        hc.last_ms,
+        'info',
+        'voltage-offset',
+        `the voltage reads ${(changed * 1000).toFixed(2)} mV ${changed > 0 ? 'high' : 'low'} on positive currents and as much the other way on negative ones ` +
+          `(the instrument's offset, from ${offset.pairs.length} pairs of half cycles at ${(plateau_V * 1000).toFixed(1)} mV plateaus): subtracted before R_app`,
+      );
+  }
+  const check = s.referenceCheck;
+  if (check == null || ref.source !== 'calibrated' || !(hc.judged > 0)) return;
+  const steady =
+    regime === 'stable' &&
+    !(noise > o.noisyPlateau) &&
+    hc.lowSmoothRatio !== undefined &&
+    hc.peakSmoothRatio !== undefined &&
+    hc.peakSmoothRatio <= (1 + o.interfaceDrift.maxRiseWithin) * hc.lowSmoothRatio;
+  const remeasured = observeCheckedHalfCycle(check, { sign: hc.sign, j_mA_cm2: j, plateau_V, ratio: hc.sumRatio! / hc.judged, steady }, o.referenceCheck);
+  if (remeasured === null) return;
+  const was = ref.r25_ohm!;
+  ref.r25_ohm = was * remeasured.factor;
+  alert(
+    s,
+    emit,
+    hc.last_ms,
+    'info',
+    'reference-remeasured',
+    `at ${remeasured.to_mA_cm2.toPrecision(2)} mA/cm² (a ${(remeasured.toPlateau_V * 1000).toFixed(1)} mV plateau) the healthy cell reads ` +
+      `${remeasured.factor.toFixed(2)}× the reference measured at ${remeasured.from_mA_cm2.toPrecision(2)} mA/cm² (a ${(remeasured.fromPlateau_V * 1000).toFixed(1)} mV plateau); ` +
+      `R is ohmic, so the better plateau measures it: R_ref ${formatOhm(was)} → ${formatOhm(ref.r25_ohm)} at 25 °C`,
+  );
 }
 
 /** A stable half cycle's level for the interface drift; once growth is called, the reference follows it. */
@@ -1080,6 +1183,10 @@ function tryCalibrate(s: DetectorState, cell: CellConfig, o: DetectorOptions, t:
   if (ref.source === 'configured' || final) return;
   ref.r25_ohm = measured;
   ref.source = 'calibrated';
+  const hc = s.halfCycle;
+  const nSettled = hc?.nSettled ?? 0;
+  if (hc !== null && nSettled > 0) s.referenceCheck = referenceCheckState(hc.sumAbsI_mA / hc.n / cell.areaCm2, hc.sumSettledAbsV! / nSettled);
+  else if (s.lastPlateau != null) s.referenceCheck = referenceCheckState(s.lastPlateau.j_mA_cm2, s.lastPlateau.plateau_V);
   const changes: RegimeChange[] = [];
   s.regime = referenceReady(s.regime, t, changes);
   if (changes.length > 0) applyChanges(s, cell, changes, emit);

@@ -17,6 +17,8 @@ export type AlertCode =
   | 'not-symmetric'
   | 'reference-mismatch'
   | 'interface-growth'
+  | 'voltage-offset'
+  | 'reference-remeasured'
   | 'thermal-fit'
   | 'reversed-polarity'
   | 'no-temperature'

@@ -58,6 +58,8 @@ export interface LabRealities {
    * end, a range switch) read 3–20× the plateau, at most 0.9× the compliance voltage.
    */
   readonly transients?: { readonly rows: number };
+  /** The instrument's voltage offset (mV, within a potentiostat's ±1 mV spec): every logged voltage carries it. */
+  readonly offset_mV?: number;
   /** Every `every_h` the export repeats its last `rows` rows (a duplicated export block). */
   readonly duplicateBlocks?: { readonly every_h: number; readonly rows: number };
 }
@@ -301,7 +303,7 @@ export function* simulateCell(scenario: Scenario, cell: CellConfig, options: Sim
     lastLoggedV = voltage_V;
     if (rand() < n.missingProbability) continue;
     const aux = lab.logEvery_s !== undefined || lab.recordOnChange !== undefined || k % options.auxEvery === 0;
-    let loggedV = voltage_V;
+    let loggedV = voltage_V + (lab.offset_mV ?? 0) / 1000;
     if (transientRows > 0) {
       transientRows--;
       loggedV = Math.sign(voltage_V) * Math.min(0.9 * compliance, Math.abs(voltage_V) * (3 + 17 * rand()));

@@ -178,7 +178,7 @@ describe('half-cycle accounting', () => {
     });
 
     it('Eq. 1 counts active time: 30 + 30 min at 5 mA cm⁻² around a break exceed t_max (46.7 min), each part alone does not', () => {
-      const tmax = (p: Phase[]) => run(p).events.filter((e) => e.type === 'alert' && e.code === 'tmax-exceeded');
+      const tmax = (p: Phase[]) => run(p).events.filter((e): e is AlertEvent => e.type === 'alert' && e.code === 'tmax-exceeded');
       const full = cycles(2, 2400, 5);
       expect(tmax([...full, half(1800, 5), half(1800, -5)])).toHaveLength(0);
       const alerts = tmax([...full, half(1800, 5), eis, half(1800, 5)]);
@@ -188,6 +188,30 @@ describe('half-cycle accounting', () => {
       expect(active_s).toBeGreaterThan(tMax_s(5, 'Na'));
       expect(active_s).toBeLessThan(tMax_s(5, 'Na') + 61);
     });
+  });
+
+  it('subtracts an instrument offset learned on both polarities: a 1 mV offset on a 3.5 mV plateau reads no contact change', () => {
+    const offset = (_tau: number, I: number): number => (I / 1000) * 35 + 0.001;
+    const { events, halfCycles, summary } = run(cycles(24, 3600, 0.1, offset), { ...cell, referenceMode: 'calibrated' });
+    const said = events.filter((e): e is AlertEvent => e.type === 'alert' && e.code === 'voltage-offset');
+    expect(said).toHaveLength(1);
+    expect(said[0]!.message).toContain('1.00 mV high');
+    expect(summary.rRef25_ohm! / 35).toBeCloseTo(1, 2);
+    const late = halfCycles.slice(-8).map((h) => h.rRatioPeak!);
+    expect(Math.max(...late)).toBeLessThan(1.05);
+    expect(events.filter((e) => e.type === 'regime')).toEqual([expect.objectContaining({ regime: 'stable' })]);
+  });
+
+  it('re-measures a reference taken on a low plateau once the current steps up to a better one, and says so', () => {
+    // 3 mV is beyond an instrument's offset (not subtracted): at 0.3 mA the plateaus read 13.5 and 7.5 mV, the
+    // reference taken there is off; at 2 mA (70 mV) both polarities measure the cell.
+    const offset = (_tau: number, I: number): number => (I / 1000) * 35 + 0.003;
+    const { events, summary } = run([...cycles(12, 3600, 0.3, offset), ...cycles(6, 3600, 2, offset)], { ...cell, referenceMode: 'calibrated' });
+    const said = events.filter((e): e is AlertEvent => e.type === 'alert' && e.code === 'reference-remeasured');
+    expect(said).toHaveLength(1);
+    expect(said[0]!.message).toMatch(/^at 2\.0 mA\/cm² \(a (67|73)\.0 mV plateau\)/);
+    expect(summary.rRef25_ohm! / 35).toBeCloseTo(1, 1);
+    expect(summary.rRefCalibrated25_ohm! / 35).not.toBeCloseTo(1, 1);
   });
 
   it('compensates temperature: a 21 °C cell reading 22 % more resistance than at 25 °C has R_app/R_ref(T) ≈ 1', () => {

@@ -71,6 +71,20 @@ const PROTOCOLS: Protocol[] = [
     req: { scenarios: ['rate-test'], dt_s: 1, lab: { eisAtRest: { current_mA: 0.005, voltage_V: 0.01 } } },
     withRegistry: false,
   },
+  {
+    // A 1 mV offset is ±29 % of R_app on the 3.5 mV plateau of the first step, and nothing at 2 mA cm⁻².
+    name: 'rate test, the instrument reading 1 mV high',
+    req: { scenarios: ['rate-test', 'rate-test-damage'], dt_s: 1, lab: { offset_mV: 1 } },
+    check: (result, truth) => {
+      for (const t of truth) {
+        const summary = result.summaries.find((x) => x.cell === t.cell)!;
+        expect(Math.abs(summary.rRef25_ohm! / t.rRef25_ohm - 1), t.cell).toBeLessThan(0.03);
+        const offset = alertsOf(result, 'voltage-offset').filter((a) => a.cell === t.cell);
+        expect(offset).toHaveLength(1);
+        expect(Math.abs(Number(/reads ([\d.]+) mV high/.exec(offset[0]!.message)![1]) - 1)).toBeLessThanOrEqual(0.15);
+      }
+    },
+  },
   { name: 'rate test whose top step damages the cell, the damage kept after stepping down', req: { scenarios: ['rate-test-damage'], dt_s: 1 } },
   {
     name: 'temperature study, onset late',
