@@ -22,14 +22,15 @@ import { SCENARIO_NAMES, SCENARIOS } from '../sim/scenarios.js';
 import { loadRegistry } from './registry.js';
 import { writeReport } from '../report/html.js';
 import { DEFAULT_FIGURE_OPTIONS, figureFont, FigureFontError, type FigureFormat, type FigureOptions } from '../report/figures.js';
+import type { FigureWidth } from '../report/figure2.js';
 
 const USAGE = `cyclewatch — monitor long-duration battery cycling tests
 
 Usage:
   cyclewatch analyze FILE… --out DIR [--cells cells.yaml] [--format ${FORMATS.join('|')}]
                      [--cell ID] [--set-current-mA I] [--start ISO] [--tz ZONE] [--area-cm2 A] [--salvage] [--no-report]
-                     [--png] [--svg] [--dpi N] [-q]
-  cyclewatch report DIR [--tz ZONE] [--png] [--svg] [--dpi N]
+                     [--png] [--svg] [--dpi N] [--width W] [-q]
+  cyclewatch report DIR [--tz ZONE] [--png] [--svg] [--dpi N] [--width W]
   cyclewatch run [--config cyclewatch.yaml] [--shard i/n] [--print-config]
   cyclewatch replay FILE… --broker URL [--speed N|max] [--retime now|ISO] [--tz ZONE] [--topic-prefix cells] [--qos 0|1|2]
   cyclewatch bridge --watch 'DIR/**/*.mpr' [--broker URL] [--tz ZONE] [--config bridge.yaml] [--state FILE]
@@ -60,9 +61,11 @@ Options:
   --salvage             analyse a file even when more than 5 % of its rows are rejected (by default that stops
                         the analysis with the counts by reason: the file is probably misread)
   --no-report           do not write report.html
-  --png                 also write each cell's figures as PNG: the composite Fig. 2 (CELL.fig2.png) and each panel
+  --png                 also write each cell's figures as PNG: the composite Fig. 2 (CELL.fig2.png, its caption
+                        draft CELL.fig2.txt) and each panel
   --svg                 the same as SVG (text as outlines: opens the same everywhere)
-  --dpi N               PNG resolution at 180 mm width (default 300; 150 for slides)
+  --dpi N               PNG resolution (default 300; 150 for slides)
+  --width W             Fig. 2's width: single (85 mm column), double (180 mm, the default) or a width in mm
   -q, --quiet           no progress and notes
 
 Example:
@@ -72,9 +75,11 @@ Example:
 
 Options:
   --tz ZONE             show absolute times in this zone (default: each cell's zone of the analysis)
-  --png                 also write each cell's figures as PNG: the composite Fig. 2 (CELL.fig2.png) and each panel
+  --png                 also write each cell's figures as PNG: the composite Fig. 2 (CELL.fig2.png, its caption
+                        draft CELL.fig2.txt) and each panel
   --svg                 the same as SVG (text as outlines: opens the same everywhere)
-  --dpi N               PNG resolution at 180 mm width (default 300; 150 for slides)
+  --dpi N               PNG resolution (default 300; 150 for slides)
+  --width W             Fig. 2's width: single (85 mm column), double (180 mm, the default) or a width in mm
 
 Example:
   npx cyclewatch report results/ --png --svg --dpi 300
@@ -191,7 +196,8 @@ function startOption(value: string | undefined, zone: string): number | undefine
   if (value === undefined) return undefined;
   const wall = parseLocalDateTime_ms(value.trim());
   const t = wall === wall ? localToUtc_ms(zone, wall) : parseTimestamp_ms(value);
-  if (!Number.isFinite(t)) throw new UsageError(`--start expects an ISO-8601 time of a real day (2025-03-07T11:21:39 in the lab's zone, or with Z or an offset), got "${value}"`);
+  if (!Number.isFinite(t))
+    throw new UsageError(`--start expects an ISO-8601 time of a real day (2025-03-07T11:21:39 in the lab's zone, or with Z or an offset), got "${value}"`);
   return t;
 }
 
@@ -264,19 +270,27 @@ function progressPrinter(): (p: AnalyzeProgress) => void {
   };
 }
 
-const FIGURE_FLAGS = { png: { type: 'boolean' }, svg: { type: 'boolean' }, dpi: { type: 'string' } } as const;
+const FIGURE_FLAGS = { png: { type: 'boolean' }, svg: { type: 'boolean' }, dpi: { type: 'string' }, width: { type: 'string' } } as const;
 
-/** --png/--svg/--dpi → what to export (undefined: no figures). */
-function figureOptions(values: { png?: boolean; svg?: boolean; dpi?: string }): FigureOptions | undefined {
+/** --png/--svg/--dpi/--width → what to export (undefined: no figures). */
+function figureOptions(values: { png?: boolean; svg?: boolean; dpi?: string; width?: string }): FigureOptions | undefined {
   const dpi = num(values.dpi, '--dpi') ?? DEFAULT_FIGURE_OPTIONS.dpi;
   if (!(dpi >= 50 && dpi <= 1200)) throw new UsageError(`--dpi must be between 50 and 1200, got ${values.dpi}`);
   const formats: FigureFormat[] = [...(values.png ? ['png' as const] : []), ...(values.svg ? ['svg' as const] : [])];
   if (formats.length === 0) {
     if (values.dpi !== undefined) throw new UsageError('--dpi sets the PNG resolution: add --png');
+    if (values.width !== undefined) throw new UsageError('--width sets the figure width: add --png or --svg');
     return undefined;
   }
+  let width: FigureWidth = 'double';
+  if (values.width === 'single' || values.width === 'double') width = values.width;
+  else if (values.width !== undefined) {
+    const mm = Number(values.width);
+    if (!(mm >= 40 && mm <= 300)) throw new UsageError(`--width expects single, double or a width in mm between 40 and 300, got ${values.width}`);
+    width = mm;
+  }
   figureFont(); // no font: say so before the analysis, not after it
-  return { formats, dpi };
+  return { formats, dpi, width };
 }
 
 const figuresWritten = (paths: readonly string[]): string =>
@@ -344,7 +358,9 @@ async function cmdAnalyze(argv: string[]): Promise<number> {
   }
   // The progress line stops at the end of the data: say what the last seconds are spent on.
   if (!values['no-report'] && !values.quiet) {
-    process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[K' : ''}writing ${join(values.out, 'report.html')}${figures ? ` and the figures (${figures.formats.join(', ')})` : ''}…\n`);
+    process.stderr.write(
+      `${process.stderr.isTTY ? '\r\x1b[K' : ''}writing ${join(values.out, 'report.html')}${figures ? ` and the figures (${figures.formats.join(', ')})` : ''}…\n`,
+    );
   }
   const report = values['no-report'] ? null : await writeReport(values.out, { figures });
   const s = (performance.now() - t0) / 1000;
@@ -516,7 +532,9 @@ async function cmdReplay(argv: string[]): Promise<number> {
   const qos = Number(values.qos);
   if (qos !== 0 && qos !== 1 && qos !== 2) throw new UsageError('--qos expects 0, 1 or 2');
   const start_ms = startOption(values.start, timeZone);
-  process.stderr.write(`replay: local times in the files (EC-Lab's acquisition start, dates without a zone) are read in ${timeZone} (${values.tz === undefined ? "this machine's zone; --tz to set it" : '--tz'})\n`);
+  process.stderr.write(
+    `replay: local times in the files (EC-Lab's acquisition start, dates without a zone) are read in ${timeZone} (${values.tz === undefined ? "this machine's zone; --tz to set it" : '--tz'})\n`,
+  );
   const t0 = performance.now();
   // Ctrl-C: stop reading, complete what was sent, say how far it got.
   const stop = new AbortController();

@@ -65,6 +65,8 @@ export function eventToJson(e: CellEvent, cell: { readonly start_ms?: number } =
         code: e.code,
         state: e.state,
         message: e.message,
+        // Where the condition began before it could be decided (a soft short): the report shades from there.
+        ...(e.onset_ms === undefined ? {} : { onset: iso(e.onset_ms) }),
         ...elapsedFields(start_ms, e.t_ms),
       };
   }

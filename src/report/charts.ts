@@ -66,16 +66,21 @@ export function withUnit(unit: string): (v: unknown) => string {
   };
 }
 
-/** Shading of a regime on the voltage chart (stable is left clear). */
+/**
+ * Shading of a regime on the voltage chart (stable is left clear), in the Okabe–Ito colours (colour-blind safe; the
+ * figures and Grafana use the same, see palette.ts): polarization orange, short vermillion, isolated short reddish
+ * purple, soft short yellow, learning grey.
+ */
 export function regimeColor(regime: string): string {
   const colors: Record<string, string> = {
-    polarization: 'rgba(253,126,20,0.25)',
-    short: 'rgba(224,49,49,0.35)',
-    'isolated-short': 'rgba(132,94,247,0.35)',
-    learning: 'rgba(134,142,150,0.22)',
-    'not-symmetric': 'rgba(134,142,150,0.35)',
+    polarization: 'rgba(230,159,0,0.30)',
+    short: 'rgba(213,94,0,0.35)',
+    'isolated-short': 'rgba(204,121,167,0.40)',
+    'soft-short': 'rgba(240,228,66,0.45)',
+    learning: 'rgba(128,128,128,0.20)',
+    'not-symmetric': 'rgba(128,128,128,0.30)',
   };
-  return colors[regime] ?? 'rgba(134,142,150,0.22)';
+  return colors[regime] ?? 'rgba(128,128,128,0.20)';
 }
 
 /** Smallest and largest finite value (positive ones only if asked); [Infinity, -Infinity] when there is none. */
@@ -182,7 +187,7 @@ export function timeChart(
     grid: { left: 76, right: o.right ?? 30, top: o.legend ? 56 : 40, bottom: zoomable ? 70 : 40 },
     xAxis: {
       type: 'value',
-      name: 'time since start (h)' + (start === '' ? '' : ' · 0 h = ' + start),
+      name: 'time since start / h' + (start === '' ? '' : ' (0 h = ' + start + ')'),
       nameLocation: 'middle',
       nameGap: 25,
       min: o.range ? o.range[0] : o.cell ? 0 : 'dataMin',
@@ -223,9 +228,7 @@ export function regimeSeries(c: ReportCell): Record<string, unknown>[] {
       silent: true,
       label: { show: false },
       itemStyle: { color: regimeColor(regime) },
-      data: c.segments
-        .filter((s) => s.regime === regime)
-        .map((s) => [{ name: s.regime, xAxis: h(s.start_ms) }, { xAxis: h(s.end_ms) }]),
+      data: c.segments.filter((s) => s.regime === regime).map((s) => [{ name: s.regime, xAxis: h(s.start_ms) }, { xAxis: h(s.end_ms) }]),
     },
   }));
 }
@@ -308,10 +311,21 @@ export function contactOption(c: ReportCell, interactive: boolean, look?: ChartL
         f.map((p) => p[1]),
         { name: 'f = A_eff / A' },
       ),
-      logAxis([...j, ...jb].map((p) => p[1]), { name: 'j_local (mA cm⁻²)', splitLine: { show: false } }),
+      logAxis(
+        [...j, ...jb].map((p) => p[1]),
+        { name: 'j_local (mA cm⁻²)', splitLine: { show: false } },
+      ),
     ],
     series: [
-      { name: 'contact fraction f', type: 'line', data: withGaps(f), showSymbol: false, color: '#2b8a3e', lineStyle: { width: 1 }, tooltip: { valueFormatter: withUnit('') } },
+      {
+        name: 'contact fraction f',
+        type: 'line',
+        data: withGaps(f),
+        showSymbol: false,
+        color: '#2b8a3e',
+        lineStyle: { width: 1 },
+        tooltip: { valueFormatter: withUnit('') },
+      },
       {
         name: 'j_local',
         type: 'line',
@@ -375,9 +389,20 @@ export function resistanceOption(c: ReportCell, interactive: boolean, look?: Cha
   const rHf = (c.impedance ?? []).filter((p) => p[1] > 0);
   return {
     ...timeChart(`${c.id}: R_app (DC) and impedance R_hf (AC)`, interactive, { legend: ['R_app = V/I', 'R_hf (impedance)'], look, cell: c }),
-    yAxis: logAxis([...rApp, ...rHf].map((p) => p[1]), { name: 'R (Ω)' }),
+    yAxis: logAxis(
+      [...rApp, ...rHf].map((p) => p[1]),
+      { name: 'R (Ω)' },
+    ),
     series: [
-      { name: 'R_app = V/I', type: 'line', data: withGaps(rApp), showSymbol: false, color: '#5f3dc4', lineStyle: { width: 1 }, tooltip: { valueFormatter: withUnit('Ω') } },
+      {
+        name: 'R_app = V/I',
+        type: 'line',
+        data: withGaps(rApp),
+        showSymbol: false,
+        color: '#5f3dc4',
+        lineStyle: { width: 1 },
+        tooltip: { valueFormatter: withUnit('Ω') },
+      },
       {
         name: 'R_hf (impedance)',
         type: 'line',
@@ -453,7 +478,10 @@ export function halfCycleOption(c: ReportCell, interactive: boolean, look?: Char
       { ...x, gridIndex: 1 },
     ],
     yAxis: [
-      logAxis([...durations, ...tMax].map((p) => p[1]), { gridIndex: 0, name: 'duration (min)' }),
+      logAxis(
+        [...durations, ...tMax].map((p) => p[1]),
+        { gridIndex: 0, name: 'duration (min)' },
+      ),
       linearAxis(
         peaks.map((p) => p[1]),
         { gridIndex: 1, name: 'peak |V| (V)', splitNumber: 3 },
@@ -488,68 +516,6 @@ export function halfCycleOption(c: ReportCell, interactive: boolean, look?: Char
         data: peaks,
         color: '#e8590c',
         tooltip: { valueFormatter: withUnit('V') },
-      },
-    ],
-  };
-}
-
-/**
- * The paper's Fig. 2 as one figure: voltage with the regimes shaded, the current density, and the contact fraction
- * with the local current density, stacked on one time axis.
- */
-export function figure2Option(c: ReportCell, look?: ChartLook): Record<string, unknown> {
-  const v = voltageOption(c, false, null, false, look);
-  const vSeries = v['series'] as Record<string, unknown>[];
-  const j = (c.series['current_mA'] ?? []).map((p) => [p[0], p[1] / c.areaCm2] as [number, number]);
-  const pos = (name: string): [number, number][] => (c.series[name] ?? []).filter((p) => p[1] > 0);
-  const f = pos('contactFraction');
-  const jl = pos('jLocal_mA_cm2');
-  const jb = pos('jLocalLowerBound_mA_cm2');
-  const x = (v['xAxis'] as Record<string, unknown>) ?? {};
-  const legend = [
-    ...((v['legend'] as { data: unknown[] }).data ?? []),
-    'current density',
-    'contact fraction f',
-    'j_local',
-    'j_local ≥ (at compliance)',
-  ];
-  const left = 70;
-  const right = 70;
-  return {
-    ...timeChart(`${c.id}`, false, { legend: legend as string[], look, cell: c }),
-    legend: { top: 22, left: 'center', data: legend, itemWidth: 18 },
-    grid: [
-      { left, right, top: 96, height: '31%' },
-      { left, right, top: '52%', height: '13%' },
-      { left, right, top: '71%', height: '20%' },
-    ],
-    xAxis: [0, 1, 2].map((k) => ({ ...x, gridIndex: k, ...(k < 2 ? { name: '', axisLabel: { ...(x['axisLabel'] as object), show: false } } : {}) })),
-    yAxis: [
-      { ...(v['yAxis'] as Record<string, unknown>), gridIndex: 0, name: 'V (V)', nameLocation: 'middle', nameGap: 48 },
-      linearAxis(
-        j.map((p) => p[1]),
-        { gridIndex: 1, name: 'j (mA cm⁻²)', nameLocation: 'middle', nameGap: 48 },
-      ),
-      logAxis(
-        f.map((p) => p[1]),
-        { gridIndex: 2, name: 'f = A_eff / A', nameLocation: 'middle', nameGap: 48 },
-      ),
-      logAxis([...jl, ...jb].map((p) => p[1]), { gridIndex: 2, name: 'j_local (mA cm⁻²)', nameLocation: 'middle', nameGap: 52, splitLine: { show: false } }),
-    ],
-    series: [
-      ...vSeries,
-      { name: 'current density', type: 'line', xAxisIndex: 1, yAxisIndex: 1, data: j, showSymbol: false, color: '#343a40', lineStyle: { width: 1 } },
-      { name: 'contact fraction f', type: 'line', xAxisIndex: 2, yAxisIndex: 2, data: withGaps(f), showSymbol: false, color: '#2b8a3e', lineStyle: { width: 1 } },
-      { name: 'j_local', type: 'line', xAxisIndex: 2, yAxisIndex: 3, data: withGaps(jl), showSymbol: false, color: '#e8590c', lineStyle: { width: 1 } },
-      {
-        name: 'j_local ≥ (at compliance)',
-        type: 'scatter',
-        xAxisIndex: 2,
-        yAxisIndex: 3,
-        data: jb,
-        symbol: 'triangle',
-        symbolSize: 5,
-        color: '#c92a2a',
       },
     ],
   };

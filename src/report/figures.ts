@@ -6,7 +6,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { auxOption, contactOption, figure2Option, halfCycleOption, ratioOption, resistanceOption, voltageOption, type ChartLook, type ReportCell } from './charts.js';
+import { auxOption, contactOption, halfCycleOption, ratioOption, resistanceOption, voltageOption, type ChartLook, type ReportCell } from './charts.js';
+import { figure2, type Figure2Context, type FigureWidth } from './figure2.js';
 
 export type FigureFormat = 'png' | 'svg';
 
@@ -16,9 +17,43 @@ export interface FigureOptions {
   readonly dpi: number;
   /** A .ttf/.otf sans-serif font; found among the usual system fonts when absent. */
   readonly fontFile?: string;
+  /** Fig. 2's width: a journal's single (85 mm) or double (180 mm) column, or mm. The panels are 180 mm wide. */
+  readonly width?: FigureWidth;
 }
 
-export const DEFAULT_FIGURE_OPTIONS: FigureOptions = { formats: ['png', 'svg'], dpi: 300 };
+export const DEFAULT_FIGURE_OPTIONS: FigureOptions = { formats: ['png', 'svg'], dpi: 300, width: 'double' };
+
+/** A cell as the report has it: the chart data, and the summary and alerts Fig. 2's caption and shading need. */
+export type FigureCell = ReportCell & { readonly summary?: Record<string, unknown>; readonly alerts?: readonly Record<string, unknown>[] };
+
+/** What Fig. 2 needs beyond the chart data, from the cell's summary and alerts. */
+export function figure2Context(c: FigureCell): Figure2Context {
+  const s = c.summary ?? {};
+  const h = (iso: unknown): number | null => (typeof iso === 'string' && Number.isFinite(Date.parse(iso)) ? (Date.parse(iso) - c.t0_ms) / 3.6e6 : null);
+  // Soft-short episodes: from each raised alert's onset to its clearing, a short, or the end of the run.
+  const softShorts: [number, number][] = [];
+  let open: number | null = null;
+  const shortStarts = c.segments.filter((g) => g.regime === 'short' || g.regime === 'isolated-short').map((g) => (g.start_ms - c.t0_ms) / 3.6e6);
+  for (const a of c.alerts ?? []) {
+    if (a['code'] !== 'soft-short') continue;
+    if (a['state'] === 'raised' && open === null) open = h(a['onset']) ?? h(a['t']);
+    else if (a['state'] === 'cleared' && open !== null) {
+      softShorts.push([open, h(a['t']) ?? c.duration_h]);
+      open = null;
+    }
+  }
+  if (open !== null) {
+    const from = open;
+    softShorts.push([from, Math.min(c.duration_h, ...shortStarts.filter((x) => x > from))]);
+  }
+  return {
+    rRef25_ohm: typeof s['rRef25_ohm'] === 'number' ? s['rRef25_ohm'] : null,
+    rRefSource: typeof s['rRefSource'] === 'string' ? s['rRefSource'] : null,
+    calibratedAt_h: h(s['calibratedAt']),
+    softShorts,
+    notSymmetric: s['symmetric'] === false ? String(s['notSymmetricReason'] ?? 'see the alerts') : null,
+  };
+}
 
 /** Sans-serif fonts looked for, with their family names. */
 const FONT_CANDIDATES: readonly [string, string][] = [
@@ -39,7 +74,8 @@ export function figureFont(fontFile = process.env['CYCLEWATCH_FIGURE_FONT']): { 
   if (fontFile !== undefined && fontFile !== '') {
     if (!existsSync(fontFile)) throw new FigureFontError(`the figure font ${fontFile} does not exist (CYCLEWATCH_FIGURE_FONT)`);
     const family = fontFamilyOf(readFileSync(fontFile));
-    if (family === null) throw new FigureFontError(`${fontFile} is not a TrueType/OpenType font with a family name (CYCLEWATCH_FIGURE_FONT: give a .ttf or .otf)`);
+    if (family === null)
+      throw new FigureFontError(`${fontFile} is not a TrueType/OpenType font with a family name (CYCLEWATCH_FIGURE_FONT: give a .ttf or .otf)`);
     return { file: fontFile, family };
   }
   const found = FONT_CANDIDATES.find(([file]) => existsSync(file));
@@ -96,7 +132,6 @@ interface Figure {
 
 function figuresOf(c: ReportCell): Figure[] {
   return [
-    { name: 'fig2', height_in: 6.4, option: (look) => figure2Option(c, look) },
     { name: 'voltage', height_in: 3, option: (look) => voltageOption(c, false, null, false, look) },
     { name: 'voltage-abs-log', height_in: 3, option: (look) => voltageOption(c, false, null, true, look) },
     { name: 'contact', height_in: 3, option: (look) => contactOption(c, false, look) },
@@ -115,6 +150,8 @@ export interface RenderedFigure {
   readonly png: Buffer;
   readonly widthPx: number;
   readonly heightPx: number;
+  /** Fig. 2's caption draft (absent for the panels). */
+  readonly caption?: string;
 }
 
 type EChartsSsr = {
@@ -126,7 +163,7 @@ type EChartsSsr = {
 };
 
 /** Every figure of a cell, rendered. */
-export async function renderFigures(c: ReportCell, o: Pick<FigureOptions, 'dpi' | 'fontFile'> = DEFAULT_FIGURE_OPTIONS): Promise<RenderedFigure[]> {
+export async function renderFigures(c: FigureCell, o: Pick<FigureOptions, 'dpi' | 'fontFile' | 'width'> = DEFAULT_FIGURE_OPTIONS): Promise<RenderedFigure[]> {
   const font = figureFont(o.fontFile);
   const echarts = (await import('echarts')) as unknown as EChartsSsr;
   const { Resvg } = (await import('@resvg/resvg-js')) as unknown as {
@@ -134,6 +171,26 @@ export async function renderFigures(c: ReportCell, o: Pick<FigureOptions, 'dpi' 
   };
   const look: ChartLook = { font: font.family, fontSize: 11 };
   const out: RenderedFigure[] = [];
+  const rasterize = (svgWithText: string, width_mm: number, height_mm: number): { svg: string; png: Buffer; width: number; height: number } => {
+    const resvg = new Resvg(svgWithText, {
+      fitTo: { mode: 'width', value: Math.round((width_mm / 25.4) * o.dpi) },
+      font: { loadSystemFonts: false, fontFiles: [font.file], defaultFontFamily: font.family, sansSerifFamily: font.family },
+      background: '#fff',
+    });
+    const image = resvg.render();
+    // The outlined SVG keeps the figure's physical size for a paper's layout.
+    const svg = resvg.toString().replace(/^<svg width="[\d.]+" height="[\d.]+"/, `<svg width="${width_mm.toFixed(1)}mm" height="${height_mm.toFixed(1)}mm"`);
+    return { svg, png: withPixelsPerInch(image.asPng(), o.dpi), width: image.width, height: image.height };
+  };
+  {
+    const fig = figure2(c, o.width ?? 'double', figure2Context(c), font.family);
+    const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: fig.widthPx, height: fig.heightPx });
+    chart.setOption(fig.option);
+    const svgWithText = chart.renderToSVGString();
+    chart.dispose();
+    const r = rasterize(svgWithText, fig.width_mm, (fig.heightPx / 96) * 25.4);
+    out.push({ name: 'fig2', svgWithText, svg: r.svg, png: r.png, widthPx: r.width, heightPx: r.height, caption: fig.caption });
+  }
   for (const f of figuresOf(c)) {
     const width = Math.round(WIDTH_IN * CSS_PX_PER_IN);
     const height = Math.round(f.height_in * CSS_PX_PER_IN);
@@ -144,25 +201,20 @@ export async function renderFigures(c: ReportCell, o: Pick<FigureOptions, 'dpi' 
     chart.setOption({ backgroundColor: '#fff', ...option });
     const svgWithText = chart.renderToSVGString();
     chart.dispose();
-    const resvg = new Resvg(svgWithText, {
-      fitTo: { mode: 'width', value: Math.round(WIDTH_IN * o.dpi) },
-      font: { loadSystemFonts: false, fontFiles: [font.file], defaultFontFamily: font.family, sansSerifFamily: font.family },
-      background: '#fff',
-    });
-    const image = resvg.render();
-    // The outlined SVG keeps the figure's physical size for a paper's layout.
-    const svg = resvg
-      .toString()
-      .replace(/^<svg width="[\d.]+" height="[\d.]+"/, `<svg width="${(WIDTH_IN * 25.4).toFixed(1)}mm" height="${(f.height_in * 25.4).toFixed(1)}mm"`);
-    out.push({ name: f.name, svgWithText, svg, png: withPixelsPerInch(image.asPng(), o.dpi), widthPx: image.width, heightPx: image.height });
+    const r = rasterize(svgWithText, WIDTH_IN * 25.4, f.height_in * 25.4);
+    out.push({ name: f.name, svgWithText, svg: r.svg, png: r.png, widthPx: r.width, heightPx: r.height });
   }
   return out;
 }
 
 /** Writes `<base>.<figure>.<ext>` for each figure and format; returns the paths. */
-export async function writeFigures(c: ReportCell, base: string, o: FigureOptions = DEFAULT_FIGURE_OPTIONS): Promise<string[]> {
+export async function writeFigures(c: FigureCell, base: string, o: FigureOptions = DEFAULT_FIGURE_OPTIONS): Promise<string[]> {
   const paths: string[] = [];
   for (const f of await renderFigures(c, o)) {
+    if (f.caption !== undefined) {
+      await writeFile(`${base}.${f.name}.txt`, f.caption);
+      paths.push(`${base}.${f.name}.txt`);
+    }
     for (const format of o.formats) {
       const path = `${base}.${f.name}.${format}`;
       await writeFile(path, format === 'png' ? f.png : f.svg);

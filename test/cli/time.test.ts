@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { zoneOffset_ms } from '../../src/domain/labTime.js';
 import { loadReportInput } from '../../src/report/html.js';
-import { figure2Option, voltageOption } from '../../src/report/charts.js';
+import { voltageOption } from '../../src/report/charts.js';
+import { figure2 } from '../../src/report/figure2.js';
 
 const root = resolve(__dirname, '../..');
 const bin = join(root, 'bin/cyclewatch.js');
@@ -110,10 +111,10 @@ describe('a file without a start date (header-less EC-Lab export, Li | Li soft s
     // The figures are drawn from these options (their text is outlined in the SVG/PNG).
     const input = await loadReportInput(join(dir, 'headerless'));
     const cell = input.cells[0]!;
-    for (const option of [figure2Option(cell), voltageOption(cell, false)]) {
+    for (const option of [figure2(cell, 'double').option, voltageOption(cell, false)]) {
       const text = JSON.stringify(option);
       expect(text).not.toMatch(OLD_DATE);
-      expect(text).toContain('time since start (h)');
+      expect(text).toContain('time since start / h');
     }
   }, 120_000);
 });
