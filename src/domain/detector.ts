@@ -571,24 +571,18 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
   const sign = I > 0 ? 1 : -1;
   const suspended = rest.suspended;
   if (suspended != null) {
-    rest.suspended = null;
     if (
       suspended.sign === sign &&
       t - suspended.last_ms <= o.breakMax_s * 1000 &&
       Math.abs(absI - suspended.prevAbsI_mA) <= o.currentStepFraction * suspended.prevAbsI_mA
     ) {
       // The same polarity and current after a break: the half cycle resumes, with a transient to settle again.
+      rest.suspended = null;
       suspended.paused_ms = (suspended.paused_ms ?? 0) + (t - suspended.last_ms);
       suspended.last_ms = t;
-      suspended.settleUntil_ms = t + o.settle_s * 1000;
-      suspended.settleThroughN = suspended.n + o.settleRows;
-      suspended.absV1 = NaN;
-      suspended.absV2 = NaN;
+      settleAgain(suspended, t, o);
       s.halfCycle = suspended;
-    } else {
-      s.halfCycle = suspended;
-      closeHalfCycle(s, cell, o, emit);
-    }
+    } else endBreak(s, cell, o, emit);
   }
   let hc = s.halfCycle;
   if (hc !== null && hc.sign !== sign) {
@@ -599,11 +593,8 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
   else {
     hc.charge_mA_ms += hc.prevAbsI_mA * (t - hc.last_ms);
     if (Math.abs(absI - hc.prevAbsI_mA) > o.currentStepFraction * hc.prevAbsI_mA) {
-      // A current step: the instrument's transient again, and a new plateau for the spike filter.
-      hc.settleUntil_ms = t + o.settle_s * 1000;
-      hc.settleThroughN = hc.n + o.settleRows;
-      hc.absV1 = NaN;
-      hc.absV2 = NaN;
+      // A current step (a rate step, a range switch).
+      settleAgain(hc, t, o);
     }
   }
   hc.prevAbsI_mA = absI;
@@ -760,6 +751,14 @@ function dataGap(s: DetectorState, cell: CellConfig, t: number, dt: number, rhyt
     'raised',
     t - dt,
   );
+}
+
+/** The instrument's transient again (a current step, a resumed break): not judged, a new plateau for the spike filter. */
+function settleAgain(hc: HalfCycleAcc, t: number, o: DetectorOptions): void {
+  hc.settleUntil_ms = t + o.settle_s * 1000;
+  hc.settleThroughN = hc.n + o.settleRows;
+  hc.absV1 = NaN;
+  hc.absV2 = NaN;
 }
 
 /**

@@ -95,6 +95,12 @@ export function extent(values: readonly number[], positive: boolean): [number, n
   return [lo, hi];
 }
 
+/** The 1–2–5 step (…, 0.2, 0.5, 1, 2, 5, …) at or above `raw`. */
+export function niceStep(raw: number): number {
+  const decade = Math.pow(10, Math.floor(Math.log10(raw)));
+  return (raw <= decade ? 1 : raw <= 2 * decade ? 2 : raw <= 5 * decade ? 5 : 10) * decade;
+}
+
 /**
  * A linear axis from the data: all of it, its ends on a round step of a fortieth of the span or so (a flat run at
  * ±0.07 V is not a line in an empty box, and the axis stays within about 12 % of the data's range).
@@ -105,9 +111,7 @@ export function linearAxis(values: readonly number[], o: Record<string, unknown>
   let max: number | undefined;
   if (lo <= hi) {
     const span = hi > lo ? hi - lo : Math.abs(hi) > 0 ? Math.abs(hi) : 1;
-    const raw = span / 40;
-    const decade = Math.pow(10, Math.floor(Math.log10(raw)));
-    const step = (raw <= decade ? 1 : raw <= 2 * decade ? 2 : raw <= 5 * decade ? 5 : 10) * decade;
+    const step = niceStep(span / 40);
     min = Number((Math.floor((lo - 0.01 * span) / step) * step).toPrecision(12));
     max = Number((Math.ceil((hi + 0.01 * span) / step) * step).toPrecision(12));
   }
@@ -522,6 +526,19 @@ export function halfCycleOption(c: ReportCell, interactive: boolean, look?: Char
 }
 
 /** Helpers the builders call: inlined into the page before them. */
-export const CHART_HELPERS = [tickLabel, wallText, clockText, withUnit, regimeColor, extent, linearAxis, withGaps, logAxis, timeChart, regimeSeries] as const;
+export const CHART_HELPERS = [
+  tickLabel,
+  wallText,
+  clockText,
+  withUnit,
+  regimeColor,
+  extent,
+  niceStep,
+  linearAxis,
+  withGaps,
+  logAxis,
+  timeChart,
+  regimeSeries,
+] as const;
 
 export const CHART_BUILDERS = { voltageOption, contactOption, ratioOption, resistanceOption, auxOption, halfCycleOption } as const;

@@ -5,8 +5,8 @@
  * subscripts, upright units), SI prefixes chosen from the data, round axis ends, the Okabe–Ito palette, and a caption
  * draft that says what is drawn and where R_ref came from. Runs in Node only (the page has its own charts).
  */
-import { extent, tickLabel, wallText, type ReportCell } from './charts.js';
-import { OKABE_ITO, REGIME_LABELS, regimeFill } from './palette.js';
+import { extent, niceStep, regimeColor, tickLabel, wallText, withGaps, type ReportCell } from './charts.js';
+import { OKABE_ITO, REGIME_LABELS } from './palette.js';
 
 export type FigureWidth = 'single' | 'double' | number;
 
@@ -76,9 +76,7 @@ export function roundAxis(values: readonly number[]): { min: number; max: number
     }
   }
   if (hi === lo) hi = lo + 1;
-  const raw = (hi - lo) / 4;
-  const decade = Math.pow(10, Math.floor(Math.log10(raw)));
-  const interval = (raw <= decade ? 1 : raw <= 2 * decade ? 2 : raw <= 5 * decade ? 5 : 10) * decade;
+  const interval = niceStep((hi - lo) / 4);
   const round = (x: number): number => Number(x.toPrecision(12));
   return { min: round(Math.floor(lo / interval) * interval), max: round(Math.ceil(hi / interval) * interval), interval: round(interval) };
 }
@@ -234,7 +232,7 @@ export function figure2(c: ReportCell, width: FigureWidth, ctx: Figure2Context =
   const legendItems: LegendItem[] = [
     { label: 'voltage', kind: 'line', color: OKABE_ITO.blue },
     ...(limits.length > 0 ? [{ label: `compliance ±${tickLabel(limit)} V`, kind: 'dash' as const, color: OKABE_ITO.vermillion }] : []),
-    ...keys.map((k) => ({ label: REGIME_LABELS[k] ?? k, kind: 'area' as const, color: regimeFill(k) })),
+    ...keys.map((k) => ({ label: REGIME_LABELS[k] ?? k, kind: 'area' as const, color: regimeColor(k) })),
     { label: 'current density', kind: 'line', color: OKABE_ITO.black },
     ...(hasContact
       ? [
@@ -356,11 +354,11 @@ export function figure2(c: ReportCell, width: FigureWidth, ctx: Figure2Context =
       data: [],
       markArea: {
         silent: true,
-        itemStyle: { color: regimeFill(k) },
+        itemStyle: { color: regimeColor(k) },
         data: bands.filter((b) => b.key === k).map((b) => [{ xAxis: b.from }, { xAxis: b.to }]),
       },
     })),
-    line('voltage', 0, 0, gapped(v), OKABE_ITO.blue),
+    line('voltage', 0, 0, withGaps(v), OKABE_ITO.blue),
     ...(limits.length > 0
       ? [
           {
@@ -379,10 +377,10 @@ export function figure2(c: ReportCell, width: FigureWidth, ctx: Figure2Context =
           },
         ]
       : []),
-    line('current density', 1, 1, gapped(j), OKABE_ITO.black),
+    line('current density', 1, 1, withGaps(j), OKABE_ITO.black),
   ];
   if (hasContact) {
-    series.push(line('contact fraction', 2, 2, gapped(f), OKABE_ITO.bluishGreen));
+    series.push(line('contact fraction', 2, 2, withGaps(f), OKABE_ITO.bluishGreen));
     if (fClipped.length > 0)
       series.push({
         name: 'f > 1',
@@ -394,7 +392,7 @@ export function figure2(c: ReportCell, width: FigureWidth, ctx: Figure2Context =
         symbolSize: 3,
         color: OKABE_ITO.bluishGreen,
       });
-    series.push(line('local current density', 2, 3, gapped(scaleJl(jl)), OKABE_ITO.orange));
+    series.push(line('local current density', 2, 3, withGaps(scaleJl(jl)), OKABE_ITO.orange));
     if (jb.length > 0)
       series.push({
         name: 'lower bound',
@@ -445,22 +443,6 @@ export function figure2(c: ReportCell, width: FigureWidth, ctx: Figure2Context =
     clipped: fClipped.length,
     caption: caption(c, ctx, { vUnit: vScale.unit, limits: limits.length > 0, keys, hasContact, clipped: fClipped.length, lowerBounds: jb.length > 0 }),
   };
-}
-
-/** A line with breaks where points are far apart (a rest, a short, a gap): no line over what was not measured. */
-function gapped(points: readonly (readonly [number, number])[]): [number, number | null][] {
-  if (points.length < 3) return points.map((p) => [p[0], p[1]]);
-  const steps = points
-    .slice(1)
-    .map((p, k) => p[0] - points[k]![0])
-    .sort((a, b) => a - b);
-  const limit = 10 * Math.max(steps[Math.floor(steps.length / 2)]!, 1e-9);
-  const out: [number, number | null][] = [[points[0]![0], points[0]![1]]];
-  for (let k = 1; k < points.length; k++) {
-    if (points[k]![0] - points[k - 1]![0] > limit) out.push([(points[k]![0] + points[k - 1]![0]) / 2, null]);
-    out.push([points[k]![0], points[k]![1]]);
-  }
-  return out;
 }
 
 function caption(

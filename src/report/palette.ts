@@ -1,10 +1,8 @@
 /**
- * One palette for the report, the figures and Grafana: Okabe & Ito's eight colours, distinguishable with every
- * common colour-vision deficiency. Regimes keep one colour everywhere (`regimeColor` in charts.ts holds their
- * shading, because the page inlines it; Grafana's dashboards use the same hex values).
+ * One palette for the report and the figures: Okabe & Ito's eight colours, distinguishable with every common
+ * colour-vision deficiency. Regimes keep one colour everywhere (`regimeColor` in charts.ts holds their shading,
+ * because the page inlines it).
  */
-import { regimeColor } from './charts.js';
-
 export const OKABE_ITO = {
   black: '#000000',
   orange: '#E69F00',
@@ -25,6 +23,3 @@ export const REGIME_LABELS: Record<string, string> = {
   learning: 'learning',
   'not-symmetric': 'not symmetric',
 };
-
-/** A regime's shading (translucent fill). */
-export const regimeFill = (regime: string): string => regimeColor(regime);

@@ -125,7 +125,8 @@ const PROTOCOLS: Protocol[] = [
         const spanning = result.events.filter(
           (e) => e.type === 'half-cycle' && e.cell === t.cell && e.end_ms - e.start_ms > t.nominalHalfCycle_s * 1000 + 20 * 60_000,
         );
-        expect(spanning.length, t.cell).toBeGreaterThanOrEqual(t.scenario === 'rate-test' ? 0 : 2);
+        // The rate test's rests fall between full half cycles: nothing to span there.
+        if (t.scenario !== 'rate-test') expect(spanning.length, t.cell).toBeGreaterThanOrEqual(2);
       }
     },
   },

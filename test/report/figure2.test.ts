@@ -12,16 +12,8 @@ import { registryPath, simulate } from '../../pipelines/simulate.js';
 import { loadRegistry } from '../../src/cli/registry.js';
 import { F_MARKED_ABOVE, figure2, MIN_TEXT_PX, roundAxis, siScale, textWidth } from '../../src/report/figure2.js';
 import { figure2Context, figureFont, pngPixelsPerInch, renderFigures, writeFigures, type FigureCell } from '../../src/report/figures.js';
+import { haveFont } from './haveFont.js';
 import { loadReportInput } from '../../src/report/html.js';
-
-const haveFont = ((): boolean => {
-  try {
-    figureFont();
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 describe('Fig. 2 helpers', () => {
   it('chooses SI prefixes from the data', () => {

@@ -11,18 +11,10 @@ import { analyze } from '../../pipelines/analyze.js';
 import { registryPath, simulate } from '../../pipelines/simulate.js';
 import { loadRegistry } from '../../src/cli/registry.js';
 import { figureFont, fontFamilyOf, pngPixelsPerInch, renderFigures } from '../../src/report/figures.js';
+import { haveFont } from './haveFont.js';
 import { loadReportInput, writeReport } from '../../src/report/html.js';
 import { CHART_BUILDERS } from '../../src/report/charts.js';
 import { figure2 } from '../../src/report/figure2.js';
-
-const haveFont = ((): boolean => {
-  try {
-    figureFont();
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 describe.skipIf(!haveFont)('exported figures', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cyclewatch-figures-'));
