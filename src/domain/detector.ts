@@ -445,7 +445,7 @@ type Emit = (event: CellEvent) => void;
 const when = (s: DetectorState, cell: CellConfig, t_ms: number): string => labTime(t_ms, s.clock.first_ms, cell.timeZone ?? 'UTC');
 
 /** A resistance in a message: 35.3 Ω, 4.05 kΩ (not 4.05e+3 Ω). */
-const formatOhm = (r_ohm: number): string => (Math.abs(r_ohm) >= 1000 ? `${(r_ohm / 1000).toPrecision(3)} kΩ` : `${r_ohm.toPrecision(3)} Ω`);
+export const formatOhm = (r_ohm: number): string => (Math.abs(r_ohm) >= 1000 ? `${(r_ohm / 1000).toPrecision(3)} kΩ` : `${r_ohm.toPrecision(3)} Ω`);
 
 /** Reused for the per-sample call: changes are rare and consumed at once, an array per sample is not. */
 const SCRATCH_CHANGES: RegimeChange[] = [];

@@ -6,6 +6,7 @@
  * draft that says what is drawn and where R_ref came from. Runs in Node only (the page has its own charts).
  */
 import { extent, niceStep, regimeColor, tickLabel, wallText, withGaps, type ReportCell } from './charts.js';
+import { formatOhm } from '../domain/detector.js';
 import { OKABE_ITO, REGIME_LABELS } from './palette.js';
 
 export type FigureWidth = 'single' | 'double' | number;
@@ -454,7 +455,7 @@ function caption(
   const ref =
     ctx.rRef25_ohm == null
       ? 'no reference resistance was established, so no contact fraction is drawn'
-      : `R_ref = ${ctx.rRef25_ohm.toPrecision(3)} Ω at 25 °C, ${
+      : `R_ref = ${formatOhm(ctx.rRef25_ohm)} at 25 °C, ${
           ctx.rRefSource === 'configured'
             ? 'from the registry (σ, d, A)'
             : `calibrated on the cell's own plateau${ctx.calibratedAt_h == null ? '' : ` (at ${ctx.calibratedAt_h.toFixed(1)} h)`}`

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../pipelines/analyze.js';
 import { registryPath, simulate } from '../../pipelines/simulate.js';
 import { loadRegistry } from '../../src/cli/registry.js';
+import { formatOhm } from '../../src/domain/detector.js';
 import { F_MARKED_ABOVE, figure2, MIN_TEXT_PX, roundAxis, siScale, textWidth } from '../../src/report/figure2.js';
 import { figure2Context, figureFont, pngPixelsPerInch, renderFigures, writeFigures, type FigureCell } from '../../src/report/figures.js';
 import { haveFont } from './haveFont.js';
@@ -169,8 +170,11 @@ describe.skipIf(!haveFont)('Fig. 2 for a journal', () => {
     expect(caption).toMatch(/polarization \(orange\)/);
     expect(caption).toMatch(/\(b\) Set current density j\. \(c\) Effective contact fraction/);
     const s = cell.summary!;
-    expect(caption).toContain(`R_ref = ${(s['rRef25_ohm'] as number).toPrecision(3)} Ω at 25 °C, calibrated on the cell's own plateau`);
+    expect(caption).toContain(`R_ref = ${formatOhm(s['rRef25_ohm'] as number)} at 25 °C, calibrated on the cell's own plateau`);
     expect(caption).toMatch(/0 h = 2026-01-\d\d \d\d:\d\d UTC\.\n$/);
     expect(paths.some((p) => p.endsWith('.fig2.png'))).toBe(true);
+    // A resistance of kilohms as people write it (mb's interface-dominated cell), not 1.34e+3 Ω.
+    const mb = cells.get('mb')!;
+    expect(figure2(mb, 'single', figure2Context(mb)).caption).toMatch(/R_ref = \d\.\d\d kΩ at 25 °C/);
   });
 });
