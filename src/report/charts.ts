@@ -19,6 +19,8 @@ export interface ReportCell {
   readonly impedance?: readonly [number, number][];
   /** The lab's wall clock over the run, for times people read; none when the data give no absolute start. */
   readonly clock?: LabClock;
+  /** Soft-short episodes as [from, to] hours since t0: shaded as such, not as the regime under them. */
+  readonly softShorts?: readonly (readonly [number, number])[];
 }
 
 /**
@@ -67,9 +69,33 @@ export function withUnit(unit: string): (v: unknown) => string {
 }
 
 /**
- * Shading of a regime on the voltage chart (stable is left clear), in the Okabe–Ito colours (colour-blind safe; the
- * figures and Grafana use the same, see palette.ts): polarization orange, short vermillion, isolated short reddish
- * purple, soft short yellow, learning grey.
+ * The colour of each drawn quantity, from Okabe & Ito's palette (palette.ts; colour-blind safe), one per meaning in
+ * the page, the figures and the Grafana dashboards (a test holds them to it). Literal here: the page inlines it.
+ */
+export function ink(role: string): string {
+  const inks: Record<string, string> = {
+    voltage: '#0072B2',
+    current: '#000000',
+    limit: '#D55E00',
+    contact: '#009E73',
+    jLocal: '#E69F00',
+    lowerBound: '#D55E00',
+    ratio: '#000000',
+    rApp: '#000000',
+    rHf: '#CC79A7',
+    pressure: '#56B4E9',
+    temperature: '#D55E00',
+    duration: '#0072B2',
+    tMax: '#000000',
+    peak: '#E69F00',
+    threshold: '#000000',
+  };
+  return inks[role] ?? '#000000';
+}
+
+/**
+ * Shading of a regime on the voltage chart (stable is left clear), in the Okabe–Ito colours, as in the figures and
+ * Grafana: polarization orange, short vermillion, isolated short reddish purple, soft short yellow, learning grey.
  */
 export function regimeColor(regime: string): string {
   const colors: Record<string, string> = {
@@ -161,13 +187,19 @@ export function logAxis(values: readonly number[], o: Record<string, unknown>): 
   };
 }
 
+/**
+ * The plot area's left and right margins (px), the same on every time chart of a cell: their plot areas line up
+ * above one another, and a zoom shared between them shows the same hours at the same place.
+ */
+export const PLOT_LEFT_PX = 76;
+export const PLOT_RIGHT_PX = 80;
+
 /** What every chart shares: title, tooltip, legend, grid, an x axis in hours and, in the page, zoom. */
 export function timeChart(
   title: string,
   interactive: boolean,
   o: {
     legend?: (string | { name: string; icon?: string })[];
-    right?: number;
     range?: [number, number] | null;
     tooltip?: string;
     look?: ChartLook;
@@ -188,7 +220,8 @@ export function timeChart(
       axisPointer: { label: { formatter: (p: { value: number }) => clockText(clock, p.value) } },
     },
     legend: o.legend ? { top: 24, data: o.legend } : undefined,
-    grid: { left: 76, right: o.right ?? 30, top: o.legend ? 56 : 40, bottom: zoomable ? 70 : 40 },
+    // Exactly there: ECharts 6 would otherwise move a plot area's edges to fit its labels, and the charts would not line up.
+    grid: { left: 76, right: 80, top: o.legend ? 56 : 40, bottom: zoomable ? 70 : 40, outerBoundsMode: 'none' },
     xAxis: {
       type: 'value',
       name: 'time since start / h' + (start === '' ? '' : ' (0 h = ' + start + ')'),
@@ -209,20 +242,52 @@ export function timeChart(
 }
 
 /**
+ * The shaded bands in hours since t0, stable left clear. A soft short is shaded as one, cut out of the polarization or
+ * learning under it; shorts stay shorts. The page and Fig. 2 shade the same bands.
+ */
+export function regimeBands(c: Pick<ReportCell, 't0_ms' | 'segments' | 'softShorts'>): { key: string; from: number; to: number }[] {
+  const h = (t: number): number => (t - c.t0_ms) / 3.6e6;
+  const soft = c.softShorts ?? [];
+  const bands: { key: string; from: number; to: number }[] = [];
+  for (const s of c.segments) {
+    if (s.regime === 'stable') continue;
+    let pieces: [number, number][] = [[h(s.start_ms), h(s.end_ms)]];
+    if (s.regime !== 'short' && s.regime !== 'isolated-short')
+      for (const w of soft) {
+        const a = w[0];
+        const b = w[1];
+        const next: [number, number][] = [];
+        for (const p of pieces) {
+          if (b <= p[0] || a >= p[1]) next.push(p);
+          else {
+            if (a > p[0]) next.push([p[0], a]);
+            if (b < p[1]) next.push([b, p[1]]);
+          }
+        }
+        pieces = next;
+      }
+    for (const p of pieces) bands.push({ key: s.regime, from: p[0], to: p[1] });
+  }
+  for (const w of soft) bands.push({ key: 'soft-short', from: w[0], to: w[1] });
+  return bands;
+}
+
+/**
  * The regimes as shaded bands, one series per regime present (legend item, shading and tooltip share its colour;
  * clicking the legend hides it).
  */
 export function regimeSeries(c: ReportCell): Record<string, unknown>[] {
-  const h = (t: number): number => (t - c.t0_ms) / 3.6e6;
   const names: Record<string, string> = {
     polarization: 'polarization',
     short: 'short',
     'isolated-short': 'isolated short',
+    'soft-short': 'soft short',
     learning: 'learning',
     'not-symmetric': 'not symmetric',
   };
+  const bands = regimeBands(c);
   const present: string[] = [];
-  for (const s of c.segments) if (s.regime !== 'stable' && present.indexOf(s.regime) < 0) present.push(s.regime);
+  for (const b of bands) if (present.indexOf(b.key) < 0) present.push(b.key);
   return present.map((regime) => ({
     name: names[regime] ?? regime,
     type: 'line',
@@ -232,7 +297,7 @@ export function regimeSeries(c: ReportCell): Record<string, unknown>[] {
       silent: true,
       label: { show: false },
       itemStyle: { color: regimeColor(regime) },
-      data: c.segments.filter((s) => s.regime === regime).map((s) => [{ name: s.regime, xAxis: h(s.start_ms) }, { xAxis: h(s.end_ms) }]),
+      data: bands.filter((b) => b.key === regime).map((b) => [{ name: regime, xAxis: b.from }, { xAxis: b.to }]),
     },
   }));
 }
@@ -274,7 +339,7 @@ export function voltageOption(c: ReportCell, interactive: boolean, zoom?: [numbe
         type: 'line',
         data: plotted,
         showSymbol: false,
-        color: '#1c7ed6',
+        color: ink('voltage'),
         lineStyle: { width: 1 },
         tooltip: { valueFormatter: withUnit('V') },
       },
@@ -282,12 +347,12 @@ export function voltageOption(c: ReportCell, interactive: boolean, zoom?: [numbe
         name: limitName,
         type: 'line',
         data: [],
-        color: '#c92a2a',
+        color: ink('limit'),
         lineStyle: { type: 'dashed' },
         markLine: {
           silent: true,
           symbol: 'none',
-          lineStyle: { type: 'dashed', color: '#c92a2a' },
+          lineStyle: { type: 'dashed', color: ink('limit') },
           label: { formatter: (p: { value: number }) => tickLabel(p.value) + ' V' },
           data: shown.map((v) => ({ yAxis: v })),
         },
@@ -306,7 +371,6 @@ export function contactOption(c: ReportCell, interactive: boolean, look?: ChartL
   return {
     ...timeChart(`${c.id}: contact fraction and local current density`, interactive, {
       legend: ['contact fraction f', 'j_local', 'j_local ≥ (at compliance)'],
-      right: 80,
       look,
       cell: c,
     }),
@@ -326,7 +390,7 @@ export function contactOption(c: ReportCell, interactive: boolean, look?: ChartL
         type: 'line',
         data: withGaps(f),
         showSymbol: false,
-        color: '#2b8a3e',
+        color: ink('contact'),
         lineStyle: { width: 1 },
         tooltip: { valueFormatter: withUnit('') },
       },
@@ -336,7 +400,7 @@ export function contactOption(c: ReportCell, interactive: boolean, look?: ChartL
         yAxisIndex: 1,
         data: withGaps(j),
         showSymbol: false,
-        color: '#e8590c',
+        color: ink('jLocal'),
         lineStyle: { width: 1 },
         tooltip: { valueFormatter: withUnit('mA cm⁻²') },
       },
@@ -347,7 +411,7 @@ export function contactOption(c: ReportCell, interactive: boolean, look?: ChartL
         data: jb,
         symbol: 'triangle',
         symbolSize: 6,
-        color: '#c92a2a',
+        color: ink('lowerBound'),
         tooltip: { valueFormatter: withUnit('mA cm⁻²') },
       },
     ],
@@ -366,13 +430,13 @@ export function ratioOption(c: ReportCell, interactive: boolean, look?: ChartLoo
         type: 'line',
         data: withGaps(data),
         showSymbol: false,
-        color: '#5f3dc4',
+        color: ink('ratio'),
         lineStyle: { width: 1 },
         tooltip: { valueFormatter: withUnit('') },
         markLine: {
           silent: true,
           symbol: 'none',
-          lineStyle: { type: 'dotted', color: '#495057' },
+          lineStyle: { type: 'dotted', color: ink('threshold') },
           label: { formatter: (p: { name: string }) => p.name, position: 'insideEndTop' },
           data: [
             { yAxis: 1.5, name: 'polarization' },
@@ -403,7 +467,7 @@ export function resistanceOption(c: ReportCell, interactive: boolean, look?: Cha
         type: 'line',
         data: withGaps(rApp),
         showSymbol: false,
-        color: '#5f3dc4',
+        color: ink('rApp'),
         lineStyle: { width: 1 },
         tooltip: { valueFormatter: withUnit('Ω') },
       },
@@ -413,7 +477,7 @@ export function resistanceOption(c: ReportCell, interactive: boolean, look?: Cha
         data: rHf,
         symbol: 'circle',
         symbolSize: 7,
-        color: '#d6336c',
+        color: ink('rHf'),
         lineStyle: { width: 1, type: 'dashed' },
         tooltip: { valueFormatter: withUnit('Ω') },
       },
@@ -421,45 +485,49 @@ export function resistanceOption(c: ReportCell, interactive: boolean, look?: Cha
   };
 }
 
-/** Pressure and temperature. */
+/** Pressure and temperature, each when the cell has it (the page says which is missing). */
 export function auxOption(c: ReportCell, interactive: boolean, look?: ChartLook): Record<string, unknown> {
   const p = c.series['pressure_MPa'] ?? [];
   const t = c.series['temperature_C'] ?? [];
+  const shown: { name: string; unit: string; data: [number, number][]; role: string }[] = [];
+  if (p.length > 0) shown.push({ name: 'pressure', unit: 'MPa', data: p, role: 'pressure' });
+  if (t.length > 0) shown.push({ name: 'temperature', unit: '°C', data: t, role: 'temperature' });
   return {
-    ...timeChart(`${c.id}: pressure and temperature`, interactive, { legend: ['pressure', 'temperature'], right: 80, look, cell: c }),
-    yAxis: [
+    ...timeChart(`${c.id}: ${shown.map((x) => x.name).join(' and ') || 'pressure and temperature'}`, interactive, {
+      legend: shown.map((x) => x.name),
+      look,
+      cell: c,
+    }),
+    // No axis at all would not draw: an empty one stands when neither was logged (the page says so instead).
+    yAxis: (shown.length === 0 ? [{ name: 'pressure', unit: 'MPa', data: [] as [number, number][] }] : shown).map((x, k) =>
       linearAxis(
-        p.map((x) => x[1]),
-        { name: 'pressure (MPa)' },
+        x.data.map((d) => d[1]),
+        k === 0 ? { name: x.name + ' (' + x.unit + ')' } : { name: x.name + ' (' + x.unit + ')', splitLine: { show: false } },
       ),
-      linearAxis(
-        t.map((x) => x[1]),
-        { name: 'temperature (°C)', splitLine: { show: false } },
-      ),
-    ],
-    series: [
-      { name: 'pressure', type: 'line', data: p, showSymbol: false, color: '#495057', lineStyle: { width: 1 }, tooltip: { valueFormatter: withUnit('MPa') } },
-      {
-        name: 'temperature',
-        type: 'line',
-        yAxisIndex: 1,
-        data: t,
-        showSymbol: false,
-        color: '#f08c00',
-        lineStyle: { width: 1 },
-        tooltip: { valueFormatter: withUnit('°C') },
-      },
-    ],
+    ),
+    series: shown.map((x, k) => ({
+      name: x.name,
+      type: 'line',
+      yAxisIndex: k,
+      data: withGaps(x.data),
+      showSymbol: false,
+      color: ink(x.role),
+      lineStyle: { width: 1 },
+      tooltip: { valueFormatter: withUnit(x.unit) },
+    })),
   };
 }
 
 /**
  * Per half cycle, in two panels on one time axis: duration against t_max (Eq. 1), with the half cycles the cycler cut
- * at the compliance limit marked at their (shortened) duration; below, the spike-filtered peak |V|.
+ * at the compliance limit marked at their (shortened) duration; below, the spike-filtered peak |V|. A run of one to
+ * three half cycles gets bars, one per half cycle, that a reader can see (a point or two on the run's time axis is
+ * lost at its edge).
  */
 export function halfCycleOption(c: ReportCell, interactive: boolean, look?: ChartLook): Record<string, unknown> {
   const h = (t: number): number => (t - c.t0_ms) / 3.6e6;
   const hc = c.halfCycles;
+  if (hc.length > 0 && hc.length <= 3) return halfCycleBars(c, look);
   const durations = hc.filter((x) => x.duration_s > 0).map((x) => [h(x.start_ms), x.duration_s / 60] as [number, number]);
   const tMax = hc.filter((x) => Number.isFinite(x.tMax_s) && x.tMax_s > 0).map((x) => [h(x.start_ms), x.tMax_s / 60] as [number, number]);
   const cut = hc.filter((x) => x.cutByCompliance && x.duration_s > 0).map((x) => [h(x.start_ms), x.duration_s / 60] as [number, number]);
@@ -471,11 +539,12 @@ export function halfCycleOption(c: ReportCell, interactive: boolean, look?: Char
     look,
   });
   const x = base['xAxis'] as Record<string, unknown>;
+  const grid = base['grid'] as Record<string, unknown>;
   return {
     ...base,
     grid: [
-      { left: 76, right: 30, top: 56, height: '40%' },
-      { left: 76, right: 30, bottom: interactive ? 70 : 40, height: '22%' },
+      { left: grid['left'], right: grid['right'], top: 56, height: '40%', outerBoundsMode: 'none' },
+      { left: grid['left'], right: grid['right'], bottom: interactive ? 70 : 40, height: '22%', outerBoundsMode: 'none' },
     ],
     xAxis: [
       { ...x, gridIndex: 0, name: '', axisLabel: { ...(x['axisLabel'] as object), show: false } },
@@ -492,13 +561,13 @@ export function halfCycleOption(c: ReportCell, interactive: boolean, look?: Char
       ),
     ],
     series: [
-      { name: 'duration', type: 'scatter', symbolSize: 4, data: durations, color: '#1c7ed6', tooltip: { valueFormatter: withUnit('min') } },
+      { name: 'duration', type: 'scatter', symbolSize: 4, data: durations, color: ink('duration'), tooltip: { valueFormatter: withUnit('min') } },
       {
         name: 't_max (Eq. 1)',
         type: 'line',
         showSymbol: false,
         data: tMax,
-        color: '#868e96',
+        color: ink('tMax'),
         lineStyle: { type: 'dashed' },
         tooltip: { valueFormatter: withUnit('min') },
       },
@@ -508,7 +577,7 @@ export function halfCycleOption(c: ReportCell, interactive: boolean, look?: Char
         symbol: 'diamond',
         symbolSize: 7,
         data: cut,
-        color: '#c92a2a',
+        color: ink('limit'),
         tooltip: { valueFormatter: withUnit('min') },
       },
       {
@@ -518,15 +587,73 @@ export function halfCycleOption(c: ReportCell, interactive: boolean, look?: Char
         yAxisIndex: 1,
         symbolSize: 3,
         data: peaks,
-        color: '#e8590c',
+        color: ink('peak'),
         tooltip: { valueFormatter: withUnit('V') },
       },
     ],
   };
 }
 
+/** One to three half cycles as bars: duration beside t_max (Eq. 1), each named by its index and hours. */
+export function halfCycleBars(c: ReportCell, look?: ChartLook): Record<string, unknown> {
+  const h = (t: number): number => (t - c.t0_ms) / 3.6e6;
+  const hc = c.halfCycles;
+  const size = look?.fontSize ?? 12;
+  const names = hc.map(
+    (x) =>
+      'half cycle ' +
+      x.index +
+      ' (' +
+      tickLabel(h(x.start_ms)) +
+      '–' +
+      tickLabel(h(x.start_ms) + x.duration_s / 3600) +
+      ' h)' +
+      (x.cutByCompliance ? ', cut at the limit' : ''),
+  );
+  const minutes = (s: number): number | null => (Number.isFinite(s) && s > 0 ? Number((s / 60).toPrecision(4)) : null);
+  const hasTMax = hc.some((x) => minutes(x.tMax_s) !== null);
+  return {
+    animation: false,
+    textStyle: { fontFamily: look?.font ?? 'system-ui, sans-serif', fontSize: size },
+    title: { top: 2, text: c.id + ': half cycles', left: 'center', textStyle: { fontSize: size + 1 } },
+    tooltip: { trigger: 'axis' },
+    legend: { top: 24, data: ['duration', ...(hasTMax ? ['t_max (Eq. 1)'] : [])] },
+    grid: { left: 76, right: 80, top: 56, bottom: 40, outerBoundsMode: 'none' },
+    xAxis: { type: 'category', data: names },
+    yAxis: linearAxis([0, ...hc.map((x) => x.duration_s / 60), ...hc.map((x) => minutes(x.tMax_s) ?? 0)], { name: 'duration (min)', min: 0 }),
+    series: [
+      {
+        name: 'duration',
+        type: 'bar',
+        barMaxWidth: 60,
+        data: hc.map((x) => minutes(x.duration_s)),
+        color: ink('duration'),
+        label: {
+          show: true,
+          position: 'top',
+          formatter: (p: { dataIndex: number; value: number }) => tickLabel(p.value) + ' min · peak |V| ' + tickLabel(hc[p.dataIndex]!.peakAbsVoltage_V) + ' V',
+        },
+        tooltip: { valueFormatter: withUnit('min') },
+      },
+      ...(hasTMax
+        ? [
+            {
+              name: 't_max (Eq. 1)',
+              type: 'bar',
+              barMaxWidth: 60,
+              data: hc.map((x) => minutes(x.tMax_s)),
+              color: ink('tMax'),
+              tooltip: { valueFormatter: withUnit('min') },
+            },
+          ]
+        : []),
+    ],
+  };
+}
+
 /** Helpers the builders call: inlined into the page before them. */
 export const CHART_HELPERS = [
+  ink,
   tickLabel,
   wallText,
   clockText,
@@ -538,7 +665,9 @@ export const CHART_HELPERS = [
   withGaps,
   logAxis,
   timeChart,
+  regimeBands,
   regimeSeries,
+  halfCycleBars,
 ] as const;
 
 export const CHART_BUILDERS = { voltageOption, contactOption, ratioOption, resistanceOption, auxOption, halfCycleOption } as const;

@@ -5,7 +5,7 @@
  * subscripts, upright units), SI prefixes chosen from the data, round axis ends, the Okabe–Ito palette, and a caption
  * draft that says what is drawn and where R_ref came from. Runs in Node only (the page has its own charts).
  */
-import { extent, niceStep, regimeColor, tickLabel, wallText, withGaps, type ReportCell } from './charts.js';
+import { extent, niceStep, regimeBands, regimeColor, tickLabel, wallText, withGaps, type ReportCell } from './charts.js';
 import { formatOhm } from '../domain/detector.js';
 import { OKABE_ITO, REGIME_LABELS } from './palette.js';
 
@@ -212,22 +212,8 @@ export function figure2(c: ReportCell, width: FigureWidth, ctx: Figure2Context =
   const jlAxis = decades([...scaleJl(jl), ...scaleJl(jb)].map((p) => p[1]));
   const hasContact = f.length > 0 || jl.length > 0;
 
-  // The regimes under the voltage, a soft short over what lies under it.
-  const h = (t: number): number => (t - c.t0_ms) / 3.6e6;
-  const bands: { key: string; from: number; to: number }[] = [];
-  const soft = ctx.softShorts ?? [];
-  for (const s of c.segments) {
-    if (s.regime === 'stable') continue;
-    // A soft short is shaded as one, not as the polarization or learning under it (shorts stay shorts).
-    let pieces: [number, number][] = [[h(s.start_ms), h(s.end_ms)]];
-    if (s.regime !== 'short' && s.regime !== 'isolated-short')
-      for (const [a, b] of soft)
-        pieces = pieces.flatMap(([x, y]): [number, number][] =>
-          b <= x || a >= y ? [[x, y]] : [...(a > x ? [[x, a] as [number, number]] : []), ...(b < y ? [[b, y] as [number, number]] : [])],
-        );
-    for (const [from, to] of pieces) bands.push({ key: s.regime, from, to });
-  }
-  for (const [from, to] of soft) bands.push({ key: 'soft-short', from, to });
+  // The regimes under the voltage, a soft short over what lies under it: the bands the page shades.
+  const bands = regimeBands({ t0_ms: c.t0_ms, segments: c.segments, softShorts: ctx.softShorts ?? c.softShorts ?? [] });
   const keys = [...new Set(bands.map((b) => b.key))];
 
   const legendItems: LegendItem[] = [

@@ -26,26 +26,35 @@ export const DEFAULT_FIGURE_OPTIONS: FigureOptions = { formats: ['png', 'svg'], 
 /** A cell as the report has it: the chart data, and the summary and alerts Fig. 2's caption and shading need. */
 export type FigureCell = ReportCell & { readonly summary?: Record<string, unknown>; readonly alerts?: readonly Record<string, unknown>[] };
 
-/** What Fig. 2 needs beyond the chart data, from the cell's summary and alerts. */
-export function figure2Context(c: FigureCell): Figure2Context {
-  const s = c.summary ?? {};
+/**
+ * Soft-short episodes in hours since t0: from each raised alert's onset to its clearing, a short, or the end of the
+ * run.
+ */
+export function softShortWindows(c: Pick<ReportCell, 't0_ms' | 'duration_h' | 'segments'>, alerts: readonly Record<string, unknown>[]): [number, number][] {
   const h = (iso: unknown): number | null => (typeof iso === 'string' && Number.isFinite(Date.parse(iso)) ? (Date.parse(iso) - c.t0_ms) / 3.6e6 : null);
-  // Soft-short episodes: from each raised alert's onset to its clearing, a short, or the end of the run.
-  const softShorts: [number, number][] = [];
+  const windows: [number, number][] = [];
   let open: number | null = null;
   const shortStarts = c.segments.filter((g) => g.regime === 'short' || g.regime === 'isolated-short').map((g) => (g.start_ms - c.t0_ms) / 3.6e6);
-  for (const a of c.alerts ?? []) {
+  for (const a of alerts) {
     if (a['code'] !== 'soft-short') continue;
     if (a['state'] === 'raised' && open === null) open = h(a['onset']) ?? h(a['t']);
     else if (a['state'] === 'cleared' && open !== null) {
-      softShorts.push([open, h(a['t']) ?? c.duration_h]);
+      windows.push([open, h(a['t']) ?? c.duration_h]);
       open = null;
     }
   }
   if (open !== null) {
     const from = open;
-    softShorts.push([from, Math.min(c.duration_h, ...shortStarts.filter((x) => x > from))]);
+    windows.push([from, Math.min(c.duration_h, ...shortStarts.filter((x) => x > from))]);
   }
+  return windows;
+}
+
+/** What Fig. 2 needs beyond the chart data, from the cell's summary and alerts. */
+export function figure2Context(c: FigureCell): Figure2Context {
+  const s = c.summary ?? {};
+  const h = (iso: unknown): number | null => (typeof iso === 'string' && Number.isFinite(Date.parse(iso)) ? (Date.parse(iso) - c.t0_ms) / 3.6e6 : null);
+  const softShorts = c.softShorts ?? softShortWindows(c, c.alerts ?? []);
   return {
     rRef25_ohm: typeof s['rRef25_ohm'] === 'number' ? s['rRef25_ohm'] : null,
     rRefSource: typeof s['rRefSource'] === 'string' ? s['rRefSource'] : null,
@@ -53,6 +62,31 @@ export function figure2Context(c: FigureCell): Figure2Context {
     softShorts,
     notSymmetric: s['symmetric'] === false ? String(s['notSymmetricReason'] ?? 'see the alerts') : null,
   };
+}
+
+/**
+ * Why a panel of a cell would be empty, in one line that stands in for it (in the page; no file is drawn for it);
+ * null when it has something to draw.
+ */
+export function emptyPanel(c: FigureCell, kind: string): string | null {
+  const has = (name: string): boolean => (c.series[name] ?? []).some((p) => p[1] > 0);
+  const s = c.summary ?? {};
+  const why =
+    s['symmetric'] === false
+      ? `not a symmetric cell (${String(s['notSymmetricReason'])})`
+      : typeof s['rRef25_ohm'] !== 'number'
+        ? 'no reference resistance was learned'
+        : 'no sample was judged';
+  if (kind === 'contactOption' && !has('contactFraction') && !has('jLocal_mA_cm2') && !has('jLocalLowerBound_mA_cm2'))
+    return `No contact fraction or local current density: ${why}.`;
+  if (kind === 'ratioOption' && !has('ratio')) return `No R_app / R_ref: ${why}.`;
+  if (kind === 'auxOption') {
+    const p = (c.series['pressure_MPa'] ?? []).length > 0;
+    const t = (c.series['temperature_C'] ?? []).length > 0;
+    if (!p && !t) return 'No pressure or temperature telemetry.';
+  }
+  if (kind === 'halfCycleOption' && c.halfCycles.length === 0) return 'No half cycles: the current never ran long enough in one direction.';
+  return null;
 }
 
 /** Sans-serif fonts looked for, with their family names. */
@@ -126,20 +160,26 @@ const CSS_PX_PER_IN = 96;
 
 interface Figure {
   readonly name: string;
+  /** Its builder in CHART_BUILDERS. */
+  readonly kind: string;
   readonly height_in: number;
   readonly option: (look: ChartLook) => Record<string, unknown>;
 }
 
-function figuresOf(c: ReportCell): Figure[] {
-  return [
-    { name: 'voltage', height_in: 3, option: (look) => voltageOption(c, false, null, false, look) },
-    { name: 'voltage-abs-log', height_in: 3, option: (look) => voltageOption(c, false, null, true, look) },
-    { name: 'contact', height_in: 3, option: (look) => contactOption(c, false, look) },
-    { name: 'ratio', height_in: 3, option: (look) => ratioOption(c, false, look) },
-    ...((c.impedance?.length ?? 0) > 0 ? [{ name: 'resistance', height_in: 3, option: (look: ChartLook) => resistanceOption(c, false, look) }] : []),
-    { name: 'pressure-temperature', height_in: 3, option: (look) => auxOption(c, false, look) },
-    { name: 'half-cycles', height_in: 4, option: (look) => halfCycleOption(c, false, look) },
+function figuresOf(c: FigureCell): Figure[] {
+  const all: Figure[] = [
+    { name: 'voltage', kind: 'voltageOption', height_in: 3, option: (look) => voltageOption(c, false, null, false, look) },
+    { name: 'voltage-abs-log', kind: 'voltageOption', height_in: 3, option: (look) => voltageOption(c, false, null, true, look) },
+    { name: 'contact', kind: 'contactOption', height_in: 3, option: (look) => contactOption(c, false, look) },
+    { name: 'ratio', kind: 'ratioOption', height_in: 3, option: (look) => ratioOption(c, false, look) },
+    ...((c.impedance?.length ?? 0) > 0
+      ? [{ name: 'resistance', kind: 'resistanceOption', height_in: 3, option: (look: ChartLook) => resistanceOption(c, false, look) }]
+      : []),
+    { name: 'pressure-temperature', kind: 'auxOption', height_in: 3, option: (look) => auxOption(c, false, look) },
+    { name: 'half-cycles', kind: 'halfCycleOption', height_in: 4, option: (look) => halfCycleOption(c, false, look) },
   ];
+  // A panel with nothing to draw is no file: the page says why in one line.
+  return all.filter((f) => emptyPanel(c, f.kind) === null);
 }
 
 export interface RenderedFigure {

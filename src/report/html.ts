@@ -8,7 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CHART_BUILDERS, CHART_HELPERS, clockText, regimeColor, wallText, type LabClock, type ReportCell } from './charts.js';
 import { isAbsolute, zoneAbbreviation, zoneOffset_ms } from '../domain/labTime.js';
-import { writeFigures, type FigureOptions } from './figures.js';
+import { emptyPanel, softShortWindows, writeFigures, type FigureOptions } from './figures.js';
 
 const require = createRequire(import.meta.url);
 
@@ -121,6 +121,10 @@ export async function loadReportInput(dir: string, timeZone?: string): Promise<R
     const zoneSource =
       timeZone !== undefined ? 'report --tz' : analysedIn === 'machine' ? "the analysing machine's zone" : typeof analysedIn === 'string' ? analysedIn : null;
     const clock = labClockOf(t0, duration_h, zone);
+    const alerts = events.filter((e) => e['cell'] === id && e['type'] === 'alert');
+    const cellSegments = segments
+      .filter((g) => g['cell'] === id)
+      .map((g) => ({ regime: String(g['regime']), start_ms: Date.parse(String(g['start'])), end_ms: Date.parse(String(g['end'])) }));
     return {
       id,
       t0_ms: t0,
@@ -130,9 +134,8 @@ export async function loadReportInput(dir: string, timeZone?: string): Promise<R
       ...(clock === undefined ? {} : { clock }),
       complianceV: typeof s['complianceV'] === 'number' ? (s['complianceV'] as number) : (sr?.complianceV ?? 8),
       areaCm2,
-      segments: segments
-        .filter((g) => g['cell'] === id)
-        .map((g) => ({ regime: String(g['regime']), start_ms: Date.parse(String(g['start'])), end_ms: Date.parse(String(g['end'])) })),
+      segments: cellSegments,
+      softShorts: softShortWindows({ t0_ms: t0, duration_h, segments: cellSegments }, alerts),
       halfCycles: hc.map((e) => ({
         index: Number(e['index']),
         start_ms: Date.parse(String(e['start'])),
@@ -152,7 +155,7 @@ export async function loadReportInput(dir: string, timeZone?: string): Promise<R
         .filter((b) => b['cell'] === id && typeof b['rHf_Ohm'] === 'number')
         .map((b) => [Math.round((Date.parse(String(b['start'])) - t0) / 36) / 1e5, Number(b['rHf_Ohm'])] as [number, number]),
       summary: s,
-      alerts: events.filter((e) => e['cell'] === id && e['type'] === 'alert'),
+      alerts,
       table2,
     };
   });
@@ -180,6 +183,21 @@ export function zoomWindows(c: ReportCell): { label: string; range: [number, num
     out.push({ label: 'polarization/short loop', range: inside(h(isolated[0]!.start_ms) - 2, h(isolated[Math.min(2, isolated.length - 1)]!.end_ms) + 4) });
   // Not worth a window on a run shorter than the window: the main chart shows it all.
   return out.filter((z) => z.range[1] - z.range[0] > 0 && end > 6);
+}
+
+/** What a drawn panel lacks, in words under it (a chart of temperature alone: "no pressure telemetry"). */
+function missingLine(c: ReportCell, kind: string): string {
+  if (kind !== 'auxOption') return '';
+  const p = (c.series['pressure_MPa'] ?? []).length > 0;
+  const t = (c.series['temperature_C'] ?? []).length > 0;
+  return p === t ? '' : `<p class="empty">No ${p ? 'temperature' : 'pressure'} telemetry.</p>`;
+}
+
+/** A chart of a cell, or the line that says why it has nothing to draw. */
+function panel(c: ReportCell & { summary: Json }, i: number, kind: string): string {
+  const empty = emptyPanel(c, kind);
+  if (empty !== null) return `<p class="empty" data-cell="${i}" data-kind="${kind}">${esc(empty)}</p>`;
+  return `<div class="chart" data-cell="${i}" data-kind="${kind}"></div>${missingLine(c, kind)}`;
 }
 
 /** An event time (ISO) as people read it: hours since the cell's start and the lab's wall clock, `24.05 h · 2023-11-09 14:03 CET`. */
@@ -236,16 +254,16 @@ ${protocolLine(s)}
 <p class="tools"><label><input type="checkbox" class="abs-log" data-cell="${i}"> |V| on a log axis (shorts' millivolts and the limit's volts together)</label></p>
 <div class="chart main" data-cell="${i}" data-kind="voltageOption"></div>
 ${c.zooms.map((z, k) => `<div class="chart zoom" data-cell="${i}" data-kind="voltageOption" data-zoom="${k}" title="${esc(z.label)}"></div>`).join('\n')}
-<div class="chart" data-cell="${i}" data-kind="contactOption"></div>
-<div class="chart" data-cell="${i}" data-kind="ratioOption"></div>
+${panel(c, i, 'contactOption')}
+${panel(c, i, 'ratioOption')}
 ${
   (c.impedance?.length ?? 0) > 0
     ? `<p>${fmt((s['impedance'] as Record<string, unknown> | undefined)?.['blocks'])} impedance spectra in the run · high-frequency intercept R_hf ${fmt((s['impedance'] as Record<string, unknown> | undefined)?.['rHfFirst_Ohm'])} Ω at the first, ${fmt((s['impedance'] as Record<string, unknown> | undefined)?.['rHfLast_Ohm'])} Ω at the last (impedance.jsonl, points in impedance.csv)</p>
 <div class="chart" data-cell="${i}" data-kind="resistanceOption"></div>`
     : ''
 }
-<div class="chart" data-cell="${i}" data-kind="auxOption"></div>
-<div class="chart" data-cell="${i}" data-kind="halfCycleOption"></div>
+${panel(c, i, 'auxOption')}
+${panel(c, i, 'halfCycleOption')}
 <h3>Alerts</h3>
 ${
   c.alerts.length === 0
@@ -272,6 +290,7 @@ body{font:14px/1.4 system-ui,sans-serif;margin:0 auto;max-width:1200px;padding:1
 h1{font-size:20px}h2{font-size:17px;border-top:1px solid #dee2e6;padding-top:12px}
 table{border-collapse:collapse;margin:8px 0;font-size:13px}td,th{border:1px solid #dee2e6;padding:3px 6px;text-align:left}
 .chart{width:100%;height:340px}.chart.zoom{height:260px}
+p.empty{color:#495057;font-style:italic;margin:8px 0 8px 76px}
 tr.critical td{background:#fff5f5}tr.warning td{background:#fff9db}p.warn{background:#fff9db;padding:6px}
 td.time{white-space:nowrap;font-variant-numeric:tabular-nums}p.tools{margin:4px 0;font-size:13px}
 .legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;vertical-align:middle}
@@ -282,9 +301,12 @@ td.time{white-space:nowrap;font-variant-numeric:tabular-nums}p.tools{margin:4px 
     ['polarization', 'polarization'],
     ['short', 'short'],
     ['isolated-short', 'isolated short'],
+    ['soft-short', 'soft short'],
   ]
     .map(([r, label]) => `<span style="background:${regimeColor(r!)}"></span>${label}`)
-    .join('')} (unshaded: stable). Zoom with the slider under a chart, a drag, or Ctrl + mouse wheel; click a legend item to hide it.</p>
+    .join(
+      '',
+    )} (unshaded: stable). Zoom with the slider under a chart, a drag, or Ctrl + mouse wheel: a cell's time charts zoom together. Click a legend item to hide it.</p>
 ${fleet}
 ${sections}
 <script type="application/json" id="cyclewatch-data">${json}</script>
@@ -301,9 +323,14 @@ ${sections}
     // ECharts' inside zoom takes every wheel event; only Ctrl/⌘ + wheel reaches it, a plain wheel scrolls the page.
     el.addEventListener('wheel', function (e) { if (!e.ctrlKey && !e.metaKey) e.stopPropagation(); }, { capture: true, passive: true });
     var chart = echarts.init(el, null, { renderer: 'canvas' });
-    chart.setOption(el.dataset.kind === 'voltageOption' ? B.voltageOption(c, true, zoom) : B[el.dataset.kind](c, true));
-    charts.push({ kind: el.dataset.kind, cell: c.id, zoom: zoom, chart: chart, main: el.classList.contains('main') });
+    var option = el.dataset.kind === 'voltageOption' ? B.voltageOption(c, true, zoom) : B[el.dataset.kind](c, true);
+    chart.setOption(option);
+    // A cell's zoomable time charts move together: a zoom in one is a zoom in all (the windows keep their own range).
+    var shared = zoom === null && option.dataZoom !== undefined && option.dataZoom.length > 0;
+    if (shared) chart.group = 'cell-' + el.dataset.cell;
+    charts.push({ kind: el.dataset.kind, cell: c.id, zoom: zoom, chart: chart, main: el.classList.contains('main'), group: shared ? chart.group : null });
   });
+  cells.forEach(function (_, i) { echarts.connect('cell-' + i); });
   document.querySelectorAll('input.abs-log').forEach(function (box) {
     box.addEventListener('change', function () {
       var i = Number(box.dataset.cell);

@@ -14,6 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMonitor } from '../../pipelines/run.js';
 import { registryPath, simulate } from '../../pipelines/simulate.js';
 import { parseRunConfig } from '../../src/cli/config.js';
+import { ink, regimeColor } from '../../src/report/charts.js';
+import { OKABE_ITO } from '../../src/report/palette.js';
 import { replayInto } from '../support/replayInto.js';
 import { removeDir, startInfluxV1, stopAll, which, type RunningServer } from '../integration/servers.js';
 
@@ -130,6 +132,60 @@ describe('provisioning files and the Compose deployment', () => {
     };
     for (const r of alerting.groups[0]!.rules) for (const d of r.data) expect(d.datasourceUid).toBeOneOf([...uids, '__expr__']);
     expect(alerting.contactPoints[0]!.receivers[0]!.settings['url']).toBe('${GRAFANA_ALERT_WEBHOOK_URL}');
+  });
+
+  it("draws in the report's colours: Okabe–Ito, one per regime and quantity", () => {
+    const palette = new Set(Object.values(OKABE_ITO).map((c) => c.toUpperCase()));
+    // A regime's solid colour is its shading in the report without the transparency.
+    const solid = (rgba: string): string =>
+      '#' +
+      /rgba\((\d+),(\d+),(\d+),/
+        .exec(rgba)!
+        .slice(1, 4)
+        .map((x) => Number(x).toString(16).padStart(2, '0').toUpperCase())
+        .join('');
+    // The column a panel's query yields → the quantity the report draws in that colour.
+    const quantity: Record<string, string> = {
+      'V min': 'voltage',
+      'V max': 'voltage',
+      I: 'current',
+      ratio: 'ratio',
+      'contact fraction': 'contact',
+      j_local: 'jLocal',
+      'j_local lower bound': 'lowerBound',
+      pressure: 'pressure',
+      temperature: 'temperature',
+    };
+    let overrides = 0;
+    for (const { file, json } of dashboards()) {
+      const text = JSON.stringify(json);
+      for (const m of text.matchAll(/"(?:fixedC|c)olor":"([^"]+)"/g))
+        expect([...palette, '#808080', 'transparent'], `${file}: colour ${m[1]}`).toContain(m[1] === 'transparent' ? m[1] : m[1]!.toUpperCase());
+      for (const p of json['panels'] as Json[]) {
+        const defaults = ((p['fieldConfig'] as Json | undefined)?.['defaults'] ?? {}) as Json;
+        for (const m of (defaults['mappings'] ?? []) as { type: string; options: Record<string, { color: string }> }[])
+          if (m.type === 'value')
+            for (const [regime, v] of Object.entries(m.options))
+              if (regime !== 'not-symmetric')
+                expect(v.color, `${file} ${regime}`).toBe(regime === 'stable' ? OKABE_ITO.bluishGreen : solid(regimeColor(regime)));
+        if (file !== 'cell.json' || p['type'] !== 'timeseries') continue;
+        // Every series of a cell's chart has its fixed colour, by the name its query gives it ($col: the column alone).
+        const columns = (p['targets'] as Json[]).flatMap((t) => {
+          expect(t['alias'], `${String(p['title'])}: series named by their column`).toBe('$col');
+          return selectedColumns(String(t['query']));
+        });
+        const fixed = new Map(
+          ((p['fieldConfig'] as Json)['overrides'] as { matcher: { id: string; options: string }; properties: { id: string; value: Json }[] }[]).flatMap((o) =>
+            o.properties.filter((x) => x.id === 'color').map((x) => [o.matcher.options, String(x.value['fixedColor'])] as const),
+          ),
+        );
+        for (const c of columns) {
+          expect(fixed.get(c), `${String(p['title'])}: "${c}"`).toBe(ink(quantity[c]!));
+          overrides++;
+        }
+      }
+    }
+    expect(overrides).toBe(9);
   });
 });
 

@@ -327,6 +327,136 @@ describe.skipIf(!run)('report in a browser', () => {
     await page.close();
   }, 120_000);
 
+  /** Per time chart of the first cell (not the zoom windows): each plot area's page-x edges and x range. */
+  async function geometry(page: Page) {
+    return page.evaluate(() => {
+      type Chart = {
+        getDom: () => HTMLElement;
+        getModel: () => {
+          getComponent: (
+            t: string,
+            i: number,
+          ) =>
+            { coordinateSystem?: { getRect: () => { x: number; width: number } }; axis?: { type: string; scale: { getExtent: () => number[] } } } | undefined;
+        };
+      };
+      const cw = (window as unknown as { __cyclewatch: { charts: { kind: string; cell: string; zoom: unknown; group: string | null; chart: Chart }[] } })
+        .__cyclewatch;
+      const first = cw.charts[0]!.cell;
+      return cw.charts
+        .filter((c) => c.cell === first && c.zoom === null)
+        .map((c) => {
+          const left = c.chart.getDom().getBoundingClientRect().left;
+          const plots: { left: number; right: number; x: number[]; axis: string }[] = [];
+          for (let k = 0; k < 4; k++) {
+            const grid = c.chart.getModel().getComponent('grid', k);
+            const x = c.chart.getModel().getComponent('xAxis', k);
+            if (grid === undefined || x === undefined) break;
+            const r = grid.coordinateSystem!.getRect();
+            plots.push({ left: left + r.x, right: left + r.x + r.width, x: x.axis!.scale.getExtent(), axis: x.axis!.type });
+          }
+          return { kind: c.kind, group: c.group, plots };
+        });
+    });
+  }
+
+  it("a cell's time charts: plot areas line up on one x range, and zoom together", async () => {
+    const { page, errors } = await open(await report('aligned', ['very-high-rate'], 10));
+    const duration = await page.evaluate(() => (window as unknown as { __cyclewatch: { cells: { duration_h: number }[] } }).__cyclewatch.cells[0]!.duration_h);
+    const charts = await geometry(page);
+    expect(errors).toEqual([]);
+    expect(charts.map((c) => c.kind)).toEqual(['voltageOption', 'contactOption', 'ratioOption', 'auxOption', 'halfCycleOption']);
+    const plots = charts.flatMap((c) => c.plots);
+    expect(plots.length).toBe(6); // the half cycles have two panels
+    for (const p of plots) {
+      // The same left and right pixel edge as the voltage's, to the pixel, and the whole run.
+      expect(Math.abs(p.left - plots[0]!.left)).toBeLessThan(0.5);
+      expect(Math.abs(p.right - plots[0]!.right)).toBeLessThan(0.5);
+      expect(p.x[0]).toBe(0);
+      expect(p.x[1]).toBeCloseTo(duration, 9);
+    }
+    expect(new Set(charts.map((c) => c.group))).toEqual(new Set(['cell-0']));
+    // A zoom in one (the ratio chart, as a drag would) is a zoom in every other.
+    await page.evaluate(() => {
+      const cw = (window as unknown as { __cyclewatch: { charts: { kind: string; chart: { dispatchAction: (a: unknown) => void } }[] } }).__cyclewatch;
+      cw.charts.find((c) => c.kind === 'ratioOption')!.chart.dispatchAction({ type: 'dataZoom', start: 20, end: 40 });
+    });
+    const zoomed = await geometry(page);
+    for (const c of zoomed)
+      for (const p of c.plots) {
+        expect(p.x[0], c.kind).toBeCloseTo(0.2 * duration, 6);
+        expect(p.x[1], c.kind).toBeCloseTo(0.4 * duration, 6);
+      }
+    await page
+      .locator('section')
+      .first()
+      .screenshot({ path: join(artifacts, 'report-aligned.png') });
+    await page.close();
+  }, 120_000);
+
+  const realDir = join(__dirname, '../../../shared/data/real');
+  it.skipIf(!existsSync(join(realDir, 'mpr', 'ocv.mpr')))(
+    'real files: an empty panel is one line saying why, and two half cycles are bars',
+    async () => {
+      const lines = async (file: string) => {
+        const out = join(dir, file.replace(/[/.]/g, '_'));
+        await analyze({ files: [join(realDir, file)], outDir: out, series: true });
+        const { page, errors } = await open((await writeReport(out)).html);
+        const empty = await page.$$eval('p.empty', (ps) => ps.map((p) => [p.getAttribute('data-kind'), p.textContent]));
+        const kinds = await page.evaluate(() => (window as unknown as { __cyclewatch: { charts: { kind: string }[] } }).__cyclewatch.charts.map((c) => c.kind));
+        expect(errors).toEqual([]);
+        return { page, empty, kinds };
+      };
+      // A half-cell run with two half cycles: no contact, ratio, pressure or temperature; the half cycles as bars.
+      const hac = await lines('mpr/HAC_NH3_01_02_GCPL_C04.mpr');
+      expect(hac.empty).toEqual([
+        ['contactOption', expect.stringMatching(/^No contact fraction or local current density: not a symmetric cell \(.+\)\.$/)],
+        ['ratioOption', expect.stringMatching(/^No R_app \/ R_ref: not a symmetric cell/)],
+        ['auxOption', 'No pressure or temperature telemetry.'],
+      ]);
+      expect(hac.kinds).toEqual(['voltageOption', 'halfCycleOption']);
+      const bars = await hac.page.evaluate(() => {
+        const c = (
+          window as unknown as {
+            __cyclewatch: {
+              charts: {
+                kind: string;
+                chart: {
+                  getOption: () => { xAxis: { type: string; data: string[] }[]; series: { type: string; data: (number | null)[] }[] };
+                  getModel: () => { getSeries: () => { getData: () => { getItemLayout: (i: number) => { width: number; height: number } } }[] };
+                };
+              }[];
+            };
+          }
+        ).__cyclewatch.charts.find((x) => x.kind === 'halfCycleOption')!.chart;
+        const o = c.getOption();
+        const layout = c.getModel().getSeries()[0]!.getData();
+        return { axis: o.xAxis[0]!, series: o.series.map((x) => x.type), first: o.series[0]!.data, size: [0, 1].map((i) => layout.getItemLayout(i)) };
+      });
+      expect(bars.axis.type).toBe('category');
+      expect(bars.axis.data).toHaveLength(2);
+      expect(bars.axis.data[0]).toMatch(/^half cycle 0 \(0\.\d+–0\.\d+ h\)/); // the index events.jsonl gives
+      expect(bars.series[0]).toBe('bar');
+      // Bars a reader sees: tens of pixels wide and tall.
+      for (const b of bars.size) {
+        expect(b.width).toBeGreaterThan(20);
+        expect(Math.abs(b.height)).toBeGreaterThan(20);
+      }
+      await hac.page
+        .locator('section')
+        .first()
+        .screenshot({ path: join(artifacts, 'report-two-half-cycles.png') });
+      await hac.page.close();
+      // An open-circuit run: no half cycles at all.
+      const ocv = await lines('mpr/ocv.mpr');
+      expect(ocv.empty.map((e) => e[0])).toEqual(['contactOption', 'ratioOption', 'auxOption', 'halfCycleOption']);
+      expect(ocv.empty.at(-1)![1]).toMatch(/^No half cycles/);
+      expect(ocv.kinds).toEqual(['voltageOption']);
+      await ocv.page.close();
+    },
+    120_000,
+  );
+
   it('stable ±0.07 V run: the voltage axis follows the data (not ±8 V), the limit is named off scale', async () => {
     const { page, charts } = await readableReport('stable', ['control']);
     const v = charts.find((c) => c.kind === 'voltageOption' && c.zoom === null)!;
