@@ -127,7 +127,7 @@ describe('one time axis for every panel of a cell', () => {
     // The page shades the soft short as Fig. 2 does: its own band, cut out of the polarization under it.
     const bands = regimeSeries(cell!).map((r) => ({
       name: r['name'],
-      areas: (r['markArea'] as { data: [{ xAxis: number }, { xAxis: number }][] }).data.map((d) => [d[0].xAxis, d[1].xAxis]),
+      areas: (r['markArea'] as { data: [{ xAxis: number }, { xAxis: number }][] }).data.map((d): [number, number] => [d[0].xAxis, d[1].xAxis]),
     }));
     const soft = bands.find((b) => b.name === 'soft short')!.areas;
     expect(soft).toHaveLength(1);
