@@ -15,13 +15,12 @@ import type { Server } from 'node:http';
 import type { MqttClient } from 'mqtt';
 import { defer, exhaustMap, timer, type Subscription } from 'rxjs';
 import type { BridgeConfig } from '../src/config/schema.js';
-import { iso } from '../src/domain/sample.js';
 import { cellFor, runName, techniqueNumber } from '../src/io/bridgeCells.js';
 import { BridgeJournal } from '../src/io/bridgeJournal.js';
 import { matchFiles } from '../src/io/fileWatch.js';
 import { Metrics, serveMetrics } from '../src/io/metrics.js';
 import { connectMqtt, type OutgoingMessage } from '../src/io/mqtt.js';
-import { batchMessages, encodeImpedance, encodeMessage, type ImpedanceReading } from '../src/io/payload.js';
+import { batchMessages, encodeCellMeta, encodeImpedance, encodeMessage, type ImpedanceReading } from '../src/io/payload.js';
 import { RejectionLog } from '../src/io/report.js';
 import { readTailStep, type TailStep } from '../src/io/tail.js';
 import { machineTimeZone } from '../src/io/importers.js';
@@ -61,18 +60,17 @@ export interface FileZone {
 /** What the file's header says about the cell and the run: a registry entry `run` can use (registry values win). */
 function metaOf(path: string, step: Extract<TailStep, { kind: 'records' }>, cell: string, zone: FileZone): string {
   const m = step.metadata;
-  return JSON.stringify({
-    cell,
+  return encodeCellMeta(cell, {
     file: basename(path),
     format: step.format,
-    technique: m.technique ?? null,
-    channel: m.channel ?? null,
-    start: step.start_ms === undefined ? null : iso(step.start_ms),
+    technique: m.technique,
+    channel: m.channel,
+    start_ms: step.start_ms,
     timeZone: zone.zone,
     timeZoneSource: zone.source,
-    areaCm2: m.areaCm2 ?? null,
-    complianceV: m.complianceV ?? null,
-    protocol: m.protocol ?? null,
+    areaCm2: m.areaCm2,
+    complianceV: m.complianceV,
+    protocol: m.protocol,
   });
 }
 

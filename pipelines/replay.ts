@@ -1,13 +1,17 @@
 /**
  * Replay: publishes recorded telemetry (canonical CSV, JSON Lines capture, EC-Lab export) to MQTT with its
  * original timestamps, at N× real time or as fast as the broker acknowledges (bounded in flight). Impedance
- * spectra inside EC-Lab files go to `<prefix>/<cell>/impedance`, each point right after its row's rest sample.
+ * spectra inside EC-Lab files go to `<prefix>/<cell>/impedance`, each point right after its row's rest sample. What
+ * a file's header says (area, compliance limit, programmed protocol, start) goes to the retained
+ * `<prefix>/<cell>/meta` before the cell's first row, as the bridge sends it: the monitor then reads the run as
+ * `analyze` does.
  */
 import { statSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { MqttClient } from 'mqtt';
-import { openTelemetry, type ImportOptions, type TelemetryFormat } from '../src/io/importers.js';
+import { machineTimeZone, openTelemetry, type FileMetadata, type ImportOptions, type TelemetryFormat } from '../src/io/importers.js';
 import { connectMqtt } from '../src/io/mqtt.js';
-import { encodeImpedance, encodeMessage, type ImpedanceReading } from '../src/io/payload.js';
+import { encodeCellMeta, encodeImpedance, encodeMessage, META_KIND, type ImpedanceReading } from '../src/io/payload.js';
 import { RejectionLog } from '../src/io/report.js';
 
 export interface ReplayOptions {
@@ -49,6 +53,10 @@ function connected(client: MqttClient): Promise<void> {
     client.once('error', reject);
   });
 }
+
+/** A header worth a meta message: one that says something about the cell or the run. */
+const saysSomething = (m: FileMetadata): boolean =>
+  m.areaCm2 !== undefined || m.complianceV !== undefined || m.protocol !== undefined || m.technique !== undefined || m.start_ms !== undefined;
 
 const moved = (p: ImpedanceReading, shift_ms: number): ImpedanceReading => (shift_ms === 0 ? p : { ...p, t_ms: p.t_ms + shift_ms });
 
@@ -126,11 +134,28 @@ export async function replay(o: ReplayOptions): Promise<{ published: number; rej
       { ...o.import, onImpedance: (p) => void spectra.push(p), onProgress: (bytes) => void (fileBytes = bytes) },
       o.format,
     );
+    const headerFor = new Set<string>();
     for await (const batch of file.batches) {
       for (const s of batch) {
         if (o.signal?.aborted) {
           stopped = true;
           break files;
+        }
+        if (!headerFor.has(s.cell) && saysSomething(file.metadata)) {
+          headerFor.add(s.cell);
+          const m = file.metadata;
+          const start_ms = m.start_ms === undefined ? undefined : m.start_ms + (shift_ms ?? o.retimeTo_ms! - s.t_ms);
+          const zone = m.timeZone ?? o.import?.timeZone ?? machineTimeZone();
+          const payload = encodeCellMeta(s.cell, {
+            file: basename(path),
+            format: file.format,
+            ...m,
+            start_ms,
+            timeZone: zone,
+            timeZoneSource: o.import?.timeZone !== undefined ? 'option' : 'machine',
+          });
+          // Retained, as the bridge's: a monitor started after the replay still learns the cell's header.
+          client.publish(`${o.topicPrefix}/${s.cell}/${META_KIND}`, payload, { qos: 1, retain: true });
         }
         if (o.speed !== 'max') {
           first_ms ??= s.t_ms;

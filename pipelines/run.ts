@@ -229,7 +229,9 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     messagesIn.inc();
     let c = cells.get(s.cell);
     if (c === undefined) {
-      const status: CellStatus = { regime: 'stable', last_ms: s.t_ms, samples: 0, alerts: 0, arrival_ms: now(), stale: false };
+      // Until its first judged sample: the regime it was restored in, else learning (a new cell learns first).
+      const regime = states.get(s.cell)?.detector.regime.regime ?? 'learning';
+      const status: CellStatus = { regime, last_ms: s.t_ms, samples: 0, alerts: 0, arrival_ms: now(), stale: false };
       cells.set(s.cell, (c = status));
       metrics.gauge(
         'cyclewatch_cell_last_sample_age_seconds',

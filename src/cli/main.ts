@@ -23,6 +23,7 @@ import { loadRegistry } from './registry.js';
 import { writeReport } from '../report/html.js';
 import { DEFAULT_FIGURE_OPTIONS, figureFont, FigureFontError, type FigureFormat, type FigureOptions } from '../report/figures.js';
 import type { FigureWidth } from '../report/figure2.js';
+import { formatDuration, SlidingRate, StatusBlock, statusLine } from './terminal.js';
 
 const USAGE = `cyclewatch — monitor long-duration battery cycling tests
 
@@ -744,39 +745,25 @@ function negativeValues(argv: string[]): string[] {
   return out;
 }
 
-/** 75 → "1 min 15 s", 4000 → "1 h 7 min". */
-function formatDuration(s: number): string {
-  if (s < 60) return `${Math.ceil(s)} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
-  return `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
-}
-
 /**
- * A status line while the monitor runs: cells by regime, messages per second, alerts. On a terminal, one line
- * redrawn every 2 s; in a log, a line a minute (and none while nothing arrives).
+ * A status line while the monitor runs: cells by regime, messages per second over the last minute, alerts. On a
+ * terminal, one line redrawn every 2 s; in a log, a line a minute (and none while nothing arrives).
  */
 function statusReporter(handle: Awaited<ReturnType<typeof runMonitor>>, tty: boolean, log: (m: string) => void): { stop(): void } {
+  const rate = new SlidingRate(60_000);
   let lastCount = handle.metrics.value('cyclewatch_messages_in_total');
-  let lastAt = performance.now();
-  const every_ms = tty ? 2000 : 60_000;
-  const timer = setInterval(() => {
-    const count = handle.metrics.value('cyclewatch_messages_in_total');
-    const now = performance.now();
-    const rate = ((count - lastCount) * 1000) / (now - lastAt);
-    const quiet = count === lastCount;
-    lastCount = count;
-    lastAt = now;
-    const byRegime = new Map<string, number>();
-    let alerts = 0;
-    for (const c of handle.cells.values()) {
-      byRegime.set(c.regime, (byRegime.get(c.regime) ?? 0) + 1);
-      alerts += c.alerts;
-    }
-    const regimes = [...byRegime].map(([r, n]) => `${n} ${r}`).join(', ');
-    const line = `status: ${handle.cells.size} cells${regimes.length > 0 ? ` (${regimes})` : ''}, ${Math.round(rate).toLocaleString('en')} messages/s, ${alerts} alerts`;
-    if (tty) process.stderr.write(`\r\x1b[K${line}`);
-    else if (!quiet) log(line);
-  }, every_ms);
+  rate.add(performance.now(), lastCount);
+  const timer = setInterval(
+    () => {
+      const count = handle.metrics.value('cyclewatch_messages_in_total');
+      const quiet = count === lastCount;
+      lastCount = count;
+      const line = statusLine(handle.cells.values(), rate.add(performance.now(), count));
+      if (tty) process.stderr.write(`\r\x1b[K${line}`);
+      else if (!quiet) log(line);
+    },
+    tty ? 2000 : 60_000,
+  );
   timer.unref();
   return {
     stop() {
@@ -784,45 +771,4 @@ function statusReporter(handle: Awaited<ReturnType<typeof runMonitor>>, tty: boo
       if (tty) process.stderr.write('\r\x1b[K');
     },
   };
-}
-
-/**
- * A block of status lines at the bottom of a terminal, redrawn in place, with log lines printed above it: the block
- * is erased, the line written, the block drawn again, so the two never run into each other. Not on a terminal, the
- * block is printed as plain lines each time it is drawn.
- */
-class StatusBlock {
-  private shown: string[] = [];
-  private drawn = 0;
-  constructor(
-    private readonly tty: boolean,
-    private readonly write: (text: string) => void,
-  ) {}
-
-  private erase(): string {
-    // Up to the block's first line, then clear to the end of the screen.
-    return this.drawn > 0 ? `\x1b[${this.drawn}A\r\x1b[J` : '';
-  }
-
-  private render(): string {
-    this.drawn = this.shown.length;
-    return this.shown.map((l) => l + '\n').join('');
-  }
-
-  draw(lines: string[]): void {
-    this.shown = lines;
-    if (!this.tty) return this.write(lines.join('\n') + '\n');
-    this.write(this.erase() + this.render());
-  }
-
-  above(line: string): void {
-    if (!this.tty || this.drawn === 0) return this.write(line + '\n');
-    this.write(this.erase() + line + '\n' + this.render());
-  }
-
-  /** Leave the last block on screen and write below it from now on. */
-  done(): void {
-    this.drawn = 0;
-    this.shown = [];
-  }
 }

@@ -4,7 +4,7 @@
  */
 import type { ImpedancePoint } from '../domain/impedance.js';
 import type { ProgrammedStep } from '../domain/protocol.js';
-import type { Sample } from '../domain/sample.js';
+import { iso, type Sample } from '../domain/sample.js';
 import type { RejectReason } from './report.js';
 import { timestampOf, timestampOfBytes } from './timestamp.js';
 import { parseTimeZone } from '../domain/labTime.js';
@@ -405,6 +405,37 @@ export interface CellMeta {
   readonly protocol: { readonly technique: string; readonly steps: readonly ProgrammedStep[] } | null;
   /** The zone the bridge read the instrument's local times in: the lab's, for the times people read. */
   readonly timeZone: string | null;
+}
+
+/** What a file's header gives for its cell's meta message (the bridge and `replay` send it). */
+export interface CellMetaSource {
+  readonly file: string;
+  readonly format: string;
+  readonly technique?: string;
+  readonly channel?: string;
+  readonly start_ms?: number;
+  readonly timeZone: string;
+  readonly timeZoneSource: string;
+  readonly areaCm2?: number;
+  readonly complianceV?: number;
+  readonly protocol?: unknown;
+}
+
+/** The retained `<prefix>/<cell>/meta` payload: what the file's header says about the cell and the run. */
+export function encodeCellMeta(cell: string, m: CellMetaSource): string {
+  return JSON.stringify({
+    cell,
+    file: m.file,
+    format: m.format,
+    technique: m.technique ?? null,
+    channel: m.channel ?? null,
+    start: m.start_ms === undefined ? null : iso(m.start_ms),
+    timeZone: m.timeZone,
+    timeZoneSource: m.timeZoneSource,
+    areaCm2: m.areaCm2 ?? null,
+    complianceV: m.complianceV ?? null,
+    protocol: m.protocol ?? null,
+  });
 }
 
 /** A zone a meta message names, if it is one the platform knows. */
