@@ -17,9 +17,14 @@ const dir = mkdtempSync(join(tmpdir(), 'cyclewatch-cli-'));
  * A command's exit status and output. Asynchronous: a test worker blocked in spawnSync for long (the demo, on a busy
  * machine) misses vitest's own 60 s heartbeat, which fails the whole run.
  */
-function run(args: string[], timeout_ms = 300_000, env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function run(
+  args: string[],
+  timeout_ms = 300_000,
+  env: Record<string, string> = {},
+  cwd = dir,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolvePromise) => {
-    const c = spawn(process.execPath, args, { cwd: dir, env: { ...process.env, ...env } });
+    const c = spawn(process.execPath, args, { cwd, env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -241,7 +246,7 @@ describe('cyclewatch simulate + analyze', () => {
   }, 120_000);
 
   it('answers --help for every command with its options and an example, and --version', async () => {
-    for (const cmd of ['analyze', 'report', 'run', 'replay', 'demo', 'simulate']) {
+    for (const cmd of ['analyze', 'report', 'run', 'replay', 'bridge', 'demo', 'simulate']) {
       const r = await cw(cmd, '--help');
       expect(r.status, cmd).toBe(0);
       expect(r.stdout, cmd).toMatch(new RegExp(`^cyclewatch ${cmd}`));
@@ -249,21 +254,108 @@ describe('cyclewatch simulate + analyze', () => {
     }
     expect((await cw('analyze', '--help')).stdout).toMatch(/-q, --quiet/);
     expect((await cw('analyse', '--help')).stdout).toMatch(/^cyclewatch analyze/);
-    // The simulate example runs as printed, and the run it writes is the loop it promises.
-    const example = /Example:\n {2}npx cyclewatch (simulate [^\n#]+)/
-      .exec((await cw('simulate', '--help')).stdout)![1]!
-      .trim()
-      .split(/\s+/);
-    const simulated = await cw(...example);
-    expect(simulated.status, simulated.stderr).toBe(0);
-    const truth = JSON.parse(readFileSync(join(dir, 'loop.truth.json'), 'utf8')) as { failureMode: string }[];
-    expect(truth[0]!.failureMode).toBe('short-loop');
     const v = await cw('--version');
     expect(v.status).toBe(0);
     expect(v.stdout.trim()).toMatch(/^cyclewatch \d+\.\d+\.\d+$/);
     // An error in a command's options points at that command's help.
     expect((await cw('analyze', '--bogus')).stderr).toMatch(/\(cyclewatch analyze --help lists the options\)/);
   });
+
+  it("runs every command's --help example as printed (the lab's broker and folder swapped for this machine's)", async () => {
+    const examples = new Map<string, string[]>();
+    for (const cmd of ['analyze', 'report', 'run', 'replay', 'bridge', 'demo', 'simulate']) {
+      const line = /Example:\n {2}npx cyclewatch ([^\n#]+)/.exec((await cw(cmd, '--help')).stdout)?.[1];
+      expect(line, cmd).toBeDefined();
+      // Words as a shell splits them: a quoted glob is one word, without its quotes.
+      examples.set(
+        cmd,
+        [...line!.trim().matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]!),
+      );
+    }
+    const ex = (cmd: string, swap: Record<string, string> = {}): string[] => examples.get(cmd)!.map((w) => swap[w] ?? w);
+    const base = join(dir, 'examples');
+    const inBase = (args: string[], timeout_ms = 300_000) => run([bin, ...args], timeout_ms, {}, base);
+
+    // The files the examples name: a cycler's cell7.mpr (a simulated loop written as EC-Lab does), its registry, a
+    // recorded run.csv; and the configuration `run` is given (the embedded broker on a free port).
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(base, 'EC-Lab/Data'), { recursive: true });
+    const { simulate } = await import('../../pipelines/simulate.js');
+    const { openTelemetry } = await import('../../src/io/importers.js');
+    const { RejectionLog } = await import('../../src/io/report.js');
+    const { writeMpr } = await import('../../src/sim/ecLab.js');
+    await simulate({ scenarios: ['very-high-rate'], out: join(base, 'sim.csv'), dt_s: 10, duration_h: 30, seed: 3 });
+    const rows: { t_s: number; voltage_V: number; current_mA: number }[] = [];
+    let start_ms: number | null = null;
+    for await (const b of (await openTelemetry(join(base, 'sim.csv'), new RejectionLog())).batches)
+      for (const x of b) {
+        if (x.voltage_V === undefined || x.current_mA === undefined) continue;
+        start_ms ??= x.t_ms;
+        rows.push({ t_s: (x.t_ms - start_ms) / 1000, voltage_V: x.voltage_V, current_mA: x.current_mA });
+      }
+    await writeMpr(join(base, 'cell7.mpr'), { start_ms: start_ms!, areaCm2: 0.5, limit_V: 8, channel: 7 }, rows);
+    writeFileSync(join(base, 'cells.yaml'), 'cells:\n  - id: cell7\n    areaCm2: 0.5\n    thicknessCm: 0.1\n');
+    await simulate({ scenarios: ['control'], out: join(base, 'run.csv'), dt_s: 10, duration_h: 2, seed: 3 });
+    writeFileSync(join(base, 'cyclewatch.yaml'), 'dataDir: "monitor"\nembeddedBroker: { port: 0 }\nhttp: { port: 0 }\n');
+
+    // analyze, then report on its folder.
+    const analyzed = await inBase(ex('analyze'));
+    expect(analyzed.status, analyzed.stderr).toBe(0);
+    const summary = JSON.parse(readFileSync(join(base, 'results/summary.json'), 'utf8')) as { cells: Record<string, { areaCm2: number; failureMode: string }> };
+    expect(summary.cells['cell7']).toMatchObject({ areaCm2: 0.5, failureMode: 'short-loop' });
+    const reported = await inBase(ex('report'));
+    expect(reported.status, reported.stderr).toBe(0);
+    for (const f of ['report.html', 'cell7.fig2.png', 'cell7.fig2.svg', 'cell7.fig2.txt']) expect(readdirSync(join(base, 'results')), f).toContain(f);
+
+    // run, with replay and bridge publishing to it.
+    const monitor = spawn(process.execPath, [bin, ...ex('run')], { cwd: base });
+    let monitorLog = '';
+    monitor.stderr.on('data', (d: Buffer) => (monitorLog += d.toString()));
+    const monitorExit = new Promise<number | null>((r) => monitor.once('exit', (code) => r(code)));
+    try {
+      const t0 = Date.now();
+      while (!/mosquitto_pub -h \S+ -p \d+/.test(monitorLog) && Date.now() - t0 < 30_000) await sleep(100);
+      const [, host, port] = /mosquitto_pub -h (\S+) -p (\d+)/.exec(monitorLog)!;
+      const broker = `mqtt://${host}:${port}`;
+      const replayed = await inBase(ex('replay', { 'mqtt://127.0.0.1:1883': broker }), 120_000);
+      expect(replayed.status, replayed.stderr).toBe(0);
+      expect(replayed.stderr).toMatch(/replay: published 7\d\d messages in [12]\.\d s/); // 2 h at 3600×
+      const bridge = spawn(
+        process.execPath,
+        [bin, ...ex('bridge', { 'D:/EC-Lab/Data/**/*.mpr': `${base}/EC-Lab/Data/**/*.mpr`, 'mqtt://lab-server:1883': broker })],
+        {
+          cwd: base,
+        },
+      );
+      let bridgeLog = '';
+      bridge.stderr.on('data', (d: Buffer) => (bridgeLog += d.toString()));
+      const bridgeExit = new Promise<number | null>((r) => bridge.once('exit', (code) => r(code)));
+      await sleep(1000);
+      copyFileSync(join(base, 'cell7.mpr'), join(base, 'EC-Lab/Data/cell7.mpr'));
+      const written = (): string[] => readdirSync(join(base, 'monitor/lines')).flatMap((f) => readFileSync(join(base, 'monitor/lines', f), 'utf8').split('\n'));
+      const t1 = Date.now();
+      // The simulator's duplicated rows are written once.
+      const distinct = new Set(rows.map((r) => r.t_s)).size;
+      while (written().filter((l) => l.startsWith('telemetry,cell=cell7 ')).length < distinct && Date.now() - t1 < 60_000) await sleep(250);
+      bridge.kill('SIGTERM');
+      expect(await bridgeExit, bridgeLog).toBe(0);
+      // Every row of the file the bridge found, and the replayed run's, reached the monitor.
+      expect(written().filter((l) => l.startsWith('telemetry,cell=cell7 ')).length, bridgeLog).toBe(distinct);
+      expect(written().filter((l) => l.startsWith('telemetry,cell=control ')).length).toBeGreaterThan(700);
+    } finally {
+      monitor.kill('SIGTERM');
+    }
+    expect(await monitorExit, monitorLog).toBe(0);
+
+    // demo (a folder of its own by default) and simulate, as printed.
+    const demo = await inBase(ex('demo'));
+    expect(demo.status, demo.stderr).toBe(0);
+    expect(readdirSync(join(base, 'data/demo'))).toContain('events.jsonl');
+    const simulated = await inBase(ex('simulate'));
+    expect(simulated.status, simulated.stderr).toBe(0);
+    const truth = JSON.parse(readFileSync(join(base, 'loop.truth.json'), 'utf8')) as { failureMode: string }[];
+    expect(truth[0]!.failureMode).toBe('short-loop');
+  }, 600_000);
 
   it('explains usage errors instead of crashing', async () => {
     expect((await cw('analyze', 'ccd.csv')).stderr).toMatch(/needs --out DIR/);
