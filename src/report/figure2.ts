@@ -98,8 +98,8 @@ function rich(parts: Typeset): string {
   return parts.map(([text, style]) => (style === undefined ? `{u|${text}}` : `{${style}|${text}}`)).join('');
 }
 
-function richStyles(fontSize: number, font: string | undefined): Record<string, unknown> {
-  const base = { fontSize, fontFamily: font };
+function richStyles(fontSize: number, font: string | undefined, color = '#000'): Record<string, unknown> {
+  const base = { fontSize, fontFamily: font, color };
   return {
     u: base,
     i: { ...base, fontStyle: 'italic' },
@@ -116,7 +116,10 @@ interface LegendItem {
   readonly color: string;
 }
 
-/** Legend as drawn graphics, wrapped into rows within `width` px: every item inside the figure. */
+/**
+ * Legend as drawn graphics in columns filled row by row, as many as fit `width` px (each column as wide as its widest
+ * item): every item inside the figure, and a compact block at a single column's width.
+ */
 function legendGraphics(
   items: readonly LegendItem[],
   left: number,
@@ -129,11 +132,15 @@ function legendGraphics(
   const gap = 1.2 * fontSize;
   const rowHeight = 1.5 * fontSize;
   const elements: Record<string, unknown>[] = [];
+  const itemWidth = items.map((item) => swatch + 0.4 * fontSize + textWidth(item.label, fontSize));
+  const widthsFor = (n: number): number[] => Array.from({ length: n }, (_, c) => Math.max(...itemWidth.filter((_, k) => k % n === c)));
+  let columns = Math.max(1, items.length);
+  while (columns > 1 && widthsFor(columns).reduce((a, b) => a + b, 0) + (columns - 1) * gap > width) columns--;
+  const widths = widthsFor(columns);
   let x = left;
   let y = top;
-  for (const item of items) {
-    const w = swatch + 0.4 * fontSize + textWidth(item.label, fontSize);
-    if (x > left && x + w > left + width) {
+  for (const [k, item] of items.entries()) {
+    if (k > 0 && k % columns === 0) {
       x = left;
       y += rowHeight;
     }
@@ -166,9 +173,9 @@ function legendGraphics(
       y: cy,
       style: { text: item.label, fontSize, fontFamily: font, fill: '#000', verticalAlign: 'middle' },
     });
-    x += w + gap;
+    x += widths[k % columns]! + gap;
   }
-  return { elements, height: y + rowHeight - top };
+  return { elements, height: items.length === 0 ? 0 : y + rowHeight - top };
 }
 
 /** Fig. 2 of a cell at a width (mm): the ECharts option, its geometry, and its caption. */
@@ -216,17 +223,15 @@ export function figure2(c: ReportCell, width: FigureWidth, ctx: Figure2Context =
   const bands = regimeBands({ t0_ms: c.t0_ms, segments: c.segments, softShorts: ctx.softShorts ?? c.softShorts ?? [] });
   const keys = [...new Set(bands.map((b) => b.key))];
 
+  // What no axis name says: the limit, the shading and the markers. A panel's lines are named by its axes, (c)'s two
+  // in their lines' colours.
   const legendItems: LegendItem[] = [
-    { label: 'voltage', kind: 'line', color: OKABE_ITO.blue },
     ...(limits.length > 0 ? [{ label: `compliance ±${tickLabel(limit)} V`, kind: 'dash' as const, color: OKABE_ITO.vermillion }] : []),
     ...keys.map((k) => ({ label: REGIME_LABELS[k] ?? k, kind: 'area' as const, color: regimeColor(k) })),
-    { label: 'current density', kind: 'line', color: OKABE_ITO.black },
     ...(hasContact
       ? [
-          { label: 'contact fraction', kind: 'line' as const, color: OKABE_ITO.bluishGreen },
           ...(fClipped.length > 0 ? [{ label: `f > ${F_MARKED_ABOVE}, drawn at 1`, kind: 'circle' as const, color: OKABE_ITO.bluishGreen }] : []),
-          { label: 'local current density', kind: 'line' as const, color: OKABE_ITO.orange },
-          ...(jb.length > 0 ? [{ label: 'lower bound (at the limit)', kind: 'triangle' as const, color: OKABE_ITO.vermillion }] : []),
+          ...(jb.length > 0 ? [{ label: 'lower bound', kind: 'triangle' as const, color: OKABE_ITO.vermillion }] : []),
         ]
       : []),
   ];
@@ -243,7 +248,8 @@ export function figure2(c: ReportCell, width: FigureWidth, ctx: Figure2Context =
   const nameGapRight = Math.round(labelsWidth(decadeTicks(jlAxis)) + 1.2 * fs);
   const right = hasContact ? Math.round(nameGapRight + 1.8 * fs) : Math.round(1.5 * fs);
   const plotWidth = W - left - right;
-  const legend = legendGraphics(legendItems, left, Math.round(0.5 * fs), plotWidth, fs, font);
+  // Across the whole figure, not only above the plots: fewer rows at a single column's width.
+  const legend = legendGraphics(legendItems, Math.round(0.5 * fs), Math.round(0.5 * fs), W - fs, fs, font);
   const top = Math.round(legend.height + 1.2 * fs);
   // Panel heights in proportion 3 : 1.4 : 2.2 (the voltage tells the story), one gap between them.
   const gap = Math.round(1.2 * fs);
@@ -316,9 +322,20 @@ export function figure2(c: ReportCell, width: FigureWidth, ctx: Figure2Context =
     yName(1, names[1]!, { type: 'value', min: jAxis.min, max: jAxis.max, interval: jAxis.interval }),
   ];
   if (hasContact) {
-    yAxis.push(yName(2, names[2]!, { type: 'log', logBase: 10, min: fAxis.min, max: fAxis.max }));
+    // Two lines in one panel: each axis name in its line's colour says which is which.
+    const inColour = (color: string): Record<string, unknown> => ({ nameTextStyle: { rich: richStyles(fs, font, color), color } });
+    yAxis.push(yName(2, names[2]!, { type: 'log', logBase: 10, min: fAxis.min, max: fAxis.max, ...inColour(OKABE_ITO.bluishGreen) }));
     yAxis.push(
-      yName(2, names[3]!, { type: 'log', logBase: 10, min: jlAxis.min, max: jlAxis.max, position: 'right', nameGap: nameGapRight, splitLine: { show: false } }),
+      yName(2, names[3]!, {
+        type: 'log',
+        logBase: 10,
+        min: jlAxis.min,
+        max: jlAxis.max,
+        position: 'right',
+        nameGap: nameGapRight,
+        splitLine: { show: false },
+        ...inColour(OKABE_ITO.orange),
+      }),
     );
   }
   const line = (name: string, xi: number, yi: number, data: [number, number | null][], color: string): Record<string, unknown> => ({
@@ -453,7 +470,7 @@ function caption(
       `${d.limits ? `; dashed: the compliance limit ±${tickLabel(c.complianceV)} V` : ''}.`,
     `(b) Set current density j.`,
     d.hasContact
-      ? `(c) Effective contact fraction f = A_eff/A from Ohm's law (Eq. 2, f = R_ref/R_app; left, log) and local current density j_local = j/f (right, log); ${ref}.` +
+      ? `(c) Effective contact fraction f = A_eff/A from Ohm's law (Eq. 2, f = R_ref/R_app; bluish green, left axis, log) and local current density j_local = j/f (orange, right axis, log); ${ref}.` +
         `${d.lowerBounds ? ' Triangles: lower bounds of j_local, where the cycler held the voltage at its limit.' : ''}` +
         ` Values of f above 1 (R_app below R_ref: a leak such as a soft short, a noisy plateau or a reference that is off, not more contact) are drawn at 1${d.clipped > 0 ? `; the ${d.clipped} above ${F_MARKED_ABOVE} as open circles` : ''}.` +
         ' f is not drawn while the cell is shorted (the current bypasses the contact).'

@@ -12,6 +12,7 @@ import { registryPath, simulate } from '../../pipelines/simulate.js';
 import { loadRegistry } from '../../src/cli/registry.js';
 import { formatOhm } from '../../src/domain/detector.js';
 import { F_MARKED_ABOVE, figure2, MIN_TEXT_PX, roundAxis, siScale, textWidth } from '../../src/report/figure2.js';
+import { OKABE_ITO } from '../../src/report/palette.js';
 import { figure2Context, figureFont, pngPixelsPerInch, renderFigures, writeFigures, type FigureCell } from '../../src/report/figures.js';
 import { haveFont } from './haveFont.js';
 import { loadReportInput } from '../../src/report/html.js';
@@ -157,6 +158,27 @@ describe.skipIf(!haveFont)('Fig. 2 for a journal', () => {
     expect(soft[0]![1].xAxis).toBeCloseTo(25.1, 1);
     const simulated = figure2(cells.get('soft')!, 'double', figure2Context(cells.get('soft')!));
     expect((simulated.option['series'] as { name: string }[]).map((s) => s.name)).toContain('soft short');
+  });
+
+  it('keeps the legend compact at a single column: what no axis says, in two or more columns', () => {
+    for (const name of ['jr862', 'loop', 'soft', 'ccd', 'mb']) {
+      const fig = figure2(cells.get(name)!, 'single', figure2Context(cells.get(name)!));
+      const legendTexts = (fig.option['graphic'] as { elements: { type: string; y: number; style: { text?: string } }[] }).elements.filter(
+        (e) => e.type === 'text' && e.y < fig.panels[0]![1],
+      );
+      // Two columns at least: jr862's five items in 3 rows (they took 7, lines included, as one flowing line).
+      const rows = new Set(legendTexts.map((e) => Math.round(e.y))).size;
+      expect(rows, name).toBeLessThanOrEqual(Math.ceil(legendTexts.length / 2));
+      if (name === 'jr862') expect(rows).toBe(3);
+      // The panels' lines are named by their axes, not again in the legend; (c)'s two in their lines' colours.
+      for (const line of ['voltage', 'current density', 'contact fraction', 'local current density'])
+        expect(
+          legendTexts.map((e) => e.style.text),
+          name,
+        ).not.toContain(line);
+      const yAxis = fig.option['yAxis'] as { nameTextStyle: { color?: string } }[];
+      if (yAxis.length === 4) expect(yAxis.slice(2).map((a) => a.nameTextStyle.color)).toEqual([OKABE_ITO.bluishGreen, OKABE_ITO.orange]);
+    }
   });
 
   it('writes the caption draft beside the figure: what each panel shows, the regimes, R_ref and its source, the time zone', async () => {
