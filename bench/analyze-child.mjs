@@ -1,7 +1,7 @@
 // One offline analysis in its own process, so its peak RSS is its own: {"samples","s","samplesPerS","peakRssMB"}.
 // Usage: node bench/analyze-child.mjs FILE.csv CELLS.yaml OUTDIR
 import { analyze } from '../dist/pipelines/analyze.js';
-import { loadRegistry } from '../dist/src/cli/registry.js';
+import { loadRegistry } from '../dist/src/config/registry.js';
 
 const [file, cells, out] = process.argv.slice(2);
 const t0 = performance.now();

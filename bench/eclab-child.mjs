@@ -1,7 +1,7 @@
 // EC-Lab import speed: the same simulated run as a binary .mpr and as its .mpt text export, decoded to samples.
 // Usage: node bench/eclab-child.mjs FILE -> {"samples","s","samplesPerS","peakRssMB"}
-import { openTelemetry } from '../dist/src/io/importers.js';
-import { RejectionLog } from '../dist/src/io/report.js';
+import { openTelemetry } from '../dist/src/io/instruments/importers.js';
+import { RejectionLog } from '../dist/src/io/instruments/rejections.js';
 
 const [file] = process.argv.slice(2);
 const t0 = performance.now();

@@ -1,7 +1,7 @@
 // Writes the simulated long-term run (one cell) as EC-Lab .mpr and .mpt files beside it, once.
 // Usage: node bench/eclab-make.mjs FILE.csv OUT_STEM
-import { openTelemetry } from '../dist/src/io/importers.js';
-import { RejectionLog } from '../dist/src/io/report.js';
+import { openTelemetry } from '../dist/src/io/instruments/importers.js';
+import { RejectionLog } from '../dist/src/io/instruments/rejections.js';
 import { writeMpr, writeMpt } from '../dist/src/sim/ecLab.js';
 
 const [csv, stem] = process.argv.slice(2);

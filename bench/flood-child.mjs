@@ -2,7 +2,7 @@
 // {idleMB}), samples RSS every 10 ms, and on the IPC message 'stop' prints {idleMB, peakMB, rejected, deadLetters}.
 // Usage: node bench/flood-child.mjs MQTT_URL DATA_DIR
 import { runMonitor } from '../dist/pipelines/run.js';
-import { parseRunConfig } from '../dist/src/cli/config.js';
+import { parseRunConfig } from '../dist/src/config/loader.js';
 
 const [url, dataDir] = process.argv.slice(2);
 const config = parseRunConfig(

@@ -4,7 +4,7 @@
 // Usage: node bench/latency-child.mjs MQTT_URL TRIALS DATA_DIR -> {"trials","p50_ms","p99_ms","max_ms"}
 import mqtt from 'mqtt';
 import { runMonitor } from '../dist/pipelines/run.js';
-import { parseRunConfig } from '../dist/src/cli/config.js';
+import { parseRunConfig } from '../dist/src/config/loader.js';
 
 const [url, trialsText, dataDir] = process.argv.slice(2);
 const trials = Number(trialsText);

@@ -5,7 +5,7 @@
 // CPU per message of those W is reported as warmupCpuUsPerMsg).
 // With CLIENT_ID the session is the same across runs (a backlog queued for it while it was down is drained).
 import { runMonitor } from '../dist/pipelines/run.js';
-import { parseRunConfig } from '../dist/src/cli/config.js';
+import { parseRunConfig } from '../dist/src/config/loader.js';
 
 const [url, count, dataDir, clientId = `bench-${process.pid}`] = process.argv.slice(2);
 const want = Number(count);

@@ -2,7 +2,7 @@
 // Usage: node bench/report-child.mjs FILE.csv CELLS.yaml OUTDIR -> {"analyze_s","report_s","bytes","render_s"}
 import { existsSync } from 'node:fs';
 import { analyze } from '../dist/pipelines/analyze.js';
-import { loadRegistry } from '../dist/src/cli/registry.js';
+import { loadRegistry } from '../dist/src/config/registry.js';
 import { writeReport } from '../dist/src/report/html.js';
 
 const [file, cells, out] = process.argv.slice(2);

@@ -3,7 +3,7 @@
  * each new row to the broker as SPEC §4 telemetry, with its original timestamp (rows read together go out as batches:
  * one message carrying a JSON array of them). Each poll: find the files, read each
  * one's records past its offset (whole rows only) and hand them to mqtt.js at QoS 2 together with the file's new
- * offset, in one write to the journal (src/io/bridgeJournal.ts). Exactly once: a row is either in the journal (and
+ * offset, in one write to the journal (src/io/bridge/journal.ts). Exactly once: a row is either in the journal (and
  * mqtt.js completes it with the broker, after a restart too, under its old packet id) or still after the offset
  * in the file. During a broker outage at most `maxBuffered` messages wait in the journal; then nothing more is read
  * (the file is the buffer).
@@ -15,15 +15,15 @@ import type { Server } from 'node:http';
 import type { MqttClient } from 'mqtt';
 import { defer, exhaustMap, timer, type Subscription } from 'rxjs';
 import type { BridgeConfig } from '../src/config/schema.js';
-import { cellFor, runName, techniqueNumber } from '../src/io/bridgeCells.js';
-import { BridgeJournal } from '../src/io/bridgeJournal.js';
-import { matchFiles } from '../src/io/fileWatch.js';
-import { Metrics, serveMetrics } from '../src/io/metrics.js';
-import { connectMqtt, type OutgoingMessage } from '../src/io/mqtt.js';
-import { batchMessages, encodeCellMeta, encodeImpedance, encodeMessage, type ImpedanceReading } from '../src/io/payload.js';
-import { RejectionLog } from '../src/io/report.js';
-import { readTailStep, type TailStep } from '../src/io/tail.js';
-import { machineTimeZone } from '../src/io/importers.js';
+import { cellFor, runName, techniqueNumber } from '../src/io/bridge/cells.js';
+import { BridgeJournal } from '../src/io/bridge/journal.js';
+import { matchFiles } from '../src/io/bridge/fileWatch.js';
+import { Metrics, serveMetrics } from '../src/io/ops/metrics.js';
+import { connectMqtt, type OutgoingMessage } from '../src/io/mqtt/client.js';
+import { batchMessages, encodeCellMeta, encodeImpedance, encodeMessage, type ImpedanceReading } from '../src/io/wire/payload.js';
+import { RejectionLog } from '../src/io/instruments/rejections.js';
+import { readTailStep, type TailStep } from '../src/io/bridge/tail.js';
+import { machineTimeZone } from '../src/io/instruments/importers.js';
 import { formatZoned, ZONE_TOLERANCE_MS, zoneLikeOffset_h, type TimeZoneSource } from '../src/domain/labTime.js';
 import type { Sample } from '../src/domain/sample.js';
 

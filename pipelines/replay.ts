@@ -9,10 +9,10 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { MqttClient } from 'mqtt';
-import { machineTimeZone, openTelemetry, type FileMetadata, type ImportOptions, type TelemetryFormat } from '../src/io/importers.js';
-import { connectMqtt } from '../src/io/mqtt.js';
-import { encodeCellMeta, encodeImpedance, encodeMessage, META_KIND, type ImpedanceReading } from '../src/io/payload.js';
-import { RejectionLog } from '../src/io/report.js';
+import { machineTimeZone, openTelemetry, type FileMetadata, type ImportOptions, type TelemetryFormat } from '../src/io/instruments/importers.js';
+import { connectMqtt } from '../src/io/mqtt/client.js';
+import { encodeCellMeta, encodeImpedance, encodeMessage, META_KIND, type ImpedanceReading } from '../src/io/wire/payload.js';
+import { RejectionLog } from '../src/io/instruments/rejections.js';
 
 export interface ReplayOptions {
   readonly files: readonly string[];

@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { once } from 'node:events';
 import { stringify } from 'yaml';
-import { formatCsvRow, CSV_HEADER } from '../src/io/csv.js';
+import { formatCsvRow, CSV_HEADER } from '../src/io/instruments/csv.js';
 import { SCENARIOS, simulatedCell } from '../src/sim/scenarios.js';
 import type { CellConfig } from '../src/domain/cell.js';
 import { DEFAULT_SIM_OPTIONS, emptyTruth, mergeByTime, simulateCell, type CellTruth, type LabRealities, type SimOptions } from '../src/sim/simulate.js';

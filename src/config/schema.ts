@@ -142,7 +142,7 @@ export const runConfigSchema = z
         /** Under load, wait up to this long after a read that emptied the socket so messages arrive in batches. */
         readBatch_ms: z.number().int().min(0).max(100).default(5),
         /**
-         * false: without the group commit (which wraps mqtt.js internals, see `io/mqttGroupCommit.ts`): one journal
+         * false: without the group commit (which wraps mqtt.js internals, see `io/mqtt/groupCommit.ts`): one journal
          * write per message, through mqtt.js's public API. For an mqtt.js that the group commit does not know.
          */
         groupCommit: z.boolean().default(true),

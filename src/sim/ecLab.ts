@@ -1,5 +1,5 @@
 /**
- * EC-Lab files of a simulated run, in the layouts the importers read (src/io/mpr.ts documents the binary one):
+ * EC-Lab files of a simulated run, in the layouts the importers read (src/io/instruments/mpr.ts documents the binary one):
  * a `.mpr` (old module headers, data module version 3: flags, time/s, Ewe/V, I/mA) and its `.mpt` text export.
  * For benchmarks and the tests of files that grow while they are read; not a replacement for EC-Lab.
  */

@@ -5,7 +5,7 @@ import mqtt from 'mqtt';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedBroker } from '../../src/io/mqtt.js';
+import { startEmbeddedBroker } from '../../src/io/mqtt/client.js';
 import { which } from '../integration/servers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -281,8 +281,8 @@ describe('cyclewatch simulate + analyze', () => {
     const { mkdirSync } = await import('node:fs');
     mkdirSync(join(base, 'EC-Lab/Data'), { recursive: true });
     const { simulate } = await import('../../pipelines/simulate.js');
-    const { openTelemetry } = await import('../../src/io/importers.js');
-    const { RejectionLog } = await import('../../src/io/report.js');
+    const { openTelemetry } = await import('../../src/io/instruments/importers.js');
+    const { RejectionLog } = await import('../../src/io/instruments/rejections.js');
     const { writeMpr } = await import('../../src/sim/ecLab.js');
     await simulate({ scenarios: ['very-high-rate'], out: join(base, 'sim.csv'), dt_s: 10, duration_h: 30, seed: 3 });
     const rows: { t_s: number; voltage_V: number; current_mA: number }[] = [];

@@ -13,7 +13,7 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runMonitor } from '../../pipelines/run.js';
 import { registryPath, simulate } from '../../pipelines/simulate.js';
-import { parseRunConfig } from '../../src/cli/config.js';
+import { parseRunConfig } from '../../src/config/loader.js';
 import { ink, regimeColor } from '../../src/report/charts.js';
 import { OKABE_ITO } from '../../src/report/palette.js';
 import { replayInto } from '../support/replayInto.js';

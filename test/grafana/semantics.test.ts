@@ -13,9 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { replay } from '../../pipelines/replay.js';
 import { runMonitor, type RunHandle } from '../../pipelines/run.js';
 import { registryPath, simulate } from '../../pipelines/simulate.js';
-import { parseRunConfig } from '../../src/cli/config.js';
-import { openTelemetry } from '../../src/io/importers.js';
-import { RejectionLog } from '../../src/io/report.js';
+import { parseRunConfig } from '../../src/config/loader.js';
+import { openTelemetry } from '../../src/io/instruments/importers.js';
+import { RejectionLog } from '../../src/io/instruments/rejections.js';
 import { removeDir, startInfluxV1, stopAll, which, type RunningServer } from '../integration/servers.js';
 
 const root = resolve(__dirname, '../..');

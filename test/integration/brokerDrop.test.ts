@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runMonitor } from '../../pipelines/run.js';
-import { parseRunConfig } from '../../src/cli/config.js';
-import { connectMqtt } from '../../src/io/mqtt.js';
+import { parseRunConfig } from '../../src/config/loader.js';
+import { connectMqtt } from '../../src/io/mqtt/client.js';
 import { haveServers, removeDir, startMosquittoWith, stopAll } from './servers.js';
 
 const run = haveServers() || process.env['CI'] !== undefined;

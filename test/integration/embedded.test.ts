@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../pipelines/analyze.js';
 import { runMonitor } from '../../pipelines/run.js';
 import { simulate } from '../../pipelines/simulate.js';
-import { parseRunConfig } from '../../src/cli/config.js';
+import { parseRunConfig } from '../../src/config/loader.js';
 import { asWritten } from '../support/events.js';
 import { removeDir } from './servers.js';
 import { replayInto } from '../support/replayInto.js';

@@ -12,10 +12,10 @@ import { analyze, type AnalyzeResult } from '../../pipelines/analyze.js';
 import { replay } from '../../pipelines/replay.js';
 import { runMonitor, type RunHandle } from '../../pipelines/run.js';
 import { registryPath, simulate } from '../../pipelines/simulate.js';
-import { parseRunConfig } from '../../src/cli/config.js';
-import { loadRegistry } from '../../src/cli/registry.js';
+import { parseRunConfig } from '../../src/config/loader.js';
+import { loadRegistry } from '../../src/config/registry.js';
 import { asWritten } from '../support/events.js';
-import { connectMqtt } from '../../src/io/mqtt.js';
+import { connectMqtt } from '../../src/io/mqtt/client.js';
 import { exportCounts, haveServers, removeDir, startMosquitto, startVictoriaMetrics, type RunningServer } from './servers.js';
 
 const run = haveServers() || process.env['CI'] !== undefined;

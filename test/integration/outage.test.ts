@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InfluxSink } from '../../src/io/sinks.js';
+import { InfluxSink } from '../../src/io/influx/sinks.js';
 import { exportCounts, haveServers, removeDir, startVictoriaMetrics, type RunningServer } from './servers.js';
 
 const run = haveServers() || process.env['CI'] !== undefined;

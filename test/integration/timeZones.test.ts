@@ -12,9 +12,9 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../pipelines/analyze.js';
 import { runMonitor, type RunHandle } from '../../pipelines/run.js';
-import { parseRunConfig } from '../../src/cli/config.js';
+import { parseRunConfig } from '../../src/config/loader.js';
 import { zoneOffset_ms } from '../../src/domain/labTime.js';
-import { eventToJson } from '../../src/io/analysisOutput.js';
+import { eventToJson } from '../../src/io/outputs/analysisFiles.js';
 import { removeDir, startMosquittoWith, stopAll, which } from './servers.js';
 
 const haveBroker = which('mosquitto') !== null || process.env['CI'] !== undefined;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyze, type AnalyzeResult } from '../../pipelines/analyze.js';
 import { registryPath, simulate, type SimulateRequest } from '../../pipelines/simulate.js';
-import { loadRegistry } from '../../src/cli/registry.js';
+import { loadRegistry } from '../../src/config/registry.js';
 import type { AlertEvent, HalfCycleEvent, RegimeEvent } from '../../src/domain/events.js';
 import { TEMPERATURE_STUDY } from '../../src/sim/scenarios.js';
 import type { CellTruth } from '../../src/sim/simulate.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyze, type AnalyzeResult } from '../../pipelines/analyze.js';
 import { registryPath, simulate } from '../../pipelines/simulate.js';
-import { loadRegistry } from '../../src/cli/registry.js';
+import { loadRegistry } from '../../src/config/registry.js';
 import type { RegimeEvent } from '../../src/domain/events.js';
 import type { CellTruth } from '../../src/sim/simulate.js';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../pipelines/analyze.js';
 import { registryPath, simulate } from '../../pipelines/simulate.js';
-import { loadRegistry } from '../../src/cli/registry.js';
+import { loadRegistry } from '../../src/config/registry.js';
 import { formatOhm } from '../../src/domain/detector.js';
 import { F_MARKED_ABOVE, figure2, MIN_TEXT_PX, roundAxis, siScale, textWidth } from '../../src/report/figure2.js';
 import { OKABE_ITO } from '../../src/report/palette.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../pipelines/analyze.js';
 import { registryPath, simulate } from '../../pipelines/simulate.js';
-import { loadRegistry } from '../../src/cli/registry.js';
+import { loadRegistry } from '../../src/config/registry.js';
 import { figureFont, fontFamilyOf, pngPixelsPerInch, renderFigures } from '../../src/report/figures.js';
 import { haveFont } from './haveFont.js';
 import { loadReportInput, writeReport } from '../../src/report/html.js';

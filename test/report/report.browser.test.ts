@@ -12,7 +12,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../pipelines/analyze.js';
 import { registryPath, simulate } from '../../pipelines/simulate.js';
-import { loadRegistry } from '../../src/cli/registry.js';
+import { loadRegistry } from '../../src/config/registry.js';
 import { writeReport } from '../../src/report/html.js';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -1,7 +1,7 @@
 /** fast-check generators of bad telemetry messages, each with the reason it must be rejected for. */
 import fc from 'fast-check';
-import { MAX_PAYLOAD_BYTES } from '../../src/io/payload.js';
-import { parseTimestamp_ms } from '../../src/io/timestamp.js';
+import { MAX_PAYLOAD_BYTES } from '../../src/io/wire/payload.js';
+import { parseTimestamp_ms } from '../../src/io/wire/timestamp.js';
 
 export interface Message {
   readonly topic: string;

@@ -1,6 +1,6 @@
 import type { CellSummary } from '../../src/domain/detector.js';
 import type { CellEvent } from '../../src/domain/events.js';
-import { eventToJson } from '../../src/io/analysisOutput.js';
+import { eventToJson } from '../../src/io/outputs/analysisFiles.js';
 
 /**
  * An analysis's event as events.jsonl holds it (with `elapsed_h` from its cell's first sample), to compare with what

@@ -1,0 +1,146 @@
+/**
+ * The bridge's parts on their own: the journal's replay rules, file patterns and cell names, and one step of
+ * following a file that is still being written (cut headers, cut rows, a settled last line, a replaced file).
+ */
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { BridgeJournal, JournalError } from '../../../src/io/bridge/journal.js';
+import { cellFor, runName, techniqueNumber } from '../../../src/io/bridge/cells.js';
+import { matchFiles, segmentPattern } from '../../../src/io/bridge/fileWatch.js';
+import { RejectionLog } from '../../../src/io/instruments/rejections.js';
+import { readTailStep } from '../../../src/io/bridge/tail.js';
+import { writeMpt } from '../../../src/sim/ecLab.js';
+
+const dir = (): string => mkdtempSync(join(tmpdir(), 'cw-bridge-unit-'));
+const publish = (id: number, payload = `{"t":${id}}`) =>
+  ({ cmd: 'publish', qos: 2, retain: false, dup: false, messageId: id, topic: 'cells/c1/ec', payload }) as never;
+const put = (j: BridgeJournal, p: never): Promise<void> => new Promise((r, e) => j.put(p, (err) => (err ? e(err) : r())));
+const mark = (offset: number) => ({ path: '/data/a.mpt', offset, signature: 'ab', cell: 'a', published: offset, lastSample_ms: null, meta: null });
+
+describe('BridgeJournal', () => {
+  it('keeps marked messages and offsets across a restart, drops messages no mark followed, and completes them', async () => {
+    const path = join(dir(), 'j');
+    const j = new BridgeJournal(path);
+    void put(j, publish(1));
+    void put(j, publish(2));
+    await j.mark(mark(100));
+    await put(j, { cmd: 'pubrel', qos: 2, messageId: 1 } as never);
+    await new Promise<void>((r) => j.del({ messageId: 2 }, () => r()));
+    // A step cut by a crash: its messages were written but its mark never was.
+    await put(j, publish(3));
+    await new Promise((r) => setImmediate(r));
+    j.close(() => {});
+    const again = new BridgeJournal(path);
+    expect(again.files.get('/data/a.mpt')?.offset).toBe(100);
+    expect(again.size).toBe(1);
+    const stored: { cmd: string; messageId: number }[] = [];
+    for await (const p of again.createStream() as unknown as AsyncIterable<{ cmd: string; messageId: number }>) stored.push(p);
+    expect(stored.map((p) => [p.cmd, p.messageId])).toEqual([['pubrel', 1]]);
+    // Rewritten at start: a third start sees the same (messages before marks, so the rewrite keeps them).
+    again.close(() => {});
+    expect(new BridgeJournal(path).size).toBe(1);
+  });
+
+  it('ignores a last line cut by a crash, and refuses a damaged journal with one line', () => {
+    const path = join(dir(), 'j');
+    writeFileSync(path, `P 7 2 0 "cells/c/ec" "{}"\nF ${JSON.stringify(mark(5))}\nP 8 2 0 "cells/c/e`);
+    const j = new BridgeJournal(path);
+    expect(j.size).toBe(1);
+    expect(j.files.get('/data/a.mpt')?.offset).toBe(5);
+    j.close(() => {});
+    writeFileSync(path, `X 1\nF ${JSON.stringify(mark(5))}\n`);
+    expect(() => new BridgeJournal(path)).toThrow(JournalError);
+    expect(() => new BridgeJournal(path)).toThrow(/line 1: unknown record "X"; move the file away/);
+  });
+
+  it('waits for room: whenAtMost resolves once the broker has completed enough', async () => {
+    const j = new BridgeJournal(join(dir(), 'j'));
+    void put(j, publish(1));
+    void put(j, publish(2));
+    await j.mark(mark(2));
+    let done = false;
+    const room = j.whenAtMost(1).then(() => (done = true));
+    await new Promise((r) => setImmediate(r));
+    expect(done).toBe(false);
+    j.del({ messageId: 1 }, () => {});
+    await room;
+    expect(done).toBe(true);
+  });
+});
+
+describe('file patterns and cell names', () => {
+  it('matches names case-insensitively, * within a name and ** across folders', async () => {
+    const d = dir();
+    mkdirSync(join(d, 'run1', 'deep'), { recursive: true });
+    for (const f of ['a.mpr', 'b.MPR', 'run1/c.mpr', 'run1/deep/d.mpr', 'run1/e.mpt', 'x.txt']) writeFileSync(join(d, f), '');
+    expect((await matchFiles([`${d}/*.mpr`])).map((p) => p.slice(d.length + 1))).toEqual(['a.mpr', 'b.MPR']);
+    expect((await matchFiles([`${d}/**/*.mpr`])).map((p) => p.slice(d.length + 1))).toEqual(['a.mpr', 'b.MPR', 'run1/c.mpr', 'run1/deep/d.mpr']);
+    expect(await matchFiles([`${d}/missing/*.mpr`])).toEqual([]);
+    expect(segmentPattern('NaSICON-07_*_C05.mpr').test('nasicon-07_02_GCPL_C05.mpr')).toBe(true);
+  });
+
+  it('names a cell after its EC-Lab run, so linked techniques stay one cell; mapping rules first', () => {
+    expect(runName('D:/data/NaSICON-07_02_GCPL_C05.mpr')).toBe('NaSICON-07_C05');
+    expect(runName('HAC_NH3_01_02_GCPL_C04.mpr')).toBe('HAC_NH3_01_C04');
+    expect(runName('mb.mpr')).toBe('mb');
+    expect(techniqueNumber('x_03_PEIS_C05.mpr')).toBe(3);
+    expect(cellFor('/d/Na cell 7_02_GCPL_C01.mpt', undefined, [])).toBe('Na-cell-7_C01');
+    const rules = [
+      { file: 'NaSICON-07_*', cell: 'n7' },
+      { channel: 6, cell: 'llzo-12' },
+    ];
+    expect(cellFor('/d/NaSICON-07_02_GCPL_C05.mpr', '5 (SN 1)', rules)).toBe('n7');
+    expect(cellFor('/d/other_02_GCPL_C06.mpr', '6 (SN 24889)', rules)).toBe('llzo-12');
+  });
+});
+
+describe('readTailStep', () => {
+  const run = { start_ms: Date.UTC(2026, 0, 1), areaCm2: 0.5, limit_V: 8, channel: 1 };
+  const rows = Array.from({ length: 50 }, (_, k) => ({ t_s: k, voltage_V: 0.07, current_mA: k < 25 ? 1 : -1 }));
+  const options = { maxRows: 1000, maxBytes: 1 << 20, rejections: new RejectionLog(() => {}) };
+  const at = (s: { next: number; signature: string }) => ({ offset: s.next, signature: s.signature });
+
+  it('reads whole rows only, waits for a header still being written, and takes a settled last line', async () => {
+    const d = dir();
+    const whole = join(d, 'whole.mpt');
+    await writeMpt(whole, run, rows);
+    const bytes = readFileSync(whole);
+    const path = join(d, 'run_02_GCPL_C02.mpt');
+    // Half the header.
+    writeFileSync(path, bytes.subarray(0, 150));
+    expect((await readTailStep(path, undefined, options)).kind).toBe('waiting');
+    // The header and a row and a half.
+    const headerEnd = bytes.indexOf('I/mA\n') + 5;
+    const rowEnd = bytes.indexOf(10, headerEnd) + 1;
+    writeFileSync(path, bytes.subarray(0, rowEnd + 20));
+    const first = await readTailStep(path, undefined, options);
+    if (first.kind !== 'records') throw new Error(first.kind);
+    expect(first.samples).toHaveLength(1);
+    expect(first.next).toBe(rowEnd);
+    expect(first.metadata.areaCm2).toBe(0.5);
+    // The rest, but for the last newline: that line waits until the file has settled.
+    writeFileSync(path, bytes.subarray(0, bytes.length - 1));
+    const second = await readTailStep(path, at(first), options);
+    if (second.kind !== 'records') throw new Error(second.kind);
+    expect(second.samples).toHaveLength(48);
+    const settled = await readTailStep(path, at(second), { ...options, settled: true });
+    if (settled.kind !== 'records') throw new Error(settled.kind);
+    expect(settled.samples.map((s) => s.t_ms)).toEqual([run.start_ms + 49_000]);
+    // All together: the rows of the whole file, once each.
+    expect([...first.samples, ...second.samples, ...settled.samples].map((s) => s.t_ms)).toEqual(rows.map((r) => run.start_ms + r.t_s * 1000));
+  });
+
+  it('sees a file replaced by another run, and one cut shorter than what was read', async () => {
+    const d = dir();
+    const path = join(d, 'a.mpt');
+    await writeMpt(path, run, rows);
+    const step = await readTailStep(path, undefined, options);
+    if (step.kind !== 'records') throw new Error(step.kind);
+    await writeMpt(path, { ...run, start_ms: run.start_ms + 86_400_000, channel: 3 }, rows.slice(0, 5));
+    expect((await readTailStep(path, at(step), options)).kind).toBe('replaced');
+    await writeMpt(path, run, rows.slice(0, 5));
+    expect((await readTailStep(path, at(step), options)).kind).toBe('replaced');
+  });
+});
