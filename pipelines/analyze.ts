@@ -4,7 +4,7 @@
 import { concat, defer, lastValueFrom, mergeMap, tap, type Observable } from 'rxjs';
 import { CHAIN_DEFAULTS } from '../src/config/schema.js';
 import { assumedCell, type CellConfig } from '../src/domain/cell.js';
-import { DEFAULT_DETECTOR_OPTIONS, type CellSummary, type DetectorOptions, type LabelledSegment } from '../src/domain/detector.js';
+import { DEFAULT_DETECTOR_OPTIONS, type CellSummary, type DetectorOptions, type LabelledSegment } from '../src/domain/detector/index.js';
 import type { CellEvent } from '../src/domain/events.js';
 import { checkProtocol, protocolAlerts } from '../src/domain/protocol.js';
 import { ImpedanceBlocks, type ImpedanceBlock, type ImpedancePoint } from '../src/domain/impedance.js';

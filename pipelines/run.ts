@@ -11,7 +11,7 @@ import { concat, filter, from, ignoreElements, map, merge, share, Subject, tap, 
 import type { MqttClient } from 'mqtt';
 import { secretsOf, type RunConfig } from '../src/config/schema.js';
 import { assumedCell, type CellConfig } from '../src/domain/cell.js';
-import { DEFAULT_DETECTOR_OPTIONS, isCurrentDetectorState } from '../src/domain/detector.js';
+import { DEFAULT_DETECTOR_OPTIONS, isCurrentDetectorState } from '../src/domain/detector/index.js';
 import type { AlertEvent, CellEvent } from '../src/domain/events.js';
 import { iso, type Sample } from '../src/domain/sample.js';
 import { shardOf } from '../src/domain/shard.js';

@@ -16,7 +16,7 @@ import { ImportError } from '../io/instruments/rejections.js';
 import { JournalError } from '../io/bridge/journal.js';
 import { parseTimestamp_ms } from '../io/wire/timestamp.js';
 import { formatZoned, isAbsolute, labTime, localToUtc_ms, parseLocalDateTime_ms, parseTimeZone } from '../domain/labTime.js';
-import type { CellSummary } from '../domain/detector.js';
+import type { CellSummary } from '../domain/detector/index.js';
 import { describeTimeBasis } from '../io/instruments/csvRows.js';
 import { SCENARIO_NAMES, SCENARIOS } from '../sim/scenarios.js';
 import { loadRegistry } from '../config/registry.js';

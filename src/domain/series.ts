@@ -1,6 +1,6 @@
 /** Per-cell display series for reports, downsampled as they stream by (see Envelope). */
 import type { CellConfig } from './cell.js';
-import type { DetectorState, StepResult } from './detector.js';
+import type { DetectorState, StepResult } from './detector/index.js';
 import { contactFraction, localCurrentDensity_mA_cm2 } from './physics.js';
 import { Envelope } from './envelope.js';
 import type { AlignedSample } from './sample.js';

@@ -1,5 +1,5 @@
 /** What the per-cell monitoring chain emits: events, the derived series of each sample, and a result at the end. */
-import type { CellSummary, DerivedState, LabelledSegment } from '../domain/detector.js';
+import type { CellSummary, DerivedState, LabelledSegment } from '../domain/detector/index.js';
 import type { CellEvent } from '../domain/events.js';
 import type { AlignedSample } from '../domain/sample.js';
 

@@ -9,7 +9,7 @@ import {
   type DetectorOptions,
   type DetectorState,
   type StepResult,
-} from '../domain/detector.js';
+} from '../domain/detector/index.js';
 import type { AlignedSample, Sample } from '../domain/sample.js';
 import { alignSample, alignState, type AlignState } from './align.js';
 import type { DetectorOutput } from './detect.js';

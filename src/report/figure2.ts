@@ -6,7 +6,7 @@
  * draft that says what is drawn and where R_ref came from. Runs in Node only (the page has its own charts).
  */
 import { extent, niceStep, regimeBands, regimeColor, tickLabel, wallText, withGaps, type ReportCell } from './charts.js';
-import { formatOhm } from '../domain/detector.js';
+import { formatOhm } from '../domain/detector/index.js';
 import { OKABE_ITO, REGIME_LABELS } from './palette.js';
 
 export type FigureWidth = 'single' | 'double' | number;

@@ -12,7 +12,7 @@
  * accuracy of an onset read off a plot of a long run).
  */
 import type { AlertEvent, CellEvent, RegimeEvent } from '../domain/events.js';
-import type { CellSummary, LabelledSegment } from '../domain/detector.js';
+import type { CellSummary, LabelledSegment } from '../domain/detector/index.js';
 import type { RegimeLabel } from '../domain/regime.js';
 import type { CellTruth } from './simulate.js';
 

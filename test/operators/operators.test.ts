@@ -6,7 +6,7 @@ import { perCell } from '../../src/operators/perCell.js';
 import { admitSample, reorderState, reorderWithin } from '../../src/operators/reorder.js';
 import { filter, map, Observable, Subject } from 'rxjs';
 import { assumedCell } from '../../src/domain/cell.js';
-import { DEFAULT_DETECTOR_OPTIONS } from '../../src/domain/detector.js';
+import { DEFAULT_DETECTOR_OPTIONS } from '../../src/domain/detector/index.js';
 import { monitorCells, type CellPipelineState } from '../../src/operators/monitor.js';
 import { admitTelemetry } from '../../src/operators/admit.js';
 import { impedanceSpectra } from '../../src/operators/impedance.js';

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../pipelines/analyze.js';
 import { registryPath, simulate } from '../../pipelines/simulate.js';
 import { loadRegistry } from '../../src/config/registry.js';
-import { formatOhm } from '../../src/domain/detector.js';
+import { formatOhm } from '../../src/domain/detector/index.js';
 import { F_MARKED_ABOVE, figure2, MIN_TEXT_PX, roundAxis, siScale, textWidth } from '../../src/report/figure2.js';
 import { OKABE_ITO } from '../../src/report/palette.js';
 import { figure2Context, figureFont, pngPixelsPerInch, renderFigures, writeFigures, type FigureCell } from '../../src/report/figures.js';

@@ -3,7 +3,7 @@
  * wrong time, a missed onset, a false call, a wrong failure mode or time.
  */
 import { describe, expect, it } from 'vitest';
-import type { CellSummary, LabelledSegment } from '../../src/domain/detector.js';
+import type { CellSummary, LabelledSegment } from '../../src/domain/detector/index.js';
 import type { CellEvent } from '../../src/domain/events.js';
 import type { RegimeLabel } from '../../src/domain/regime.js';
 import { scoreDetection, truthTimeline } from '../../src/sim/score.js';

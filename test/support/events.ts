@@ -1,4 +1,4 @@
-import type { CellSummary } from '../../src/domain/detector.js';
+import type { CellSummary } from '../../src/domain/detector/index.js';
 import type { CellEvent } from '../../src/domain/events.js';
 import { eventToJson } from '../../src/io/outputs/analysisFiles.js';
 

@@ -8,7 +8,7 @@
  * with 9 significant digits: they are estimates from measured voltages and currents of 4 to 6 digits, and the
  * last place of a double says nothing about a cell.
  */
-import type { DerivedState } from '../../domain/detector.js';
+import type { DerivedState } from '../../domain/detector/index.js';
 import { REGIME_CODES, type Regime } from '../../domain/regime.js';
 import type { ReferenceSource } from '../../domain/reference.js';
 import type { AlignedSample, Sample } from '../../domain/sample.js';

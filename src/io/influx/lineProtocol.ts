@@ -5,7 +5,7 @@
  * per spectrum, at its first point, rewritten as points arrive: the database keeps the last). Tag: `cell`.
  * Timestamps in milliseconds.
  */
-import type { DerivedState } from '../../domain/detector.js';
+import type { DerivedState } from '../../domain/detector/index.js';
 import type { CellEvent } from '../../domain/events.js';
 import type { ImpedanceBlock, ImpedancePoint } from '../../domain/impedance.js';
 import { iso, type AlignedSample, type Sample } from '../../domain/sample.js';

@@ -1,7 +1,7 @@
 /** The files of SPEC §5 that `cyclewatch analyze` writes: events.jsonl, segments.jsonl, summary.json. */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CellSummary, LabelledSegment } from '../../domain/detector.js';
+import type { CellSummary, LabelledSegment } from '../../domain/detector/index.js';
 import { eventTime_ms, type CellEvent } from '../../domain/events.js';
 import { iso } from '../../domain/sample.js';
 import { elapsed_h } from '../../domain/labTime.js';

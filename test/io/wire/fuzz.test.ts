@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { from, lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { assumedCell } from '../../../src/domain/cell.js';
-import { DEFAULT_DETECTOR_OPTIONS } from '../../../src/domain/detector.js';
+import { DEFAULT_DETECTOR_OPTIONS } from '../../../src/domain/detector/index.js';
 import type { Sample } from '../../../src/domain/sample.js';
 import { decodeMessage } from '../../../src/io/wire/payload.js';
 import { monitorCells } from '../../../src/operators/monitor.js';

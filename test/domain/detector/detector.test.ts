@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CellConfig } from '../../src/domain/cell.js';
+import type { CellConfig } from '../../../src/domain/cell.js';
 import {
   createDetectorState,
   DEFAULT_DETECTOR_OPTIONS as O,
@@ -7,10 +7,10 @@ import {
   finishDetector,
   isCurrentDetectorState,
   stepDetector,
-} from '../../src/domain/detector.js';
-import type { AlertEvent, CellEvent, HalfCycleEvent } from '../../src/domain/events.js';
-import { conductivityFactor, tMax_s } from '../../src/domain/physics.js';
-import type { AlignedSample } from '../../src/domain/sample.js';
+} from '../../../src/domain/detector/index.js';
+import type { AlertEvent, CellEvent, HalfCycleEvent } from '../../../src/domain/events.js';
+import { conductivityFactor, tMax_s } from '../../../src/domain/physics.js';
+import type { AlignedSample } from '../../../src/domain/sample.js';
 
 const cell: CellConfig = {
   id: 'c1',
