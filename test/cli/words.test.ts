@@ -1,6 +1,7 @@
 /** The command line's wording: counts with their plurals, and the option meant by a mistyped one. */
 import { describe, expect, it } from 'vitest';
-import { counted, nearestOption } from '../../src/cli/main.js';
+import { nearestOption } from '../../src/cli/args.js';
+import { counted } from '../../src/cli/words.js';
 
 describe('counted', () => {
   it('says 1 short and 2 shorts, 1 spectrum and 8 spectra, with thousands separated', () => {

@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../../../pipelines/analyze.js';
-import { summaryLine } from '../../../src/cli/main.js';
+import { summaryLine } from '../../../src/cli/words.js';
 import { figure2, F_MARKED_ABOVE } from '../../../src/report/figure2.js';
 
 const real = resolve(__dirname, '../../../../shared/data/real');
