@@ -319,7 +319,10 @@ describe('cyclewatch simulate + analyze', () => {
       const broker = `mqtt://${host}:${port}`;
       const replayed = await inBase(ex('replay', { 'mqtt://127.0.0.1:1883': broker }), 120_000);
       expect(replayed.status, replayed.stderr).toBe(0);
-      expect(replayed.stderr).toMatch(/replay: published 7\d\d messages in [12]\.\d s/); // 2 h at 3600×
+      // 2 h at 3600×: paced over 2 s at least (longer on a busy machine).
+      const [, count, seconds] = /replay: published (\d+) messages in (\d+\.\d) s/.exec(replayed.stderr)!;
+      expect(Number(count)).toBeGreaterThan(700);
+      expect(Number(seconds)).toBeGreaterThanOrEqual(1.9);
       const bridge = spawn(
         process.execPath,
         [bin, ...ex('bridge', { 'D:/EC-Lab/Data/**/*.mpr': `${base}/EC-Lab/Data/**/*.mpr`, 'mqtt://lab-server:1883': broker })],
