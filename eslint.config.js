@@ -22,4 +22,6 @@ export default tseslint.config(
     },
     rules: { '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }] },
   },
+  // The dependency-cruiser rules: a CommonJS file, as the tool reads it.
+  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } } },
 );

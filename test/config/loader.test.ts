@@ -23,7 +23,9 @@ describe('run configuration', () => {
   it('speaks MQTT 3.1.1 by default, 5 when asked, and refuses any other version with one line', () => {
     expect(parseRunConfig(null).mqtt.protocolVersion).toBe(4);
     expect(parseRunConfig('mqtt: { protocolVersion: 5 }\n', 'x.yaml').mqtt.protocolVersion).toBe(5);
-    expect(() => parseRunConfig('mqtt: { protocolVersion: 3 }\n', 'x.yaml')).toThrow(/mqtt\.protocolVersion: mqtt\.protocolVersion must be 4 \(MQTT 3\.1\.1\) or 5 \(MQTT 5\)/);
+    expect(() => parseRunConfig('mqtt: { protocolVersion: 3 }\n', 'x.yaml')).toThrow(
+      /mqtt\.protocolVersion: mqtt\.protocolVersion must be 4 \(MQTT 3\.1\.1\) or 5 \(MQTT 5\)/,
+    );
   });
 
   it('interpolates ${ENV} and ${ENV:-default}, and names the key of a missing variable', () => {

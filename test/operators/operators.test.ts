@@ -64,7 +64,14 @@ describe('reorderWithin', () => {
     // 1 s sampling, 5 s window, every tenth message 3 s late.
     for (let k = 0; k < 10_000; k++) {
       const t = k % 10 === 9 ? k - 3 : k;
-      admitSample(st, 5000, ec(t === k ? t : t + 0.5), () => {}, undefined, (x) => out.push(x.t_ms));
+      admitSample(
+        st,
+        5000,
+        ec(t === k ? t : t + 0.5),
+        () => {},
+        undefined,
+        (x) => out.push(x.t_ms),
+      );
       largest = Math.max(largest, st.buf.length);
     }
     expect(out.length).toBeGreaterThan(9_990);

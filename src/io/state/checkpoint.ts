@@ -138,7 +138,9 @@ export class StateStore<S> {
     const journal: Sample[] = [];
     for (const { seq, name } of this.segments()) {
       if (seq < from) continue;
-      const samples = name.endsWith('.bin') ? readJournalSegment(readFileSync(join(this.dir, name))) : readTextSegment(readFileSync(join(this.dir, name), 'utf8'));
+      const samples = name.endsWith('.bin')
+        ? readJournalSegment(readFileSync(join(this.dir, name)))
+        : readTextSegment(readFileSync(join(this.dir, name), 'utf8'));
       for (const s of samples) journal.push(s);
     }
     return { checkpoint, journal };

@@ -104,7 +104,8 @@ export function timestampOfBytes(b: Uint8Array, start: number, end: number): num
   return onCachedDay(hh, mm, ss, ms);
 }
 
-const slowBytes = (b: Uint8Array, start: number, end: number): number => parseTimestamp_ms(Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('latin1'));
+const slowBytes = (b: Uint8Array, start: number, end: number): number =>
+  parseTimestamp_ms(Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('latin1'));
 
 /** Accepts ISO strings and epoch-millisecond numbers (SPEC §4). */
 export function timestampOf(value: unknown): number {

@@ -10,7 +10,7 @@ const integer = (n: number): string => buf.toString('latin1', 0, writeInteger(bu
 // A deterministic spread of doubles over every magnitude the writer handles in plain notation and beyond.
 function* doubles(count: number): Generator<number> {
   let seed = 12345;
-  const random = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   for (let k = 0; k < count; k++) {
     const exponent = Math.floor(random() * 44) - 14;
     const sign = random() < 0.3 ? -1 : 1;

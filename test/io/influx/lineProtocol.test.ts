@@ -45,7 +45,17 @@ describe('line protocol', () => {
     );
     // Another cell, then the same cell with a new reference and current: no text of one leaks into the other.
     expect(derivedLine('c2', { ...d, rRef_ohm: 40, jSet_mA_cm2: 2 })).toContain('rRef_ohm=40,ratio=2,contactFraction=0.5,aEff_cm2=0.55,jSet_mA_cm2=2,');
-    const next = derivedLine('c 1', { ...d, rRef_ohm: 35.65, jSet_mA_cm2: -1.8181818181818181, rApp_ohm: null, ratio: null, contactFraction: null, aEff_cm2: null, jLocal_mA_cm2: null, atCompliance: true });
+    const next = derivedLine('c 1', {
+      ...d,
+      rRef_ohm: 35.65,
+      jSet_mA_cm2: -1.8181818181818181,
+      rApp_ohm: null,
+      ratio: null,
+      contactFraction: null,
+      aEff_cm2: null,
+      jLocal_mA_cm2: null,
+      atCompliance: true,
+    });
     expect(next).toBe(
       'derived,cell=c\\ 1 regime="polarization",regimeCode=2i,resting=false,rRefSource="calibrated",jLocalIsLowerBound=true,halfCycleIndex=4i,rRef_ohm=35.65,jSet_mA_cm2=-1.81818182 1767225600000',
     );

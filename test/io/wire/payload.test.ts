@@ -68,17 +68,22 @@ describe('wire format', () => {
 describe('the ec fast path (bytes, no JSON.parse)', () => {
   it('reads what encodeMessage writes, as JSON.parse would', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 946_684_800_000, max: 4_102_444_800_000 }), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.double({ noNaN: true, noDefaultInfinity: true }), (t_ms, v, i) => {
-        const m = encodeMessage({ cell: 'c1', t_ms, voltage_V: v, current_mA: i, pressure_MPa: undefined, temperature_C: undefined });
-        const fast = readEcBytes(Buffer.from(m.payload), 'c1');
-        expect(fast).not.toBeNull();
-        expect(fast).toEqual((decodeMessage(m.topic, m.payload) as { sample: unknown }).sample);
-      }),
+      fc.property(
+        fc.integer({ min: 946_684_800_000, max: 4_102_444_800_000 }),
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        (t_ms, v, i) => {
+          const m = encodeMessage({ cell: 'c1', t_ms, voltage_V: v, current_mA: i, pressure_MPa: undefined, temperature_C: undefined });
+          const fast = readEcBytes(Buffer.from(m.payload), 'c1');
+          expect(fast).not.toBeNull();
+          expect(fast).toEqual((decodeMessage(m.topic, m.payload) as { sample: unknown }).sample);
+        },
+      ),
       { numRuns: 3000 },
     );
   });
 
-  it('never accepts what JSON.parse would read differently or refuse: every answer it gives is the slow path\'s', () => {
+  it("never accepts what JSON.parse would read differently or refuse: every answer it gives is the slow path's", () => {
     // Plain decimals of up to 20 digits, as instruments write them: the digit path (≤ 15 digits) and the text path.
     const decimals = fc
       .tuple(fc.boolean(), fc.stringMatching(/^(0|[1-9][0-9]{0,9})$/), fc.option(fc.stringMatching(/^[0-9]{1,10}$/), { nil: undefined }))
@@ -91,7 +96,17 @@ describe('the ec fast path (bytes, no JSON.parse)', () => {
     const times = fc.oneof(
       fc.date({ min: new Date('1990-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((d) => d.toISOString()),
       fc.constantFrom('2026-01-01T0/:00:00Z', '2026-01-01T00:0a:00.000Z', '2026-01-01T00:00:00.0a0Z', '2026-01-01T00:00:00,000Z', '2026-01-01T23:59:60.999Z'),
-      fc.constantFrom('2026-02-30T00:00:00.000Z', '2026-01-01T00:00:00Z', '2026-01-01T25:00:00.000Z', '2026-01-01', '', 'x', '2026-01-01T00:00:00.000\\u005a', '1700000000000', '2026-01-01T00:00:00+02:00'),
+      fc.constantFrom(
+        '2026-02-30T00:00:00.000Z',
+        '2026-01-01T00:00:00Z',
+        '2026-01-01T25:00:00.000Z',
+        '2026-01-01',
+        '',
+        'x',
+        '2026-01-01T00:00:00.000\\u005a',
+        '1700000000000',
+        '2026-01-01T00:00:00+02:00',
+      ),
     );
     // Mostly the exact template, so that the fast path is taken often enough to be checked.
     const glue = fc.oneof({ weight: 8, arbitrary: fc.constant('') }, { weight: 1, arbitrary: fc.constantFrom(' ', '\n') });
@@ -106,9 +121,7 @@ describe('the ec fast path (bytes, no JSON.parse)', () => {
         fc.oneof({ weight: 6, arbitrary: fc.constant('') }, { weight: 1, arbitrary: fc.constantFrom(',"pressure_MPa":1', '}') }),
       )
       .map(([t, v, i, g1, g2, swap, extra]) =>
-        swap
-          ? `{"t":"${t}",${g1}"current_mA":${i},"voltage_V":${v}${extra}}${g2}`
-          : `{"t":"${t}",${g1}"voltage_V":${v},"current_mA":${i}${extra}}${g2}`,
+        swap ? `{"t":"${t}",${g1}"current_mA":${i},"voltage_V":${v}${extra}}${g2}` : `{"t":"${t}",${g1}"voltage_V":${v},"current_mA":${i}${extra}}${g2}`,
       );
     let fastTaken = 0;
     fc.assert(
@@ -127,8 +140,20 @@ describe('the ec fast path (bytes, no JSON.parse)', () => {
     expect(fastTaken).toBeGreaterThan(100); // the fast path was exercised, not only refused
     // And through decodeMessages, a bad one still gets the slow path's rejection.
     const out: string[] = [];
-    decodeMessages('cells/c1/ec', Buffer.from('{"t":"2026-02-30T00:00:00.000Z","voltage_V":1,"current_mA":2}'), 'cells', () => out.push('sample'), (r) => out.push(r));
-    decodeMessages('cells/c1/ec', Buffer.from('{"t":"2026-01-01T00:00:00.000Z","voltage_V":1e400,"current_mA":2}'), 'cells', () => out.push('sample'), (r) => out.push(r));
+    decodeMessages(
+      'cells/c1/ec',
+      Buffer.from('{"t":"2026-02-30T00:00:00.000Z","voltage_V":1,"current_mA":2}'),
+      'cells',
+      () => out.push('sample'),
+      (r) => out.push(r),
+    );
+    decodeMessages(
+      'cells/c1/ec',
+      Buffer.from('{"t":"2026-01-01T00:00:00.000Z","voltage_V":1e400,"current_mA":2}'),
+      'cells',
+      () => out.push('sample'),
+      (r) => out.push(r),
+    );
     expect(out).toEqual(['bad-timestamp', 'bad-number']);
   });
 });
@@ -146,7 +171,14 @@ describe('batches (several rows in one message)', () => {
   const decodeAll = (messages: Iterable<{ topic: string; payload: string }>) => {
     const samples: Sample[] = [];
     const rejected: string[] = [];
-    for (const m of messages) decodeMessages(m.topic, m.payload, 'cells', (s) => samples.push(s), (reason, detail) => rejected.push(`${reason}: ${detail}`));
+    for (const m of messages)
+      decodeMessages(
+        m.topic,
+        m.payload,
+        'cells',
+        (s) => samples.push(s),
+        (reason, detail) => rejected.push(`${reason}: ${detail}`),
+      );
     return { samples, rejected };
   };
 
@@ -176,10 +208,23 @@ describe('batches (several rows in one message)', () => {
 
   it('stay under the payload limit whatever the row count, and one row a message when maxRows is 1', () => {
     const rows = Array.from({ length: 500 }, (_, k) => sample('c', k));
-    const big = [...batchMessages(rows.map((s) => encodeMessage(s)), 200, 4096)];
+    const big = [
+      ...batchMessages(
+        rows.map((s) => encodeMessage(s)),
+        200,
+        4096,
+      ),
+    ];
     expect(big.every((m) => m.payload.length <= 4096)).toBe(true);
     expect(decodeAll(big).samples).toEqual(rows);
-    expect([...batchMessages(rows.map((s) => encodeMessage(s)), 1)].every((m) => m.payload.startsWith('{'))).toBe(true);
+    expect(
+      [
+        ...batchMessages(
+          rows.map((s) => encodeMessage(s)),
+          1,
+        ),
+      ].every((m) => m.payload.startsWith('{')),
+    ).toBe(true);
   });
 
   it('reject a bad row of a batch by itself and keep the others', () => {
