@@ -239,7 +239,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
             ...(header !== undefined ? { instrument: { file: header.file, technique: header.technique ?? null, channel: header.channel ?? null } } : {}),
           });
           segments.push(...out.segments);
-        } else if (out.type !== 'derived') events.push(out);
+        } else if (out.type !== 'derived' && out.type !== 'accepted') events.push(out);
       }),
     ),
     { defaultValue: undefined },

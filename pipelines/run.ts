@@ -30,10 +30,9 @@ import { machineTimeZone } from '../src/io/instruments/importers.js';
 import { rateLimitedRejections, scrubbing } from '../src/io/ops/log.js';
 import { DeadLetters } from '../src/io/mqtt/deadLetters.js';
 import { admitTelemetry } from '../src/operators/admit.js';
-import type { DetectorOutput } from '../src/operators/detect.js';
 import { holdForHeader } from '../src/operators/holdForHeader.js';
 import { impedanceSpectra } from '../src/operators/impedance.js';
-import { monitorCells, type CellPipelineState } from '../src/operators/monitor.js';
+import { monitorCells, type CellPipelineState, type DetectorOutput } from '../src/operators/monitor.js';
 
 /** What the monitor keeps per cell for its status table, /metrics and the stale alert. */
 export interface CellStatus {
@@ -249,7 +248,10 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
 
   /** Where the chain's outputs go: the status table, the database, alerts, events.jsonl. */
   const route = (out: DetectorOutput): void => {
-    if (out.type === 'derived') {
+    if (out.type === 'accepted') {
+      samplesAccepted.inc();
+      writeTelemetryLine(sink, out.sample);
+    } else if (out.type === 'derived') {
       const c = cells.get(out.cell);
       if (c !== undefined) {
         c.regime = out.derived.regime;
@@ -383,10 +385,7 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
         return undefined;
       },
       states,
-      onAccepted: (s) => {
-        samplesAccepted.inc();
-        writeTelemetryLine(sink, s);
-      },
+      accepted: true,
     }),
   );
   const pipeline: Subscription = merge(detection, spectra, headerMeta).subscribe({

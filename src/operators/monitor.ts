@@ -1,3 +1,8 @@
+/**
+ * The monitoring chain every pipeline shares, live or offline, and what it emits: per cell, samples put in order,
+ * pressure and temperature joined, regimes detected; out come the accepted samples (on request), the derived series,
+ * the events, and a result at the end.
+ */
 import { catchError, Observable, of, type OperatorFunction } from 'rxjs';
 import type { AlertEvent, CellEvent } from '../domain/events.js';
 import type { CellConfig } from '../domain/cell.js';
@@ -6,15 +11,45 @@ import {
   derivedState,
   finishDetector,
   stepDetector,
+  type CellSummary,
+  type DerivedState,
   type DetectorOptions,
   type DetectorState,
+  type LabelledSegment,
   type StepResult,
 } from '../domain/detector/index.js';
 import type { AlignedSample, Sample } from '../domain/sample.js';
 import { alignSample, alignState, type AlignState } from './align.js';
-import type { DetectorOutput } from './detect.js';
 import { perCell } from './perCell.js';
 import { admitSample, releaseUpTo, reorderState, type OnReject, type ReorderState } from './reorder.js';
+
+/**
+ * A sample admitted by re-ordering and de-duplication, as it arrives: what may be written as raw telemetry (a rejected
+ * duplicate must never replace the good value in the database). Emitted only when asked for (`accepted: true`).
+ */
+export interface AcceptedOutput {
+  readonly type: 'accepted';
+  readonly cell: string;
+  readonly sample: Sample;
+}
+
+export interface DerivedOutput {
+  readonly type: 'derived';
+  readonly cell: string;
+  readonly sample: AlignedSample;
+  readonly derived: DerivedState;
+}
+
+/** Emitted once when the cell's stream completes. */
+export interface CellResult {
+  readonly type: 'result';
+  readonly cell: string;
+  readonly summary: CellSummary;
+  readonly segments: readonly LabelledSegment[];
+}
+
+/** What the per-cell monitoring chain emits. */
+export type DetectorOutput = CellEvent | AcceptedOutput | DerivedOutput | CellResult;
 
 /** Everything one cell's chain holds between samples: what a checkpoint saves. */
 export interface CellPipelineState {
@@ -39,16 +74,14 @@ export interface MonitorOptions {
   readonly onSample?: (cell: CellConfig) => ((x: AlignedSample, state: DetectorState, step: StepResult | null) => void) | undefined;
   /** Every cell's live state, kept up to date for checkpoints. */
   readonly states?: Map<string, CellPipelineState>;
-  /**
-   * Each sample admitted by re-ordering and de-duplication, as it arrives: what may be written as raw telemetry
-   * (a rejected duplicate must never replace the good value in the database).
-   */
-  readonly onAccepted?: (s: Sample) => void;
+  /** Emit each admitted sample as it arrives (`accepted`), for the raw telemetry a live monitor writes. */
+  readonly accepted?: boolean;
 }
 
 /**
  * The monitoring chain every pipeline shares, live or offline: per cell, put samples in order (`admitSample`),
- * join pressure and temperature (`alignSample`), detect (`stepDetector`). Only the edges (where samples come from, where outputs go) differ.
+ * join pressure and temperature (`alignSample`), detect (`stepDetector`). Only the edges (where samples come from,
+ * where outputs go) differ: everything the chain decides leaves it downstream.
  */
 export function monitorCells(options: MonitorOptions): OperatorFunction<Sample, DetectorOutput> {
   return perCell((cell: string, samples: Observable<Sample>): Observable<DetectorOutput> => {
@@ -74,6 +107,7 @@ export function monitorCell(config: CellConfig, o: MonitorOptions, state: CellPi
       const det = state.detector;
       // The derived output keeps its sample; without it nothing downstream keeps one, so one object serves all.
       const scratch = o.derived ? undefined : { cell: '', t_ms: 0, voltage_V: 0, current_mA: 0, pressure_MPa: undefined, temperature_C: undefined };
+      const accepted = o.accepted === true ? (s: Sample): void => subscriber.next({ type: 'accepted', cell: s.cell, sample: s }) : undefined;
       const detect = (s: Sample): void => {
         const x = alignSample(state.align, o.auxStaleness_ms, s, o.onReject, scratch);
         if (x === null) return;
@@ -84,7 +118,7 @@ export function monitorCell(config: CellConfig, o: MonitorOptions, state: CellPi
       return source.subscribe({
         next(s) {
           try {
-            admitSample(state.reorder, o.reorderWindow_ms, s, o.onReject, o.onAccepted, detect);
+            admitSample(state.reorder, o.reorderWindow_ms, s, o.onReject, accepted, detect);
           } catch (e) {
             // An error notification, not an exception thrown into the source: the chain decides what it costs.
             subscriber.error(e);

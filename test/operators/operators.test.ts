@@ -4,7 +4,7 @@ import { sample, type Sample } from '../../src/domain/sample.js';
 import { alignAux } from '../../src/operators/align.js';
 import { perCell } from '../../src/operators/perCell.js';
 import { admitSample, reorderState, reorderWithin } from '../../src/operators/reorder.js';
-import { filter, map, Observable, Subject } from 'rxjs';
+import { filter, map, Observable, Subject, toArray } from 'rxjs';
 import { assumedCell } from '../../src/domain/cell.js';
 import { DEFAULT_DETECTOR_OPTIONS } from '../../src/domain/detector/index.js';
 import { monitorCells, type CellPipelineState } from '../../src/operators/monitor.js';
@@ -172,6 +172,30 @@ describe('monitorCells', () => {
       );
       expectObservable(out).toBe('a-b-c---e|', { a: 'c1:1000', b: 'c2:cell-error', c: 'c1:2000', e: 'c1:9000' });
     });
+  });
+
+  it('emits each admitted sample once, when asked, as it arrives: a duplicate is rejected, not accepted, and a late one goes in its place', () => {
+    const rejected: string[] = [];
+    scheduler().run(({ cold, expectObservable }) => {
+      // b repeats a (same time); d is 1 s late, within the 5 s window: accepted on arrival, decided in its place.
+      const values = { a: ec(1, 0.07, 'c1'), b: ec(1, 0.07, 'c1'), c: ec(3, 0.07, 'c1'), d: ec(2, 0.07, 'c1') };
+      const out = cold('a-b-c-d|', values).pipe(
+        monitorCells({
+          reorderWindow_ms: 5_000,
+          auxStaleness_ms: 60_000,
+          detector: DEFAULT_DETECTOR_OPTIONS,
+          derived: true,
+          accepted: true,
+          resolveCell: (id) => assumedCell(id),
+          onReject: (reason) => void rejected.push(reason),
+        }),
+        filter((o) => o.type === 'accepted' || o.type === 'derived'),
+        map((o) => (o.type === 'accepted' ? `in:${o.sample.t_ms}` : `out:${o.derived.t_ms}`)),
+        toArray(),
+      );
+      expectObservable(out).toBe('-------(x|)', { x: ['in:1000', 'in:3000', 'in:2000', 'out:1000', 'out:2000', 'out:3000'] });
+    });
+    expect(rejected).toEqual(['duplicate']);
   });
 
   it('leaves each cell as its last sample left it when unsubscribed: samples held for re-ordering stay held, no half cycle is closed', () => {
