@@ -1,11 +1,10 @@
-import { Observable, type OperatorFunction } from 'rxjs';
 import type { AlignedSample, Sample } from '../domain/sample.js';
 import type { OnReject } from './reorder.js';
 
 /**
  * Joins one cell's electrochemical samples with the latest pressure and temperature as of their event time.
  * Auxiliary readings older than `staleness_ms` are not carried forward: a dead force sensor must show as
- * missing, not as its last value. Input must be in event-time order (see `reorderWithin`).
+ * missing, not as its last value. Input must be in event-time order (see `admitSample`).
  */
 /** The latest auxiliary readings; plain data, so a checkpoint can carry it over a restart. */
 export interface AlignState {
@@ -59,17 +58,3 @@ export function alignSample(st: AlignState, staleness_ms: number, s: Sample, onR
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-export function alignAux(staleness_ms: number, onReject: OnReject, state: AlignState = alignState()): OperatorFunction<Sample, AlignedSample> {
-  return (source) =>
-    new Observable<AlignedSample>((subscriber) =>
-      source.subscribe({
-        next(s) {
-          const a = alignSample(state, staleness_ms, s, onReject);
-          if (a !== null) subscriber.next(a);
-        },
-        error: (e) => subscriber.error(e),
-        complete: () => subscriber.complete(),
-      }),
-    );
-}

@@ -96,7 +96,7 @@ export function monitorCells(options: MonitorOptions): OperatorFunction<Sample, 
 }
 
 /**
- * One cell's chain as one operator over the step functions that `reorderWithin` and `alignAux` lift on their own:
+ * One cell's chain as one operator over the step functions `admitSample` and `alignSample` (their marble tests lift each alone):
  * it runs once per sample, and two subscriber hops less per sample is a measurable share of an analysis.
  */
 export function monitorCell(config: CellConfig, o: MonitorOptions, state: CellPipelineState): OperatorFunction<Sample, DetectorOutput> {

@@ -1,4 +1,3 @@
-import { Observable, type OperatorFunction } from 'rxjs';
 import type { Sample } from '../domain/sample.js';
 import type { RejectReason } from '../domain/reject.js';
 
@@ -26,7 +25,7 @@ function sameSample(a: Sample, b: Sample): boolean {
  * `window_ms` late still land in place. Later ones cannot be placed any more: they are rejected as `late`,
  * never silently reordered behind decisions already taken. Memory is bounded by the samples in one window.
  */
-/** What `reorderWithin` holds between samples; plain data, so a checkpoint can carry it over a restart. */
+/** What `admitSample` holds between samples; plain data, so a checkpoint can carry it over a restart. */
 export interface ReorderState {
   buf: Sample[];
   head: number;
@@ -96,24 +95,4 @@ export function admitSample(
   else buf.splice(k, 0, s);
   onAdmit?.(s);
   releaseUpTo(st, buf[buf.length - 1]!.t_ms - window_ms, next);
-}
-
-export function reorderWithin(
-  window_ms: number,
-  onReject: OnReject,
-  state: ReorderState = reorderState(),
-  onAdmit?: (s: Sample) => void,
-): OperatorFunction<Sample, Sample> {
-  return (source) =>
-    new Observable<Sample>((subscriber) => {
-      const next = (s: Sample): void => subscriber.next(s);
-      return source.subscribe({
-        next: (s) => admitSample(state, window_ms, s, onReject, onAdmit, next),
-        error: (e) => subscriber.error(e),
-        complete() {
-          releaseUpTo(state, Infinity, next);
-          subscriber.complete();
-        },
-      });
-    });
 }

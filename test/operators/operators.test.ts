@@ -1,9 +1,9 @@
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { sample, type Sample } from '../../src/domain/sample.js';
-import { alignAux } from '../../src/operators/align.js';
+import { alignAux, reorderWithin } from './lift.js';
 import { perCell } from '../../src/operators/perCell.js';
-import { admitSample, reorderState, reorderWithin } from '../../src/operators/reorder.js';
+import { admitSample, reorderState } from '../../src/operators/reorder.js';
 import { filter, map, Observable, Subject, toArray } from 'rxjs';
 import { assumedCell } from '../../src/domain/cell.js';
 import { DEFAULT_DETECTOR_OPTIONS } from '../../src/domain/detector/index.js';

@@ -314,19 +314,3 @@ export function writeTelemetryLine(target: LineTarget, s: Sample | AlignedSample
   b[at++] = 32;
   target.commitLine(writeInteger(b, at, Math.round(s.t_ms)));
 }
-
-/** A target that keeps the one line written to it as a string (for tests, and sinks that queue strings). */
-export class StringLineTarget implements LineTarget {
-  private readonly slot: LineSlot = { buf: Buffer.allocUnsafe(1024), at: 0 };
-  line: string | null = null;
-
-  reserveLine(_t_ms: number, maxBytes: number): LineSlot {
-    if (this.slot.buf.length < maxBytes) this.slot.buf = Buffer.allocUnsafe(maxBytes);
-    this.line = null;
-    return this.slot;
-  }
-
-  commitLine(end: number): void {
-    this.line = this.slot.buf.toString('utf8', 0, end);
-  }
-}

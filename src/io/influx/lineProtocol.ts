@@ -5,12 +5,11 @@
  * per spectrum, at its first point, rewritten as points arrive: the database keeps the last). Tag: `cell`.
  * Timestamps in milliseconds.
  */
-import type { DerivedState } from '../../domain/detector/index.js';
 import type { CellEvent } from '../../domain/events.js';
 import type { ImpedanceBlock, ImpedancePoint } from '../../domain/impedance.js';
-import { iso, type AlignedSample, type Sample } from '../../domain/sample.js';
+import { iso } from '../../domain/sample.js';
 import { elapsed_h, formatElapsed } from '../../domain/labTime.js';
-import { escapeKey, StringLineTarget, writeDerivedLine, writeTelemetryLine } from './lineBytes.js';
+import { escapeKey } from './lineBytes.js';
 
 // eslint-disable-next-line no-control-regex -- control characters are exactly what this matches
 const escapeString = (s: string): string => '"' + s.replace(/["\\]/g, (c) => '\\' + c).replace(/[\u0000-\u001f\u007f]/g, ' ') + '"';
@@ -39,20 +38,6 @@ function line(measurement: string, tags: Record<string, string>, f: string, t_ms
   let t = '';
   for (const k in tags) t += ',' + escapeKey(k) + '=' + escapeKey(tags[k]!);
   return `${measurement}${t} ${f} ${Math.round(t_ms)}`;
-}
-
-// The per-sample lines are encoded as bytes (lineBytes.ts); these are their texts, for sinks that queue strings.
-const one = new StringLineTarget();
-
-export function telemetryLine(s: Sample | AlignedSample): string | null {
-  one.line = null;
-  writeTelemetryLine(one, s);
-  return one.line;
-}
-
-export function derivedLine(cell: string, d: DerivedState): string {
-  writeDerivedLine(one, cell, d);
-  return one.line!;
 }
 
 /**

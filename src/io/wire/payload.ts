@@ -1,5 +1,5 @@
 /**
- * The wire format of telemetry messages (SPEC §4): `encodeMessage` for replay and the bridge, `decodeMessage`
+ * The wire format of telemetry messages (SPEC §4): `encodeMessage` for replay and the bridge, `decodeMessages`
  * for the live MQTT input and JSON Lines captures. Decoding returns a sample or a rejection; it never throws.
  */
 import type { ImpedancePoint } from '../../domain/impedance.js';
@@ -96,14 +96,6 @@ export function decodePayload(cell: string, kind: string, payload: unknown): Dec
       temperature_C: values.temperature_C,
     },
   };
-}
-
-/** A raw MQTT message of one sample: topic and payload bytes/text. */
-export function decodeMessage(topic: string, payload: string | Uint8Array, prefix = 'cells'): Decoded {
-  const where = locateMessage(topic, payload, prefix);
-  if (!where.ok) return where;
-  const body = parseJson(payload);
-  return body.ok ? decodePayload(where.cell, where.kind, body.json) : body;
 }
 
 /**
@@ -324,7 +316,7 @@ const isTelemetryTopic = (topic: string): boolean => {
 
 /**
  * One message per sample: `ec` when it carries only voltage and current, the all-fields `telemetry` topic
- * otherwise. `decodeMessage` gives the sample back.
+ * otherwise. `decodeMessages` gives the sample back.
  */
 export function encodeMessage(s: Sample, prefix = 'cells'): { topic: string; payload: string } {
   // ISO for a person reading the broker; epoch milliseconds when the time has a fraction of a millisecond to keep.

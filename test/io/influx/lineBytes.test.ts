@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { StringLineTarget, writeDecimal, writeInteger, writeTelemetryLine } from '../../../src/io/influx/lineBytes.js';
+import { writeDecimal, writeInteger, writeTelemetryLine } from '../../../src/io/influx/lineBytes.js';
+import { StringLineTarget } from '../../support/lines.js';
 import { sample } from '../../../src/domain/sample.js';
 import { readEcBytes } from '../../../src/io/wire/payload.js';
 

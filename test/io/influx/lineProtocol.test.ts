@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { derivedLine, eventLines, telemetryLine } from '../../../src/io/influx/lineProtocol.js';
+import { eventLines } from '../../../src/io/influx/lineProtocol.js';
+import { derivedLine, telemetryLine } from '../../support/lines.js';
 import type { DerivedState } from '../../../src/domain/detector/index.js';
 import { REGIME_CODES } from '../../../src/domain/regime.js';
 import { sample } from '../../../src/domain/sample.js';

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { assumedCell } from '../../../src/domain/cell.js';
 import { DEFAULT_DETECTOR_OPTIONS } from '../../../src/domain/detector/index.js';
 import type { Sample } from '../../../src/domain/sample.js';
-import { decodeMessage } from '../../../src/io/wire/payload.js';
+import { decodeMessage } from '../../support/lines.js';
 import { monitorCells } from '../../../src/operators/monitor.js';
 import { decodeBad, goodMessages, mix, type BadMessage } from '../../support/badMessages.js';
 

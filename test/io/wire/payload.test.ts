@@ -4,13 +4,13 @@ import type { Sample } from '../../../src/domain/sample.js';
 import {
   batchMessages,
   decodeImpedance,
-  decodeMessage,
   decodeMessages,
   encodeImpedance,
   encodeMessage,
   MAX_PAYLOAD_BYTES,
   readEcBytes,
 } from '../../../src/io/wire/payload.js';
+import { decodeMessage } from '../../support/lines.js';
 
 // -0 travels as 0, which is the same reading.
 const value = fc.option(
