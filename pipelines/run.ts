@@ -20,6 +20,7 @@ import { StateStore, stringifyState } from '../src/io/state/checkpoint.js';
 import { eventLines, impedanceLines } from '../src/io/influx/lineProtocol.js';
 import { writeDerivedLine, writeTelemetryLine } from '../src/io/influx/lineBytes.js';
 import { Metrics, serveMetrics } from '../src/io/ops/metrics.js';
+import { arrivedNumbers } from '../src/io/numbers.js';
 import { connectMqtt, impedanceInput, sideInput, startEmbeddedBroker, telemetryInput, telemetryTopics, type EmbeddedBroker } from '../src/io/mqtt/client.js';
 import { alertKey, AlertRouter } from '../src/io/ops/notifiers.js';
 import { decodeCellMeta, META_KIND, type CellMeta } from '../src/io/wire/payload.js';
@@ -246,11 +247,13 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
     }
   };
 
+  /** The texts the last live message's numbers arrived as: the decoder writes them, the raw line copies them. */
+  const arrivedDigits = arrivedNumbers();
   /** Where the chain's outputs go: the status table, the database, alerts, events.jsonl. */
   const route = (out: DetectorOutput): void => {
     if (out.type === 'accepted') {
       samplesAccepted.inc();
-      writeTelemetryLine(sink, out.sample);
+      writeTelemetryLine(sink, out.sample, arrivedDigits);
     } else if (out.type === 'derived') {
       const c = cells.get(out.cell);
       if (c !== undefined) {
@@ -310,8 +313,10 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
   /** Emits when held samples must go on at once: before a checkpoint's snapshot, and at a planned stop. */
   const releaseHeld = new Subject<void>();
 
-  // Live messages: decoded, admitted, journalled (the broker's PUBACK leaves only after the journal write).
+  // Live messages: decoded, admitted, journalled (the broker's PUBACK leaves only after the journal write). The raw
+  // line of a message's sample copies the digits its numbers arrived with.
   const live = telemetryInput(client, {
+    arrived: arrivedDigits,
     topics,
     qos: config.mqtt.qos,
     topicPrefix: config.mqtt.topicPrefix,

@@ -12,6 +12,7 @@ import type { DerivedState } from '../../domain/detector/index.js';
 import { REGIME_CODES, type Regime } from '../../domain/regime.js';
 import type { ReferenceSource } from '../../domain/reference.js';
 import type { AlignedSample, Sample } from '../../domain/sample.js';
+import { NUMBER_BYTES, POW10, type ArrivedNumbers, type ArrivedText } from '../numbers.js';
 
 /** Room for one line in a sink's buffer: bytes go from `at`; `commitLine` is told where they end. */
 export interface LineSlot {
@@ -30,10 +31,6 @@ export interface LineTarget {
 const SIGNIFICANT_DIGITS = 9;
 const MANTISSA_MAX = 10 ** SIGNIFICANT_DIGITS;
 const MANTISSA_MIN = MANTISSA_MAX / 10;
-/** 10^0 … 10^22: the powers of ten a double holds exactly. */
-export const POW10: readonly number[] = Array.from({ length: 23 }, (_, i) => 10 ** i);
-/** Bytes a number written here takes at most (sign, 21 digits or a shortest round-trip text, point). */
-const NUMBER_BYTES = 32;
 
 const scale = (x: number, k: number): number => (k >= 0 ? x * POW10[k]! : x / POW10[-k]!);
 
@@ -130,46 +127,9 @@ export function writeInteger(b: Buffer, at: number, n: number): number {
   return writeDigits(b, at + digits, n, digits);
 }
 
-/**
- * The text a number of the message being decoded arrived as (a JSON number in plain decimal notation, which reads
- * back to exactly that number). The raw line of that message's sample copies it rather than formatting the double
- * again; any other number with the same value may use it too, being the same double.
- */
-export interface ArrivedText {
-  value: number;
-  length: number;
-  readonly bytes: Uint8Array;
-}
-const arrivedText = (): ArrivedText => ({ value: NaN, length: 0, bytes: new Uint8Array(NUMBER_BYTES) });
-export const ARRIVED_VOLTAGE = arrivedText();
-export const ARRIVED_CURRENT = arrivedText();
-
-/**
- * Keep `src[start, end)` as the text of `value`, when it is plain decimal notation of at most 32 bytes; trailing
- * zeros of a fraction are dropped (`2.0` → `2`, `0.0710` → `0.071`), as JavaScript would write the number.
- */
-export function rememberArrivedText(t: ArrivedText, value: number, src: Uint8Array, start: number, end: number): void {
-  t.length = 0;
-  if (end - start > NUMBER_BYTES) return;
-  let point = -1;
-  for (let k = start; k < end; k++) {
-    const c = src[k]!;
-    if (c === 0x2e) point = k - start;
-    else if (!((c >= 0x30 && c <= 0x39) || (c === 0x2d && k === start))) return;
-    t.bytes[k - start] = c;
-  }
-  let length = end - start;
-  if (point >= 0) {
-    while (t.bytes[length - 1] === 0x30) length--;
-    if (length - 1 === point) length--;
-  }
-  t.value = value;
-  t.length = length;
-}
-
 /** A double with every digit (as it arrived, or JavaScript's shortest text that reads back to the same double). */
-function writeExact(b: Buffer, at: number, x: number, arrived: ArrivedText | null = null): number {
-  if (arrived !== null && arrived.length > 0 && Object.is(arrived.value, x)) {
+function writeExact(b: Buffer, at: number, x: number, arrived?: ArrivedText): number {
+  if (arrived !== undefined && arrived.length > 0 && Object.is(arrived.value, x)) {
     const n = arrived.length;
     for (let i = 0; i < n; i++) b[at + i] = arrived.bytes[i]!;
     return at + n;
@@ -287,7 +247,11 @@ export function writeDerivedLine(target: LineTarget, cell: string, d: DerivedSta
 }
 
 /** The raw `telemetry` point of a sample; nothing when it has no value (line protocol has no null). */
-export function writeTelemetryLine(target: LineTarget, s: Sample | AlignedSample): void {
+/**
+ * The `telemetry` line of a sample. With `arrived` (the texts its message's numbers arrived as, see io/numbers.ts),
+ * voltage and current keep the digits they arrived with.
+ */
+export function writeTelemetryLine(target: LineTarget, s: Sample | AlignedSample, arrived?: ArrivedNumbers): void {
   const v = finite(s.voltage_V);
   const i = finite(s.current_mA);
   const p = finite(s.pressure_MPa);
@@ -298,10 +262,10 @@ export function writeTelemetryLine(target: LineTarget, s: Sample | AlignedSample
   const b = slot.buf;
   let at = put(b, slot.at, c.telemetry);
   const start = at;
-  if (v) at = writeExact(b, put(b, at, VOLTAGE), s.voltage_V!, ARRIVED_VOLTAGE);
+  if (v) at = writeExact(b, put(b, at, VOLTAGE), s.voltage_V!, arrived?.voltage);
   if (i) {
     if (at > start) b[at++] = 44;
-    at = writeExact(b, put(b, at, CURRENT), s.current_mA!, ARRIVED_CURRENT);
+    at = writeExact(b, put(b, at, CURRENT), s.current_mA!, arrived?.current);
   }
   if (p) {
     if (at > start) b[at++] = 44;

@@ -14,6 +14,7 @@ import { acknowledgeAfterJournal, holdOutgoingPackets, type PublishRoutes } from
 import type { OversizedPublish } from './publishReader.js';
 import { decodeImpedance, decodeMessages, IMPEDANCE_KIND, MAX_PAYLOAD_BYTES, META_KIND, type ImpedanceReading } from '../wire/payload.js';
 import type { RejectReason } from '../../domain/reject.js';
+import type { ArrivedNumbers } from '../numbers.js';
 
 export interface MqttConnectOptions {
   readonly url: string;
@@ -178,6 +179,8 @@ export interface TelemetryInputOptions {
   readonly accept: (cell: string) => boolean;
   readonly onReject: (reason: RejectReason, topic: string, detail: string, payload: Buffer) => void;
   readonly log: (message: string) => void;
+  /** Where the decoder keeps the texts the last message's numbers arrived as, for the raw line (io/numbers.ts). */
+  readonly arrived?: ArrivedNumbers;
 }
 
 /**
@@ -208,7 +211,7 @@ export function telemetryInput(client: MqttClient, o: TelemetryInputOptions): Ob
     const onMessage = (topic: string, payload: Buffer): void => {
       topicNow = topic;
       payloadNow = payload;
-      decodeMessages(topic, payload, o.topicPrefix, onSample, onBad);
+      decodeMessages(topic, payload, o.topicPrefix, onSample, onBad, o.arrived);
     };
     const onOffline = (): void => {
       if (!offline) o.log('mqtt: connection lost, reconnecting with back-off');

@@ -8,7 +8,7 @@ import { iso, type Sample } from '../../domain/sample.js';
 import type { RejectReason } from '../../domain/reject.js';
 import { timestampOf, timestampOfBytes } from './timestamp.js';
 import { parseTimeZone } from '../../domain/labTime.js';
-import { ARRIVED_CURRENT, ARRIVED_VOLTAGE, POW10, rememberArrivedText } from '../influx/lineBytes.js';
+import { POW10, rememberArrivedText, type ArrivedNumbers } from '../numbers.js';
 
 export type Decoded = { readonly ok: true; readonly sample: Sample } | { readonly ok: false; readonly reason: RejectReason; readonly detail: string };
 
@@ -108,12 +108,13 @@ export function decodeMessages(
   prefix: string,
   onSample: (s: Sample) => void,
   onReject: (reason: RejectReason, detail: string) => void,
+  arrived?: ArrivedNumbers,
 ): void {
   const where = locateMessage(topic, payload, prefix);
   if (!where.ok) return onReject(where.reason, where.detail);
   // The usual single ec message straight from its bytes; anything else through JSON.parse.
   if (where.kind === 'ec' && Buffer.isBuffer(payload)) {
-    const s = readEcBytes(payload, where.cell);
+    const s = readEcBytes(payload, where.cell, arrived);
     if (s !== null) return onSample(s);
   }
   const body = parseJson(payload);
@@ -176,7 +177,7 @@ function jsonNumberEnd(b: Uint8Array, at: number): number {
  * thousands a second). Anything else (another order, spaces, more fields, escapes, a number a double cannot hold, a
  * time that is no instant) gives null and goes through JSON.parse, so the result is always the one JSON.parse gives.
  */
-export function readEcBytes(b: Buffer, cell: string): Sample | null {
+export function readEcBytes(b: Buffer, cell: string, arrived?: ArrivedNumbers): Sample | null {
   if (!bytesAt(b, 0, EC_OPEN)) return null;
   let p = EC_OPEN.length;
   // The time: printable ASCII without escapes up to its closing quote (a JSON string that reads as itself).
@@ -201,8 +202,10 @@ export function readEcBytes(b: Buffer, cell: string): Sample | null {
   const t_ms = timestampOfBytes(b, tStart, tEnd);
   if (!Number.isFinite(t_ms)) return null;
   // The raw telemetry line of this sample copies these digits rather than formatting the doubles again.
-  rememberArrivedText(ARRIVED_VOLTAGE, voltage_V, b, vStart, vEnd);
-  rememberArrivedText(ARRIVED_CURRENT, current_mA, b, p, iEnd);
+  if (arrived !== undefined) {
+    rememberArrivedText(arrived.voltage, voltage_V, b, vStart, vEnd);
+    rememberArrivedText(arrived.current, current_mA, b, p, iEnd);
+  }
   return { cell, t_ms, voltage_V, current_mA, pressure_MPa: undefined, temperature_C: undefined };
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { writeDecimal, writeInteger, writeTelemetryLine } from '../../../src/io/influx/lineBytes.js';
 import { StringLineTarget } from '../../support/lines.js';
+import { arrivedNumbers } from '../../../src/io/numbers.js';
 import { sample } from '../../../src/domain/sample.js';
 import { readEcBytes } from '../../../src/io/wire/payload.js';
 
@@ -76,6 +77,7 @@ describe('line bytes', () => {
 
   it('copies the digits a live value arrived with into its raw line, and formats any other value itself', () => {
     const target = new StringLineTarget();
+    const arrived = arrivedNumbers();
     const payload = (v: string, i: string): Buffer => Buffer.from(`{"t":"2026-01-01T00:00:00.000Z","voltage_V":${v},"current_mA":${i}}`);
     for (const [v, i, vText, iText] of [
       ['0.071200', '2.0', '0.0712', '2'],
@@ -85,15 +87,15 @@ describe('line bytes', () => {
       ['100', '-10.50', '100', '-10.5'],
       ['12345678901234567890', '3', '12345678901234567890', '3'],
     ] as const) {
-      const s = readEcBytes(payload(v, i), 'c1')!;
-      writeTelemetryLine(target, s);
+      const s = readEcBytes(payload(v, i), 'c1', arrived)!;
+      writeTelemetryLine(target, s, arrived);
       // Plain decimals keep their digits (a fraction's trailing zeros dropped); a number with an exponent is formatted.
       expect(target.line).toBe(`telemetry,cell=c1 voltage_V=${vText},current_mA=${iText} 1767225600000`);
       expect(Number(vText)).toBe(s.voltage_V);
       expect(Number(iText)).toBe(s.current_mA);
     }
     // Another sample (from the journal, say) with other values: its own digits, not the last message's.
-    writeTelemetryLine(target, sample('c1', 1767225600000, { voltage_V: 0.0713, current_mA: 2 }));
+    writeTelemetryLine(target, sample('c1', 1767225600000, { voltage_V: 0.0713, current_mA: 2 }), arrived);
     expect(target.line).toBe('telemetry,cell=c1 voltage_V=0.0713,current_mA=2 1767225600000');
   });
 });
