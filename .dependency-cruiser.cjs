@@ -35,6 +35,13 @@ module.exports = {
       to: { path: '^(src/(io|operators|cli|report|sim)/|pipelines/)' },
     },
     {
+      name: 'report-and-sim-on-the-domain',
+      severity: 'error',
+      comment: 'src/report and src/sim read the domain only: what they show or simulate is what the domain defines.',
+      from: { path: '^src/(report|sim)/' },
+      to: { path: '^(src/(io|operators|cli|config)/|pipelines/)' },
+    },
+    {
       name: 'pipelines-never-call-the-cli',
       severity: 'error',
       comment: 'Pipelines compose operators and io; the command line is on top of them, not under.',
