@@ -11,6 +11,7 @@ import {
   derivedState,
   finishDetector,
   stepDetector,
+  stepScratch,
   type CellSummary,
   type DerivedState,
   type DetectorOptions,
@@ -105,13 +106,14 @@ export function monitorCell(config: CellConfig, o: MonitorOptions, state: CellPi
       const emit = (e: CellEvent): void => subscriber.next(e);
       const onSample = o.onSample?.(config);
       const det = state.detector;
+      const work = stepScratch();
       // The derived output keeps its sample; without it nothing downstream keeps one, so one object serves all.
       const scratch = o.derived ? undefined : { cell: '', t_ms: 0, voltage_V: 0, current_mA: 0, pressure_MPa: undefined, temperature_C: undefined };
       const accepted = o.accepted === true ? (s: Sample): void => subscriber.next({ type: 'accepted', cell: s.cell, sample: s }) : undefined;
       const detect = (s: Sample): void => {
         const x = alignSample(state.align, o.auxStaleness_ms, s, o.onReject, scratch);
         if (x === null) return;
-        const step = stepDetector(det, config, o.detector, x, emit);
+        const step = stepDetector(det, config, o.detector, x, emit, work);
         onSample?.(x, det, step);
         if (o.derived && step !== null) subscriber.next({ type: 'derived', cell: config.id, sample: x, derived: derivedState(det, config, step) });
       };

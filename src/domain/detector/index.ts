@@ -16,6 +16,6 @@ export {
   type Segment,
   type StepResult,
 } from './state.js';
-export { derivedState, stepDetector } from './step.js';
+export { derivedState, stepDetector, stepScratch, type StepScratch } from './step.js';
 export { formatOhm } from './alerts.js';
 export { finishDetector, type CellSummary, type LabelledSegment } from './summary.js';

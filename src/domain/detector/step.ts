@@ -17,24 +17,34 @@ import { dataGap, declareNotSymmetric, complianceReached, checkTMax, softShortCh
 import { settleAgain, breakable, endBreak, interrupt, noisyPlateau, filteredAbsV, openHalfCycle, closeHalfCycle } from './halfCycles.js';
 import { observeThermal, tryCalibrate } from './calibration.js';
 
-/** Reused for the per-sample call: changes are rare and consumed at once, an array per sample is not. */
-export const SCRATCH_CHANGES: RegimeChange[] = [];
-export const OBS: Observation = {
-  t_ms: 0,
-  trend: false,
-  ratio: NaN,
-  smoothRatio: NaN,
-  noisy: false,
-  thermalHigh: 1,
-  collapsed: false,
-  smoothR25_ohm: NaN,
-  level_ohm: NaN,
-};
+/**
+ * Working space of the per-sample step, reused from one sample to the next by its caller (one per cell chain):
+ * regime changes are rare and consumed at once, and an array and an observation per sample are not. Not state:
+ * nothing in it outlives the call, so it is not checkpointed.
+ */
+export interface StepScratch {
+  readonly changes: RegimeChange[];
+  readonly obs: Observation;
+}
+
+export function stepScratch(): StepScratch {
+  return {
+    changes: [],
+    obs: { t_ms: 0, trend: false, ratio: NaN, smoothRatio: NaN, noisy: false, thermalHigh: 1, collapsed: false, smoothR25_ohm: NaN, level_ohm: NaN },
+  };
+}
 /**
  * Feed one aligned sample. Samples must come in event-time order (the operators guarantee it).
  * Returns what the detector made of it, or null when it was not accepted (not after the previous one).
  */
-export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOptions, x: AlignedSample, emit: Emit): StepResult | null {
+export function stepDetector(
+  s: DetectorState,
+  cell: CellConfig,
+  o: DetectorOptions,
+  x: AlignedSample,
+  emit: Emit,
+  scratch: StepScratch = stepScratch(),
+): StepResult | null {
   const t = x.t_ms;
   const clock = s.clock;
   let dt = 0;
@@ -184,7 +194,7 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
   if (reversedLeadsUnconfirmed(s.symmetry, o.symmetry)) return setLast(s, t, rApp, rRefAt(s, factor), jSet, atCompliance, false);
 
   const ref = s.reference;
-  const changes = SCRATCH_CHANGES;
+  const changes = scratch.changes;
   if (changes.length !== 0) changes.length = 0;
   const judging = ref.source === 'calibrated' || ref.source === 'configured';
   const ratio = judging ? r25 / ref.r25_ohm! : NaN;
@@ -209,7 +219,7 @@ export function stepDetector(s: DetectorState, cell: CellConfig, o: DetectorOpti
     sm.r25_ohm += ((despiked - sm.r25_ohm) * (t - sm.t_ms)) / (span_ms + (t - sm.t_ms));
   }
   sm.t_ms = t;
-  const obs = OBS;
+  const obs = scratch.obs;
   obs.t_ms = t;
   obs.ratio = ratio;
   obs.smoothRatio = judging ? sm.r25_ohm / ref.r25_ohm! : NaN;

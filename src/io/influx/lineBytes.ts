@@ -169,6 +169,7 @@ interface CellBytes {
   jSet_mA_cm2: number;
   jSet: Buffer;
 }
+/** A bounded memo of each cell's byte prefixes and last formatted values: the same bytes for the same id and value. */
 const cells = new Map<string, CellBytes>();
 const scratch = Buffer.allocUnsafe(64);
 
