@@ -493,6 +493,13 @@ const EC_CURRENT = ['<I>/mA', 'I/mA'];
  */
 async function* readMprSamples(path: string, rejections: RejectionLog, options: ImportOptions): AsyncGenerator<Sample[]> {
   const file = await openMpr(path);
+  if (file.skipped.length > 0) {
+    const what = file.skipped.map((c) => `${c.id} (column ${c.position} of ${file.columns.length + file.skipped.length})`).join(', ');
+    const bytes = file.skipped.reduce((sum, c) => sum + c.bytes, 0);
+    options.onNote?.(
+      `${basename(path)}: column id ${what} not known to this version: skipped (${bytes} bytes a row, from the data module's size); the other columns are read`,
+    );
+  }
   if (file.rows < file.points && options.range === undefined) {
     throw new ImportError(
       path,

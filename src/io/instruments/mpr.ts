@@ -174,6 +174,11 @@ export interface MprFile {
   /** Points the data module says it holds (the rows present are counted from its length: a growing file may lag). */
   readonly points: number;
   readonly columns: readonly MprColumn[];
+  /**
+   * Columns whose id is not known (a newer EC-Lab), stepped over: their width comes from the data module's own size,
+   * `bytes` for each, or for all of them together when several end the row.
+   */
+  readonly skipped: readonly { readonly id: number; readonly position: number; readonly bytes: number }[];
   readonly rowBytes: number;
   /** File offset of the first row, and how many whole rows the file holds. */
   readonly rowsAt: number;
@@ -234,11 +239,31 @@ export async function openMpr(path: string): Promise<MprFile> {
     const rowsOffset =
       data.version === 0 ? 1007 : data.version === 2 ? 405 : data.version === 3 ? 406 : fail(path, `data module version ${data.version} is not known`);
     if (head.length < idsAt + 2 * n) fail(path, 'the data module ends inside its column list');
+    const ids = Array.from({ length: n }, (_, k) => head.readUInt16LE(idsAt + 2 * k));
+    // Vendor updates add columns. An unknown one has no size of its own, but the data module states its length and
+    // row count: the row's size less the known columns' is the unknown one's width.
+    const unknown = ids.flatMap((id, k) => (FLAGS[id] === undefined && COLUMNS[id] === undefined ? [k] : []));
+    let unknownBytes = 0;
+    if (unknown.length > 0) {
+      const knownBytes =
+        (ids.some((id) => FLAGS[id] !== undefined) ? 1 : 0) + ids.reduce((sum, id) => sum + (COLUMNS[id] === undefined ? 0 : SIZE[COLUMNS[id][1]]), 0);
+      const stated = points > 0 ? (data.length - rowsOffset) / points : NaN;
+      unknownBytes = stated - knownBytes;
+      const named = unknown.map((k) => `${ids[k]} (column ${k + 1} of ${n})`).join(', ');
+      const lastKnown = Math.max(-1, ...ids.flatMap((id, k) => (COLUMNS[id] !== undefined || FLAGS[id] !== undefined ? [k] : [])));
+      if (!Number.isInteger(stated) || unknownBytes <= 0)
+        return fail(path, `column id ${named} is not known and the data module does not give its width; please report it with the EC-Lab version`);
+      if (unknown.length > 1 && unknown[0]! < lastKnown)
+        return fail(path, `column ids ${named} are not known and their widths cannot be told apart; please report them with the EC-Lab version`);
+      if (unknown.length === 1 && ![1, 2, 4, 8].includes(unknownBytes))
+        return fail(path, `column id ${named} is not known and would be ${unknownBytes} bytes wide; please report it with the EC-Lab version`);
+    }
     const columns: MprColumn[] = [];
+    const skipped: { id: number; position: number; bytes: number }[] = [];
     let offset = 0;
     let flagsAt = -1;
     for (let k = 0; k < n; k++) {
-      const id = head.readUInt16LE(idsAt + 2 * k);
+      const id = ids[k]!;
       const flag = FLAGS[id];
       if (flag !== undefined) {
         if (flagsAt < 0) flagsAt = offset++;
@@ -246,8 +271,13 @@ export async function openMpr(path: string): Promise<MprFile> {
         continue;
       }
       const known = COLUMNS[id];
-      // An unknown id has an unknown size: every later column would be misaligned, so the file is refused.
-      if (known === undefined) return fail(path, `column id ${id} (column ${k + 1} of ${n}) is not known; please report it with the EC-Lab version`);
+      if (known === undefined) {
+        // Several unknown ones end the row together: the first takes their common width, the others nothing.
+        const bytes = k === unknown[0] ? unknownBytes : 0;
+        skipped.push({ id, position: k + 1, bytes });
+        offset += bytes;
+        continue;
+      }
       columns.push({ id, name: known[0][0]!, aliases: known[0].slice(1), offset, type: known[1], mask: 0 });
       offset += SIZE[known[1]];
     }
@@ -260,7 +290,7 @@ export async function openMpr(path: string): Promise<MprFile> {
     const logMod = modules.find((m) => m.name === 'VMP LOG');
     const log = logMod === undefined ? null : await readAt(fh, logMod.at, Math.min(logMod.length, 4096));
     const startLocal_ms = log === null ? undefined : oleStart_ms(log);
-    return { path, size_bytes, modules, dataVersion: data.version, points, columns, rowBytes, rowsAt, rows, startLocal_ms, settings, log };
+    return { path, size_bytes, modules, dataVersion: data.version, points, columns, skipped, rowBytes, rowsAt, rows, startLocal_ms, settings, log };
   } finally {
     await fh.close();
   }

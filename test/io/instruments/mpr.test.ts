@@ -116,14 +116,55 @@ describe.skipIf(!haveReal)('EC-Lab .mpr reader against the .mpt export of the sa
     const notMpr = join(dir, 'not.mpr');
     writeFileSync(notMpr, 'EC-Lab ASCII FILE\n');
     await expect(openMpr(notMpr)).rejects.toThrow(/not a readable EC-Lab \.mpr file: no "BIO-LOGIC MODULAR FILE" magic/);
-    // ocv.mpr's column ids are 1, 3, 4, 6 from byte 5 of its data module: make the last one 999.
+    // ocv.mpr's column ids are 1, 3, 4, 6 from byte 5 of its data module. Unknown ids whose widths cannot be told
+    // apart (a known column after two unknown ones) refuse the file, naming them.
     const unknown = Buffer.from(good);
     const dataAt = unknown.indexOf('VMP data') + 10 + 25 + 4 + 4 + 8;
-    unknown.writeUInt16LE(999, dataAt + 5 + 6);
+    unknown.writeUInt16LE(998, dataAt + 5 + 0);
+    unknown.writeUInt16LE(999, dataAt + 5 + 4);
     writeFileSync(join(dir, 'unknown.mpr'), unknown);
-    await expect(openMpr(join(dir, 'unknown.mpr'))).rejects.toThrow(/column id 999 \(column 4 of 4\) is not known/);
+    await expect(openMpr(join(dir, 'unknown.mpr'))).rejects.toThrow(
+      /column ids 998 \(column 1 of 4\), 999 \(column 3 of 4\) are not known and their widths cannot be told apart/,
+    );
     writeFileSync(join(dir, 'cut.mpr'), good.subarray(0, 80));
     await expect(openMpr(join(dir, 'cut.mpr'))).rejects.toThrow(/no module header at byte 52|no data module/);
+  });
+});
+
+describe.skipIf(!haveReal)('an .mpr column a newer EC-Lab added (../shared/data/real)', () => {
+  it('is skipped with one note naming its id, its width taken from the data module, and every other column read as before', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cw-mpr-new-'));
+    const original = join(real, 'mpr/gcpl.issue_211.mpr');
+    const before = await openMpr(original);
+    // Make a column none of the samples need unknown: Ece/V (id 9, float32), column 13 of 18, or (Q-Qo)/mA.h (id
+    // 13, float64), column 10; the ids are u16s from byte 6 of a version-0 data module.
+    for (const [id, bytes] of [
+      [9, 4],
+      [13, 8],
+    ] as const) {
+      const k = before.columns.findIndex((c) => c.id === id); // every id is a column, the flags' included
+      const buf = Buffer.from(readFileSync(original));
+      const dataAt = before.modules.find((m) => m.name === 'VMP data')!.at;
+      expect(buf.readUInt16LE(dataAt + 6 + 2 * k)).toBe(id);
+      buf.writeUInt16LE(880, dataAt + 6 + 2 * k);
+      const patched = join(dir, `new-${id}.mpr`);
+      writeFileSync(patched, buf);
+      const file = await openMpr(patched);
+      expect(file.skipped).toEqual([{ id: 880, position: k + 1, bytes }]);
+      expect(file.rowBytes).toBe(before.rowBytes);
+      expect(file.columns.map((c) => [c.id, c.offset])).toEqual(before.columns.filter((c) => c.id !== id).map((c) => [c.id, c.offset]));
+      const notes: string[] = [];
+      const read = async (f: string, onNote?: (m: string) => void) => {
+        const t = await openTelemetry(f, new RejectionLog(), { timeZone: 'UTC', ...(onNote ? { onNote } : {}) });
+        const out: Sample[] = [];
+        for await (const b of t.batches) out.push(...b);
+        return out;
+      };
+      const samples = await read(patched, (m) => notes.push(m));
+      expect(samples.map((x) => ({ ...x, cell: '' }))).toEqual((await read(original)).map((x) => ({ ...x, cell: '' })));
+      expect(samples.length).toBe(2767);
+      expect(notes.filter((m) => /column id 880 \(column \d+ of 18\) not known to this version: skipped \(\d bytes a row/.test(m))).toHaveLength(1);
+    }
   });
 });
 
