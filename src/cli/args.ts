@@ -4,6 +4,7 @@ import { parseTimestamp_ms } from '../io/wire/timestamp.js';
 import { localToUtc_ms, parseLocalDateTime_ms, parseTimeZone } from '../domain/labTime.js';
 import { DEFAULT_FIGURE_OPTIONS, figureFont, type FigureFormat, type FigureOptions } from '../report/figures.js';
 import type { FigureWidth } from '../report/figure2.js';
+import { parseColumnNames, type ColumnNames } from '../io/instruments/table.js';
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -85,4 +86,14 @@ export function negativeValues(argv: string[]): string[] {
     } else out.push(a);
   }
   return out;
+}
+
+/** `--columns time=…,voltage=…,current=…`: the table's columns named, or a usage error saying what it takes. */
+export function columnsOption(value: string | undefined): { columns?: ColumnNames } {
+  if (value === undefined) return {};
+  try {
+    return { columns: parseColumnNames(value) };
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }

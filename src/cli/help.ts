@@ -6,7 +6,7 @@ export const USAGE = `cyclewatch — monitor long-duration battery cycling tests
 
 Usage:
   cyclewatch analyze FILE… --out DIR [--cells cells.yaml] [--format ${FORMATS.join('|')}]
-                     [--cell ID] [--set-current-mA I] [--start ISO] [--tz ZONE] [--area-cm2 A] [--salvage] [--no-report]
+                     [--cell ID] [--columns SPEC] [--set-current-mA I] [--start ISO] [--tz ZONE] [--area-cm2 A] [--salvage] [--no-report]
                      [--png] [--svg] [--dpi N] [--width W] [-q]
   cyclewatch report DIR [--tz ZONE] [--png] [--svg] [--dpi N] [--width W]
   cyclewatch run [--config cyclewatch.yaml] [--shard i/n] [--print-config]
@@ -28,6 +28,8 @@ Options:
   --cells FILE          cell registry (YAML); cells it does not list are calibrated on their own data
   --format F            ${FORMATS.join('|')} (sniffed from the content by default)
   --cell ID             cell id for single-cell files (default: the file name)
+  --columns SPEC        a table's columns, where its headers are not recognised: time=NAME,voltage=NAME,current=NAME
+                        [,cell=…,temperature=…,pressure=…] (units from the header: Current(A), Voltage [mV], time/min)
   --set-current-mA I    set current for exports without a current column
   --start ISO           start time for files whose header gives none (and seconds-since-start CSV times); without
                         Z or an offset it is the lab's wall clock (--tz)
@@ -80,7 +82,7 @@ Options:
                         in dashboards that open on the last days; with --speed 1 it looks live
   --topic-prefix P      topic prefix (default cells)
   --qos 0|1|2           (default 1)
-  --format, --cell, --set-current-mA, --start, --tz   as for analyze
+  --format, --cell, --columns, --set-current-mA, --start, --tz   as for analyze
 
 Example:
   npx cyclewatch replay run.csv --broker mqtt://127.0.0.1:1883 --speed 3600

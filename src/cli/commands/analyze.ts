@@ -8,7 +8,7 @@ import { FORMATS, machineTimeZone, type TelemetryFormat } from '../../io/instrum
 import { describeTimeBasis } from '../../io/instruments/csvRows.js';
 import { loadRegistry } from '../../config/registry.js';
 import { writeReport } from '../../report/html.js';
-import { UsageError, num, zoneOption, startOption, FIGURE_FLAGS, figureOptions } from '../args.js';
+import { UsageError, num, zoneOption, startOption, FIGURE_FLAGS, figureOptions, columnsOption } from '../args.js';
 import { summaryLine, counted, MAX_REJECTED_SHARE, progressPrinter, figuresWritten } from '../words.js';
 
 export async function cmdAnalyze(argv: string[]): Promise<number> {
@@ -21,6 +21,7 @@ export async function cmdAnalyze(argv: string[]): Promise<number> {
       format: { type: 'string' },
       cell: { type: 'string' },
       'set-current-mA': { type: 'string' },
+      columns: { type: 'string' },
       start: { type: 'string' },
       tz: { type: 'string' },
       salvage: { type: 'boolean' },
@@ -57,7 +58,7 @@ export async function cmdAnalyze(argv: string[]): Promise<number> {
     format,
     registry,
     assumed: area === undefined ? {} : { areaCm2: area },
-    import: { cell: values.cell, setCurrent_mA: num(values['set-current-mA'], '--set-current-mA'), start_ms },
+    import: { cell: values.cell, setCurrent_mA: num(values['set-current-mA'], '--set-current-mA'), ...columnsOption(values.columns), start_ms },
     timeZone,
     maxRejectedShare: values.salvage ? undefined : MAX_REJECTED_SHARE,
     outDir: values.out,

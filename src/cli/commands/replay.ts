@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { replay } from '../../../pipelines/replay.js';
 import { machineTimeZone, type TelemetryFormat } from '../../io/instruments/importers.js';
 import { formatDuration } from '../terminal.js';
-import { UsageError, num, zoneOption, startOption } from '../args.js';
+import { UsageError, num, zoneOption, startOption, columnsOption } from '../args.js';
 
 export async function cmdReplay(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -17,6 +17,7 @@ export async function cmdReplay(argv: string[]): Promise<number> {
       format: { type: 'string' },
       cell: { type: 'string' },
       'set-current-mA': { type: 'string' },
+      columns: { type: 'string' },
       start: { type: 'string' },
       tz: { type: 'string' },
       retime: { type: 'string' },
@@ -52,7 +53,7 @@ export async function cmdReplay(argv: string[]): Promise<number> {
     qos,
     maxInFlight: 1000,
     format: values.format as TelemetryFormat | undefined,
-    import: { cell: values.cell, setCurrent_mA: num(values['set-current-mA'], '--set-current-mA'), start_ms, timeZone },
+    import: { cell: values.cell, setCurrent_mA: num(values['set-current-mA'], '--set-current-mA'), ...columnsOption(values.columns), start_ms, timeZone },
     retimeTo_ms,
     username: process.env['MQTT_USERNAME'],
     password: process.env['MQTT_PASSWORD'],

@@ -13,6 +13,7 @@ import type { CsvWorkerMessage } from './csvWorker.js';
 import { chomp, firstLines, readLineBatches } from './textLines.js';
 import { gcplFromMprSettings, gcplFromMptHeader, type Protocol } from './ecLabProtocol.js';
 import { MPR_MAGIC, mprColumn, openMpr, readMprRows } from './mpr.js';
+import { readTable, sniffTable, type ColumnNames } from './table.js';
 import { decodeMessages, decodePayload } from '../wire/payload.js';
 import { ImportError, type RejectionLog } from './rejections.js';
 import { MAX_TIME_MS } from '../wire/timestamp.js';
@@ -21,8 +22,8 @@ import { LocalClock, localToUtc_ms } from '../../domain/labTime.js';
 /** The zone this process runs in: the instrument's, when it runs on the cycler PC. */
 export const machineTimeZone = (): string => new Intl.DateTimeFormat().resolvedOptions().timeZone;
 
-export type TelemetryFormat = 'csv' | 'jsonl' | 'mpt' | 'mpr';
-export const FORMATS: readonly TelemetryFormat[] = ['csv', 'jsonl', 'mpt', 'mpr'];
+export type TelemetryFormat = 'csv' | 'jsonl' | 'mpt' | 'mpr' | 'table';
+export const FORMATS: readonly TelemetryFormat[] = ['csv', 'jsonl', 'mpt', 'mpr', 'table'];
 
 export interface ImportOptions {
   /** Cell id for single-cell formats (EC-Lab); the file's base name by default. */
@@ -53,6 +54,8 @@ export interface ImportOptions {
   readonly range?: { readonly from: number; readonly until: number };
   /** Called with each impedance point of EC-Lab files (PEIS/GEIS rows); those rows reach the detector as rests. */
   readonly onImpedance?: (point: ImpedancePoint) => void;
+  /** A table's columns named by the user (`--columns`), where its headers are not recognised. */
+  readonly columns?: ColumnNames;
 }
 
 /** What an instrument file's header says about the cell and the run (EC-Lab files). */
@@ -98,7 +101,7 @@ export async function openTelemetry(path: string, rejections: RejectionLog, opti
     if (code === 'EISDIR') throw new ImportError(path, 'is a folder: pass a file, or a glob such as "data/*.mpr"');
     throw new ImportError(path, `cannot read the file (${code ?? (e as Error).message})`);
   }
-  const f = format ?? sniffFormat(path, head);
+  const f = format ?? sniffFormat(path, head, options.columns);
   const zone = options.timeZone ?? machineTimeZone();
   const metadata = f === 'mpt' ? mptMetadata(await readHeaderText(path, head), zone) : f === 'mpr' ? await mprMetadata(path, zone) : {};
   const batches =
@@ -108,7 +111,9 @@ export async function openTelemetry(path: string, rejections: RejectionLog, opti
         ? readJsonl(path, rejections, options)
         : f === 'mpr'
           ? readMprSamples(path, rejections, options)
-          : readMpt(path, head, rejections, options);
+          : f === 'table'
+            ? readTable(path, head, rejections, { ...options, timeZone: zone })
+            : readMpt(path, head, rejections, options);
   return { path, format: f, size_bytes, metadata, batches };
 }
 
@@ -117,7 +122,7 @@ export function defaultCellId(path: string): string {
   return basename(path).replace(/\.[^.]*$/, '');
 }
 
-export function sniffFormat(path: string, head: string): TelemetryFormat {
+export function sniffFormat(path: string, head: string, columns?: ColumnNames): TelemetryFormat {
   const ext = extname(path).toLowerCase();
   if (head.startsWith(MPR_MAGIC)) return 'mpr';
   if (ext === '.mpr') throw new ImportError(path, 'not a readable EC-Lab .mpr file: no "BIO-LOGIC MODULAR FILE" magic');
@@ -127,7 +132,13 @@ export function sniffFormat(path: string, head: string): TelemetryFormat {
   }
   if (first.startsWith('EC-Lab ASCII FILE') || /(^|\t)time\/s(\t|$)/.test(first)) return 'mpt';
   if (first.startsWith('{')) return 'jsonl';
-  if (/^"?(timestamp|time|time_s|t)"?\s*,/i.test(first)) return 'csv';
+  if (columns === undefined && /^"?(timestamp|time|time_s|t)"?\s*,/i.test(first)) return 'csv';
+  // Any other table: its columns found by name (or named by --columns), or one line saying which headers it has.
+  if (/[,;\t]/.test(first)) {
+    const table = sniffTable(head.split('\n').slice(0, 40).map(chomp), columns);
+    if (!('refused' in table)) return 'table';
+    if (columns !== undefined || /[a-z]/i.test(first)) throw new ImportError(path, table.refused);
+  }
   throw new ImportError(
     path,
     `unknown format: expected canonical CSV (header "timestamp,cell,voltage_V,…"), JSON Lines of MQTT messages, or an EC-Lab file (.mpr, or its text export .mpt); pass --format ${FORMATS.join('|')} if the file is one of these`,

@@ -1,0 +1,235 @@
+/**
+ * Any sensible table a lab exports (CSV, semicolon or tab separated, decimal point or comma): the columns found by
+ * their header names across vendors (`Time (s)`, `Test_Time(s)`, `time/s`, `Voltage(V)`, `Ewe/V`, `Potential (V)`,
+ * `Current(A)`, `I/mA`, `Temperature (°C)`, …), units read from the header or a units line below it and converted,
+ * or the columns named by the user (`--columns time=…,voltage=…,current=…`). A file whose columns are not found is
+ * answered with the headers it has and the `--columns` line to try.
+ */
+import { basename } from 'node:path';
+import { LocalClock, parseLocalDateTime_ms } from '../../domain/labTime.js';
+import type { Sample } from '../../domain/sample.js';
+import { timestampOf } from '../wire/timestamp.js';
+import { ImportError, type RejectionLog } from './rejections.js';
+import { chomp, readLineBatches } from './textLines.js';
+
+export type Quantity = 'time' | 'voltage' | 'current' | 'cell' | 'temperature' | 'pressure';
+
+/** `--columns time=Test_Time(s),voltage=Voltage(V),current=Current(A)`: quantity → header name. */
+export type ColumnNames = Partial<Record<Quantity, string>>;
+
+export interface TableColumn {
+  readonly index: number;
+  readonly header: string;
+  /** Multiplies a value into cyclewatch's unit (s, V, mA, °C, MPa). */
+  readonly factor: number;
+  readonly unit: string;
+}
+
+export interface TableLayout {
+  readonly delimiter: ',' | ';' | '\t';
+  readonly decimalComma: boolean;
+  /** Lines before the first row of data (the header, and a units line if there is one). */
+  readonly headLines: number;
+  readonly headers: readonly string[];
+  readonly columns: Partial<Record<Quantity, TableColumn>>;
+}
+
+const UNITS: Record<Exclude<Quantity, 'cell'>, Record<string, number>> = {
+  time: { s: 1, sec: 1, ms: 1e-3, min: 60, h: 3600, hr: 3600 },
+  voltage: { v: 1, mv: 1e-3 },
+  current: { a: 1000, ma: 1, ua: 1e-3, µa: 1e-3, μa: 1e-3, na: 1e-6 },
+  temperature: { '°c': 1, c: 1, degc: 1, 'deg c': 1 },
+  pressure: { mpa: 1, kpa: 1e-3, bar: 0.1, pa: 1e-6 },
+};
+
+/** What each quantity is called, across vendors, once the unit is taken off and the name lower-cased. */
+const NAMES: Record<Quantity, RegExp> = {
+  time: /^(test[ _]?time|total[ _]?time|time|elapsed[ _]?time|relative[ _]?time|step[ _]?time|t|time_s)$/,
+  voltage: /^(voltage|potential|ewe|ecell|cell[ _]?voltage|u|v|volt)$/,
+  current: /^(current|i|<i>|cell[ _]?current|amps?)$/,
+  cell: /^(cell|cell[ _]?id|channel|channel[ _]?id|chan)$/,
+  temperature: /^(temperature|aux[ _]?temperature|temp|t[ _]?cell|cell[ _]?temperature)(\s*\d+)?$/,
+  pressure: /^(pressure|stack[ _]?pressure|force[ _]?pressure)$/,
+};
+
+/** A header as its name and unit: `Test_Time(s)` → test_time, s; `I/mA` → i, ma; `Voltage [V]` → voltage, v. */
+export function nameAndUnit(header: string): { name: string; unit: string } {
+  const h = header.trim().replace(/^"|"$/g, '').trim();
+  const m = /^(.*?)\s*(?:\(([^()]*)\)|\[([^[\]]*)\])\s*$/.exec(h) ?? /^(.*?)\s*\/\s*([^/]+)$/.exec(h);
+  const name = (m?.[1] ?? h).trim().toLowerCase();
+  const unit = (m?.[2] ?? m?.[3] ?? '').trim().toLowerCase();
+  return { name, unit };
+}
+
+/** A unit as people write it: `ma` → mA, `ua` → µA, `°c` → °C. */
+const displayUnit = (u: string): string =>
+  ({ v: 'V', mv: 'mV', a: 'A', ma: 'mA', ua: 'µA', µa: 'µA', μa: 'µA', na: 'nA', '°c': '°C', c: '°C', degc: '°C', mpa: 'MPa', kpa: 'kPa' })[u] ?? u;
+
+const unitFactor = (q: Quantity, unit: string): number | undefined => (q === 'cell' ? 1 : UNITS[q][unit.replace(/\s+/g, ' ')]);
+
+/** The delimiter that splits the header into the most fields, and whether numbers use a decimal comma. */
+function sniffDelimiter(lines: readonly string[]): { delimiter: ',' | ';' | '\t'; decimalComma: boolean } {
+  const count = (s: string, d: string): number => s.split(d).length - 1;
+  const header = lines[0] ?? '';
+  const delimiter = (['\t', ';', ','] as const).reduce((best, d) => (count(header, d) > count(header, best) ? d : best), '\t' as ',' | ';' | '\t');
+  // A comma between digits in the data, with another delimiter, is a decimal comma (a European spreadsheet).
+  const decimalComma = delimiter !== ',' && lines.slice(1, 20).some((l) => /\d,\d/.test(l));
+  return { delimiter, decimalComma };
+}
+
+const split = (line: string, d: string): string[] => line.split(d).map((f) => f.trim().replace(/^"(.*)"$/, '$1'));
+
+/**
+ * The layout of a table from its first lines, or why it is not one cyclewatch can read (with the `--columns` line
+ * to try). Units come from the header (`Current(A)`), else from a units line under it (`s;V;mA`).
+ */
+export function sniffTable(lines: readonly string[], names: ColumnNames = {}): TableLayout | { readonly refused: string } {
+  const { delimiter, decimalComma } = sniffDelimiter(lines);
+  const headers = split(lines[0] ?? '', delimiter);
+  const second = lines[1] === undefined ? [] : split(lines[1], delimiter);
+  // A units line: as many fields as the header, none of them a number.
+  const unitsLine = second.length === headers.length && second.every((f) => f === '' || !Number.isFinite(Number(f.replace(',', '.'))));
+  const columns: Partial<Record<Quantity, TableColumn>> = {};
+  const parsed = headers.map(nameAndUnit);
+  for (const q of Object.keys(NAMES) as Quantity[]) {
+    const wanted = names[q];
+    const index =
+      wanted !== undefined
+        ? headers.findIndex((h) => h === wanted || h.toLowerCase() === wanted.toLowerCase())
+        : parsed.findIndex((p) => NAMES[q].test(p.name));
+    if (wanted !== undefined && index < 0)
+      return { refused: `--columns names "${wanted}" for ${q}, which is not in the header (found: ${headers.map((h) => `"${h}"`).join(', ')})` };
+    if (index < 0) continue;
+    const unit = parsed[index]!.unit || (unitsLine ? nameAndUnit(`x (${second[index] ?? ''})`).unit : '');
+    // Without a unit, cyclewatch's own (s, V, mA); a time column of dates or hh:mm:ss needs none.
+    const factor = unit === '' ? 1 : unitFactor(q, unit);
+    if (factor === undefined)
+      return { refused: `the unit "${unit}" of column "${headers[index]}" is not one of ${q === 'cell' ? '' : Object.keys(UNITS[q]).join(', ')}` };
+    columns[q] = {
+      index,
+      header: headers[index]!,
+      factor,
+      unit: displayUnit(unit) || (q === 'time' ? 's' : q === 'voltage' ? 'V' : q === 'current' ? 'mA' : ''),
+    };
+  }
+  if (columns.time === undefined || columns.voltage === undefined || columns.current === undefined) {
+    const missing = (['time', 'voltage', 'current'] as const).filter((q) => columns[q] === undefined);
+    // A guess to start from: what was found, the other columns in their order for the rest.
+    const used = new Set(Object.values(columns).map((c) => c.index));
+    const free = headers.map((_, k) => k).filter((k) => !used.has(k));
+    const guess = (['time', 'voltage', 'current'] as const).map((q) => `${q}=${headers[columns[q]?.index ?? free.shift() ?? 0] ?? '?'}`).join(',');
+    return {
+      refused: `no ${missing.join(', ')} column recognised among the headers ${headers.map((h) => `"${h}"`).join(', ')}: name them, e.g. --columns '${guess}'`,
+    };
+  }
+  return { delimiter, decimalComma, headLines: unitsLine ? 2 : 1, headers, columns };
+}
+
+/** `time=Test_Time(s),voltage=Voltage(V),current=Current(A)` → the names; an error a person can act on otherwise. */
+export function parseColumnNames(text: string): ColumnNames {
+  const out: ColumnNames = {};
+  for (const part of text.split(',')) {
+    const eq = part.indexOf('=');
+    const q = part.slice(0, eq).trim() as Quantity;
+    if (eq < 0 || !Object.hasOwn(NAMES, q))
+      throw new Error(`--columns takes quantity=header pairs (time, voltage, current, cell, temperature, pressure), not "${part}"`);
+    out[q] = part.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+export interface TableOptions {
+  readonly cell?: string;
+  readonly columns?: ColumnNames;
+  /** The lab's zone, for date-times without one. */
+  readonly timeZone: string;
+  /** Epoch ms of time 0 when times are durations (seconds, hh:mm:ss); 0 otherwise (hours since the start). */
+  readonly start_ms?: number;
+  readonly onNote?: (message: string) => void;
+}
+
+/** `12:34:56.7` or `1:02:03:04` (days) → seconds; NaN for anything else. */
+function clockSeconds(text: string): number {
+  const m = /^(?:(\d+)[:.-])?(\d+):(\d\d):(\d\d(?:[.,]\d+)?)$/.exec(text);
+  if (m === null) return NaN;
+  return ((+(m[1] ?? 0) * 24 + +m[2]!) * 60 + +m[3]!) * 60 + +m[4]!.replace(',', '.');
+}
+
+/** Rows of a table as batches of samples; a bad row is counted with its line number and skipped. */
+export async function* readTable(path: string, head: string, rejections: RejectionLog, o: TableOptions): AsyncGenerator<Sample[]> {
+  const layout = sniffTable(head.split('\n').slice(0, 40).map(chomp), o.columns);
+  if ('refused' in layout) throw new ImportError(path, layout.refused);
+  const { delimiter, decimalComma, columns } = layout;
+  const c = columns as Required<Pick<typeof columns, 'time' | 'voltage' | 'current'>> & typeof columns;
+  const fileCell = o.cell ?? basename(path).replace(/\.[^.]*$/, '');
+  const number = (s: string | undefined): number => (s === undefined || s === '' ? NaN : Number(decimalComma ? s.replace(',', '.') : s));
+  const clock = new LocalClock(o.timeZone);
+  let basis: 'dates' | 'durations' | null = null;
+  let lineNo = 0;
+  let out: Sample[] = [];
+  o.onNote?.(
+    `${basename(path)}: a table (${delimiter === '\t' ? 'tab' : delimiter}-separated${decimalComma ? ', decimal comma' : ''}): ` +
+      (['time', 'voltage', 'current', 'cell', 'temperature', 'pressure'] as const)
+        .filter((q) => columns[q] !== undefined)
+        .map((q) => `${q} "${columns[q]!.header}"${columns[q]!.unit ? ` (${columns[q]!.unit})` : ''}`)
+        .join(', '),
+  );
+  for await (const lines of readLineBatches(path, 'utf8')) {
+    for (const raw of lines) {
+      lineNo++;
+      if (lineNo <= layout.headLines) continue;
+      const line = chomp(raw);
+      if (line.trim() === '') continue;
+      const f = split(line, delimiter);
+      const timeText = f[c.time.index] ?? '';
+      let t_ms: number;
+      const seconds = number(timeText);
+      if (Number.isFinite(seconds)) {
+        t_ms = (o.start_ms ?? 0) + seconds * c.time.factor * 1000;
+        basis ??= 'durations';
+      } else if (Number.isFinite(clockSeconds(timeText))) {
+        t_ms = (o.start_ms ?? 0) + clockSeconds(timeText) * 1000;
+        basis ??= 'durations';
+      } else {
+        const wall = parseLocalDateTime_ms(timeText.replace(/\//g, '-'));
+        t_ms = Number.isFinite(wall) ? clock.toUtc(wall) : timestampOf(timeText);
+        basis ??= 'dates';
+      }
+      const voltage_V = number(f[c.voltage.index]) * c.voltage.factor;
+      const current_mA = number(f[c.current.index]) * c.current.factor;
+      if (!Number.isFinite(t_ms)) {
+        rejections.reject({ source: path, line: lineNo, reason: 'bad-timestamp', detail: `time "${timeText}"` });
+        continue;
+      }
+      if (!Number.isFinite(voltage_V) || !Number.isFinite(current_mA)) {
+        rejections.reject({
+          source: path,
+          line: lineNo,
+          reason: 'bad-number',
+          detail: `voltage "${f[c.voltage.index] ?? ''}", current "${f[c.current.index] ?? ''}"`,
+        });
+        continue;
+      }
+      const aux = (q: 'temperature' | 'pressure'): number | undefined => {
+        const col = columns[q];
+        const x = col === undefined ? NaN : number(f[col.index]) * col.factor;
+        return Number.isFinite(x) ? x : undefined;
+      };
+      out.push({
+        cell: columns.cell !== undefined ? f[columns.cell.index] || fileCell : fileCell,
+        t_ms,
+        voltage_V,
+        current_mA,
+        pressure_MPa: aux('pressure'),
+        temperature_C: aux('temperature'),
+      });
+      if (out.length >= 4096) {
+        yield out;
+        out = [];
+      }
+    }
+  }
+  if (out.length > 0) yield out;
+  if (basis === 'durations' && o.start_ms === undefined)
+    o.onNote?.(`${basename(path)}: times are durations since the start: outputs count hours from it (pass --start to date them)`);
+}
