@@ -146,6 +146,8 @@ export interface TableOptions {
   /** Epoch ms of time 0 when times are durations (seconds, hh:mm:ss); 0 otherwise (hours since the start). */
   readonly start_ms?: number;
   readonly onNote?: (message: string) => void;
+  /** Tail mode (`cyclewatch bridge`): the bytes [from, until) of a file still being written, after its header. */
+  readonly range?: { readonly from: number; readonly until: number };
 }
 
 /** `12:34:56.7` or `1:02:03:04` (days) → seconds; NaN for anything else. */
@@ -167,14 +169,15 @@ export async function* readTable(path: string, head: string, rejections: Rejecti
   let basis: 'dates' | 'durations' | null = null;
   let lineNo = 0;
   let out: Sample[] = [];
-  o.onNote?.(
-    `${basename(path)}: a table (${delimiter === '\t' ? 'tab' : delimiter}-separated${decimalComma ? ', decimal comma' : ''}): ` +
-      (['time', 'voltage', 'current', 'cell', 'temperature', 'pressure'] as const)
-        .filter((q) => columns[q] !== undefined)
-        .map((q) => `${q} "${columns[q]!.header}"${columns[q]!.unit ? ` (${columns[q]!.unit})` : ''}`)
-        .join(', '),
-  );
-  for await (const lines of readLineBatches(path, 'utf8')) {
+  if (o.range === undefined)
+    o.onNote?.(
+      `${basename(path)}: a table (${delimiter === '\t' ? 'tab' : delimiter}-separated${decimalComma ? ', decimal comma' : ''}): ` +
+        (['time', 'voltage', 'current', 'cell', 'temperature', 'pressure'] as const)
+          .filter((q) => columns[q] !== undefined)
+          .map((q) => `${q} "${columns[q]!.header}"${columns[q]!.unit ? ` (${columns[q]!.unit})` : ''}`)
+          .join(', '),
+    );
+  for await (const lines of readLineBatches(path, 'utf8', o.range === undefined ? undefined : { headerLines: layout.headLines, ...o.range })) {
     for (const raw of lines) {
       lineNo++;
       if (lineNo <= layout.headLines) continue;

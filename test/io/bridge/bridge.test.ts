@@ -132,6 +132,25 @@ describe('readTailStep', () => {
     expect([...first.samples, ...second.samples, ...settled.samples].map((s) => s.t_ms)).toEqual(rows.map((r) => run.start_ms + r.t_s * 1000));
   });
 
+  it('follows a growing table a script writes (semicolons, decimal commas) row by row, each row once', async () => {
+    const d = dir();
+    const path = join(d, 'cell-3.csv');
+    const start_ms = Date.UTC(2026, 0, 1);
+    const line = (k: number): string => `${k * 10};${(0.07 + k / 1e4).toFixed(4).replace('.', ',')};${k < 30 ? '2,0' : '-2,0'}\n`;
+    const header = 'Time (s);Voltage (V);Current (mA)\n';
+    writeFileSync(path, header + Array.from({ length: 20 }, (_, k) => line(k)).join('') + '200;0,07');
+    const first = await readTailStep(path, undefined, { ...options, start_ms });
+    if (first.kind !== 'records') throw new Error(first.kind);
+    expect(first.format).toBe('table');
+    expect(first.samples.map((x) => x.t_ms)).toEqual(Array.from({ length: 20 }, (_, k) => start_ms + k * 10_000));
+    expect(first.samples[3]).toMatchObject({ cell: 'cell-3', voltage_V: 0.0703, current_mA: 2 });
+    writeFileSync(path, header + Array.from({ length: 40 }, (_, k) => line(k)).join(''));
+    const second = await readTailStep(path, at(first), { ...options, start_ms });
+    if (second.kind !== 'records') throw new Error(second.kind);
+    expect(second.samples.map((x) => x.t_ms)).toEqual(Array.from({ length: 20 }, (_, k) => start_ms + (k + 20) * 10_000));
+    expect(second.samples.at(-1)).toMatchObject({ voltage_V: 0.0739, current_mA: -2 });
+  });
+
   it('sees a file replaced by another run, and one cut shorter than what was read', async () => {
     const d = dir();
     const path = join(d, 'a.mpt');
