@@ -13,7 +13,7 @@ import type { CsvWorkerMessage } from './csvWorker.js';
 import { chomp, firstLines, readLineBatches } from './textLines.js';
 import { gcplFromMprSettings, gcplFromMptHeader, type Protocol } from './ecLabProtocol.js';
 import { MPR_MAGIC, mprColumn, openMpr, readMprRows } from './mpr.js';
-import { readTable, sniffTable, type ColumnNames } from './table.js';
+import { readTable, sniffTable, XLSX_MAGIC, type ColumnNames } from './table.js';
 import { decodeMessages, decodePayload } from '../wire/payload.js';
 import { ImportError, type RejectionLog } from './rejections.js';
 import { MAX_TIME_MS } from '../wire/timestamp.js';
@@ -132,6 +132,10 @@ export function sniffFormat(path: string, head: string, columns?: ColumnNames): 
   }
   if (first.startsWith('EC-Lab ASCII FILE') || /(^|\t)time\/s(\t|$)/.test(first)) return 'mpt';
   if (first.startsWith('{')) return 'jsonl';
+  if (head.startsWith(XLSX_MAGIC)) {
+    if (ext === '.xlsx') return 'table';
+    throw new ImportError(path, 'a zip archive: pass an .xlsx workbook (saved as .xlsx), or the data file itself');
+  }
   if (columns === undefined && /^"?(timestamp|time|time_s|t)"?\s*,/i.test(first)) return 'csv';
   // Any other table: its columns found by name (or named by --columns), or one line saying which headers it has.
   if (/[,;\t]/.test(first)) {

@@ -157,9 +157,73 @@ function clockSeconds(text: string): number {
   return ((+(m[1] ?? 0) * 24 + +m[2]!) * 60 + +m[3]!) * 60 + +m[4]!.replace(',', '.');
 }
 
-/** Rows of a table as batches of samples; a bad row is counted with its line number and skipped. */
+/** The zip magic an `.xlsx` starts with. */
+export const XLSX_MAGIC = 'PK\x03\x04';
+
+/** An `.xlsx` cell as table text: numbers as JavaScript writes them, dates as the wall clock they show. */
+function cellText(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number') return String(v);
+  // exceljs gives a date cell as the wall clock it shows, read as UTC.
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? '' : v.toISOString().slice(0, 23).replace('T', ' ');
+  if (typeof v === 'object') {
+    const o = v as { result?: unknown; richText?: { text: string }[]; text?: unknown };
+    if ('result' in o) return cellText(o.result);
+    if (Array.isArray(o.richText)) return o.richText.map((r) => r.text).join('');
+    if (typeof o.text === 'string') return o.text;
+  }
+  return String(v).replace(/[\t\r\n]+/g, ' ');
+}
+
+/**
+ * The first sheet of an `.xlsx` that reads as a table (a title or notes sheet before the data is common), streamed:
+ * its first lines for the layout, then all its lines in batches, cells joined by tabs.
+ */
+async function xlsxSheet(
+  path: string,
+  columns: ColumnNames | undefined,
+): Promise<{ first: string[]; batches: AsyncGenerator<string[]> } | { refused: string }> {
+  const { default: ExcelJS } = await import('exceljs');
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(path, { worksheets: 'emit', sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore' });
+  const refusals: string[] = [];
+  for await (const sheet of reader as unknown as AsyncIterable<AsyncIterable<{ values: unknown[] }> & { name?: string }>) {
+    const rows = sheet[Symbol.asyncIterator]();
+    const first: string[] = [];
+    while (first.length < 40) {
+      const r = await rows.next();
+      if (r.done === true) break;
+      const line = r.value.values.slice(1).map(cellText).join('\t');
+      if (line.replace(/\t/g, '').trim() !== '') first.push(line);
+    }
+    const layout = sniffTable(first, columns);
+    if ('refused' in layout) {
+      refusals.push(`sheet "${sheet.name ?? refusals.length + 1}": ${layout.refused}`);
+      // Read through to the next sheet.
+      for (let r = await rows.next(); r.done !== true; r = await rows.next());
+      continue;
+    }
+    async function* batches(): AsyncGenerator<string[]> {
+      yield first;
+      let batch: string[] = [];
+      for (let r = await rows.next(); r.done !== true; r = await rows.next()) {
+        batch.push(r.value.values.slice(1).map(cellText).join('\t'));
+        if (batch.length >= 4096) {
+          yield batch;
+          batch = [];
+        }
+      }
+      if (batch.length > 0) yield batch;
+    }
+    return { first, batches: batches() };
+  }
+  return { refused: refusals.length > 0 ? refusals.join('; ') : 'no sheet with rows in the workbook' };
+}
+
+/** Rows of a table (text, or an `.xlsx`'s first sheet of data) as batches of samples; a bad row is counted with its line number and skipped. */
 export async function* readTable(path: string, head: string, rejections: RejectionLog, o: TableOptions): AsyncGenerator<Sample[]> {
-  const layout = sniffTable(head.split('\n').slice(0, 40).map(chomp), o.columns);
+  const xlsx = head.startsWith(XLSX_MAGIC) ? await xlsxSheet(path, o.columns) : null;
+  if (xlsx !== null && 'refused' in xlsx) throw new ImportError(path, xlsx.refused);
+  const layout = sniffTable(xlsx?.first ?? head.split('\n').slice(0, 40).map(chomp), o.columns);
   if ('refused' in layout) throw new ImportError(path, layout.refused);
   const { delimiter, decimalComma, columns } = layout;
   const c = columns as Required<Pick<typeof columns, 'time' | 'voltage' | 'current'>> & typeof columns;
@@ -177,7 +241,8 @@ export async function* readTable(path: string, head: string, rejections: Rejecti
           .map((q) => `${q} "${columns[q]!.header}"${columns[q]!.unit ? ` (${columns[q]!.unit})` : ''}`)
           .join(', '),
     );
-  for await (const lines of readLineBatches(path, 'utf8', o.range === undefined ? undefined : { headerLines: layout.headLines, ...o.range })) {
+  const source = xlsx?.batches ?? readLineBatches(path, 'utf8', o.range === undefined ? undefined : { headerLines: layout.headLines, ...o.range });
+  for await (const lines of source) {
     for (const raw of lines) {
       lineNo++;
       if (lineNo <= layout.headLines) continue;

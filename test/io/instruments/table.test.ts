@@ -56,7 +56,7 @@ describe('a table’s layout from its first lines', () => {
 describe('tables from other instruments give the events of the canonical CSV of the same samples', () => {
   const comma = (x: number): string => String(x).replace('.', ',');
 
-  it('European CSV, Arbin-style CSV, TSV with a units line; an unreadable one says what to try', async () => {
+  it('European CSV, Arbin-style CSV, TSV with a units line, an .xlsx with the data on its second sheet; an unreadable one says what to try', async () => {
     const csv = join(dir, 'loop.csv');
     await simulate({ scenarios: ['very-high-rate'], out: csv, dt_s: 10, duration_h: 30, seed: 2 });
     const registry = await loadRegistry(registryPath(csv));
@@ -96,6 +96,22 @@ describe('tables from other instruments give the events of the canonical CSV of 
       expect(r.events.map(key), name).toEqual(reference);
       expect(notes.join('\n'), name).toMatch(/a table \((;|,|tab)-separated/);
     }
+    // A workbook with a notes sheet first and the data on the second, times as seconds and current in mA.
+    const { default: ExcelJS } = await import('exceljs');
+    const book = new ExcelJS.Workbook();
+    book.addWorksheet('Info').addRows([
+      ['Instrument', 'LANDT CT3002A'],
+      ['Operator', 'lab 4'],
+    ]);
+    const data = book.addWorksheet('Record');
+    data.addRow(['Index', 'TestTime/s', 'Voltage/V', 'Current/mA']);
+    rows.forEach((s, k) => data.addRow([k + 1, seconds(s), s.voltage_V, s.current_mA]));
+    const xlsx = join(dir, 'landt.xlsx');
+    await book.xlsx.writeFile(xlsx);
+    const fromXlsx = await analyze({ files: [xlsx], registry, import: { cell, start_ms: t0, timeZone: 'UTC' } });
+    expect(fromXlsx.samples).toBe(rows.length);
+    expect(fromXlsx.events.map(key)).toEqual(reference);
+
     const unknown = join(dir, 'zeit.csv');
     writeFileSync(unknown, 'Zeit;Spannung;Strom\n0;0,07;2\n');
     await expect(analyze({ files: [unknown], registry })).rejects.toThrow(
