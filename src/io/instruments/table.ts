@@ -48,7 +48,7 @@ const NAMES: Record<Quantity, RegExp> = {
   voltage: /^(voltage|potential|ewe|ecell|cell[ _]?voltage|u|v|volt)$/,
   current: /^(current|i|<i>|cell[ _]?current|amps?)$/,
   cell: /^(cell|cell[ _]?id|channel|channel[ _]?id|chan)$/,
-  temperature: /^(temperature|aux[ _]?temperature|temp|t[ _]?cell|cell[ _]?temperature)(\s*\d+)?$/,
+  temperature: /^(temperature|aux[ _]?temperature|temp|t|t[ _]?cell|cell[ _]?temperature)(\s*\d+)?$/,
   pressure: /^(pressure|stack[ _]?pressure|force[ _]?pressure)$/,
 };
 
@@ -96,7 +96,10 @@ export function sniffTable(lines: readonly string[], names: ColumnNames = {}): T
     const index =
       wanted !== undefined
         ? headers.findIndex((h) => h === wanted || h.toLowerCase() === wanted.toLowerCase())
-        : parsed.findIndex((p) => NAMES[q].test(p.name));
+        : // A name that fits with a unit that does not (`T (°C)` is no time) is another quantity's; a column is one quantity.
+          parsed.findIndex(
+            (p, k) => NAMES[q].test(p.name) && (p.unit === '' || unitFactor(q, p.unit) !== undefined) && !Object.values(columns).some((c) => c.index === k),
+          );
     if (wanted !== undefined && index < 0)
       return { refused: `--columns names "${wanted}" for ${q}, which is not in the header (found: ${headers.map((h) => `"${h}"`).join(', ')})` };
     if (index < 0) continue;

@@ -37,6 +37,9 @@ describe('a table’s layout from its first lines', () => {
       decimalComma: false,
       columns: { time: { index: 1 }, current: { index: 3, factor: 1000 }, voltage: { index: 4 } },
     });
+    // `T (°C)` before the time: a temperature by its unit, not the time by its name.
+    const tFirst = sniffTable(['T (°C),Time (s),U (V),I (mA)', '25,0,0.07,2']);
+    expect(tFirst).toMatchObject({ columns: { temperature: { index: 0 }, time: { index: 1 }, voltage: { index: 2 }, current: { index: 3 } } });
     const tsv = sniffTable(['time\tpotential\tcurrent\ttemp', 'min\tmV\tµA\t°C', '0\t71.2\t2000\t25']);
     expect(tsv).toMatchObject({ delimiter: '\t', headLines: 2, columns: { time: { factor: 60 }, voltage: { factor: 1e-3 }, current: { factor: 1e-3 } } });
   });
