@@ -181,6 +181,8 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
           onTimeBasis: (basis) => timeColumns.set(path, basis),
           // An export without a current column takes the set current from the flag, else from the registry.
           setCurrent_mA: options.import?.setCurrent_mA ?? options.registry?.get(options.import?.cell ?? defaultCellId(path))?.setCurrentMa,
+          // A table's columns from the flag, else from the registry entry of the file's cell.
+          columns: options.import?.columns ?? options.registry?.get(options.import?.cell ?? defaultCellId(path))?.columns,
           onNote: log,
           onImpedance: spectra.point,
           onProgress: (bytesRead) =>

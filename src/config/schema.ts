@@ -65,6 +65,18 @@ export const cellSchema = z
     pressureMPa: range.optional(),
     temperatureC: range.optional(),
     setCurrentMa: z.number().optional(),
+    // A table's columns, where its export's headers are not recognised (as --columns): quantity → header.
+    columns: z
+      .object({
+        time: z.string().min(1),
+        voltage: z.string().min(1),
+        current: z.string().min(1),
+        cell: z.string().min(1).optional(),
+        temperature: z.string().min(1).optional(),
+        pressure: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
     staleAfterS: z.number().positive().optional(),
     timeZone: timeZoneSchema.optional(),
   })

@@ -31,6 +31,8 @@ export interface CellConfig {
   readonly referenceMode: ReferenceMode;
   /** Set current (mA) for exports that carry no current column. */
   readonly setCurrentMa?: number;
+  /** Header names of a table export's columns, by quantity (time, voltage, current, …), where they are not recognised. */
+  readonly columns?: Readonly<Record<string, string>>;
   /** Wall-clock seconds without telemetry before the stale alert (live monitor only). */
   readonly staleAfterS?: number;
   /**

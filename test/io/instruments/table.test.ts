@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../../pipelines/analyze.js';
 import { registryPath, simulate } from '../../../pipelines/simulate.js';
-import { loadRegistry } from '../../../src/config/registry.js';
+import { loadRegistry, parseRegistry } from '../../../src/config/registry.js';
 import type { CellEvent } from '../../../src/domain/events.js';
 import type { Sample } from '../../../src/domain/sample.js';
 import { openTelemetry } from '../../../src/io/instruments/importers.js';
@@ -122,5 +122,11 @@ describe('tables from other instruments give the events of the canonical CSV of 
     );
     const named = await analyze({ files: [unknown], import: { columns: parseColumnNames('time=Zeit,voltage=Spannung,current=Strom') } });
     expect(named.samples).toBe(1);
+    // Or the registry says it, for the file's cell.
+    const fromRegistry = await analyze({
+      files: [unknown],
+      registry: parseRegistry('cells:\n  - id: zeit\n    columns: { time: Zeit, voltage: Spannung, current: Strom }\n'),
+    });
+    expect(fromRegistry.samples).toBe(1);
   }, 120_000);
 });
