@@ -9,6 +9,7 @@ import { ImportError, RejectionLog } from '../instruments/rejections.js';
 import { openTelemetry, sniffFormat, type FileMetadata, type ImportOptions, type TelemetryFormat } from '../instruments/importers.js';
 import { wholeLinesUntil } from '../instruments/textLines.js';
 import { openMpr } from '../instruments/mpr.js';
+import { XLSX_MAGIC } from '../instruments/table.js';
 import type { ImpedanceReading } from '../wire/payload.js';
 
 /** The first bytes of a file: a file replaced by another (same name, new run) no longer starts with them. */
@@ -91,6 +92,13 @@ export async function readTailStep(path: string, at: TailPosition | undefined, o
       if (file.startLocal_ms === undefined && o.start_ms === undefined && !o.settled) {
         return { kind: 'waiting', why: 'no LOG module (the acquisition start) in the file yet', signature };
       }
+    } else if (head.startsWith(XLSX_MAGIC)) {
+      // A workbook is a zip written whole when saved: nothing to follow row by row. Read once it has settled.
+      if (!o.settled) return { kind: 'waiting', why: 'an .xlsx is complete only when saved: it is read once it has settled', signature };
+      if (from > size) return { kind: 'replaced', signature };
+      total = size;
+      until = size;
+      if (from === size) return { kind: 'records', format, metadata: {}, samples: [], impedance: [], next: size, behind: 0, signature, start_ms: undefined };
     } else {
       if (from > size) return { kind: 'replaced', signature };
       total = size;
@@ -115,7 +123,8 @@ export async function readTailStep(path: string, at: TailPosition | undefined, o
           setCurrent_mA: o.setCurrent_mA,
           start_ms: o.start_ms,
           timeZone: o.timeZone,
-          range: { from, until },
+          // A workbook is read whole, once.
+          ...(head.startsWith(XLSX_MAGIC) ? {} : { range: { from, until } }),
           onImpedance: ({ block: _block, ...p }) => void impedance.push(p),
         },
         format,

@@ -151,6 +151,27 @@ describe('readTailStep', () => {
     expect(second.samples.at(-1)).toMatchObject({ voltage_V: 0.0739, current_mA: -2 });
   });
 
+  it('reads an .xlsx once, whole, when it has settled: a workbook is written whole when saved', async () => {
+    const d = dir();
+    const path = join(d, 'landt-7.xlsx');
+    const { default: ExcelJS } = await import('exceljs');
+    const book = new ExcelJS.Workbook();
+    const sheet = book.addWorksheet('Record');
+    sheet.addRow(['TestTime/s', 'Voltage/V', 'Current/mA']);
+    for (let k = 0; k < 30; k++) sheet.addRow([k * 10, 0.07, 2]);
+    await book.xlsx.writeFile(path);
+    const o = { ...options, start_ms: Date.UTC(2026, 0, 1) };
+    const early = await readTailStep(path, undefined, o);
+    expect(early).toMatchObject({ kind: 'waiting', why: 'an .xlsx is complete only when saved: it is read once it has settled' });
+    const whole = await readTailStep(path, undefined, { ...o, settled: true });
+    if (whole.kind !== 'records') throw new Error(whole.kind);
+    expect(whole.samples).toHaveLength(30);
+    expect(whole.samples[29]).toMatchObject({ cell: 'landt-7', t_ms: Date.UTC(2026, 0, 1) + 290_000, voltage_V: 0.07, current_mA: 2 });
+    const again = await readTailStep(path, at(whole), { ...o, settled: true });
+    if (again.kind !== 'records') throw new Error(again.kind);
+    expect(again.samples).toEqual([]);
+  });
+
   it('sees a file replaced by another run, and one cut shorter than what was read', async () => {
     const d = dir();
     const path = join(d, 'a.mpt');
