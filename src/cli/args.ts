@@ -47,6 +47,16 @@ export function nearestOption(unknown: string, options: readonly string[]): stri
   const near = closestId(u, names);
   return near === null ? null : options[names.indexOf(near)]!;
 }
+/** The options that say how to read a recorded file, shared by `analyze` and `replay`. */
+export const IMPORT_FLAGS = {
+  format: { type: 'string' },
+  cell: { type: 'string' },
+  'set-current-mA': { type: 'string' },
+  columns: { type: 'string' },
+  start: { type: 'string' },
+  tz: { type: 'string' },
+} as const;
+
 export const FIGURE_FLAGS = { png: { type: 'boolean' }, svg: { type: 'boolean' }, dpi: { type: 'string' }, width: { type: 'string' } } as const;
 /** --png/--svg/--dpi/--width → what to export (undefined: no figures). */
 export function figureOptions(values: { png?: boolean; svg?: boolean; dpi?: string; width?: string }): FigureOptions | undefined {

@@ -8,7 +8,7 @@ import { FORMATS, machineTimeZone, type TelemetryFormat } from '../../io/instrum
 import { describeTimeBasis } from '../../io/instruments/csvRows.js';
 import { loadRegistry } from '../../config/registry.js';
 import { writeReport } from '../../report/html.js';
-import { UsageError, num, zoneOption, startOption, FIGURE_FLAGS, figureOptions, columnsOption } from '../args.js';
+import { UsageError, num, zoneOption, startOption, FIGURE_FLAGS, figureOptions, columnsOption, IMPORT_FLAGS } from '../args.js';
 import { summaryLine, counted, MAX_REJECTED_SHARE, progressPrinter, figuresWritten } from '../words.js';
 
 export async function cmdAnalyze(argv: string[]): Promise<number> {
@@ -18,12 +18,7 @@ export async function cmdAnalyze(argv: string[]): Promise<number> {
     options: {
       out: { type: 'string' },
       cells: { type: 'string' },
-      format: { type: 'string' },
-      cell: { type: 'string' },
-      'set-current-mA': { type: 'string' },
-      columns: { type: 'string' },
-      start: { type: 'string' },
-      tz: { type: 'string' },
+      ...IMPORT_FLAGS,
       salvage: { type: 'boolean' },
       'area-cm2': { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },

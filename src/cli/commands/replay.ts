@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { replay } from '../../../pipelines/replay.js';
 import { machineTimeZone, type TelemetryFormat } from '../../io/instruments/importers.js';
 import { formatDuration } from '../terminal.js';
-import { UsageError, num, zoneOption, startOption, columnsOption } from '../args.js';
+import { UsageError, num, zoneOption, startOption, columnsOption, IMPORT_FLAGS } from '../args.js';
 
 export async function cmdReplay(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -14,12 +14,7 @@ export async function cmdReplay(argv: string[]): Promise<number> {
       speed: { type: 'string', default: 'max' },
       'topic-prefix': { type: 'string', default: 'cells' },
       qos: { type: 'string', default: '1' },
-      format: { type: 'string' },
-      cell: { type: 'string' },
-      'set-current-mA': { type: 'string' },
-      columns: { type: 'string' },
-      start: { type: 'string' },
-      tz: { type: 'string' },
+      ...IMPORT_FLAGS,
       retime: { type: 'string' },
     },
   });
