@@ -3,7 +3,7 @@
  * status line, and one line for each system error a lab meets.
  */
 import { type AnalyzeProgress } from '../../pipelines/analyze.js';
-import { runMonitor } from '../../pipelines/run.js';
+import type { RunHandle } from '../../pipelines/run.js';
 import { formatZoned, isAbsolute, labTime } from '../domain/labTime.js';
 import type { CellSummary } from '../domain/detector/index.js';
 import { SlidingRate, statusLine } from './terminal.js';
@@ -92,7 +92,7 @@ export function systemErrorLine(e: NodeJS.ErrnoException & { address?: string; p
  * A status line while the monitor runs: cells by regime, messages per second over the last minute, alerts. On a
  * terminal, one line redrawn every 2 s; in a log, a line a minute (and none while nothing arrives).
  */
-export function statusReporter(handle: Awaited<ReturnType<typeof runMonitor>>, tty: boolean, log: (m: string) => void): { stop(): void } {
+export function statusReporter(handle: RunHandle, tty: boolean, log: (m: string) => void): { stop(): void } {
   const rate = new SlidingRate(60_000);
   let lastCount = handle.metrics.value('cyclewatch_messages_in_total');
   rate.add(performance.now(), lastCount);

@@ -93,6 +93,12 @@ export function ink(role: string): string {
   return inks[role] ?? '#000000';
 }
 
+/** What a regime is called in legends and captions, the same in the page and the figures. */
+export function regimeLabel(regime: string): string {
+  const labels: Record<string, string> = { 'isolated-short': 'isolated short', 'soft-short': 'soft short', 'not-symmetric': 'not symmetric' };
+  return labels[regime] ?? regime;
+}
+
 /**
  * Shading of a regime on the voltage chart (stable is left clear), in the Okabe–Ito colours, as in the figures and
  * Grafana: polarization orange, short vermillion, isolated short reddish purple, soft short yellow, learning grey.
@@ -277,19 +283,11 @@ export function regimeBands(c: Pick<ReportCell, 't0_ms' | 'segments' | 'softShor
  * clicking the legend hides it).
  */
 export function regimeSeries(c: ReportCell): Record<string, unknown>[] {
-  const names: Record<string, string> = {
-    polarization: 'polarization',
-    short: 'short',
-    'isolated-short': 'isolated short',
-    'soft-short': 'soft short',
-    learning: 'learning',
-    'not-symmetric': 'not symmetric',
-  };
   const bands = regimeBands(c);
   const present: string[] = [];
   for (const b of bands) if (present.indexOf(b.key) < 0) present.push(b.key);
   return present.map((regime) => ({
-    name: names[regime] ?? regime,
+    name: regimeLabel(regime),
     type: 'line',
     data: [],
     color: regimeColor(regime),
@@ -659,6 +657,7 @@ export const CHART_HELPERS = [
   clockText,
   withUnit,
   regimeColor,
+  regimeLabel,
   extent,
   niceStep,
   linearAxis,

@@ -5,9 +5,9 @@
  * subscripts, upright units), SI prefixes chosen from the data, round axis ends, the Okabe–Ito palette, and a caption
  * draft that says what is drawn and where R_ref came from. Runs in Node only (the page has its own charts).
  */
-import { extent, niceStep, regimeBands, regimeColor, tickLabel, wallText, withGaps, type ReportCell } from './charts.js';
+import { extent, niceStep, regimeBands, regimeColor, regimeLabel, tickLabel, wallText, withGaps, type ReportCell } from './charts.js';
 import { formatOhm } from '../domain/detector/index.js';
-import { OKABE_ITO, REGIME_LABELS } from './palette.js';
+import { OKABE_ITO } from './palette.js';
 
 export type FigureWidth = 'single' | 'double' | number;
 
@@ -227,7 +227,7 @@ export function figure2(c: ReportCell, width: FigureWidth, ctx: Figure2Context =
   // in their lines' colours.
   const legendItems: LegendItem[] = [
     ...(limits.length > 0 ? [{ label: `compliance ±${tickLabel(limit)} V`, kind: 'dash' as const, color: OKABE_ITO.vermillion }] : []),
-    ...keys.map((k) => ({ label: REGIME_LABELS[k] ?? k, kind: 'area' as const, color: regimeColor(k) })),
+    ...keys.map((k) => ({ label: regimeLabel(k), kind: 'area' as const, color: regimeColor(k) })),
     ...(hasContact
       ? [
           ...(fClipped.length > 0 ? [{ label: `f > ${F_MARKED_ABOVE}, drawn at 1`, kind: 'circle' as const, color: OKABE_ITO.bluishGreen }] : []),
@@ -351,7 +351,7 @@ export function figure2(c: ReportCell, width: FigureWidth, ctx: Figure2Context =
   });
   const series: Record<string, unknown>[] = [
     ...keys.map((k) => ({
-      name: REGIME_LABELS[k] ?? k,
+      name: regimeLabel(k),
       type: 'line',
       xAxisIndex: 0,
       yAxisIndex: 0,
@@ -454,7 +454,7 @@ function caption(
   ctx: Figure2Context,
   d: { vUnit: string; limits: boolean; keys: string[]; hasContact: boolean; clipped: number; lowerBounds: boolean },
 ): string {
-  const shaded = d.keys.length === 0 ? 'no regime other than stable was called' : d.keys.map((k) => `${REGIME_LABELS[k] ?? k} (${colourName(k)})`).join(', ');
+  const shaded = d.keys.length === 0 ? 'no regime other than stable was called' : d.keys.map((k) => `${regimeLabel(k)} (${colourName(k)})`).join(', ');
   const ref =
     ctx.rRef25_ohm == null
       ? 'no reference resistance was established, so no contact fraction is drawn'

@@ -15,13 +15,3 @@ export const OKABE_ITO = {
   vermillion: '#D55E00',
   reddishPurple: '#CC79A7',
 } as const;
-
-/** What each regime is called in legends and captions. */
-export const REGIME_LABELS: Record<string, string> = {
-  polarization: 'polarization',
-  short: 'short',
-  'isolated-short': 'isolated short',
-  'soft-short': 'soft short',
-  learning: 'learning',
-  'not-symmetric': 'not symmetric',
-};

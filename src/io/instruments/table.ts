@@ -255,11 +255,10 @@ export async function* readTable(path: string, head: string, rejections: Rejecti
       const timeText = f[c.time.index] ?? '';
       let t_ms: number;
       const seconds = number(timeText);
-      if (Number.isFinite(seconds)) {
-        t_ms = (o.start_ms ?? 0) + seconds * c.time.factor * 1000;
-        basis ??= 'durations';
-      } else if (Number.isFinite(clockSeconds(timeText))) {
-        t_ms = (o.start_ms ?? 0) + clockSeconds(timeText) * 1000;
+      const clockTime_s = Number.isFinite(seconds) ? NaN : clockSeconds(timeText);
+      if (Number.isFinite(seconds) || Number.isFinite(clockTime_s)) {
+        // A number in the column's unit, or hh:mm:ss: a duration since the start.
+        t_ms = (o.start_ms ?? 0) + (Number.isFinite(seconds) ? seconds * c.time.factor : clockTime_s) * 1000;
         basis ??= 'durations';
       } else {
         const wall = parseLocalDateTime_ms(timeText.replace(/\//g, '-'));
