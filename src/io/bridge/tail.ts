@@ -1,7 +1,7 @@
 /**
  * One step of following a growing telemetry file: the records written since `offset` (whole lines of a text file,
- * whole rows of an `.mpr`), decoded by the same importers `analyze` uses. Nothing here remembers anything: the
- * caller keeps the offset and moves it on only once the step's records are safely delivered.
+ * whole rows of an `.mpr`, whole records of an `.nda`), decoded by the same importers `analyze` uses. Nothing here
+ * remembers anything: the caller keeps the offset and moves it on only once the step's records are safely delivered.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { Sample } from '../../domain/sample.js';
@@ -9,6 +9,7 @@ import { ImportError, RejectionLog } from '../instruments/rejections.js';
 import { openTelemetry, sniffFormat, type FileMetadata, type ImportOptions, type TelemetryFormat } from '../instruments/importers.js';
 import { wholeLinesUntil } from '../instruments/textLines.js';
 import { openMpr } from '../instruments/mpr.js';
+import { openNda } from '../instruments/nda.js';
 import { XLSX_MAGIC } from '../instruments/table.js';
 import type { ImpedanceReading } from '../wire/payload.js';
 
@@ -16,7 +17,7 @@ import type { ImpedanceReading } from '../wire/payload.js';
 export const SIGNATURE_BYTES = 64;
 
 export interface TailPosition {
-  /** Next byte (text formats) or row (`.mpr`) to read. */
+  /** Next byte (text formats) or record (`.mpr` row, `.nda` record) to read. */
   readonly offset: number;
   /** Hex of the file's first bytes when the offset was taken. */
   readonly signature: string;
@@ -92,6 +93,11 @@ export async function readTailStep(path: string, at: TailPosition | undefined, o
       if (file.startLocal_ms === undefined && o.start_ms === undefined && !o.settled) {
         return { kind: 'waiting', why: 'no LOG module (the acquisition start) in the file yet', signature };
       }
+    } else if (format === 'nda') {
+      const layout = await openNda(path);
+      total = layout.records;
+      if (from > total) return { kind: 'replaced', signature };
+      until = Math.min(total, from + o.maxRows);
     } else if (head.startsWith(XLSX_MAGIC)) {
       // A workbook is a zip written whole when saved: nothing to follow row by row. Read once it has settled.
       if (!o.settled) return { kind: 'waiting', why: 'an .xlsx is complete only when saved: it is read once it has settled', signature };

@@ -14,6 +14,7 @@ import { chomp, firstLines, readLineBatches } from './textLines.js';
 import { gcplFromMprSettings, gcplFromMptHeader, type Protocol } from './ecLabProtocol.js';
 import { MPR_MAGIC, mprColumn, openMpr, readMprRows } from './mpr.js';
 import { readTable, sniffTable, XLSX_MAGIC, type ColumnNames } from './table.js';
+import { NDA_MAGIC, openNda, readNdaSamples } from './nda.js';
 import { decodeMessages, decodePayload } from '../wire/payload.js';
 import { ImportError, type RejectionLog } from './rejections.js';
 import { MAX_TIME_MS } from '../wire/timestamp.js';
@@ -22,8 +23,8 @@ import { LocalClock, localToUtc_ms } from '../../domain/labTime.js';
 /** The zone this process runs in: the instrument's, when it runs on the cycler PC. */
 export const machineTimeZone = (): string => new Intl.DateTimeFormat().resolvedOptions().timeZone;
 
-export type TelemetryFormat = 'csv' | 'jsonl' | 'mpt' | 'mpr' | 'table';
-export const FORMATS: readonly TelemetryFormat[] = ['csv', 'jsonl', 'mpt', 'mpr', 'table'];
+export type TelemetryFormat = 'csv' | 'jsonl' | 'mpt' | 'mpr' | 'nda' | 'table';
+export const FORMATS: readonly TelemetryFormat[] = ['csv', 'jsonl', 'mpt', 'mpr', 'nda', 'table'];
 
 export interface ImportOptions {
   /** Cell id for single-cell formats (EC-Lab); the file's base name by default. */
@@ -103,6 +104,7 @@ export async function openTelemetry(path: string, rejections: RejectionLog, opti
   }
   const f = format ?? sniffFormat(path, head, options.columns);
   const zone = options.timeZone ?? machineTimeZone();
+  const nda = f === 'nda' ? await openNda(path) : undefined;
   const metadata = f === 'mpt' ? mptMetadata(await readHeaderText(path, head), zone) : f === 'mpr' ? await mprMetadata(path, zone) : {};
   const batches =
     f === 'csv'
@@ -111,9 +113,11 @@ export async function openTelemetry(path: string, rejections: RejectionLog, opti
         ? readJsonl(path, rejections, options)
         : f === 'mpr'
           ? readMprSamples(path, rejections, options)
-          : f === 'table'
-            ? readTable(path, head, rejections, { ...options, timeZone: zone })
-            : readMpt(path, head, rejections, options);
+          : nda !== undefined
+            ? readNdaSamples(nda, rejections, { ...options, cell: options.cell ?? defaultCellId(path), timeZone: zone })
+            : f === 'table'
+              ? readTable(path, head, rejections, { ...options, timeZone: zone })
+              : readMpt(path, head, rejections, options);
   return { path, format: f, size_bytes, metadata, batches };
 }
 
@@ -126,6 +130,8 @@ export function sniffFormat(path: string, head: string, columns?: ColumnNames): 
   const ext = extname(path).toLowerCase();
   if (head.startsWith(MPR_MAGIC)) return 'mpr';
   if (ext === '.mpr') throw new ImportError(path, 'not a readable EC-Lab .mpr file: no "BIO-LOGIC MODULAR FILE" magic');
+  if (head.startsWith(NDA_MAGIC)) return 'nda';
+  if (ext === '.nda') throw new ImportError(path, 'not a readable Neware .nda file: no "NEWARE" magic');
   const first = head.split('\n', 1)[0]!.trim();
   if (ext === '.mps' || first.startsWith('EC-LAB SETTING FILE')) {
     throw new ImportError(path, 'is an EC-Lab settings file (the protocol, no data): pass the data file of the same run (.mpr, or its .mpt export)');

@@ -151,6 +151,31 @@ describe('readTailStep', () => {
     expect(second.samples.at(-1)).toMatchObject({ voltage_V: 0.0739, current_mA: -2 });
   });
 
+  it('follows a growing Neware .nda record by record, cut anywhere, each record once (real BTS 9.1 file)', async () => {
+    const d = dir();
+    const real = readFileSync(join(__dirname, '../../fixtures/real/neware/TestFile.nda'));
+    const path = join(d, 'TestFile.nda');
+    const whole = join(d, 'whole.nda');
+    writeFileSync(whole, real);
+    const o = { ...options, maxRows: 500, timeZone: 'UTC' };
+    const all: number[] = [];
+    let position: { offset: number; signature: string } | undefined;
+    // BTSDA appends records as the test runs; the bridge sees the file at arbitrary lengths, mid-record included.
+    for (const cut of [1030, 1024 + 56 * 3 + 17, 50_000, 123_457, 300_001, real.length]) {
+      writeFileSync(path, real.subarray(0, cut));
+      for (;;) {
+        const step = await readTailStep(path, position, o);
+        if (step.kind !== 'records') break;
+        all.push(...step.samples.map((x) => x.t_ms));
+        position = at(step);
+        if (step.behind === 0) break;
+      }
+    }
+    const reference = (await readTailStep(whole, undefined, { ...o, maxRows: 1e6 })) as { samples: { t_ms: number }[] };
+    expect(reference.samples).toHaveLength(6670);
+    expect(all).toEqual(reference.samples.map((x) => x.t_ms));
+  });
+
   it('reads an .xlsx once, whole, when it has settled: a workbook is written whole when saved', async () => {
     const d = dir();
     const path = join(d, 'landt-7.xlsx');
