@@ -21,6 +21,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { LocalClock } from '../../domain/labTime.js';
+import { nextRecordTime, TEST_CLOCK_START, type TestClockState } from '../../domain/testClock.js';
 import type { Sample } from '../../domain/sample.js';
 import { MAX_TIME_MS } from '../wire/timestamp.js';
 import { ImportError, type RejectionLog } from './rejections.js';
@@ -79,8 +80,6 @@ const RANGE_SCALE_mA = new Map<number, number>([
   ...[1000, 6000, 10_000, 12_000, 20_000, 30_000, 40_000, 50_000, 60_000, 100_000, 200_000].map((r) => [r, 1e-1] as [number, number]),
 ]);
 
-/** How far a record's date may run ahead of the test clock before it is taken as the record's time. */
-const DATE_LEAD_MS = 2000;
 const V29_RECORD = 86;
 const V130_RECORD = 88;
 const V130_START = 1024;
@@ -284,8 +283,7 @@ interface ClockState {
   readonly at: number;
   readonly stepKey: number;
   readonly prevTime_s: number;
-  readonly exact_ms: number;
-  readonly prevT_ms: number;
+  readonly clock: TestClockState;
   readonly lastIndex: number;
 }
 
@@ -311,13 +309,9 @@ export interface NdaSampleOptions {
  * joined on the record's index. A record whose index is not above the last one read is a copy the instrument wrote
  * again (NewareNDA drops them the same way) and is counted as a duplicate.
  *
- * Times: a record's date is the PC's clock (µs since 1970 in version 130; the wall clock to the second, in the
- * lab's zone, in version 29), and the test clock counts time between records (test time in version 130, time within
- * each step in version 29). Dates alone misorder records: they are rounded coarser than pulses (10 ms), and labs see
- * the PC's clock set back during a run (a real BTS 9.1 file here steps back 165 s). The test clock alone misses
- * pauses, when it stops. So a record is at its predecessor's time plus the test clock's step, or at its date when
- * that is more than DATE_LEAD_MS later (a pause, the clock set forward). A step's first record, at the instant the
- * previous step ended, is placed 1 ms after it, so both are kept.
+ * Times: each record's date (µs since 1970 in version 130; the PC's wall clock to the second, read in the lab's zone,
+ * in version 29) and its test clock (test time in version 130, time within each step in version 29) are combined by
+ * domain/testClock.ts: dates misorder pulses and jump when the PC's clock is set; the test clock misses pauses.
  */
 export async function* readNdaSamples(layout: NdaLayout, rejections: RejectionLog, o: NdaSampleOptions): AsyncGenerator<Sample[]> {
   const { path } = layout;
@@ -327,9 +321,8 @@ export async function* readNdaSamples(layout: NdaLayout, rejections: RejectionLo
   // window of the same file left it, or scans the records before it.
   const memoKey = `${path}\0${layout.dataStart}\0${layout.recordBytes}`;
   const resumed = from > 0 ? clockMemo.get(memoKey) : undefined;
-  const c: ClockState =
-    resumed !== undefined && resumed.at <= from ? { ...resumed } : { at: 0, stepKey: NaN, prevTime_s: 0, exact_ms: NaN, prevT_ms: -Infinity, lastIndex: 0 };
-  let { stepKey, prevTime_s, exact_ms, prevT_ms, lastIndex } = c;
+  const c: ClockState = resumed !== undefined && resumed.at <= from ? resumed : { at: 0, stepKey: NaN, prevTime_s: 0, clock: TEST_CLOCK_START, lastIndex: 0 };
+  let { stepKey, prevTime_s, clock, lastIndex } = c;
   let auxChannel = -1;
   let pending: { s: Sample; index: number; at: number } | undefined;
   const out: Sample[] = [];
@@ -337,7 +330,7 @@ export async function* readNdaSamples(layout: NdaLayout, rejections: RejectionLo
     if (pending !== undefined && pending.at >= from) out.push(pending.s);
     pending = undefined;
   };
-  const clock = new LocalClock(o.timeZone);
+  const wallClock = new LocalClock(o.timeZone);
   for await (const block of readNdaRecords(layout, c.at, until)) {
     for (const r of block.records) {
       const at = r.at;
@@ -352,21 +345,19 @@ export async function* readNdaSamples(layout: NdaLayout, rejections: RejectionLo
         continue;
       }
       lastIndex = r.index;
-      const date_ms = layout.version === 29 ? clock.toUtc(r.date_ms) : r.date_ms;
+      const date_ms = layout.version === 29 ? wallClock.toUtc(r.date_ms) : r.date_ms;
       const key = r.step * 256 + r.status;
       // Version 29's clock starts again at each step; version 130's runs through the test.
       const step_s = layout.version === 29 && key !== stepKey ? r.time_s : r.time_s - prevTime_s;
       stepKey = key;
       prevTime_s = r.time_s;
-      const counted_ms = exact_ms + Math.max(0, step_s) * 1000;
-      exact_ms = Number.isNaN(exact_ms) || date_ms > counted_ms + DATE_LEAD_MS ? date_ms : counted_ms;
-      let t_ms = Math.round(exact_ms);
-      if (t_ms <= prevT_ms) t_ms = prevT_ms + 1;
-      if (!(Math.abs(t_ms) <= MAX_TIME_MS) || !(t_ms > prevT_ms)) {
+      clock = nextRecordTime(clock, date_ms, step_s);
+      const t_ms = clock.last_ms;
+      if (!(Math.abs(t_ms) <= MAX_TIME_MS)) {
         if (at >= from) rejections.reject({ source: path, line: r.index, reason: 'bad-timestamp', detail: `record index ${r.index}: date ${t_ms} ms` });
+        clock = TEST_CLOCK_START;
         continue;
       }
-      prevT_ms = t_ms;
       if (!Number.isFinite(r.voltage_V) || !Number.isFinite(r.current_mA)) {
         if (at >= from)
           rejections.reject({ source: path, line: r.index, reason: 'bad-number', detail: `record index ${r.index}: ${r.voltage_V} V, ${r.current_mA} mA` });
@@ -382,6 +373,6 @@ export async function* readNdaSamples(layout: NdaLayout, rejections: RejectionLo
   flush();
   if (out.length > 0) yield out.splice(0);
   if (clockMemo.size >= CLOCK_MEMO_FILES) clockMemo.delete(clockMemo.keys().next().value!);
-  clockMemo.set(memoKey, { at: until, stepKey, prevTime_s, exact_ms, prevT_ms, lastIndex });
+  clockMemo.set(memoKey, { at: until, stepKey, prevTime_s, clock, lastIndex });
   if (auxChannel >= 0 && from === 0) o.onNote?.(`${basename(path)}: temperature from auxiliary channel ${auxChannel}`);
 }
