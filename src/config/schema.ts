@@ -74,6 +74,7 @@ export const cellSchema = z
         cell: z.string().min(1).optional(),
         temperature: z.string().min(1).optional(),
         pressure: z.string().min(1).optional(),
+        date: z.string().min(1).optional(),
       })
       .strict()
       .optional(),

@@ -7,12 +7,14 @@
  */
 import { basename } from 'node:path';
 import { LocalClock, parseLocalDateTime_ms } from '../../domain/labTime.js';
+import { nextRecordTime, TEST_CLOCK_START, type TestClockState } from '../../domain/testClock.js';
 import type { Sample } from '../../domain/sample.js';
 import { timestampOf } from '../wire/timestamp.js';
 import { ImportError, type RejectionLog } from './rejections.js';
 import { chomp, readLineBatches } from './textLines.js';
 
-export type Quantity = 'time' | 'voltage' | 'current' | 'cell' | 'temperature' | 'pressure';
+/** `date`: the PC's date of each row, beside a test-time column (Maccor's `DPt Time`, Arbin's `DateTime`). */
+export type Quantity = 'time' | 'voltage' | 'current' | 'cell' | 'temperature' | 'pressure' | 'date';
 
 /** `--columns time=Test_Time(s),voltage=Voltage(V),current=Current(A)`: quantity → header name. */
 export type ColumnNames = Partial<Record<Quantity, string>>;
@@ -32,9 +34,13 @@ export interface TableLayout {
   readonly headLines: number;
   readonly headers: readonly string[];
   readonly columns: Partial<Record<Quantity, TableColumn>>;
+  /** The instrument whose export this is, where its headers say so and imply units they leave out. */
+  readonly vendor?: string;
+  /** How the date column writes a day with slashes: `03/04/2024` is 4 March (m/d) or 3 April (d/m). */
+  readonly slashDates?: 'm/d' | 'd/m';
 }
 
-const UNITS: Record<Exclude<Quantity, 'cell'>, Record<string, number>> = {
+const UNITS: Record<Exclude<Quantity, 'cell' | 'date'>, Record<string, number>> = {
   time: { s: 1, sec: 1, ms: 1e-3, min: 60, h: 3600, hr: 3600 },
   voltage: { v: 1, mv: 1e-3 },
   current: { a: 1000, ma: 1, ua: 1e-3, µa: 1e-3, μa: 1e-3, na: 1e-6 },
@@ -44,13 +50,25 @@ const UNITS: Record<Exclude<Quantity, 'cell'>, Record<string, number>> = {
 
 /** What each quantity is called, across vendors, once the unit is taken off and the name lower-cased. */
 const NAMES: Record<Quantity, RegExp> = {
-  time: /^(test[ _]?time|total[ _]?time|time|elapsed[ _]?time|relative[ _]?time|step[ _]?time|t|time_s)$/,
-  voltage: /^(voltage|potential|ewe|ecell|cell[ _]?voltage|u|v|volt)$/,
+  time: /^(test[ _]?time|total[ _]?time|time|elapsed[ _]?time|relative[ _]?time|step[ _]?time|t|time_s|test)$/,
+  voltage: /^(voltage|potential|ewe|ecell|cell[ _]?voltage|u|v|volts?)$/,
   current: /^(current|i|<i>|cell[ _]?current|amps?)$/,
   cell: /^(cell|cell[ _]?id|channel|channel[ _]?id|chan)$/,
   temperature: /^(temperature|aux[ _]?temperature|temp|t|t[ _]?cell|cell[ _]?temperature)(\s*\d+)?$/,
   pressure: /^(pressure|stack[ _]?pressure|force[ _]?pressure)$/,
+  date: /^(date[ _]?time|datetime|dpt[ _]?time|absolute[ _]?time|real[ _]?time|system[ _]?time|date)$/,
 };
+
+/** Names that are their unit: Maccor's `Amps`, `Volts`. */
+const NAME_UNITS: Record<string, string> = { amps: 'a', amp: 'a', volts: 'v', volt: 'v' };
+
+/** Exports that leave units out of their headers, known by headers no one else writes. */
+const VENDORS: readonly { vendor: string; is: (names: readonly string[]) => boolean; units: Partial<Record<Quantity, string>>; slashDates?: 'm/d' }[] = [
+  // Arbin's CSV and Excel exports of MITS Pro: Current in A, Voltage in V, Test_Time in s, DateTime in epoch s.
+  { vendor: 'Arbin', is: (n) => n.includes('data_point') && (n.includes('test_time') || n.includes('step_index')), units: { current: 'a', voltage: 'v', time: 's' } },
+  // Maccor's text export: `Rec#`, `Test (Sec)`, `Amps`, `Volts`, `DPt Time` in the US order.
+  { vendor: 'Maccor', is: (n) => n.includes('rec#') && n.includes('dpt time'), units: {}, slashDates: 'm/d' },
+];
 
 /** A header as its name and unit: `Test_Time(s)` → test_time, s; `I/mA` → i, ma; `Voltage [V]` → voltage, v. */
 export function nameAndUnit(header: string): { name: string; unit: string } {
@@ -63,9 +81,9 @@ export function nameAndUnit(header: string): { name: string; unit: string } {
 
 /** A unit as people write it: `ma` → mA, `ua` → µA, `°c` → °C. */
 const displayUnit = (u: string): string =>
-  ({ v: 'V', mv: 'mV', a: 'A', ma: 'mA', ua: 'µA', µa: 'µA', μa: 'µA', na: 'nA', '°c': '°C', c: '°C', degc: '°C', mpa: 'MPa', kpa: 'kPa' })[u] ?? u;
+  ({ s: 's', sec: 's', v: 'V', mv: 'mV', a: 'A', ma: 'mA', ua: 'µA', µa: 'µA', μa: 'µA', na: 'nA', '°c': '°C', c: '°C', degc: '°C', mpa: 'MPa', kpa: 'kPa' })[u] ?? u;
 
-const unitFactor = (q: Quantity, unit: string): number | undefined => (q === 'cell' ? 1 : UNITS[q][unit.replace(/\s+/g, ' ')]);
+const unitFactor = (q: Quantity, unit: string): number | undefined => (q === 'cell' || q === 'date' ? 1 : UNITS[q][unit.replace(/\s+/g, ' ')]);
 
 /** The delimiter that splits the header into the most fields, and whether numbers use a decimal comma. */
 function sniffDelimiter(lines: readonly string[]): { delimiter: ',' | ';' | '\t'; decimalComma: boolean } {
@@ -84,13 +102,25 @@ const split = (line: string, d: string): string[] => line.split(d).map((f) => f.
  * to try). Units come from the header (`Current(A)`), else from a units line under it (`s;V;mA`).
  */
 export function sniffTable(lines: readonly string[], names: ColumnNames = {}): TableLayout | { readonly refused: string } {
+  const first = sniffHeaderAt(lines, names);
+  if (!('refused' in first)) return first;
+  // A title or metadata line above the header (Maccor's "Today's Date …"): the first line the columns are found in.
+  for (let skip = 1; skip < Math.min(lines.length - 1, 30); skip++) {
+    const layout = sniffHeaderAt(lines.slice(skip), names);
+    if (!('refused' in layout)) return { ...layout, headLines: layout.headLines + skip };
+  }
+  return first;
+}
+
+function sniffHeaderAt(lines: readonly string[], names: ColumnNames): TableLayout | { readonly refused: string } {
   const { delimiter, decimalComma } = sniffDelimiter(lines);
   const headers = split(lines[0] ?? '', delimiter);
   const second = lines[1] === undefined ? [] : split(lines[1], delimiter);
   // A units line: as many fields as the header, none of them a number.
   const unitsLine = second.length === headers.length && second.every((f) => f === '' || !Number.isFinite(Number(f.replace(',', '.'))));
   const columns: Partial<Record<Quantity, TableColumn>> = {};
-  const parsed = headers.map(nameAndUnit);
+  const parsed = headers.map(nameAndUnit).map((p) => (p.unit === '' && NAME_UNITS[p.name] !== undefined ? { ...p, unit: NAME_UNITS[p.name]! } : p));
+  const vendor = VENDORS.find((v) => v.is(parsed.map((p) => p.name)));
   for (const q of Object.keys(NAMES) as Quantity[]) {
     const wanted = names[q];
     const index =
@@ -103,11 +133,11 @@ export function sniffTable(lines: readonly string[], names: ColumnNames = {}): T
     if (wanted !== undefined && index < 0)
       return { refused: `--columns names "${wanted}" for ${q}, which is not in the header (found: ${headers.map((h) => `"${h}"`).join(', ')})` };
     if (index < 0) continue;
-    const unit = parsed[index]!.unit || (unitsLine ? nameAndUnit(`x (${second[index] ?? ''})`).unit : '');
+    const unit = parsed[index]!.unit || (unitsLine ? nameAndUnit(`x (${second[index] ?? ''})`).unit : '') || (vendor?.units[q] ?? '');
     // Without a unit, cyclewatch's own (s, V, mA); a time column of dates or hh:mm:ss needs none.
     const factor = unit === '' ? 1 : unitFactor(q, unit);
     if (factor === undefined)
-      return { refused: `the unit "${unit}" of column "${headers[index]}" is not one of ${q === 'cell' ? '' : Object.keys(UNITS[q]).join(', ')}` };
+      return { refused: `the unit "${unit}" of column "${headers[index]}" is not one of ${q === 'cell' || q === 'date' ? '' : Object.keys(UNITS[q]).join(', ')}` };
     columns[q] = {
       index,
       header: headers[index]!,
@@ -115,6 +145,8 @@ export function sniffTable(lines: readonly string[], names: ColumnNames = {}): T
       unit: displayUnit(unit) || (q === 'time' ? 's' : q === 'voltage' ? 'V' : q === 'current' ? 'mA' : ''),
     };
   }
+  // Dates alone (no test-time column): the dates are the times.
+  if (columns.time === undefined && columns.date !== undefined) [columns.time, columns.date] = [columns.date, undefined];
   if (columns.time === undefined || columns.voltage === undefined || columns.current === undefined) {
     const missing = (['time', 'voltage', 'current'] as const).filter((q) => columns[q] === undefined);
     // A guess to start from: what was found, the other columns in their order for the rest.
@@ -125,7 +157,39 @@ export function sniffTable(lines: readonly string[], names: ColumnNames = {}): T
       refused: `no ${missing.join(', ')} column recognised among the headers ${headers.map((h) => `"${h}"`).join(', ')}: name them, e.g. --columns '${guess}'`,
     };
   }
-  return { delimiter, decimalComma, headLines: unitsLine ? 2 : 1, headers, columns };
+  const dateColumn = columns.date ?? columns.time;
+  const slashDates = vendor?.slashDates ?? slashOrder(lines.slice(unitsLine ? 2 : 1).map((l) => split(l, delimiter)[dateColumn.index] ?? ''));
+  return { delimiter, decimalComma, headLines: unitsLine ? 2 : 1, headers, columns, vendor: vendor?.vendor, slashDates };
+}
+
+/** Which order a column's `a/b/yyyy` dates are in: d/m when a day above 12 comes first, else m/d; none without slashes. */
+function slashOrder(values: readonly string[]): 'm/d' | 'd/m' | undefined {
+  let seen = false;
+  for (const v of values) {
+    const m = /^(\d{1,2})\/(\d{1,2})\/\d{4}/.exec(v);
+    if (m === null) continue;
+    seen = true;
+    if (+m[1]! > 12) return 'd/m';
+    if (+m[2]! > 12) return 'm/d';
+  }
+  return seen ? 'm/d' : undefined;
+}
+
+/** A date cell: `2024-03-04 10:00:00`, `03/04/2024 10:00:00` in the file's order, or epoch seconds (Arbin); NaN otherwise. */
+function wallOrEpoch(text: string, slashDates: 'm/d' | 'd/m' | undefined): { wall_ms: number } | { epoch_ms: number } | null {
+  const slash = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(.*)$/.exec(text);
+  if (slash !== null) {
+    const [month, day] = slashDates === 'd/m' ? [slash[2]!, slash[1]!] : [slash[1]!, slash[2]!];
+    const wall = parseLocalDateTime_ms(`${slash[3]}-${month.padStart(2, '0')}-${day.padStart(2, '0')}${slash[4]!.replace(/^ (\d):/, ' 0$1:')}`);
+    return Number.isFinite(wall) ? { wall_ms: wall } : null;
+  }
+  const wall = parseLocalDateTime_ms(text);
+  if (Number.isFinite(wall)) return { wall_ms: wall };
+  const n = Number(text);
+  // Epoch seconds from 2001 on (a test time in seconds never reaches 1e9: 31 years).
+  if (text !== '' && Number.isFinite(n) && n >= 1e9 && n < 1e11) return { epoch_ms: n * 1000 };
+  const t = timestampOf(text);
+  return Number.isFinite(t) ? { epoch_ms: t } : null;
 }
 
 /** `time=Test_Time(s),voltage=Voltage(V),current=Current(A)` → the names; an error a person can act on otherwise. */
@@ -135,7 +199,7 @@ export function parseColumnNames(text: string): ColumnNames {
     const eq = part.indexOf('=');
     const q = part.slice(0, eq).trim() as Quantity;
     if (eq < 0 || !Object.hasOwn(NAMES, q))
-      throw new Error(`--columns takes quantity=header pairs (time, voltage, current, cell, temperature, pressure), not "${part}"`);
+      throw new Error(`--columns takes quantity=header pairs (time, voltage, current, cell, temperature, pressure, date), not "${part}"`);
     out[q] = part.slice(eq + 1).trim();
   }
   return out;
@@ -222,6 +286,13 @@ async function xlsxSheet(
   return { refused: refusals.length > 0 ? refusals.join('; ') : 'no sheet with rows in the workbook' };
 }
 
+/**
+ * Where a followed table's test clock stood at a byte offset: a bounded memo of a pure function of the rows before it
+ * (rows written do not change as the file grows).
+ */
+const tableClocks = new Map<string, { at: number; clock: TestClockState; elapsed_s: number }>();
+const TABLE_CLOCK_FILES = 256;
+
 /** Rows of a table (text, or an `.xlsx`'s first sheet of data) as batches of samples; a bad row is counted with its line number and skipped. */
 export async function* readTable(path: string, head: string, rejections: RejectionLog, o: TableOptions): AsyncGenerator<Sample[]> {
   const xlsx = head.startsWith(XLSX_MAGIC) ? await xlsxSheet(path, o.columns) : null;
@@ -233,16 +304,27 @@ export async function* readTable(path: string, head: string, rejections: Rejecti
   const fileCell = o.cell ?? basename(path).replace(/\.[^.]*$/, '');
   const number = (s: string | undefined): number => (s === undefined || s === '' ? NaN : Number(decimalComma ? s.replace(',', '.') : s));
   const clock = new LocalClock(o.timeZone);
+  const dateOf = (text: string): number => {
+    const d = wallOrEpoch(text, layout.slashDates);
+    return d === null ? NaN : 'wall_ms' in d ? clock.toUtc(d.wall_ms) : d.epoch_ms;
+  };
+  // A test-time column with the PC's dates beside it is dated by them, unless the user gives the start.
+  const datedBy = o.start_ms === undefined ? columns.date : undefined;
+  // A window of a growing file (the bridge) carries the clock on from where the last window of the file ended.
+  const resumed = o.range !== undefined ? tableClocks.get(path) : undefined;
+  let { clock: testClock, elapsed_s: prevElapsed_s } = resumed !== undefined && resumed.at === o.range?.from ? resumed : { clock: TEST_CLOCK_START, elapsed_s: 0 };
   let basis: 'dates' | 'durations' | null = null;
   let lineNo = 0;
   let out: Sample[] = [];
   if (o.range === undefined)
     o.onNote?.(
       `${basename(path)}: a table (${delimiter === '\t' ? 'tab' : delimiter}-separated${decimalComma ? ', decimal comma' : ''}): ` +
-        (['time', 'voltage', 'current', 'cell', 'temperature', 'pressure'] as const)
+        (layout.vendor !== undefined ? `${layout.vendor}'s export, ` : '') +
+        (['time', 'voltage', 'current', 'cell', 'temperature', 'pressure', 'date'] as const)
           .filter((q) => columns[q] !== undefined)
           .map((q) => `${q} "${columns[q]!.header}"${columns[q]!.unit ? ` (${columns[q]!.unit})` : ''}`)
-          .join(', '),
+          .join(', ') +
+        (layout.slashDates !== undefined ? `; dates read as ${layout.slashDates === 'm/d' ? 'month/day/year' : 'day/month/year'}` : ''),
     );
   const source = xlsx?.batches ?? readLineBatches(path, 'utf8', o.range === undefined ? undefined : { headerLines: layout.headLines, ...o.range });
   for await (const lines of source) {
@@ -258,11 +340,19 @@ export async function* readTable(path: string, head: string, rejections: Rejecti
       const clockTime_s = Number.isFinite(seconds) ? NaN : clockSeconds(timeText);
       if (Number.isFinite(seconds) || Number.isFinite(clockTime_s)) {
         // A number in the column's unit, or hh:mm:ss: a duration since the start.
-        t_ms = (o.start_ms ?? 0) + (Number.isFinite(seconds) ? seconds * c.time.factor : clockTime_s) * 1000;
-        basis ??= 'durations';
+        const elapsed_s = Number.isFinite(seconds) ? seconds * c.time.factor : clockTime_s;
+        if (datedBy !== undefined) {
+          // Beside the PC's dates: the test clock between rows, the dates across pauses (domain/testClock.ts).
+          testClock = nextRecordTime(testClock, dateOf(f[datedBy.index] ?? ''), elapsed_s - prevElapsed_s);
+          prevElapsed_s = elapsed_s;
+          t_ms = testClock.last_ms;
+          basis ??= 'dates';
+        } else {
+          t_ms = (o.start_ms ?? 0) + elapsed_s * 1000;
+          basis ??= 'durations';
+        }
       } else {
-        const wall = parseLocalDateTime_ms(timeText.replace(/\//g, '-'));
-        t_ms = Number.isFinite(wall) ? clock.toUtc(wall) : timestampOf(timeText);
+        t_ms = dateOf(timeText);
         basis ??= 'dates';
       }
       const voltage_V = number(f[c.voltage.index]) * c.voltage.factor;
@@ -300,6 +390,10 @@ export async function* readTable(path: string, head: string, rejections: Rejecti
     }
   }
   if (out.length > 0) yield out;
+  if (o.range !== undefined && datedBy !== undefined) {
+    if (tableClocks.size >= TABLE_CLOCK_FILES) tableClocks.delete(tableClocks.keys().next().value!);
+    tableClocks.set(path, { at: o.range.until, clock: testClock, elapsed_s: prevElapsed_s });
+  }
   if (basis === 'durations' && o.start_ms === undefined)
     o.onNote?.(`${basename(path)}: times are durations since the start: outputs count hours from it (pass --start to date them)`);
 }
