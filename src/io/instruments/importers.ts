@@ -15,6 +15,7 @@ import { gcplFromMprSettings, gcplFromMptHeader, type Protocol } from './ecLabPr
 import { MPR_MAGIC, mprColumn, openMpr, readMprRows } from './mpr.js';
 import { readTable, sniffTable, XLSX_MAGIC, type ColumnNames } from './table.js';
 import { NDA_MAGIC, openNda, readNdaSamples } from './nda.js';
+import { JET_MAGIC, openRes, readResSamples, type ResFile } from './res.js';
 import { decodeMessages, decodePayload } from '../wire/payload.js';
 import { ImportError, type RejectionLog } from './rejections.js';
 import { MAX_TIME_MS } from '../wire/timestamp.js';
@@ -23,8 +24,8 @@ import { LocalClock, localToUtc_ms } from '../../domain/labTime.js';
 /** The zone this process runs in: the instrument's, when it runs on the cycler PC. */
 export const machineTimeZone = (): string => new Intl.DateTimeFormat().resolvedOptions().timeZone;
 
-export type TelemetryFormat = 'csv' | 'jsonl' | 'mpt' | 'mpr' | 'nda' | 'table';
-export const FORMATS: readonly TelemetryFormat[] = ['csv', 'jsonl', 'mpt', 'mpr', 'nda', 'table'];
+export type TelemetryFormat = 'csv' | 'jsonl' | 'mpt' | 'mpr' | 'nda' | 'res' | 'table';
+export const FORMATS: readonly TelemetryFormat[] = ['csv', 'jsonl', 'mpt', 'mpr', 'nda', 'res', 'table'];
 
 export interface ImportOptions {
   /** Cell id for single-cell formats (EC-Lab); the file's base name by default. */
@@ -105,7 +106,15 @@ export async function openTelemetry(path: string, rejections: RejectionLog, opti
   const f = format ?? sniffFormat(path, head, options.columns);
   const zone = options.timeZone ?? machineTimeZone();
   const nda = f === 'nda' ? await openNda(path) : undefined;
-  const metadata = f === 'mpt' ? mptMetadata(await readHeaderText(path, head), zone) : f === 'mpr' ? await mprMetadata(path, zone) : {};
+  const res = f === 'res' ? await openRes(path) : undefined;
+  const metadata =
+    f === 'mpt'
+      ? mptMetadata(await readHeaderText(path, head), zone)
+      : f === 'mpr'
+        ? await mprMetadata(path, zone)
+        : res !== undefined
+          ? resMetadata(res, zone)
+          : {};
   const batches =
     f === 'csv'
       ? readCsv(path, head, size_bytes, rejections, options)
@@ -115,10 +124,22 @@ export async function openTelemetry(path: string, rejections: RejectionLog, opti
           ? readMprSamples(path, rejections, options)
           : nda !== undefined
             ? readNdaSamples(nda, rejections, { ...options, cell: options.cell ?? defaultCellId(path), timeZone: zone })
-            : f === 'table'
-              ? readTable(path, head, rejections, { ...options, timeZone: zone })
-              : readMpt(path, head, rejections, options);
+            : res !== undefined
+              ? readResSamples(res, size_bytes, rejections, { ...options, cell: options.cell ?? defaultCellId(path), timeZone: zone })
+              : f === 'table'
+                ? readTable(path, head, rejections, { ...options, timeZone: zone })
+                : readMpt(path, head, rejections, options);
   return { path, format: f, size_bytes, metadata, batches };
+}
+
+/** What an Arbin `.res` says of its run: the channel, and the start in the lab's zone. */
+function resMetadata(res: ResFile, zone: string): FileMetadata {
+  return {
+    channel: res.channel,
+    technique: res.schedule,
+    start_ms: res.startWall_ms === undefined ? undefined : localToUtc_ms(zone, res.startWall_ms),
+    timeZone: zone,
+  };
 }
 
 /** The cell a single-cell file belongs to when no id is given: its base name without extension. */
@@ -131,6 +152,8 @@ export function sniffFormat(path: string, head: string, columns?: ColumnNames): 
   if (head.startsWith(MPR_MAGIC)) return 'mpr';
   if (ext === '.mpr') throw new ImportError(path, 'not a readable EC-Lab .mpr file: no "BIO-LOGIC MODULAR FILE" magic');
   if (head.startsWith(NDA_MAGIC)) return 'nda';
+  if (head.slice(4, 4 + JET_MAGIC.length) === JET_MAGIC) return 'res';
+  if (ext === '.res') throw new ImportError(path, 'not a readable Arbin .res file: not an Access (Jet) database');
   if (ext === '.nda') throw new ImportError(path, 'not a readable Neware .nda file: no "NEWARE" magic');
   const first = head.split('\n', 1)[0]!.trim();
   if (ext === '.mps' || first.startsWith('EC-LAB SETTING FILE')) {

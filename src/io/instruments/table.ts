@@ -50,7 +50,7 @@ const UNITS: Record<Exclude<Quantity, 'cell' | 'date'>, Record<string, number>> 
 
 /** What each quantity is called, across vendors, once the unit is taken off and the name lower-cased. */
 const NAMES: Record<Quantity, RegExp> = {
-  time: /^(test[ _]?time|total[ _]?time|time|elapsed[ _]?time|relative[ _]?time|step[ _]?time|t|time_s|test)$/,
+  time: /^(test[ _]?time|total[ _]?time|cumulative[ _]?time|time|elapsed[ _]?time|relative[ _]?time|step[ _]?time|t|time_s|test)$/,
   voltage: /^(voltage|potential|ewe|ecell|cell[ _]?voltage|u|v|volts?)$/,
   current: /^(current|i|<i>|cell[ _]?current|amps?)$/,
   cell: /^(cell|cell[ _]?id|channel|channel[ _]?id|chan)$/,
@@ -59,13 +59,23 @@ const NAMES: Record<Quantity, RegExp> = {
   date: /^(date[ _]?time|datetime|dpt[ _]?time|absolute[ _]?time|real[ _]?time|system[ _]?time|date)$/,
 };
 
+/**
+ * Where a table has several time columns, the one that runs through the test: Neware's CSV has `Time` (within the
+ * step) before `Cumulative Time`; a step time is taken only when there is no other.
+ */
+const timeRank = (name: string): number => (/^(test|total|cumulative|elapsed|relative)/.test(name) ? 0 : /^step/.test(name) ? 2 : 1);
+
 /** Names that are their unit: Maccor's `Amps`, `Volts`. */
 const NAME_UNITS: Record<string, string> = { amps: 'a', amp: 'a', volts: 'v', volt: 'v' };
 
 /** Exports that leave units out of their headers, known by headers no one else writes. */
 const VENDORS: readonly { vendor: string; is: (names: readonly string[]) => boolean; units: Partial<Record<Quantity, string>>; slashDates?: 'm/d' }[] = [
   // Arbin's CSV and Excel exports of MITS Pro: Current in A, Voltage in V, Test_Time in s, DateTime in epoch s.
-  { vendor: 'Arbin', is: (n) => n.includes('data_point') && (n.includes('test_time') || n.includes('step_index')), units: { current: 'a', voltage: 'v', time: 's' } },
+  {
+    vendor: 'Arbin',
+    is: (n) => n.includes('data_point') && (n.includes('test_time') || n.includes('step_index')),
+    units: { current: 'a', voltage: 'v', time: 's' },
+  },
   // Maccor's text export: `Rec#`, `Test (Sec)`, `Amps`, `Volts`, `DPt Time` in the US order.
   { vendor: 'Maccor', is: (n) => n.includes('rec#') && n.includes('dpt time'), units: {}, slashDates: 'm/d' },
 ];
@@ -81,7 +91,9 @@ export function nameAndUnit(header: string): { name: string; unit: string } {
 
 /** A unit as people write it: `ma` → mA, `ua` → µA, `°c` → °C. */
 const displayUnit = (u: string): string =>
-  ({ s: 's', sec: 's', v: 'V', mv: 'mV', a: 'A', ma: 'mA', ua: 'µA', µa: 'µA', μa: 'µA', na: 'nA', '°c': '°C', c: '°C', degc: '°C', mpa: 'MPa', kpa: 'kPa' })[u] ?? u;
+  ({ s: 's', sec: 's', v: 'V', mv: 'mV', a: 'A', ma: 'mA', ua: 'µA', µa: 'µA', μa: 'µA', na: 'nA', '°c': '°C', c: '°C', degc: '°C', mpa: 'MPa', kpa: 'kPa' })[
+    u
+  ] ?? u;
 
 const unitFactor = (q: Quantity, unit: string): number | undefined => (q === 'cell' || q === 'date' ? 1 : UNITS[q][unit.replace(/\s+/g, ' ')]);
 
@@ -127,9 +139,13 @@ function sniffHeaderAt(lines: readonly string[], names: ColumnNames): TableLayou
       wanted !== undefined
         ? headers.findIndex((h) => h === wanted || h.toLowerCase() === wanted.toLowerCase())
         : // A name that fits with a unit that does not (`T (°C)` is no time) is another quantity's; a column is one quantity.
-          parsed.findIndex(
-            (p, k) => NAMES[q].test(p.name) && (p.unit === '' || unitFactor(q, p.unit) !== undefined) && !Object.values(columns).some((c) => c.index === k),
-          );
+          (parsed
+            .map((p, k) => ({ p, k }))
+            .filter(
+              ({ p, k }) =>
+                NAMES[q].test(p.name) && (p.unit === '' || unitFactor(q, p.unit) !== undefined) && !Object.values(columns).some((c) => c.index === k),
+            )
+            .sort((a, b) => (q === 'time' ? timeRank(a.p.name) - timeRank(b.p.name) : 0) || a.k - b.k)[0]?.k ?? -1);
     if (wanted !== undefined && index < 0)
       return { refused: `--columns names "${wanted}" for ${q}, which is not in the header (found: ${headers.map((h) => `"${h}"`).join(', ')})` };
     if (index < 0) continue;
@@ -137,7 +153,9 @@ function sniffHeaderAt(lines: readonly string[], names: ColumnNames): TableLayou
     // Without a unit, cyclewatch's own (s, V, mA); a time column of dates or hh:mm:ss needs none.
     const factor = unit === '' ? 1 : unitFactor(q, unit);
     if (factor === undefined)
-      return { refused: `the unit "${unit}" of column "${headers[index]}" is not one of ${q === 'cell' || q === 'date' ? '' : Object.keys(UNITS[q]).join(', ')}` };
+      return {
+        refused: `the unit "${unit}" of column "${headers[index]}" is not one of ${q === 'cell' || q === 'date' ? '' : Object.keys(UNITS[q]).join(', ')}`,
+      };
     columns[q] = {
       index,
       header: headers[index]!,
@@ -177,10 +195,18 @@ function slashOrder(values: readonly string[]): 'm/d' | 'd/m' | undefined {
 
 /** A date cell: `2024-03-04 10:00:00`, `03/04/2024 10:00:00` in the file's order, or epoch seconds (Arbin); NaN otherwise. */
 function wallOrEpoch(text: string, slashDates: 'm/d' | 'd/m' | undefined): { wall_ms: number } | { epoch_ms: number } | null {
-  const slash = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(.*)$/.exec(text);
+  // `5/11/2021 3:40:24 PM` (Maccor), `21/10/2019 10:59:59.5`.
+  const slash = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s+(\d{1,2}):(\d\d)(?::(\d\d(?:[.,]\d+)?))?\s*([AaPp][Mm])?)?$/.exec(text);
   if (slash !== null) {
     const [month, day] = slashDates === 'd/m' ? [slash[2]!, slash[1]!] : [slash[1]!, slash[2]!];
-    const wall = parseLocalDateTime_ms(`${slash[3]}-${month.padStart(2, '0')}-${day.padStart(2, '0')}${slash[4]!.replace(/^ (\d):/, ' 0$1:')}`);
+    let hour = +(slash[4] ?? 0);
+    const half = slash[7]?.toUpperCase();
+    if (half !== undefined && (hour < 1 || hour > 12)) return null;
+    if (half !== undefined) hour = (hour % 12) + (half === 'PM' ? 12 : 0);
+    const two = (x: string | number): string => String(x).padStart(2, '0');
+    const clock =
+      slash[4] === undefined ? '' : ` ${two(hour)}:${slash[5]}:${slash[6] === undefined ? '00' : slash[6].replace(',', '.').replace(/^(\d)(?=\.|$)/, '0$1')}`;
+    const wall = parseLocalDateTime_ms(`${slash[3]}-${two(month)}-${two(day)}${clock}`);
     return Number.isFinite(wall) ? { wall_ms: wall } : null;
   }
   const wall = parseLocalDateTime_ms(text);
@@ -312,7 +338,8 @@ export async function* readTable(path: string, head: string, rejections: Rejecti
   const datedBy = o.start_ms === undefined ? columns.date : undefined;
   // A window of a growing file (the bridge) carries the clock on from where the last window of the file ended.
   const resumed = o.range !== undefined ? tableClocks.get(path) : undefined;
-  let { clock: testClock, elapsed_s: prevElapsed_s } = resumed !== undefined && resumed.at === o.range?.from ? resumed : { clock: TEST_CLOCK_START, elapsed_s: 0 };
+  let { clock: testClock, elapsed_s: prevElapsed_s } =
+    resumed !== undefined && resumed.at === o.range?.from ? resumed : { clock: TEST_CLOCK_START, elapsed_s: 0 };
   let basis: 'dates' | 'durations' | null = null;
   let lineNo = 0;
   let out: Sample[] = [];

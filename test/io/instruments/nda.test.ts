@@ -127,7 +127,7 @@ describe('Neware .nda against NewareNDA’s reference output of the same file', 
       );
       const key = (e: CellEvent): string => JSON.stringify(e);
       const fromTwin = await analyze({ files: [csv] });
-      const fromNda = await analyze({ files: [path], import: { timeZone: 'UTC' } });
+      const fromNda = await analyze({ files: [path], timeZone: 'UTC' });
       expect(fromNda.samples).toBe(fromTwin.samples);
       expect(fromNda.events.map(key)).toEqual(fromTwin.events.map(key));
     }, 60_000);
