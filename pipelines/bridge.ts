@@ -24,6 +24,7 @@ import { batchMessages, encodeCellMeta, encodeImpedance, encodeMessage, type Imp
 import { RejectionLog } from '../src/io/instruments/rejections.js';
 import { readTailStep, type TailStep } from '../src/io/bridge/tail.js';
 import { machineTimeZone } from '../src/io/instruments/importers.js';
+import type { ColumnNames } from '../src/io/instruments/table.js';
 import { formatZoned, ZONE_TOLERANCE_MS, zoneLikeOffset_h, type TimeZoneSource } from '../src/domain/labTime.js';
 import type { Sample } from '../src/domain/sample.js';
 
@@ -93,6 +94,7 @@ export async function runBridge(config: BridgeConfig, options: BridgeOptions): P
   );
   /** Each file's zone: that of the first watch rule that finds it, else the bridge's. */
   const zones = new Map<string, FileZone>();
+  const columnsByFile = new Map<string, ColumnNames>();
   /** Files whose rows were said to disagree with this PC's clock, and the offsets being watched. */
   const clockWarned = new Set<string>();
   const clockHeld = new Map<string, { offset_h: number; since_ms: number }>();
@@ -171,7 +173,8 @@ export async function runBridge(config: BridgeConfig, options: BridgeOptions): P
     if (!ready || closed) return false;
     const prev = files.get(path);
     const st = statusOf(path);
-    const mtime_ms = statSync(path).mtimeMs;
+    const stat = statSync(path);
+    const mtime_ms = stat.mtimeMs;
     const r = await readTailStep(path, prev, {
       maxRows: config.maxRowsPerStep,
       maxBytes: 4 << 20,
@@ -179,6 +182,9 @@ export async function runBridge(config: BridgeConfig, options: BridgeOptions): P
       cell: prev?.cell,
       setCurrent_mA: config.setCurrent_mA,
       start_ms: config.start === undefined ? undefined : Date.parse(config.start),
+      // A table of durations without dates starts when its file was made (where the file system keeps that).
+      startIfUndated_ms: stat.birthtimeMs > 0 ? Math.round(stat.birthtimeMs) : undefined,
+      columns: columnsOf(path),
       timeZone: zoneOf(path).zone,
       settled: now() - mtime_ms >= config.settleAfter_s * 1000,
     });
@@ -188,6 +194,7 @@ export async function runBridge(config: BridgeConfig, options: BridgeOptions): P
       return false;
     }
     st.waiting = null;
+    if (r.kind === 'records') for (const note of r.notes) log(`bridge: ${note}`);
     if (r.kind === 'replaced') {
       log(
         `bridge: ${basename(path)} was replaced or truncated (it no longer starts as it did, or is shorter than what was published): following it from its start again`,
@@ -233,6 +240,11 @@ export async function runBridge(config: BridgeConfig, options: BridgeOptions): P
 
   function zoneOf(path: string): FileZone {
     return zones.get(path) ?? defaultZone;
+  }
+
+  /** The columns the first watch rule matching the file names for its tables. */
+  function columnsOf(path: string): ColumnNames | undefined {
+    return columnsByFile.get(path);
   }
 
   /**
@@ -295,7 +307,10 @@ export async function runBridge(config: BridgeConfig, options: BridgeOptions): P
     for (const rule of config.watch) {
       for (const path of await matchFiles([rule.glob])) {
         // The first rule that finds a file gives its zone.
-        if (!found.has(path) && !zones.has(path)) zones.set(path, rule.timeZone !== undefined ? { zone: rule.timeZone, source: 'rule' } : defaultZone);
+        if (!found.has(path) && !zones.has(path)) {
+          zones.set(path, rule.timeZone !== undefined ? { zone: rule.timeZone, source: 'rule' } : defaultZone);
+          if (rule.columns !== undefined) columnsByFile.set(path, rule.columns);
+        }
         found.add(path);
       }
     }

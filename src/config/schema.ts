@@ -41,6 +41,19 @@ const range = z
   .strict()
   .refine((r) => r.min < r.max, { message: 'min must be below max' });
 
+/** A table's columns named by header, where its export's headers are not recognised (as --columns). */
+const columnNamesSchema = z
+  .object({
+    time: z.string().min(1),
+    voltage: z.string().min(1),
+    current: z.string().min(1),
+    cell: z.string().min(1).optional(),
+    temperature: z.string().min(1).optional(),
+    pressure: z.string().min(1).optional(),
+    date: z.string().min(1).optional(),
+  })
+  .strict();
+
 export const cellSchema = z
   .object({
     id: z
@@ -66,18 +79,7 @@ export const cellSchema = z
     temperatureC: range.optional(),
     setCurrentMa: z.number().optional(),
     // A table's columns, where its export's headers are not recognised (as --columns): quantity → header.
-    columns: z
-      .object({
-        time: z.string().min(1),
-        voltage: z.string().min(1),
-        current: z.string().min(1),
-        cell: z.string().min(1).optional(),
-        temperature: z.string().min(1).optional(),
-        pressure: z.string().min(1).optional(),
-        date: z.string().min(1).optional(),
-      })
-      .strict()
-      .optional(),
+    columns: columnNamesSchema.optional(),
     staleAfterS: z.number().positive().optional(),
     timeZone: timeZoneSchema.optional(),
   })
@@ -252,8 +254,14 @@ const mappingRuleSchema = z
   .strict()
   .refine((r) => r.file !== undefined || r.channel !== undefined, { message: 'a mapping rule needs `file` or `channel`' });
 
-/** A watched glob, with the zone its instrument writes local times in when it is not the bridge's. */
-const watchRuleSchema = z.union([z.string().min(1), z.object({ glob: z.string().min(1), timeZone: timeZoneSchema.optional() }).strict()]);
+/**
+ * A watched glob, with the zone its instrument writes local times in when it is not the bridge's, and the columns of
+ * its tables when their headers are not recognised.
+ */
+const watchRuleSchema = z.union([
+  z.string().min(1),
+  z.object({ glob: z.string().min(1), timeZone: timeZoneSchema.optional(), columns: columnNamesSchema.optional() }).strict(),
+]);
 
 export const bridgeConfigSchema = z
   .object({

@@ -10,6 +10,7 @@ import { openTelemetry, sniffFormat, type FileMetadata, type ImportOptions, type
 import { wholeLinesUntil } from '../instruments/textLines.js';
 import { openMpr } from '../instruments/mpr.js';
 import { openNda } from '../instruments/nda.js';
+import { isAbsolute } from '../../domain/labTime.js';
 import { XLSX_MAGIC } from '../instruments/table.js';
 import type { ImpedanceReading } from '../wire/payload.js';
 
@@ -37,13 +38,15 @@ export type TailStep =
       readonly signature: string;
       /** The acquisition start the file gives (epoch ms), if it gives one. */
       readonly start_ms: number | undefined;
+      /** What the reader assumed, for a person (how a table's columns and times were read). */
+      readonly notes: readonly string[];
     }
   /** Not readable yet (a header still being written, an `.mpr` without its LOG module yet); `why` says so. */
   | { readonly kind: 'waiting'; readonly why: string; readonly signature: string }
   /** The file is shorter than the offset, or starts differently: it was replaced or truncated. */
   | { readonly kind: 'replaced'; readonly signature: string };
 
-export interface TailOptions extends Pick<ImportOptions, 'cell' | 'setCurrent_mA' | 'start_ms' | 'timeZone'> {
+export interface TailOptions extends Pick<ImportOptions, 'cell' | 'setCurrent_mA' | 'start_ms' | 'timeZone' | 'columns' | 'startIfUndated_ms'> {
   readonly maxRows: number;
   /** Bytes of text read at most per step. */
   readonly maxBytes: number;
@@ -76,7 +79,7 @@ export async function readTailStep(path: string, at: TailPosition | undefined, o
   const head = Buffer.from(signature, 'hex').toString('latin1');
   let format: TelemetryFormat;
   try {
-    format = sniffFormat(path, head);
+    format = sniffFormat(path, head, o.columns);
   } catch (e) {
     if (e instanceof ImportError) return { kind: 'waiting', why: e.detail, signature };
     throw e;
@@ -104,7 +107,8 @@ export async function readTailStep(path: string, at: TailPosition | undefined, o
       if (from > size) return { kind: 'replaced', signature };
       total = size;
       until = size;
-      if (from === size) return { kind: 'records', format, metadata: {}, samples: [], impedance: [], next: size, behind: 0, signature, start_ms: undefined };
+      if (from === size)
+        return { kind: 'records', format, metadata: {}, samples: [], impedance: [], next: size, behind: 0, signature, start_ms: undefined, notes: [] };
     } else {
       if (from > size) return { kind: 'replaced', signature };
       total = size;
@@ -117,6 +121,7 @@ export async function readTailStep(path: string, at: TailPosition | undefined, o
     throw e;
   }
   const impedance: ImpedanceReading[] = [];
+  const notes: string[] = [];
   const samples: Sample[] = [];
   let metadata: FileMetadata;
   {
@@ -128,10 +133,13 @@ export async function readTailStep(path: string, at: TailPosition | undefined, o
           cell: o.cell,
           setCurrent_mA: o.setCurrent_mA,
           start_ms: o.start_ms,
+          startIfUndated_ms: o.startIfUndated_ms,
+          columns: o.columns,
           timeZone: o.timeZone,
           // A workbook is read whole, once.
           ...(head.startsWith(XLSX_MAGIC) ? {} : { range: { from, until } }),
           onImpedance: ({ block: _block, ...p }) => void impedance.push(p),
+          onNote: (m) => void notes.push(m),
         },
         format,
       );
@@ -143,5 +151,13 @@ export async function readTailStep(path: string, at: TailPosition | undefined, o
       throw e;
     }
   }
-  return { kind: 'records', format, metadata, samples, impedance, next: until, behind: total - until, signature, start_ms };
+  // Durations with nothing to date them would be published at 1970 and refused by the monitor as too old.
+  if (format === 'table' && samples.length > 0 && !isAbsolute(samples[0]!.t_ms)) {
+    return {
+      kind: 'waiting',
+      why: "its times are durations and it has no dates, nor a creation time on this file system: give start: (the test's start) in the bridge configuration",
+      signature,
+    };
+  }
+  return { kind: 'records', format, metadata, samples, impedance, next: until, behind: total - until, signature, start_ms, notes };
 }

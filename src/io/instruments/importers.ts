@@ -35,6 +35,11 @@ export interface ImportOptions {
   /** Start time for exports whose header does not give one (epoch ms). */
   readonly start_ms?: number;
   /**
+   * The start of a table whose times are durations and that has no dates and no `start_ms` (the bridge gives the
+   * file's creation: a script's CSV begun with the test).
+   */
+  readonly startIfUndated_ms?: number;
+  /**
    * The lab's zone (IANA name or fixed offset, see src/domain/labTime.ts): local wall-clock times in the file (EC-Lab's
    * acquisition start, the `.mpr` LOG date, absolute time columns, ISO times without a zone) are read in it.
    * Default: this machine's zone.
@@ -163,6 +168,9 @@ export function sniffFormat(path: string, head: string, columns?: ColumnNames): 
   if (first.startsWith('{')) return 'jsonl';
   if (head.startsWith(XLSX_MAGIC)) {
     if (ext === '.xlsx') return 'table';
+    if (ext === '.ndax') {
+      throw new ImportError(path, 'a Neware .ndax (BTS 8 and later) is not read yet: export the test from BTSDA as .nda, CSV or Excel (all three are read)');
+    }
     throw new ImportError(path, 'a zip archive: pass an .xlsx workbook (saved as .xlsx), or the data file itself');
   }
   if (columns === undefined && /^"?(timestamp|time|time_s|t)"?\s*,/i.test(first)) return 'csv';

@@ -238,6 +238,8 @@ export interface TableOptions {
   readonly timeZone: string;
   /** Epoch ms of time 0 when times are durations (seconds, hh:mm:ss); 0 otherwise (hours since the start). */
   readonly start_ms?: number;
+  /** Time 0 of durations when there is neither `start_ms` nor a date column (see ImportOptions). */
+  readonly startIfUndated_ms?: number;
   readonly onNote?: (message: string) => void;
   /** Tail mode (`cyclewatch bridge`): the bytes [from, until) of a file still being written, after its header. */
   readonly range?: { readonly from: number; readonly until: number };
@@ -343,7 +345,7 @@ export async function* readTable(path: string, head: string, rejections: Rejecti
   let basis: 'dates' | 'durations' | null = null;
   let lineNo = 0;
   let out: Sample[] = [];
-  if (o.range === undefined)
+  if ((o.range?.from ?? 0) === 0)
     o.onNote?.(
       `${basename(path)}: a table (${delimiter === '\t' ? 'tab' : delimiter}-separated${decimalComma ? ', decimal comma' : ''}): ` +
         (layout.vendor !== undefined ? `${layout.vendor}'s export, ` : '') +
@@ -375,7 +377,7 @@ export async function* readTable(path: string, head: string, rejections: Rejecti
           t_ms = testClock.last_ms;
           basis ??= 'dates';
         } else {
-          t_ms = (o.start_ms ?? 0) + elapsed_s * 1000;
+          t_ms = (o.start_ms ?? o.startIfUndated_ms ?? 0) + elapsed_s * 1000;
           basis ??= 'durations';
         }
       } else {
@@ -421,6 +423,10 @@ export async function* readTable(path: string, head: string, rejections: Rejecti
     if (tableClocks.size >= TABLE_CLOCK_FILES) tableClocks.delete(tableClocks.keys().next().value!);
     tableClocks.set(path, { at: o.range.until, clock: testClock, elapsed_s: prevElapsed_s });
   }
-  if (basis === 'durations' && o.start_ms === undefined)
+  if (basis === 'durations' && o.start_ms === undefined && o.startIfUndated_ms !== undefined && (o.range?.from ?? 0) === 0)
+    o.onNote?.(
+      `${basename(path)}: times are durations and the file has no dates: time 0 is taken as the file's creation, ${new Date(o.startIfUndated_ms).toISOString()} (give start: to date them otherwise)`,
+    );
+  if (basis === 'durations' && o.start_ms === undefined && o.startIfUndated_ms === undefined)
     o.onNote?.(`${basename(path)}: times are durations since the start: outputs count hours from it (pass --start to date them)`);
 }

@@ -176,6 +176,41 @@ describe('readTailStep', () => {
     expect(all).toEqual(reference.samples.map((x) => x.t_ms));
   });
 
+  it('dates a table of durations from its dates column, else from the file’s creation, else waits for start:', async () => {
+    const d = dir();
+    // Arbin's columns, no units in the headers, a date column: dated by it, the rows between by the test clock.
+    const arbin = join(d, 'arbin-ch3.csv');
+    const t0 = Date.UTC(2026, 2, 1, 8);
+    writeFileSync(
+      arbin,
+      'Data_Point,Test_Time,DateTime,Current,Voltage\n' +
+        Array.from({ length: 10 }, (_, k) => `${k + 1},${k * 10.5},${(t0 + k * 10_500) / 1000},0.002,0.07`).join('\n') +
+        '\n',
+    );
+    const a = await readTailStep(arbin, undefined, { ...options, timeZone: 'UTC' });
+    if (a.kind !== 'records') throw new Error(a.kind);
+    expect(a.samples.map((x) => x.t_ms)).toEqual(Array.from({ length: 10 }, (_, k) => t0 + k * 10_500));
+    expect(a.samples[0]).toMatchObject({ current_mA: 2, voltage_V: 0.07 });
+    expect(a.notes.join('\n')).toMatch(/Arbin's export/);
+    // Durations only: time 0 is the file's creation, said once.
+    const plain = join(d, 'script.csv');
+    writeFileSync(plain, 'Time (s);Voltage (V);Current (mA)\n' + Array.from({ length: 10 }, (_, k) => `${k * 10};0,07;2\n`).join(''));
+    const created = Date.UTC(2026, 2, 1, 9);
+    const p = await readTailStep(plain, undefined, { ...options, startIfUndated_ms: created });
+    if (p.kind !== 'records') throw new Error(p.kind);
+    expect(p.samples.map((x) => x.t_ms)).toEqual(Array.from({ length: 10 }, (_, k) => created + k * 10_000));
+    expect(p.notes.join('\n')).toMatch(/time 0 is taken as the file's creation, 2026-03-01T09:00:00.000Z/);
+    const undated = await readTailStep(plain, undefined, options);
+    expect(undated).toMatchObject({ kind: 'waiting', why: expect.stringMatching(/give start: \(the test's start\)/) });
+    // Headers no synonym knows: named by the watch rule's columns.
+    const zeit = join(d, 'zeit.csv');
+    writeFileSync(zeit, 'Zeit;Spannung;Strom\n' + Array.from({ length: 10 }, (_, k) => `${k * 10};0,07;2\n`).join(''));
+    expect((await readTailStep(zeit, undefined, { ...options, start_ms: created })).kind).toBe('waiting');
+    const named = await readTailStep(zeit, undefined, { ...options, start_ms: created, columns: { time: 'Zeit', voltage: 'Spannung', current: 'Strom' } });
+    if (named.kind !== 'records') throw new Error(named.kind);
+    expect(named.samples).toHaveLength(10);
+  });
+
   it('reads an .xlsx once, whole, when it has settled: a workbook is written whole when saved', async () => {
     const d = dir();
     const path = join(d, 'landt-7.xlsx');
