@@ -103,6 +103,29 @@ console.log(`target: peak RSS flat in run length → 80 h ${short.peakRssMB} MB,
   console.log(`target: .mpr faster than .mpt → ${mpr.s < mpt.s && mpr.samples === mpt.samples ? 'met' : 'NOT met'} (${(mpt.s / mpr.s).toFixed(1)}×)`);
 }
 
+// Each instrument reader on the largest real test file of its format (test/fixtures/real), next to EC-Lab's.
+{
+  const real = join(root, 'test', 'fixtures', 'real');
+  const sharedMpr = join(root, '..', 'shared', 'data', 'real', 'mpr', 'gcpl.pr_182.1.mpr');
+  const files = [
+    join(real, 'neware', '2-1-6_61[07005012].nda'),
+    join(real, 'neware', 'TestFile.nda'),
+    join(real, 'arbin', '20160805_test001_45_cc_01.res'),
+    join(real, 'neware', 'neware_uio.csv'),
+    join(real, 'maccor', 'PredictionDiagnostics_000151_paused.052'),
+    join(real, 'arbin', '2017-05-09_test-TC-contact_CH33.csv'),
+    ...(existsSync(sharedMpr) ? [sharedMpr] : []),
+  ];
+  const lines = node([join(root, 'bench', 'readers-child.mjs'), ...files])
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  console.log('\nInstrument readers, real files, decoded to samples (repeated for ≥ 1 s in one process)');
+  for (const r of lines)
+    console.log(`${r.format.padEnd(6)} ${r.file.padEnd(44)} ${String(r.rows).padStart(6)} rows  ${r.rowsPerS.toLocaleString('en').padStart(10)} rows/s`);
+  if (!existsSync(sharedMpr)) console.log('(EC-Lab .mpr: ../shared/data/real is not beside the repository; the 800 h .mpr above is the comparison)');
+}
+
 if (ONLY !== 'analyze') {
   const { csv, cells } = dataset(800);
   const out = join(cache, 'out-report');

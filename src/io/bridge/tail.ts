@@ -10,6 +10,7 @@ import { openTelemetry, sniffFormat, type FileMetadata, type ImportOptions, type
 import { wholeLinesUntil } from '../instruments/textLines.js';
 import { openMpr } from '../instruments/mpr.js';
 import { openNda } from '../instruments/nda.js';
+import { openRes } from '../instruments/res.js';
 import { isAbsolute } from '../../domain/labTime.js';
 import { XLSX_MAGIC } from '../instruments/table.js';
 import type { ImpedanceReading } from '../wire/payload.js';
@@ -96,6 +97,11 @@ export async function readTailStep(path: string, at: TailPosition | undefined, o
       if (file.startLocal_ms === undefined && o.start_ms === undefined && !o.settled) {
         return { kind: 'waiting', why: 'no LOG module (the acquisition start) in the file yet', signature };
       }
+    } else if (format === 'res') {
+      // A database is rewritten in place, not appended to: it is read whole at each step, its rows counted.
+      total = (await openRes(path)).rows;
+      if (from > total) return { kind: 'replaced', signature };
+      until = Math.min(total, from + o.maxRows);
     } else if (format === 'nda') {
       const layout = await openNda(path);
       total = layout.records;

@@ -176,6 +176,26 @@ describe('readTailStep', () => {
     expect(all).toEqual(reference.samples.map((x) => x.t_ms));
   });
 
+  it('follows an Arbin .res row by row (real file), each row once', async () => {
+    const d = dir();
+    const path = join(d, 'arbin.res');
+    writeFileSync(path, readFileSync(join(__dirname, '../../fixtures/real/arbin/20160805_test001_45_cc_01.res')));
+    const o = { ...options, maxRows: 4000, timeZone: 'UTC' };
+    const got: number[] = [];
+    let position: { offset: number; signature: string } | undefined;
+    for (;;) {
+      const step = await readTailStep(path, position, o);
+      if (step.kind !== 'records') throw new Error(step.kind);
+      got.push(...step.samples.map((x) => x.t_ms));
+      position = at(step);
+      if (step.behind === 0) break;
+    }
+    const whole = await readTailStep(path, undefined, { ...o, maxRows: 1e6 });
+    if (whole.kind !== 'records') throw new Error(whole.kind);
+    expect(whole.samples).toHaveLength(10_261);
+    expect(got).toEqual(whole.samples.map((x) => x.t_ms));
+  });
+
   it('dates a table of durations from its dates column, else from the file’s creation, else waits for start:', async () => {
     const d = dir();
     // Arbin's columns, no units in the headers, a date column: dated by it, the rows between by the test clock.
