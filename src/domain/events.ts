@@ -1,3 +1,4 @@
+import type { ForecastBasis } from './forecast.js';
 import type { RegimeLabel } from './regime.js';
 
 export type Severity = 'info' | 'warning' | 'critical';
@@ -75,7 +76,23 @@ export interface AlertEvent {
   readonly onset_ms?: number;
 }
 
-export type CellEvent = RegimeEvent | HalfCycleEvent | AlertEvent;
+/**
+ * SPEC §5 forecast, issued at a half cycle's end while the cell polarizes: when its peak |V| is expected to reach the
+ * compliance limit, with an 80 % interval (domain/forecast.ts). The latest one stands until the next.
+ */
+export interface ForecastEvent {
+  readonly type: 'forecast';
+  readonly cell: string;
+  readonly t_ms: number;
+  readonly target: 'compliance';
+  readonly at_ms: number;
+  readonly low_ms: number;
+  /** Null when no upper bound can be given (the growth may be stalling). */
+  readonly high_ms: number | null;
+  readonly basis: ForecastBasis;
+}
+
+export type CellEvent = RegimeEvent | HalfCycleEvent | AlertEvent | ForecastEvent;
 
 /** The event time by which events are ordered in outputs. */
 export function eventTime_ms(e: CellEvent): number {
@@ -85,6 +102,7 @@ export function eventTime_ms(e: CellEvent): number {
     case 'half-cycle':
       return e.end_ms;
     case 'alert':
+    case 'forecast':
       return e.t_ms;
   }
 }

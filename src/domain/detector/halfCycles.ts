@@ -5,6 +5,7 @@
 import type { CellConfig } from '../cell.js';
 import type { HalfCycleEvent } from '../events.js';
 import { contactFraction, localCurrentDensity_mA_cm2, metalThickness_um, tMax_s } from '../physics.js';
+import { FORECAST_DEFAULTS, forecastCompliance } from '../forecast.js';
 import { closeChunk } from '../reference.js';
 import { observeExtrapolatedCrossing, observeHalfCycleEnd, resetRuns, type RegimeChange } from '../regime.js';
 import { resetSoftShortRuns } from '../softShort.js';
@@ -215,6 +216,27 @@ export function closeHalfCycle(s: DetectorState, cell: CellConfig, o: DetectorOp
   const changes: RegimeChange[] = [];
   s.regime = observeHalfCycleEnd(s.regime, { start_ms: hc.start_ms, peakRatio: hc.peakRatio, evaluated: judged }, hc.last_ms, o.regime, changes);
   if (changes.length > 0) applyChanges(s, cell, changes, emit);
+  foresee(s, cell, hc, { judged, cut, meanAbsI_mA: meanAbsI }, emit);
+}
+
+/**
+ * The compliance forecast at a half cycle's end (domain/forecast.ts): while the cell polarizes, each uncut half
+ * cycle's peak ratio is a point; a cut (the limit reached) or any other regime starts the points afresh.
+ */
+function foresee(s: DetectorState, cell: CellConfig, hc: HalfCycleAcc, h: { judged: boolean; cut: boolean; meanAbsI_mA: number }, emit: Emit): void {
+  const f = (s.foresight ??= { points: [], forecast: null });
+  if (s.regime.regime !== 'polarization' || h.cut || !h.judged) {
+    f.points.length = 0;
+    f.forecast = null;
+    return;
+  }
+  f.points.push({ t_ms: hc.last_ms, q_mAh_cm2: s.cumulativeCapacity_mAh_cm2, ratio: hc.peakRatio });
+  if (f.points.length > FORECAST_DEFAULTS.window) f.points.shift();
+  // The voltage at full contact for this current and temperature: the limit as a ratio.
+  const full_V = (h.meanAbsI_mA / 1000) * s.last.rRef_ohm;
+  const forecast = full_V > 0 ? forecastCompliance(f.points, cell.complianceV / full_V) : null;
+  f.forecast = forecast === null ? null : { at_ms: forecast.at_ms, low_ms: forecast.low_ms, high_ms: forecast.high_ms };
+  if (forecast !== null) emit({ type: 'forecast', cell: s.cell, t_ms: hc.last_ms, target: 'compliance', ...forecast });
 }
 /**
  * With sparse rows (600 s logging) the last row of a half cycle can be up to one interval before its end, where

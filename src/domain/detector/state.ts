@@ -3,6 +3,7 @@
  * load), the half cycle being accumulated, the derived series, and a cell's fresh state.
  */
 import type { CellConfig } from '../cell.js';
+import type { GrowthPoint } from '../forecast.js';
 import type { CellEvent } from '../events.js';
 import { referenceResistance_ohm } from '../physics.js';
 import { calibrationState, DEFAULT_CALIBRATION, type CalibrationOptions, type CalibrationState, type ReferenceSource } from '../reference.js';
@@ -298,6 +299,12 @@ export interface DetectorState {
   ramp: { confirmed_mA_cm2: number; candidate_mA_cm2: number; steps: number };
   recentHalfCycles: { start_ms: number; end_ms: number; j_mA_cm2: number }[];
   last: StepResult;
+  /** The compliance forecast's half cycles and the forecast standing (absent in checkpoints from before it). */
+  foresight?: ForesightState;
+}
+export interface ForesightState {
+  points: GrowthPoint[];
+  forecast: { at_ms: number; low_ms: number; high_ms: number | null } | null;
 }
 /** Per-sample derived series (SPEC §5). */
 export interface DerivedState {
@@ -314,6 +321,8 @@ export interface DerivedState {
   readonly jSet_mA_cm2: number;
   readonly jLocal_mA_cm2: number | null;
   readonly atCompliance: boolean;
+  /** Hours from this sample to the standing compliance forecast; null when none stands. */
+  readonly forecast_h: number | null;
 }
 export function theoreticalReference25_ohm(cell: CellConfig): number | null {
   return cell.sigmaSPerCm !== undefined && cell.thicknessCm !== undefined ? referenceResistance_ohm(cell.thicknessCm, cell.sigmaSPerCm, cell.areaCm2) : null;

@@ -335,5 +335,6 @@ export function derivedState(s: DetectorState, cell: CellConfig, r: StepResult =
     jSet_mA_cm2: r.jSet_mA_cm2,
     jLocal_mA_cm2: fraction === null ? null : localCurrentDensity_mA_cm2(Math.abs(r.jSet_mA_cm2), fraction),
     atCompliance: r.atCompliance,
+    forecast_h: s.foresight?.forecast == null ? null : (s.foresight.forecast.at_ms - r.t_ms) / 3.6e6,
   };
 }

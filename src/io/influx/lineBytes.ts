@@ -216,6 +216,7 @@ const RATIO = ascii(',ratio=');
 const CONTACT = ascii(',contactFraction=');
 const A_EFF = ascii(',aEff_cm2=');
 const J_LOCAL = ascii(',jLocal_mA_cm2=');
+const FORECAST = ascii(',forecast_h=');
 const VOLTAGE = ascii('voltage_V=');
 const CURRENT = ascii('current_mA=');
 const PRESSURE = ascii('pressure_MPa=');
@@ -228,7 +229,7 @@ export function writeDerivedLine(target: LineTarget, cell: string, d: DerivedSta
   const c = bytesOf(cell);
   if (finite(d.rRef_ohm) && d.rRef_ohm !== c.rRef_ohm) c.rRef = decimalBytes('rRef_ohm', (c.rRef_ohm = d.rRef_ohm));
   if (finite(d.jSet_mA_cm2) && d.jSet_mA_cm2 !== c.jSet_mA_cm2) c.jSet = decimalBytes('jSet_mA_cm2', (c.jSet_mA_cm2 = d.jSet_mA_cm2));
-  const slot = target.reserveLine(d.t_ms, c.derived.length + c.rRef.length + c.jSet.length + 200 + 6 * NUMBER_BYTES);
+  const slot = target.reserveLine(d.t_ms, c.derived.length + c.rRef.length + c.jSet.length + 220 + 7 * NUMBER_BYTES);
   const b = slot.buf;
   let at = put(b, slot.at, c.derived);
   at = put(b, at, stateFieldsOf(d));
@@ -243,6 +244,7 @@ export function writeDerivedLine(target: LineTarget, cell: string, d: DerivedSta
   if (finite(d.aEff_cm2)) at = writeDecimal(b, put(b, at, A_EFF), d.aEff_cm2);
   if (finite(d.jSet_mA_cm2)) at = put(b, at, c.jSet);
   if (finite(d.jLocal_mA_cm2)) at = writeDecimal(b, put(b, at, J_LOCAL), d.jLocal_mA_cm2);
+  if (finite(d.forecast_h)) at = writeDecimal(b, put(b, at, FORECAST), d.forecast_h);
   b[at++] = 32;
   target.commitLine(writeInteger(b, at, Math.round(d.t_ms)));
 }

@@ -5,6 +5,7 @@
  * per spectrum, at its first point, rewritten as points arrive: the database keeps the last). Tag: `cell`.
  * Timestamps in milliseconds.
  */
+import { describeForecast } from '../../domain/forecast.js';
 import type { CellEvent } from '../../domain/events.js';
 import type { ImpedanceBlock, ImpedancePoint } from '../../domain/impedance.js';
 import { iso } from '../../domain/sample.js';
@@ -115,6 +116,28 @@ export function eventLines(e: CellEvent, start_ms?: number): string[] {
               elapsed_h: hours(e.t_ms),
             },
             ['active'],
+          ),
+          e.t_ms,
+        )!,
+      ];
+    case 'forecast':
+      return [
+        line(
+          'forecast',
+          { cell: e.cell, target: e.target },
+          fields(
+            {
+              at_ms: e.at_ms,
+              low_ms: e.low_ms,
+              high_ms: e.high_ms,
+              in_h: (e.at_ms - e.t_ms) / 3.6e6,
+              low_h: (e.low_ms - e.t_ms) / 3.6e6,
+              high_h: e.high_ms === null ? null : (e.high_ms - e.t_ms) / 3.6e6,
+              text: describeForecast(e, e.t_ms),
+              halfCycles: e.basis.halfCycles,
+              elapsed_h: hours(e.t_ms),
+            },
+            ['at_ms', 'low_ms', 'high_ms', 'halfCycles'],
           ),
           e.t_ms,
         )!,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { CellSummary, LabelledSegment } from '../../domain/detector/index.js';
 import { eventTime_ms, type CellEvent } from '../../domain/events.js';
 import { iso } from '../../domain/sample.js';
+import { describeForecast } from '../../domain/forecast.js';
 import { elapsed_h } from '../../domain/labTime.js';
 import type { ImpedanceBlock, ImpedancePoint } from '../../domain/impedance.js';
 import type { CellSeriesData } from '../../domain/series.js';
@@ -67,6 +68,26 @@ export function eventToJson(e: CellEvent, cell: { readonly start_ms?: number } =
         message: e.message,
         // Where the condition began before it could be decided (a soft short): the report shades from there.
         ...(e.onset_ms === undefined ? {} : { onset: iso(e.onset_ms) }),
+        ...elapsedFields(start_ms, e.t_ms),
+      };
+    case 'forecast':
+      return {
+        type: 'forecast',
+        cell: e.cell,
+        t: iso(e.t_ms),
+        target: e.target,
+        at: iso(e.at_ms),
+        low: iso(e.low_ms),
+        high: e.high_ms === null ? null : iso(e.high_ms),
+        basis: {
+          ...e.basis,
+          fromRatio: r6(e.basis.fromRatio),
+          toRatio: r6(e.basis.toRatio),
+          limitRatio: r6(e.basis.limitRatio),
+          doubling_mAh_cm2: r6(e.basis.doubling_mAh_cm2),
+          chargeRate_mAh_cm2_h: r6(e.basis.chargeRate_mAh_cm2_h),
+        },
+        message: describeForecast(e, e.t_ms),
         ...elapsedFields(start_ms, e.t_ms),
       };
   }

@@ -40,6 +40,7 @@ describe('line protocol', () => {
       jSet_mA_cm2: 1.8181818181818181,
       jLocal_mA_cm2: 3.6363636363636362,
       atCompliance: false,
+      forecast_h: null,
     };
     expect(derivedLine('c 1', d)).toBe(
       'derived,cell=c\\ 1 regime="polarization",regimeCode=2i,resting=false,rRefSource="calibrated",jLocalIsLowerBound=false,halfCycleIndex=4i,rApp_ohm=71.2,rRef_ohm=35.6,ratio=2,contactFraction=0.5,aEff_cm2=0.55,jSet_mA_cm2=1.81818182,jLocal_mA_cm2=3.63636364 1767225600000',
@@ -61,6 +62,8 @@ describe('line protocol', () => {
       'derived,cell=c\\ 1 regime="polarization",regimeCode=2i,resting=false,rRefSource="calibrated",jLocalIsLowerBound=true,halfCycleIndex=4i,rRef_ohm=35.65,jSet_mA_cm2=-1.81818182 1767225600000',
     );
     expect(derivedLine('c 1', { ...d, rRef_ohm: null })).not.toContain('rRef_ohm');
+    // A standing compliance forecast: hours to it, at the end.
+    expect(derivedLine('c 1', { ...d, forecast_h: 31.25 })).toMatch(/,jLocal_mA_cm2=3\.63636364,forecast_h=31\.25 1767225600000$/);
     // Every combination of the few-valued fields, each in its own field.
     for (const [regime, code] of Object.entries(REGIME_CODES) as [DerivedState['regime'], number][])
       for (const rRefSource of ['calibrated', 'configured', 'provisional', 'none'] as const)
