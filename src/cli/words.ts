@@ -37,7 +37,8 @@ export function summaryLine(c: CellSummary): string {
         ` · ${counted(c.shortCount, 'short')} (${c.isolatedShortCount} isolated)` +
         (c.softShortCount > 0 && c.firstSoftShort !== null && Number.isFinite(start_ms)
           ? ` · ${counted(c.softShortCount, 'soft short')} (first at ${labTime(Date.parse(c.firstSoftShort), start_ms, zone)})`
-          : '')) +
+          : '') +
+        (c.complianceForecast === null ? '' : ` · ${c.complianceForecast.text} (from the last sample)`)) +
     ` · ${counted(c.halfCycles, 'half cycle')}`
   );
 }

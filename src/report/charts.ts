@@ -89,6 +89,8 @@ export function ink(role: string): string {
     tMax: '#000000',
     peak: '#E69F00',
     threshold: '#000000',
+    forecast: '#D55E00',
+    forecastBand: '#E69F00',
   };
   return inks[role] ?? '#000000';
 }

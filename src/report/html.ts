@@ -212,6 +212,11 @@ function startLine(c: ReportCell & { zone: string; zoneSource: string | null }):
   return `<p>Times are hours since the first sample, ${esc(wallText(c.clock, 0))} (zone ${esc(c.zone)}${c.zoneSource === null ? '' : `, from ${esc(c.zoneSource)}`}).</p>`;
 }
 
+/** The compliance forecast standing at the end of the record (SPEC §5), as the summary line says it. */
+function forecastLine(s: Record<string, unknown>): string {
+  const f = s['complianceForecast'] as { text?: unknown; issuedAt?: unknown } | null | undefined;
+  return f == null || typeof f.text !== 'string' ? '' : ` · <b class="forecast">${esc(f.text)}</b> (from the last sample; see README on when to trust it)`;
+}
 const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 export async function renderReportHtml(input: ReportInput): Promise<string> {
@@ -242,7 +247,7 @@ export async function renderReportHtml(input: ReportInput): Promise<string> {
       const lb = s['peakJLocalIsLowerBound'] === true ? ' (lower bound: at the compliance limit)' : '';
       return `<section id="cell-${esc(c.id)}"><h2>${esc(c.id)}</h2>
 ${s['symmetric'] === false ? `<p class="warn"><b>Not a symmetric cell</b>: ${esc(String(s['notSymmetricReason']))}. No regime calls were made.</p>` : ''}
-<p>${fmt(s['duration_h'], 4)} h (${fmt(s['judged_h'], 4)} h judged, ${fmt((s['regimeDurations_h'] as Record<string, unknown> | undefined)?.['learning'], 3)} h learning), ${fmt(s['samples'], 9)} samples, ${fmt(s['halfCycles'], 9)} half cycles · failure mode <b>${esc(String(s['failureMode']))}</b> · final regime ${esc(String(s['finalRegime']))} · minimum contact fraction ${fmt(s['minContactFraction'])}${s['minContactFractionIsBound'] === true ? ' (upper bound: at the compliance limit)' : ''} · peak j_local ${fmt(s['peakJLocal_mA_cm2'])} mA cm⁻²${lb}${s['softShortCount'] ? ` · soft shorts ${fmt(s['softShortCount'])} (first at ${esc(when(c, s['firstSoftShort']))})` : ''}</p>
+<p>${fmt(s['duration_h'], 4)} h (${fmt(s['judged_h'], 4)} h judged, ${fmt((s['regimeDurations_h'] as Record<string, unknown> | undefined)?.['learning'], 3)} h learning), ${fmt(s['samples'], 9)} samples, ${fmt(s['halfCycles'], 9)} half cycles · failure mode <b>${esc(String(s['failureMode']))}</b> · final regime ${esc(String(s['finalRegime']))} · minimum contact fraction ${fmt(s['minContactFraction'])}${s['minContactFractionIsBound'] === true ? ' (upper bound: at the compliance limit)' : ''} · peak j_local ${fmt(s['peakJLocal_mA_cm2'])} mA cm⁻²${lb}${s['softShortCount'] ? ` · soft shorts ${fmt(s['softShortCount'])} (first at ${esc(when(c, s['firstSoftShort']))})` : ''}${forecastLine(s)}</p>
 ${startLine(c)}
 <p>R_ref at 25 °C: ${fmt(s['rRef25_ohm'])} Ω (${esc(String(s['rRefSource']))}) · calibrated on the cell ${fmt(s['rRefCalibrated25_ohm'])} Ω · from registry σ, d, A ${fmt(s['rRefTheoretical25_ohm'])} Ω · calibrated / theoretical ${fmt(s['rRefCalibratedOverTheoretical'], 3)} (initial contact or interface) · temperature from ${esc(String(s['temperatureSource']))}${thermalFitText(s['thermalFit'])}${interfaceGrowthText(s['interfaceGrowth'])}</p>
 ${protocolLine(s)}

@@ -155,6 +155,9 @@ describe('provisioning files and the Compose deployment', () => {
       'j_local lower bound': 'lowerBound',
       pressure: 'pressure',
       temperature: 'temperature',
+      expected: 'forecast',
+      earliest: 'forecastBand',
+      latest: 'forecastBand',
     };
     let overrides = 0;
     for (const { file, json } of dashboards()) {
@@ -185,7 +188,7 @@ describe('provisioning files and the Compose deployment', () => {
         }
       }
     }
-    expect(overrides).toBe(9);
+    expect(overrides).toBe(12);
   });
 });
 

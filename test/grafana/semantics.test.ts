@@ -334,6 +334,12 @@ describe.skipIf(!run)('alert rules and dashboards, evaluated as Grafana does on 
           expect(res.error, `${name} "${String(p['title'])}": ${res.error}`).toBeUndefined();
           shown ||= res.series.some((s) => s.values.some((row) => row.slice(1).some((x) => x !== null)));
         }
+        // A CCD ramp shorts without polarizing: no compliance forecast is ever issued for it (the provisioning test
+        // sees the panel's data on a polarizing run).
+        if (String(p['title']).startsWith('Compliance forecast')) {
+          expect(shown, `${name}: a forecast for a cell that never polarized`).toBe(false);
+          continue;
+        }
         expect(shown, `${name} "${String(p['title'])}" is empty at now`).toBe(true);
       }
       // The regime timeline: no state after the last sample (fill(previous) carried it to "now").

@@ -220,22 +220,24 @@ export function closeHalfCycle(s: DetectorState, cell: CellConfig, o: DetectorOp
 }
 
 /**
- * The compliance forecast at a half cycle's end (domain/forecast.ts): while the cell polarizes, each uncut half
+ * The compliance forecast at a half cycle's end (domain/forecast.ts): while the cell polarizes, each judged uncut half
  * cycle's peak ratio is a point; a cut (the limit reached) or any other regime starts the points afresh.
  */
 function foresee(s: DetectorState, cell: CellConfig, hc: HalfCycleAcc, h: { judged: boolean; cut: boolean; meanAbsI_mA: number }, emit: Emit): void {
   const f = (s.foresight ??= { points: [], forecast: null });
-  if (s.regime.regime !== 'polarization' || h.cut || !h.judged) {
+  if (s.regime.regime !== 'polarization' || h.cut) {
     f.points.length = 0;
     f.forecast = null;
     return;
   }
+  // A half cycle too short to judge (the record's last sample, a pause) leaves the forecast standing.
+  if (!h.judged) return;
   f.points.push({ t_ms: hc.last_ms, q_mAh_cm2: s.cumulativeCapacity_mAh_cm2, ratio: hc.peakRatio });
   if (f.points.length > FORECAST_DEFAULTS.window) f.points.shift();
   // The voltage at full contact for this current and temperature: the limit as a ratio.
   const full_V = (h.meanAbsI_mA / 1000) * s.last.rRef_ohm;
   const forecast = full_V > 0 ? forecastCompliance(f.points, cell.complianceV / full_V) : null;
-  f.forecast = forecast === null ? null : { at_ms: forecast.at_ms, low_ms: forecast.low_ms, high_ms: forecast.high_ms };
+  f.forecast = forecast === null ? null : { t_ms: hc.last_ms, at_ms: forecast.at_ms, low_ms: forecast.low_ms, high_ms: forecast.high_ms };
   if (forecast !== null) emit({ type: 'forecast', cell: s.cell, t_ms: hc.last_ms, target: 'compliance', ...forecast });
 }
 /**

@@ -304,7 +304,7 @@ export interface DetectorState {
 }
 export interface ForesightState {
   points: GrowthPoint[];
-  forecast: { at_ms: number; low_ms: number; high_ms: number | null } | null;
+  forecast: { t_ms: number; at_ms: number; low_ms: number; high_ms: number | null } | null;
 }
 /** Per-sample derived series (SPEC §5). */
 export interface DerivedState {

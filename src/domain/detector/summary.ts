@@ -4,6 +4,7 @@
 import type { CellConfig } from '../cell.js';
 import type { ReferenceSource } from '../reference.js';
 import { REGIME_LABELS, type Regime, type RegimeLabel } from '../regime.js';
+import { describeForecast } from '../forecast.js';
 import { iso } from '../sample.js';
 import type { DetectorOptions, DetectorState, Emit } from './state.js';
 import { endBreak, closeHalfCycle } from './halfCycles.js';
@@ -44,6 +45,15 @@ export interface CellSummary {
   readonly symmetric: boolean;
   readonly notSymmetricReason: string | null;
   readonly failureMode: 'none' | 'polarization' | 'short' | 'short-loop';
+  /** The compliance forecast standing at the end of the record (while the cell polarizes), counted from its last sample. */
+  readonly complianceForecast: {
+    readonly issuedAt: string;
+    readonly at: string;
+    readonly low: string;
+    readonly high: string | null;
+    readonly in_h: number;
+    readonly text: string;
+  } | null;
   /** SPEC: first compliance or first short, whichever came first (see `timeToFailureBasis`). */
   readonly timeToFailure_h: number | null;
   readonly timeToFailureBasis: 'compliance' | 'short' | null;
@@ -182,8 +192,23 @@ export function finishDetector(s: DetectorState, cell: CellConfig, o: DetectorOp
     interfaceGrowth:
       s.interfaceDrift?.raised === true ? { growth_per100h: s.interfaceDrift.growth_per100h ?? NaN, referenceFollow: s.interfaceDrift.follow } : null,
     finalRegime: s.regime.regime,
+    complianceForecast: standingForecast(s),
   };
   return { summary, segments };
+}
+/** The compliance forecast standing at the end of the record, in hours from the last sample. */
+function standingForecast(s: DetectorState): CellSummary['complianceForecast'] {
+  const f = s.foresight?.forecast;
+  if (f == null || s.regime.regime !== 'polarization') return null;
+  const last = s.clock.last_ms;
+  return {
+    issuedAt: iso(f.t_ms),
+    at: iso(f.at_ms),
+    low: iso(f.low_ms),
+    high: f.high_ms === null ? null : iso(f.high_ms),
+    in_h: (f.at_ms - last) / 3.6e6,
+    text: describeForecast(f, last),
+  };
 }
 export function minOrNull(a: number | null, b: number | null): number | null {
   if (a === null) return b;
