@@ -10,6 +10,7 @@ export type AlertCode =
   | 'isolated-short'
   | 'short-loop'
   | 'soft-short'
+  | 'noise-rising'
   | 'pressure-range'
   | 'temperature-range'
   | 'stale'
@@ -61,6 +62,13 @@ export interface HalfCycleEvent {
   readonly cutByCompliance: boolean;
   /** Eq. 1 for this half cycle's current; null when it does not apply (liquid electrolyte or unknown metal). */
   readonly tMax_s: number | null;
+  /**
+   * The voltage's noise per row at the half cycle's current (σ from second differences, so a trend is no noise);
+   * null with fewer than 10 rows. Rising against the cell's own history, it is a soft-short precursor.
+   */
+  readonly voltageNoise_mV: number | null;
+  /** The cell's temperature at the half cycle's end (°C; the nominal one without telemetry). */
+  readonly temperature_C: number | null;
 }
 
 export interface AlertEvent {
@@ -92,7 +100,21 @@ export interface ForecastEvent {
   readonly basis: ForecastBasis;
 }
 
-export type CellEvent = RegimeEvent | HalfCycleEvent | AlertEvent | ForecastEvent;
+/** One window of active current's voltage noise (domain/noise.ts), against the cell's own quiet history. */
+export interface NoiseEvent {
+  readonly type: 'noise';
+  readonly cell: string;
+  readonly start_ms: number;
+  readonly end_ms: number;
+  readonly rows: number;
+  readonly voltageNoise_mV: number;
+  readonly absCurrent_mA: number;
+  readonly temperature_C: number | null;
+  /** The median of the cell's quiet windows at this current and temperature; null while there are too few. */
+  readonly baseline_mV: number | null;
+}
+
+export type CellEvent = RegimeEvent | HalfCycleEvent | AlertEvent | ForecastEvent | NoiseEvent;
 
 /** The event time by which events are ordered in outputs. */
 export function eventTime_ms(e: CellEvent): number {
@@ -104,5 +126,7 @@ export function eventTime_ms(e: CellEvent): number {
     case 'alert':
     case 'forecast':
       return e.t_ms;
+    case 'noise':
+      return e.end_ms;
   }
 }

@@ -91,6 +91,8 @@ export function ink(role: string): string {
     threshold: '#000000',
     forecast: '#D55E00',
     forecastBand: '#E69F00',
+    noise: '#0072B2',
+    noiseBaseline: '#000000',
   };
   return inks[role] ?? '#000000';
 }

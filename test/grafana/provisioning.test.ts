@@ -158,6 +158,8 @@ describe('provisioning files and the Compose deployment', () => {
       expected: 'forecast',
       earliest: 'forecastBand',
       latest: 'forecastBand',
+      noise: 'noise',
+      'usual noise': 'noiseBaseline',
     };
     let overrides = 0;
     for (const { file, json } of dashboards()) {
@@ -188,7 +190,7 @@ describe('provisioning files and the Compose deployment', () => {
         }
       }
     }
-    expect(overrides).toBe(12);
+    expect(overrides).toBe(14);
   });
 });
 

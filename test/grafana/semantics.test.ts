@@ -336,8 +336,9 @@ describe.skipIf(!run)('alert rules and dashboards, evaluated as Grafana does on 
         }
         // A CCD ramp shorts without polarizing: no compliance forecast is ever issued for it (the provisioning test
         // sees the panel's data on a polarizing run).
-        if (String(p['title']).startsWith('Compliance forecast')) {
-          expect(shown, `${name}: a forecast for a cell that never polarized`).toBe(false);
+        // Its 5-min half cycles logged every 30 s have fewer settled rows than a noise window needs (10).
+        if (String(p['title']).startsWith('Compliance forecast') || String(p['title']).startsWith('Voltage noise')) {
+          expect(shown, `${name}: ${String(p['title'])} for the CCD run`).toBe(false);
           continue;
         }
         expect(shown, `${name} "${String(p['title'])}" is empty at now`).toBe(true);

@@ -3,6 +3,7 @@
  * and the failure record (first failure, capacity before it, the set current density at it).
  */
 import type { CellConfig } from '../cell.js';
+import { observeNoiseWindow, type NoiseWindow } from '../noise.js';
 import type { AlertCode, AlertEvent, CellEvent, Severity } from '../events.js';
 import { tMax_s } from '../physics.js';
 import { notSymmetric, type RegimeChange } from '../regime.js';
@@ -125,6 +126,42 @@ export function softShortChanged(s: DetectorState, cell: CellConfig, change: 'op
     soft.onset_ms,
   );
 }
+/** A closed noise window: its point, and the `noise-rising` alert when the cell's noise rose or settled again. */
+export function noiseWindowClosed(s: DetectorState, cell: CellConfig, o: DetectorOptions, w: NoiseWindow, emit: Emit): void {
+  const n = s.noise!;
+  const change = observeNoiseWindow(n, w, o.noise);
+  const baseline = n.lastBaseline_mV;
+  emit({
+    type: 'noise',
+    cell: s.cell,
+    start_ms: w.start_ms,
+    end_ms: w.end_ms,
+    rows: w.rows,
+    voltageNoise_mV: w.voltageNoise_mV,
+    absCurrent_mA: w.absI_mA,
+    temperature_C: w.temperature_C === w.temperature_C ? w.temperature_C : null,
+    baseline_mV: baseline === baseline ? baseline : null,
+  });
+  // A cell that is not symmetric gets no regime alert, and this one speaks of a short to come.
+  if (change === null || s.regime.regime === 'not-symmetric') return;
+  if (change === 'cleared') {
+    alert(s, emit, w.end_ms, 'info', 'noise-rising', `voltage noise back at ${n.lastFactor.toFixed(1)}× its usual ${fmtMv(baseline)}`, 'cleared');
+    return;
+  }
+  const where = s.thermal.seen ? `at unchanged temperature (${w.temperature_C.toFixed(1)} °C)` : 'without temperature telemetry';
+  alert(
+    s,
+    emit,
+    w.end_ms,
+    'info',
+    'noise-rising',
+    `voltage noise at ${w.absI_mA.toPrecision(3)} mA has risen to ${n.lastFactor.toFixed(1)}× its usual ${fmtMv(baseline)} since ${when(s, cell, n.rising_ms)}, ` +
+      `${o.noise.sustainWindows} windows in a row ${where}: a leak path forming and breaking, a soft-short precursor`,
+    'raised',
+    n.rising_ms,
+  );
+}
+const fmtMv = (mV: number): string => (mV >= 1 ? `${mV.toPrecision(3)} mV` : `${(mV * 1000).toPrecision(3)} µV`);
 export function applyChanges(s: DetectorState, cell: CellConfig, changes: readonly RegimeChange[], emit: Emit): void {
   const f = s.failure;
   for (const c of changes) {

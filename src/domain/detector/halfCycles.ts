@@ -206,6 +206,8 @@ export function closeHalfCycle(s: DetectorState, cell: CellConfig, o: DetectorOp
     jLocalIsLowerBound: bound && judged,
     cutByCompliance: cut,
     tMax_s: tMax,
+    voltageNoise_mV: noise === noise && hc.absV.values.length > 0 ? noise * quantile(hc.absV.values, 0.5)! * 1000 : null,
+    temperature_C: s.thermal.cell_C === s.thermal.cell_C ? s.thermal.cell_C : (cell.nominalTemperatureC ?? null),
   };
   emit(event);
 

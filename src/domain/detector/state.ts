@@ -4,6 +4,7 @@
  */
 import type { CellConfig } from '../cell.js';
 import type { GrowthPoint } from '../forecast.js';
+import { DEFAULT_NOISE, type NoiseOptions, type NoiseState } from '../noise.js';
 import type { CellEvent } from '../events.js';
 import { referenceResistance_ohm } from '../physics.js';
 import { calibrationState, DEFAULT_CALIBRATION, type CalibrationOptions, type CalibrationState, type ReferenceSource } from '../reference.js';
@@ -22,6 +23,7 @@ export interface DetectorOptions {
   readonly regime: RegimeThresholds;
   readonly calibration: CalibrationOptions;
   readonly softShort: SoftShortOptions;
+  readonly noise: NoiseOptions;
   readonly symmetry: SymmetryOptions;
   readonly interfaceDrift: InterfaceDriftOptions;
   readonly offset: OffsetOptions;
@@ -92,6 +94,7 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   regime: DEFAULT_REGIME_THRESHOLDS,
   calibration: DEFAULT_CALIBRATION,
   softShort: DEFAULT_SOFT_SHORT,
+  noise: DEFAULT_NOISE,
   interfaceDrift: DEFAULT_INTERFACE_DRIFT,
   offset: DEFAULT_OFFSET,
   referenceCheck: DEFAULT_REFERENCE_CHECK,
@@ -301,6 +304,8 @@ export interface DetectorState {
   last: StepResult;
   /** The compliance forecast's half cycles and the forecast standing (absent in checkpoints from before it). */
   foresight?: ForesightState;
+  /** Voltage noise windows and their rise (absent in checkpoints from before it). */
+  noise?: NoiseState;
 }
 export interface ForesightState {
   points: GrowthPoint[];

@@ -13,7 +13,8 @@ import { observeActive, observeRest, reversedLeadsUnconfirmed } from '../symmetr
 import { cellTemperature, temperatureFactor, thermalBounds, updateThermalBounds } from '../thermal.js';
 import type { AlignedSample } from '../sample.js';
 import type { DetectorOptions, StepResult, DetectorState, DerivedState, Emit } from './state.js';
-import { dataGap, declareNotSymmetric, complianceReached, checkTMax, softShortChanged, applyChanges, watchRange } from './alerts.js';
+import { dataGap, declareNotSymmetric, complianceReached, checkTMax, softShortChanged, applyChanges, watchRange, noiseWindowClosed } from './alerts.js';
+import { closeNoiseWindow, noiseRow, noiseState } from '../noise.js';
 import { settleAgain, breakable, endBreak, interrupt, noisyPlateau, filteredAbsV, openHalfCycle, closeHalfCycle } from './halfCycles.js';
 import { observeThermal, tryCalibrate } from './calibration.js';
 
@@ -120,6 +121,8 @@ export function stepDetector(
       }
       interrupt(s, cell, o, emit);
       rest.resting = true;
+      const window = s.noise === undefined ? null : closeNoiseWindow(s.noise, temperature_C, o.noise);
+      if (window !== null) noiseWindowClosed(s, cell, o, window, emit);
     } else if (rest.suspended != null && t - rest.suspended.last_ms > o.breakMax_s * 1000) endBreak(s, cell, o, emit);
     rest.rest_ms += dt;
     if (x.temperature_C !== undefined && s.regime.regime === 'stable') observeThermal(s, cell, o, t, x.temperature_C, NaN, emit);
@@ -169,6 +172,8 @@ export function stepDetector(
     hc.peakAbsV = Math.max(hc.peakAbsV, filteredAbsV(hc, absV));
     hc.sumSettledAbsV = (hc.sumSettledAbsV ?? 0) + absV;
     hc.nSettled = (hc.nSettled ?? 0) + 1;
+    const window = noiseRow((s.noise ??= noiseState()), t, absV, absI, hc.index, temperature_C, o.noise);
+    if (window !== null) noiseWindowClosed(s, cell, o, window, emit);
   }
   hc.lastAbsV = absV;
 

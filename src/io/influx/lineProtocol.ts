@@ -70,6 +70,8 @@ export function eventLines(e: CellEvent, start_ms?: number): string[] {
               jLocalIsLowerBound: e.jLocalIsLowerBound,
               cutByCompliance: e.cutByCompliance,
               tMax_s: e.tMax_s,
+              voltageNoise_mV: e.voltageNoise_mV,
+              temperature_C: e.temperature_C,
               elapsed_h: hours(e.start_ms),
             },
             ['index'],
@@ -118,6 +120,25 @@ export function eventLines(e: CellEvent, start_ms?: number): string[] {
             ['active'],
           ),
           e.t_ms,
+        )!,
+      ];
+    case 'noise':
+      return [
+        line(
+          'noise',
+          { cell: e.cell },
+          fields(
+            {
+              voltageNoise_mV: e.voltageNoise_mV,
+              baseline_mV: e.baseline_mV,
+              absCurrent_mA: e.absCurrent_mA,
+              temperature_C: e.temperature_C,
+              rows: e.rows,
+              elapsed_h: hours(e.start_ms),
+            },
+            ['rows'],
+          ),
+          e.end_ms,
         )!,
       ];
     case 'forecast':

@@ -56,6 +56,8 @@ export function eventToJson(e: CellEvent, cell: { readonly start_ms?: number } =
         jLocalIsLowerBound: e.jLocalIsLowerBound,
         cutByCompliance: e.cutByCompliance,
         tMax_s: r6(e.tMax_s),
+        voltageNoise_mV: r6(e.voltageNoise_mV),
+        temperature_C: r6(e.temperature_C),
       };
     case 'alert':
       return {
@@ -69,6 +71,19 @@ export function eventToJson(e: CellEvent, cell: { readonly start_ms?: number } =
         // Where the condition began before it could be decided (a soft short): the report shades from there.
         ...(e.onset_ms === undefined ? {} : { onset: iso(e.onset_ms) }),
         ...elapsedFields(start_ms, e.t_ms),
+      };
+    case 'noise':
+      return {
+        type: 'noise',
+        cell: e.cell,
+        start: iso(e.start_ms),
+        end: iso(e.end_ms),
+        ...elapsedFields(start_ms, e.start_ms, e.end_ms),
+        rows: e.rows,
+        voltageNoise_mV: r6(e.voltageNoise_mV),
+        baseline_mV: r6(e.baseline_mV),
+        absCurrent_mA: r6(e.absCurrent_mA),
+        temperature_C: r6(e.temperature_C),
       };
     case 'forecast':
       return {

@@ -108,8 +108,12 @@ describe('line protocol', () => {
       jLocalIsLowerBound: false,
       cutByCompliance: true,
       tMax_s: 100,
+      voltageNoise_mV: 0.5,
+      temperature_C: null,
     });
     expect(l).toMatch(/^half_cycle,cell=c1 index=3i,duration_s=0.01,/);
+    expect(l).toMatch(/voltageNoise_mV=0.5/);
+    expect(l).not.toMatch(/temperature_C/);
     expect(l).toMatch(/cutByCompliance=true/);
     expect(l).not.toMatch(/plateauAbsVoltage_V/);
   });
