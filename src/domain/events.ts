@@ -11,6 +11,7 @@ export type AlertCode =
   | 'short-loop'
   | 'soft-short'
   | 'noise-rising'
+  | 'pressure-contact'
   | 'pressure-range'
   | 'temperature-range'
   | 'stale'

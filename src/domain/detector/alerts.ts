@@ -161,6 +161,31 @@ export function noiseWindowClosed(s: DetectorState, cell: CellConfig, o: Detecto
     n.rising_ms,
   );
 }
+/**
+ * Contact loss that follows the stack relaxing (SPEC §1: pressure relaxes as screws settle): at a polarization onset,
+ * when the stack pressure fell by a fifth or more over the hours before it (up to two days), a `pressure-contact`
+ * warning names the likely cause and the remedy. A stack that settled long before and has held since is not it:
+ * voids from stripping need no pressure drop.
+ */
+export function pressureBehindContact(s: DetectorState, cell: CellConfig, t: number, emit: Emit): void {
+  const p = s.stack;
+  if (p === undefined || p.hourly_MPa.length < PRESSURE_MIN_SPAN_H + 1) return;
+  const before = Math.max(...p.hourly_MPa);
+  const hoursAgo = p.hourly_MPa.length - 1 - p.hourly_MPa.indexOf(before);
+  if (!(p.last_MPa < PRESSURE_DROP * before)) return;
+  alert(
+    s,
+    emit,
+    t,
+    'warning',
+    'pressure-contact',
+    `the stack relaxed from ${before.toFixed(1)} to ${p.last_MPa.toFixed(1)} MPa over the last ${hoursAgo} h and the contact followed: ` +
+      're-tighten the stack (contact lost to a pressure drop recovers with pressure; voids from stripping do not)',
+  );
+}
+export const PRESSURE_HISTORY_H = 48;
+const PRESSURE_MIN_SPAN_H = 12;
+const PRESSURE_DROP = 0.8;
 const fmtMv = (mV: number): string => (mV >= 1 ? `${mV.toPrecision(3)} mV` : `${(mV * 1000).toPrecision(3)} µV`);
 export function applyChanges(s: DetectorState, cell: CellConfig, changes: readonly RegimeChange[], emit: Emit): void {
   const f = s.failure;
@@ -185,6 +210,7 @@ export function applyChanges(s: DetectorState, cell: CellConfig, changes: readon
             'polarization-onset',
             `R_app/R_ref above the polarization threshold since ${when(s, cell, c.onset_ms)}: contact loss at the stripping electrode`,
           );
+          pressureBehindContact(s, cell, t, emit);
         }
         break;
       case 'short': {

@@ -306,6 +306,8 @@ export interface DetectorState {
   foresight?: ForesightState;
   /** Voltage noise windows and their rise (absent in checkpoints from before it). */
   noise?: NoiseState;
+  /** Stack pressure: the last reading, and one an hour over the last two days (absent before any). */
+  stack?: { last_MPa: number; hourly_MPa: number[]; hourly_ms: number };
 }
 export interface ForesightState {
   points: GrowthPoint[];

@@ -15,6 +15,7 @@ import type { AlignedSample } from '../sample.js';
 import type { DetectorOptions, StepResult, DetectorState, DerivedState, Emit } from './state.js';
 import { dataGap, declareNotSymmetric, complianceReached, checkTMax, softShortChanged, applyChanges, watchRange, noiseWindowClosed } from './alerts.js';
 import { closeNoiseWindow, noiseRow, noiseState } from '../noise.js';
+import { PRESSURE_HISTORY_H } from './alerts.js';
 import { settleAgain, breakable, endBreak, interrupt, noisyPlateau, filteredAbsV, openHalfCycle, closeHalfCycle } from './halfCycles.js';
 import { observeThermal, tryCalibrate } from './calibration.js';
 
@@ -79,6 +80,16 @@ export function stepDetector(
   clock.last_ms = t;
 
   watchRange(s, s.ranges.pressure, cell.pressureMPa, x.pressure_MPa, t, o, emit, 'pressure-range', 'Pressure', 'MPa');
+  const p_MPa = x.pressure_MPa;
+  if (p_MPa !== undefined) {
+    const stack = (s.stack ??= { last_MPa: NaN, hourly_MPa: [], hourly_ms: -Infinity });
+    stack.last_MPa = p_MPa;
+    if (t - stack.hourly_ms >= 3.6e6) {
+      stack.hourly_ms = t;
+      stack.hourly_MPa.push(p_MPa);
+      if (stack.hourly_MPa.length > PRESSURE_HISTORY_H + 1) stack.hourly_MPa.shift();
+    }
+  }
   watchRange(s, s.ranges.temperature, cell.temperatureC, x.temperature_C, t, o, emit, 'temperature-range', 'Temperature', '°C');
   const measured = s.thermalFit?.inUse;
   const lag_min = measured?.lag_min ?? cell.thermalLag_min;
