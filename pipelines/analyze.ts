@@ -5,9 +5,10 @@ import { concat, defer, lastValueFrom, mergeMap, tap, type Observable } from 'rx
 import { CHAIN_DEFAULTS } from '../src/config/schema.js';
 import { assumedCell, type CellConfig } from '../src/domain/cell.js';
 import { DEFAULT_DETECTOR_OPTIONS, type CellSummary, type DetectorOptions, type LabelledSegment } from '../src/domain/detector/index.js';
-import type { CellEvent } from '../src/domain/events.js';
+import type { CellEvent, HalfCycleEvent } from '../src/domain/events.js';
 import { checkProtocol, protocolAlerts } from '../src/domain/protocol.js';
 import { ImpedanceBlocks, type ImpedanceBlock, type ImpedancePoint } from '../src/domain/impedance.js';
+import { classifyResistanceRise } from '../src/domain/resistanceRise.js';
 import { iso, type Sample } from '../src/domain/sample.js';
 import { writeAnalysis } from '../src/io/outputs/analysisFiles.js';
 import { basename } from 'node:path';
@@ -276,6 +277,12 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     const bs = impedanceBlocks.filter((b) => b.cell === cell);
     if (bs.length === 0) return {};
     const r = bs.map((b) => b.rHf_Ohm).filter((x): x is number => x !== null);
+    // The half cycles' DC resistance at their plateaus beside the spectra's R_hf: which of the two rose.
+    const dc = events
+      .filter((e): e is HalfCycleEvent => e.type === 'half-cycle' && e.cell === cell && e.plateauAbsVoltage_V !== null && Math.abs(e.current_mA) > 0)
+      .map((e) => ({ t_ms: (e.start_ms + e.end_ms) / 2, r_ohm: (e.plateauAbsVoltage_V! / Math.abs(e.current_mA)) * 1000 }));
+    const ac = bs.filter((b) => b.rHf_Ohm !== null).map((b) => ({ t_ms: b.start_ms, r_ohm: b.rHf_Ohm! }));
+    const rise = classifyResistanceRise(dc, ac);
     return {
       impedance: {
         blocks: bs.length,
@@ -283,6 +290,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
         rHfLast_Ohm: r.at(-1) ?? null,
         rHfMin_Ohm: r.length > 0 ? Math.min(...r) : null,
         rHfMax_Ohm: r.length > 0 ? Math.max(...r) : null,
+        resistanceRise: rise,
       },
     };
   }

@@ -212,6 +212,11 @@ function startLine(c: ReportCell & { zone: string; zoneSource: string | null }):
   return `<p>Times are hours since the first sample, ${esc(wallText(c.clock, 0))} (zone ${esc(c.zone)}${c.zoneSource === null ? '' : `, from ${esc(c.zoneSource)}`}).</p>`;
 }
 
+/** Which resistance rose, R_app or R_hf (summary.json → impedance.resistanceRise). */
+function riseLine(s: Record<string, unknown>): string {
+  const r = (s['impedance'] as { resistanceRise?: { text?: unknown } | null } | undefined)?.resistanceRise;
+  return r == null || typeof r.text !== 'string' ? '' : ` · <b>${esc(r.text[0]!.toUpperCase() + r.text.slice(1))}</b>`;
+}
 /** The compliance forecast standing at the end of the record (SPEC §5), as the summary line says it. */
 function forecastLine(s: Record<string, unknown>): string {
   const f = s['complianceForecast'] as { text?: unknown; issuedAt?: unknown } | null | undefined;
@@ -263,7 +268,7 @@ ${panel(c, i, 'contactOption')}
 ${panel(c, i, 'ratioOption')}
 ${
   (c.impedance?.length ?? 0) > 0
-    ? `<p>${fmt((s['impedance'] as Record<string, unknown> | undefined)?.['blocks'])} impedance spectra in the run · high-frequency intercept R_hf ${fmt((s['impedance'] as Record<string, unknown> | undefined)?.['rHfFirst_Ohm'])} Ω at the first, ${fmt((s['impedance'] as Record<string, unknown> | undefined)?.['rHfLast_Ohm'])} Ω at the last (impedance.jsonl, points in impedance.csv)</p>
+    ? `<p>${fmt((s['impedance'] as Record<string, unknown> | undefined)?.['blocks'])} impedance spectra in the run · high-frequency intercept R_hf ${fmt((s['impedance'] as Record<string, unknown> | undefined)?.['rHfFirst_Ohm'])} Ω at the first, ${fmt((s['impedance'] as Record<string, unknown> | undefined)?.['rHfLast_Ohm'])} Ω at the last (impedance.jsonl, points in impedance.csv)${riseLine(s)}</p>
 <div class="chart" data-cell="${i}" data-kind="resistanceOption"></div>`
     : ''
 }

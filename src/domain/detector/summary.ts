@@ -35,6 +35,8 @@ export interface CellSummary {
     readonly rHfLast_Ohm: number | null;
     readonly rHfMin_Ohm: number | null;
     readonly rHfMax_Ohm: number | null;
+    /** Which rose, the DC resistance or the pellet's R_hf (domain/resistanceRise.ts); null with fewer than 2 spectra. */
+    readonly resistanceRise?: import('../resistanceRise.js').ResistanceRise | null;
   };
   readonly samples: number;
   readonly start: string | null;
