@@ -9,6 +9,7 @@ import type { CellEvent, HalfCycleEvent } from '../src/domain/events.js';
 import { checkProtocol, protocolAlerts } from '../src/domain/protocol.js';
 import { ImpedanceBlocks, type ImpedanceBlock, type ImpedancePoint } from '../src/domain/impedance.js';
 import { classifyResistanceRise } from '../src/domain/resistanceRise.js';
+import { batchesOf, type BatchSummary } from '../src/domain/batch.js';
 import { iso, type Sample } from '../src/domain/sample.js';
 import { writeAnalysis } from '../src/io/outputs/analysisFiles.js';
 import { basename } from 'node:path';
@@ -72,6 +73,8 @@ export interface AnalyzeResult {
   readonly events: CellEvent[];
   readonly segments: LabelledSegment[];
   readonly summaries: CellSummary[];
+  /** The registry groups' batch view (domain/batch.ts). */
+  readonly batches: BatchSummary[];
   readonly rejections: RejectionLog;
   readonly samples: number;
   readonly assumedCells: string[];
@@ -320,6 +323,7 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
     }
   }
 
+  const batches = batchesOf(summaries, (cell) => options.registry?.get(cell)?.group);
   const series = collectors.map((c) => c.data());
   if (options.outDir !== undefined) {
     await writeAnalysis(options.outDir, {
@@ -334,10 +338,11 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
         rejected: rejections.toJSON(),
         assumedCells,
         ...(timeColumns.size > 0 ? { timeColumns: Object.fromEntries(timeColumns) } : {}),
+        ...(batches.length > 0 ? { batches } : {}),
       },
     });
   }
-  return { events, segments, summaries, rejections, samples, assumedCells, series, impedanceBlocks, impedancePoints, timeColumns, files };
+  return { events, segments, summaries, rejections, samples, assumedCells, series, impedanceBlocks, impedancePoints, timeColumns, files, batches };
 }
 
 /** The registered id nearest to `id` (edit distance at most a third of its length), or null. */

@@ -82,6 +82,8 @@ export const cellSchema = z
     columns: columnNamesSchema.optional(),
     staleAfterS: z.number().positive().optional(),
     timeZone: timeZoneSchema.optional(),
+    // Cells of one electrolyte batch or protocol: analyze fits their lives together (summary.json → batches).
+    group: z.string().min(1).optional(),
   })
   .strict()
   .refine((c) => c.sigmaSPerCm === undefined || c.thicknessCm !== undefined, {

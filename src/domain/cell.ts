@@ -35,6 +35,8 @@ export interface CellConfig {
   readonly columns?: Readonly<Record<string, string>>;
   /** Wall-clock seconds without telemetry before the stale alert (live monitor only). */
   readonly staleAfterS?: number;
+  /** The electrolyte batch or protocol the cell belongs to: its lives are fitted with the group's. */
+  readonly group?: string;
   /**
    * The lab's time zone for this cell (IANA name or fixed offset, src/domain/labTime.ts): the instrument's local
    * times are read in it and people are shown times in it. UTC when not set.

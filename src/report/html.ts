@@ -18,6 +18,8 @@ interface Json {
 
 export interface ReportInput {
   readonly title: string;
+  /** The registry groups' batch view (summary.json → batches). */
+  readonly batches?: readonly Json[];
   readonly cells: readonly (ReportCell & { summary: Json; alerts: Json[]; table2: Record<string, string>; zone: string; zoneSource: string | null })[];
 }
 
@@ -79,7 +81,7 @@ export function labClockOf(t0_ms: number, duration_h: number, zone: string): Lab
 
 /** Everything the page needs, from the files an analysis wrote; absolute times in `timeZone`, else each cell's zone. */
 export async function loadReportInput(dir: string, timeZone?: string): Promise<ReportInput> {
-  const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as { cells: Record<string, Json>; files?: string[] };
+  const summary = JSON.parse(await readFile(join(dir, 'summary.json'), 'utf8')) as { cells: Record<string, Json>; files?: string[]; batches?: Json[] };
   const events = await readJsonLines(join(dir, 'events.jsonl'));
   const segments = await readJsonLines(join(dir, 'segments.jsonl'));
   // Written only when the files held impedance spectra.
@@ -159,7 +161,7 @@ export async function loadReportInput(dir: string, timeZone?: string): Promise<R
       table2,
     };
   });
-  return { title: `cyclewatch report: ${(summary.files ?? []).map((f) => f.split('/').pop()).join(', ') || dir}`, cells };
+  return { title: `cyclewatch report: ${(summary.files ?? []).map((f) => f.split('/').pop()).join(', ') || dir}`, cells, batches: summary.batches };
 }
 
 /**
@@ -212,6 +214,29 @@ function startLine(c: ReportCell & { zone: string; zoneSource: string | null }):
   return `<p>Times are hours since the first sample, ${esc(wallText(c.clock, 0))} (zone ${esc(c.zone)}${c.zoneSource === null ? '' : `, from ${esc(c.zoneSource)}`}).</p>`;
 }
 
+/** The batch view: per registry group, the Weibull fits of time to short and CCD, with their 90 % intervals. */
+function batchSection(batches: readonly Json[]): string {
+  if (batches.length === 0) return '';
+  type Fit = { shape: I; scale: I; median: I; p10: I; cells: number; failures: number } | null;
+  type I = { estimate: number; low: number; high: number };
+  const iv = (i: I, d = 3): string => `${i.estimate.toPrecision(d)} <small>(${i.low.toPrecision(d)}–${i.high.toPrecision(d)})</small>`;
+  const row = (what: string, f: Fit, unit: string, n: string): string =>
+    f === null
+      ? `<tr><td>${what}</td><td>${n}</td><td colspan="4">too few failures for a fit (two at least)</td></tr>`
+      : `<tr><td>${what}</td><td>${n}</td><td>${iv(f.shape, 2)}</td><td>${iv(f.scale)} ${unit}</td><td>${iv(f.median)} ${unit}</td><td>${iv(f.p10)} ${unit}</td></tr>`;
+  const rows = batches
+    .map((b) => {
+      const t = b['timeToShort_h'] as { shorted: number; survived: number; fit: Fit };
+      const c = b['ccd_mA_cm2'] as { values: number[]; fit: Fit };
+      return (
+        `<tr><th colspan="6">${esc(String(b['group']))}: ${esc((b['cells'] as string[]).join(', '))}</th></tr>` +
+        row('time to first short', t.fit, 'h', `${t.shorted} shorted, ${t.survived} survived to their end`) +
+        (c.values.length > 0 ? row('CCD', c.fit, 'mA cm⁻²', `${c.values.length} ramped and shorted`) : '')
+      );
+    })
+    .join('');
+  return `<section><h2>Batches</h2><p>Weibull fits over the cells of each registry <code>group</code>: cells that had not shorted when their runs ended count as surviving that long. In brackets, 90 % intervals; with few cells they are wide.</p><table><tr><th>life</th><th>cells</th><th>shape</th><th>scale</th><th>median</th><th>10 % fail by</th></tr>${rows}</table></section>`;
+}
 /** Which resistance rose, R_app or R_hf (summary.json → impedance.resistanceRise). */
 function riseLine(s: Record<string, unknown>): string {
   const r = (s['impedance'] as { resistanceRise?: { text?: unknown } | null } | undefined)?.resistanceRise;
@@ -318,6 +343,7 @@ td.time{white-space:nowrap;font-variant-numeric:tabular-nums}p.tools{margin:4px 
       '',
     )} (unshaded: stable). Zoom with the slider under a chart, a drag, or Ctrl + mouse wheel: a cell's time charts zoom together. Click a legend item to hide it.</p>
 ${fleet}
+${batchSection(input.batches ?? [])}
 ${sections}
 <script type="application/json" id="cyclewatch-data">${json}</script>
 <script>${echartsJs}</script>

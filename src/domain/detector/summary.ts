@@ -62,6 +62,8 @@ export interface CellSummary {
   /** When the failure mode itself began: the loop's first isolated short, the first short, the first compliance. */
   readonly failureModeOnset_h: number | null;
   readonly firstCompliance_h: number | null;
+  /** The first short's onset, hours since the start. */
+  readonly firstShort_h: number | null;
   readonly regimeDurations_h: Record<RegimeLabel, number>;
   readonly rest_h: number;
   readonly gaps: number;
@@ -160,6 +162,7 @@ export function finishDetector(s: DetectorState, cell: CellConfig, o: DetectorOp
     timeToFailureBasis: failure_ms === null || !symmetric ? null : failure_ms === f.firstCompliance_ms ? 'compliance' : 'short',
     failureModeOnset_h: modeOnset_ms === null ? null : (modeOnset_ms - clock.first_ms) / 3.6e6,
     firstCompliance_h: f.firstCompliance_ms === null || !symmetric ? null : (f.firstCompliance_ms - clock.first_ms) / 3.6e6,
+    firstShort_h: f.firstShort_ms === null || !symmetric ? null : (f.firstShort_ms - clock.first_ms) / 3.6e6,
     regimeDurations_h: durations,
     rest_h: s.rest.rest_ms / 3.6e6,
     gaps: clock.gaps,
