@@ -3,17 +3,16 @@
  * soft-short precursor. A leak path that forms and breaks shows as voltage noise before R_app drifts (Counihan et
  * al. 2023), noise that one-row-a-minute logging averages away; cyclewatch measures it on every row it gets.
  *
- * Noise is the σ of |V| from second differences within a window (mean |Δ²V| / 1.954 for white noise, so a trend or
- * the polarization's growth is not noise). A window is up to `window_s` of settled rows at one current, within one
- * half cycle; a rest, a current step or a new half cycle closes it.
+ * A window is up to `window_s` of a half cycle's judged rows (a rest or the half cycle's end closes it). Its noise is
+ * read from the running sums the half cycle keeps anyway: the ratio's relative second differences (so a trend, the
+ * polarization's own rise, is no noise; mean |Δ²| / 1.954 for white noise) times the window's mean |V|. So the
+ * per-row cost is one comparison.
  */
 
 export interface NoiseOptions {
   readonly window_s: number;
   /** A window of fewer rows measures nothing. */
   readonly minRows: number;
-  /** A row this long after the last one (a rest, a gap) starts a new window. */
-  readonly maxRowGap_s: number;
   /** Windows of the cell's history compared: at the same current (±20 %) and temperature. */
   readonly historyWindows: number;
   readonly minHistory: number;
@@ -28,7 +27,6 @@ export interface NoiseOptions {
 export const DEFAULT_NOISE: NoiseOptions = {
   window_s: 3600,
   minRows: 10,
-  maxRowGap_s: 600,
   historyWindows: 48,
   minHistory: 6,
   sameTemperature_C: 2,
@@ -36,6 +34,15 @@ export const DEFAULT_NOISE: NoiseOptions = {
   sustainWindows: 3,
   clearFactor: 1.3,
 };
+
+/** A half cycle's running sums (HalfCycleAcc's): the ratio's relative second differences, and the settled |V|. */
+export interface NoiseSums {
+  readonly index: number;
+  readonly noiseAbs?: number;
+  readonly noiseN?: number;
+  readonly sumSettledAbsV?: number;
+  readonly nSettled?: number;
+}
 
 export interface NoiseWindow {
   readonly start_ms: number;
@@ -47,20 +54,17 @@ export interface NoiseWindow {
   readonly temperature_C: number;
 }
 
-interface OpenWindow {
+export interface NoiseState {
+  /** The open window's half cycle (−1: none open), its span, and the sums at its start. */
   key: number;
   start_ms: number;
+  end_ms: number;
   last_ms: number;
+  abs0: number;
+  n0: number;
+  v0: number;
+  c0: number;
   absI_mA: number;
-  v1: number;
-  v2: number;
-  sumAbs: number;
-  n: number;
-  rows: number;
-}
-
-export interface NoiseState {
-  open: OpenWindow | null;
   history: { noise_mV: number; absI_mA: number; temperature_C: number }[];
   above: number;
   below: number;
@@ -73,52 +77,58 @@ export interface NoiseState {
 }
 
 export function noiseState(): NoiseState {
-  return { open: null, history: [], above: 0, below: 0, firstAbove_ms: NaN, rising_ms: NaN, lastFactor: NaN, lastBaseline_mV: NaN };
+  return {
+    key: -1,
+    start_ms: NaN,
+    end_ms: -Infinity,
+    last_ms: NaN,
+    abs0: 0,
+    n0: 0,
+    v0: 0,
+    c0: 0,
+    absI_mA: NaN,
+    history: [],
+    above: 0,
+    below: 0,
+    firstAbove_ms: NaN,
+    rising_ms: NaN,
+    lastFactor: NaN,
+    lastBaseline_mV: NaN,
+  };
 }
 
+/** Whether a row at `t_ms` of half cycle `index` is outside the open window (the caller then rolls it). */
+export const outsideNoiseWindow = (s: NoiseState, t_ms: number, index: number): boolean => t_ms >= s.end_ms || index !== s.key;
+
 /**
- * One settled row of active current; `key` names the half cycle it is in. Returns the window it closed, if the row
- * started a new one and the old one had enough rows.
+ * Close the open window at a row of the same half cycle (its sums) and open the next one there. A window of
+ * another half cycle was closed when that one ended.
  */
-export function noiseRow(s: NoiseState, t_ms: number, absV: number, absI_mA: number, key: number, temperature_C: number, o: NoiseOptions): NoiseWindow | null {
-  const w = s.open;
-  let closed: NoiseWindow | null = null;
-  if (
-    w !== null &&
-    (w.key !== key || t_ms - w.start_ms >= o.window_s * 1000 || t_ms - w.last_ms > o.maxRowGap_s * 1000 || Math.abs(absI_mA - w.absI_mA) > 0.1 * w.absI_mA)
-  ) {
-    closed = closeNoiseWindow(s, temperature_C, o);
-  }
-  const open = s.open;
-  if (open === null) {
-    s.open = { key, start_ms: t_ms, last_ms: t_ms, absI_mA, v1: absV, v2: NaN, sumAbs: 0, n: 0, rows: 1 };
-    return closed;
-  }
-  if (open.v2 === open.v2) {
-    const d2 = absV - 2 * open.v1 + open.v2;
-    open.sumAbs += d2 < 0 ? -d2 : d2;
-    open.n++;
-  }
-  open.v2 = open.v1;
-  open.v1 = absV;
-  open.last_ms = t_ms;
-  open.rows++;
+export function rollNoiseWindow(s: NoiseState, t_ms: number, sums: NoiseSums, absI_mA: number, temperature_C: number, o: NoiseOptions): NoiseWindow | null {
+  const closed = s.key === sums.index ? closeNoiseWindow(s, sums, t_ms, temperature_C, o) : null;
+  s.key = sums.index;
+  s.start_ms = t_ms;
+  s.end_ms = t_ms + o.window_s * 1000;
+  s.last_ms = t_ms;
+  s.abs0 = sums.noiseAbs ?? 0;
+  s.n0 = sums.noiseN ?? 0;
+  s.v0 = sums.sumSettledAbsV ?? 0;
+  s.c0 = sums.nSettled ?? 0;
+  s.absI_mA = absI_mA;
   return closed;
 }
 
-/** Close the open window (a rest began, the record ended); null when it had too few rows. */
-export function closeNoiseWindow(s: NoiseState, temperature_C: number, o: NoiseOptions): NoiseWindow | null {
-  const w = s.open;
-  s.open = null;
-  if (w === null || w.rows < o.minRows || w.n === 0) return null;
-  return {
-    start_ms: w.start_ms,
-    end_ms: w.last_ms,
-    rows: w.rows,
-    voltageNoise_mV: (w.sumAbs / w.n / 1.954) * 1000,
-    absI_mA: w.absI_mA,
-    temperature_C,
-  };
+/** Close the open window with its half cycle's sums now (a rest began, the half cycle ended); null when too few rows. */
+export function closeNoiseWindow(s: NoiseState, sums: NoiseSums, end_ms: number, temperature_C: number, o: NoiseOptions): NoiseWindow | null {
+  if (s.key !== sums.index) return null;
+  s.key = -1;
+  s.end_ms = -Infinity;
+  const n = (sums.noiseN ?? 0) - s.n0;
+  const rows = (sums.nSettled ?? 0) - s.c0;
+  if (n < o.minRows || rows <= 0) return null;
+  const relative = ((sums.noiseAbs ?? 0) - s.abs0) / n / 1.954;
+  const meanAbsV = ((sums.sumSettledAbsV ?? 0) - s.v0) / rows;
+  return { start_ms: s.start_ms, end_ms: end_ms, rows, voltageNoise_mV: relative * meanAbsV * 1000, absI_mA: s.absI_mA, temperature_C };
 }
 
 export type NoiseChange = 'raised' | 'cleared' | null;

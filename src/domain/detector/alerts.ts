@@ -3,7 +3,7 @@
  * and the failure record (first failure, capacity before it, the set current density at it).
  */
 import type { CellConfig } from '../cell.js';
-import { observeNoiseWindow, type NoiseWindow } from '../noise.js';
+import { closeNoiseWindow, observeNoiseWindow, type NoiseWindow } from '../noise.js';
 import type { AlertCode, AlertEvent, CellEvent, Severity } from '../events.js';
 import { tMax_s } from '../physics.js';
 import { notSymmetric, type RegimeChange } from '../regime.js';
@@ -186,6 +186,12 @@ export function pressureBehindContact(s: DetectorState, cell: CellConfig, t: num
 export const PRESSURE_HISTORY_H = 48;
 const PRESSURE_MIN_SPAN_H = 12;
 const PRESSURE_DROP = 0.8;
+/** Close the noise window of a half cycle that ends or rests now. */
+export function closeNoiseOf(s: DetectorState, cell: CellConfig, o: DetectorOptions, hc: HalfCycleAcc, temperature_C: number, emit: Emit): void {
+  if (s.noise === undefined) return;
+  const w = closeNoiseWindow(s.noise, hc, hc.last_ms, temperature_C, o.noise);
+  if (w !== null) noiseWindowClosed(s, cell, o, w, emit);
+}
 const fmtMv = (mV: number): string => (mV >= 1 ? `${mV.toPrecision(3)} mV` : `${(mV * 1000).toPrecision(3)} µV`);
 export function applyChanges(s: DetectorState, cell: CellConfig, changes: readonly RegimeChange[], emit: Emit): void {
   const f = s.failure;

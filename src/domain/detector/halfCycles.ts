@@ -13,7 +13,7 @@ import { decimatedSeries, quantile } from '../stats.js';
 import { isSustained } from '../sustain.js';
 import { observeHalfCycleSigns } from '../symmetry.js';
 import type { DetectorOptions, HalfCycleAcc, DetectorState, Emit } from './state.js';
-import { alert, declareNotSymmetric, complianceReached, applyChanges } from './alerts.js';
+import { alert, declareNotSymmetric, complianceReached, applyChanges, closeNoiseOf } from './alerts.js';
 import { observeOffsetAndReference, followInterface, tryCalibrate } from './calibration.js';
 
 /** The instrument's transient again (a current step, a resumed break): not judged, a new plateau for the spike filter. */
@@ -124,6 +124,7 @@ export function closeHalfCycle(s: DetectorState, cell: CellConfig, o: DetectorOp
   const hc = s.halfCycle;
   if (hc === null) return;
   s.halfCycle = null;
+  closeNoiseOf(s, cell, o, hc, s.thermal.cell_C === s.thermal.cell_C ? s.thermal.cell_C : cell.nominalTemperatureC, emit);
   if (reversedAt_ms === reversedAt_ms) extrapolateToEnd(s, cell, o, hc, reversedAt_ms, emit);
   if (hc.judged > 0 && hc.judged < 3) hc.peakRatio = Math.max(hc.peakRatio, Math.min(hc.r1, Number.isNaN(hc.r2) ? hc.r1 : hc.r2));
   else if (hc.judged >= 3) hc.peakRatio = Math.max(hc.peakRatio, Math.min(hc.r1, hc.r2));
@@ -206,7 +207,7 @@ export function closeHalfCycle(s: DetectorState, cell: CellConfig, o: DetectorOp
     jLocalIsLowerBound: bound && judged,
     cutByCompliance: cut,
     tMax_s: tMax,
-    voltageNoise_mV: noise === noise && hc.absV.values.length > 0 ? noise * quantile(hc.absV.values, 0.5)! * 1000 : null,
+    voltageNoise_mV: noise === noise && (hc.nSettled ?? 0) > 0 ? ((noise * hc.sumSettledAbsV!) / hc.nSettled!) * 1000 : null,
     temperature_C: s.thermal.cell_C === s.thermal.cell_C ? s.thermal.cell_C : (cell.nominalTemperatureC ?? null),
   };
   emit(event);

@@ -13,8 +13,18 @@ import { observeActive, observeRest, reversedLeadsUnconfirmed } from '../symmetr
 import { cellTemperature, temperatureFactor, thermalBounds, updateThermalBounds } from '../thermal.js';
 import type { AlignedSample } from '../sample.js';
 import type { DetectorOptions, StepResult, DetectorState, DerivedState, Emit } from './state.js';
-import { dataGap, declareNotSymmetric, complianceReached, checkTMax, softShortChanged, applyChanges, watchRange, noiseWindowClosed } from './alerts.js';
-import { closeNoiseWindow, noiseRow, noiseState } from '../noise.js';
+import {
+  dataGap,
+  declareNotSymmetric,
+  complianceReached,
+  checkTMax,
+  softShortChanged,
+  applyChanges,
+  watchRange,
+  noiseWindowClosed,
+  closeNoiseOf,
+} from './alerts.js';
+import { noiseState, outsideNoiseWindow, rollNoiseWindow } from '../noise.js';
 import { PRESSURE_HISTORY_H } from './alerts.js';
 import { settleAgain, breakable, endBreak, interrupt, noisyPlateau, filteredAbsV, openHalfCycle, closeHalfCycle } from './halfCycles.js';
 import { observeThermal, tryCalibrate } from './calibration.js';
@@ -84,11 +94,7 @@ export function stepDetector(
   if (p_MPa !== undefined) {
     const stack = (s.stack ??= { last_MPa: NaN, hourly_MPa: [], hourly_ms: -Infinity });
     stack.last_MPa = p_MPa;
-    if (t - stack.hourly_ms >= 3.6e6) {
-      stack.hourly_ms = t;
-      stack.hourly_MPa.push(p_MPa);
-      if (stack.hourly_MPa.length > PRESSURE_HISTORY_H + 1) stack.hourly_MPa.shift();
-    }
+    if (t - stack.hourly_ms >= 3.6e6) hourlyPressure(stack, t, p_MPa);
   }
   watchRange(s, s.ranges.temperature, cell.temperatureC, x.temperature_C, t, o, emit, 'temperature-range', 'Temperature', '°C');
   const measured = s.thermalFit?.inUse;
@@ -126,14 +132,14 @@ export function stepDetector(
   if (active) rest.low = null;
   if (!active) {
     if (!rest.resting) {
+      // A rest ends the noise window: what follows it is another stretch of current.
+      if (s.halfCycle !== null) closeNoiseOf(s, cell, o, s.halfCycle, temperature_C, emit);
       if (breakable(s, cell, o)) {
         rest.suspended = s.halfCycle;
         s.halfCycle = null;
       }
       interrupt(s, cell, o, emit);
       rest.resting = true;
-      const window = s.noise === undefined ? null : closeNoiseWindow(s.noise, temperature_C, o.noise);
-      if (window !== null) noiseWindowClosed(s, cell, o, window, emit);
     } else if (rest.suspended != null && t - rest.suspended.last_ms > o.breakMax_s * 1000) endBreak(s, cell, o, emit);
     rest.rest_ms += dt;
     if (x.temperature_C !== undefined && s.regime.regime === 'stable') observeThermal(s, cell, o, t, x.temperature_C, NaN, emit);
@@ -183,8 +189,11 @@ export function stepDetector(
     hc.peakAbsV = Math.max(hc.peakAbsV, filteredAbsV(hc, absV));
     hc.sumSettledAbsV = (hc.sumSettledAbsV ?? 0) + absV;
     hc.nSettled = (hc.nSettled ?? 0) + 1;
-    const window = noiseRow((s.noise ??= noiseState()), t, absV, absI, hc.index, temperature_C, o.noise);
-    if (window !== null) noiseWindowClosed(s, cell, o, window, emit);
+    const noise = (s.noise ??= noiseState());
+    if (outsideNoiseWindow(noise, t, hc.index)) {
+      const window = rollNoiseWindow(noise, t, hc, absI, temperature_C, o.noise);
+      if (window !== null) noiseWindowClosed(s, cell, o, window, emit);
+    }
   }
   hc.lastAbsV = absV;
 
@@ -328,6 +337,12 @@ export function setLast(
   l.atCompliance = atCompliance;
   l.shorted = shorted;
   return l;
+}
+/** One stack pressure an hour over the last two days (pressure-contact, alerts.ts). */
+function hourlyPressure(stack: NonNullable<DetectorState['stack']>, t: number, p_MPa: number): void {
+  stack.hourly_ms = t;
+  stack.hourly_MPa.push(p_MPa);
+  if (stack.hourly_MPa.length > PRESSURE_HISTORY_H + 1) stack.hourly_MPa.shift();
 }
 export const orNull = (x: number): number | null => (Number.isNaN(x) ? null : x);
 /** The derived series (SPEC §5) from a step's result, built on demand: offline analysis never asks. */
