@@ -95,6 +95,7 @@ export async function runBridge(config: BridgeConfig, options: BridgeOptions): P
   /** Each file's zone: that of the first watch rule that finds it, else the bridge's. */
   const zones = new Map<string, FileZone>();
   const columnsByFile = new Map<string, ColumnNames>();
+  const notesSaid = new Map<string, Set<string>>();
   /** Files whose rows were said to disagree with this PC's clock, and the offsets being watched. */
   const clockWarned = new Set<string>();
   const clockHeld = new Map<string, { offset_h: number; since_ms: number }>();
@@ -194,7 +195,16 @@ export async function runBridge(config: BridgeConfig, options: BridgeOptions): P
       return false;
     }
     st.waiting = null;
-    if (r.kind === 'records') for (const note of r.notes) log(`bridge: ${note}`);
+    if (r.kind === 'records') {
+      // What the reader assumed, once per file (an .mpr's skipped column is found again at every step).
+      const seen = notesSaid.get(path) ?? new Set<string>();
+      notesSaid.set(path, seen);
+      for (const note of r.notes) {
+        if (seen.has(note)) continue;
+        seen.add(note);
+        log(`bridge: ${note}`);
+      }
+    }
     if (r.kind === 'replaced') {
       log(
         `bridge: ${basename(path)} was replaced or truncated (it no longer starts as it did, or is shorter than what was published): following it from its start again`,
