@@ -78,6 +78,7 @@ export async function cmdAnalyze(argv: string[]): Promise<number> {
   if (process.stderr.isTTY && !values.quiet) process.stderr.write('\r\x1b[K');
   for (const [path, basis] of result.timeColumns) if (basis !== 'dates') log(`${path}: ${describeTimeBasis(basis, start_ms !== undefined)}`);
   for (const c of result.summaries) log(summaryLine(c));
+  for (const b of result.batches) log(`batch ${b.group}: ${b.text}`);
   if (result.rejections.total > 0) log(`rejected ${result.rejections.total} lines/samples: ${JSON.stringify(result.rejections.toJSON().byReason)}`);
   if (registry !== undefined) {
     const seen = result.summaries.map((c) => c.cell);
