@@ -12,6 +12,8 @@ import { registryPath, simulate } from '../../pipelines/simulate.js';
 import { loadRegistry } from '../../src/config/registry.js';
 import type { ForecastEvent, HalfCycleEvent } from '../../src/domain/events.js';
 import { describeForecast, forecastCompliance, type GrowthPoint } from '../../src/domain/forecast.js';
+import { summaryLine } from '../../src/cli/words.js';
+import { loadReportInput, renderReportHtml } from '../../src/report/html.js';
 
 const H = 3.6e6;
 
@@ -112,6 +114,23 @@ describe('forecasts on the simulator’s polarizing runs', () => {
     console.log(`forecast errors halfway, very-high-rate: ${changing.map((c) => `${(100 * c.error).toFixed(0)} %`).join(', ')}`);
     for (const c of changing) expect(c.error, JSON.stringify(c)).toBeLessThan(-0.25);
   }, 300_000);
+
+  it('the forecast standing at the end of a record says the same in summary.json, the summary line and the report', async () => {
+    const csv = join(dir, 'high-rate-40h.csv');
+    await simulate({ scenarios: ['high-rate'], out: csv, dt_s: 60, duration_h: 40, seed: 3 });
+    const out = join(dir, 'out-40h');
+    const r = await analyze({ files: [csv], registry: await loadRegistry(registryPath(csv)), outDir: out, series: true });
+    const f = r.summaries[0]!.complianceForecast!;
+    // 40 h into the run whose 8 V came at 50 h: 10 h to go.
+    expect(f.in_h).toBeGreaterThan(8);
+    expect(f.in_h).toBeLessThan(12);
+    expect(f.text).toMatch(/^compliance expected in \d+(\.\d)? h \([\d.]+–[\d.]+ h\) at the present rate$/);
+    expect(summaryLine(r.summaries[0]!)).toContain(`· ${f.text} (from the last sample) ·`);
+    const html = await renderReportHtml(await loadReportInput(out));
+    expect(html).toContain(`<b class="forecast">${f.text}</b>`);
+    const last = r.events.filter((e): e is ForecastEvent => e.type === 'forecast').at(-1)!;
+    expect(new Date(last.at_ms).toISOString()).toBe(f.at);
+  }, 120_000);
 
   it('an acceleration no half cycle has shown yet (long-term, at 650 h): late', async () => {
     // Halfway (≈ 540 h) the voids grow 4× in 250 h; from 650 h, 29× in 50 h. No fit of the past sees that coming.
