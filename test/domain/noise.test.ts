@@ -89,8 +89,8 @@ describe.skipIf(!existsSync(jr862))('noise before the real soft short of jr862 (
     expect(noise.length).toBeGreaterThanOrEqual(17);
     const before = noise.filter((n) => n.end_ms <= onset_ms && n.baseline_mV !== null);
     const lastTwo = before.slice(-2);
-    // 9–10 mV windows through the stable hours; the two before the onset 8.5 mV (0.86× the median), the one the
-    // onset falls in 6.7 mV (0.69×), the next 3.0 mV.
+    // 9–10 mV windows through the stable hours; the two before the onset 8.6 mV (0.86× the median), the one the
+    // onset falls in 6.6 mV (0.66×), the next 2.9 mV.
     for (const n of lastTwo) expect(n.voltageNoise_mV / n.baseline_mV!).toBeLessThan(0.9);
     const spanning = noise.find((n) => n.start_ms < onset_ms && n.end_ms > onset_ms)!;
     expect(spanning.voltageNoise_mV / spanning.baseline_mV!).toBeLessThan(0.75);
