@@ -119,6 +119,29 @@ describe.skipIf(!run)('live monitor through Mosquitto and VictoriaMetrics', () =
     expect(expected.length).toBeGreaterThan(10);
   });
 
+  it('makes the same compliance forecasts and noise windows as `cyclewatch analyze`', () => {
+    const pick = (types: string[]) => (e: { type: string }) => types.includes(e.type);
+    const live = readFileSync(join(dir, 'data', 'events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown> & { type: string })
+      .filter(pick(['forecast', 'noise']));
+    // A live record has not ended: the window that analyze closes at each cell's last sample is still open live.
+    const ends = new Map(offline.summaries.map((c) => [c.cell, c.end]));
+    const expected = offline.events
+      .filter(pick(['forecast', 'noise']))
+      .map(asWritten(offline))
+      .filter((e) => !(e['type'] === 'noise' && e['end'] === ends.get(String(e['cell']))));
+    const byCellAndType = (xs: Record<string, unknown>[]) => {
+      const m: Record<string, Record<string, unknown>[]> = {};
+      for (const e of xs) (m[`${String(e['cell'])} ${String(e['type'])}`] ??= []).push(e);
+      return m;
+    };
+    expect(byCellAndType(live)).toEqual(byCellAndType(expected));
+    expect(expected.filter((e) => e['type'] === 'forecast').length).toBeGreaterThan(10);
+    expect(expected.filter((e) => e['type'] === 'noise').length).toBeGreaterThan(100);
+  });
+
   it('delivers each alert to the webhook exactly once', () => {
     const key = (a: Record<string, unknown>) => `${String(a['cell'])}|${String(a['code'])}|${String(a['state'])}|${String(a['t'])}`;
     const got = received.filter((a) => a['code'] !== 'stale').map(key);
