@@ -133,8 +133,12 @@ export function closeNoiseWindow(s: NoiseState, sums: NoiseSums, end_ms: number,
 
 export type NoiseChange = 'raised' | 'cleared' | null;
 
-/** A closed window against the cell's history: whether a rise began or ended with it. */
-export function observeNoiseWindow(s: NoiseState, w: NoiseWindow, o: NoiseOptions): NoiseChange {
+/**
+ * A closed window against the cell's history: whether a rise began or ended with it. Only a stable cell's windows
+ * are judged (`judge`): a polarizing cell's voltage, and with it its noise, grows tenfold within a half cycle, and a
+ * soft short grows out of a stable cell. The others are compared for the record only.
+ */
+export function observeNoiseWindow(s: NoiseState, w: NoiseWindow, o: NoiseOptions, judge = true): NoiseChange {
   const comparable = s.history.filter(
     (h) =>
       Math.abs(h.absI_mA - w.absI_mA) <= 0.2 * w.absI_mA &&
@@ -144,6 +148,7 @@ export function observeNoiseWindow(s: NoiseState, w: NoiseWindow, o: NoiseOption
   const factor = w.voltageNoise_mV / baseline;
   s.lastFactor = factor;
   s.lastBaseline_mV = baseline;
+  if (!judge) return null;
   const high = factor >= o.riseFactor;
   let change: NoiseChange = null;
   if (s.rising_ms !== s.rising_ms) {

@@ -17,6 +17,8 @@ export interface ReportCell {
   readonly series: Record<string, [number, number][]>;
   /** High-frequency intercepts of the impedance spectra inside the run, as [hours since t0, Ω]. */
   readonly impedance?: readonly [number, number][];
+  /** Noise windows as [hours since t0 of the window's middle, mV, the usual noise in mV or null]. */
+  readonly noise?: readonly [number, number, number | null][];
   /** The lab's wall clock over the run, for times people read; none when the data give no absolute start. */
   readonly clock?: LabClock;
   /** Soft-short episodes as [from, to] hours since t0: shaded as such, not as the regime under them. */
@@ -451,6 +453,41 @@ export function ratioOption(c: ReportCell, interactive: boolean, look?: ChartLoo
 }
 
 /**
+ * The voltage's noise per window of active current (`noise` events) beside the median of the cell's quiet windows:
+ * three windows in a row at twice it raise `noise-rising`, a soft-short precursor (domain/noise.ts).
+ */
+export function noiseOption(c: ReportCell, interactive: boolean, look?: ChartLook): Record<string, unknown> {
+  const windows = c.noise ?? [];
+  const noise = windows.map((w) => [w[0], w[1]] as [number, number]);
+  const usual = windows.filter((w) => w[2] !== null).map((w) => [w[0], w[2]!] as [number, number]);
+  return {
+    ...timeChart(`${c.id}: voltage noise per window of current`, interactive, { legend: ['noise', 'usual noise'], look, cell: c }),
+    yAxis: linearAxis([...noise.map((p) => p[1]), ...usual.map((p) => p[1]), 0], { name: 'noise (mV)' }),
+    series: [
+      {
+        name: 'noise',
+        type: 'line',
+        data: noise,
+        showSymbol: true,
+        symbolSize: 3,
+        color: ink('noise'),
+        lineStyle: { width: 1 },
+        tooltip: { valueFormatter: withUnit('mV') },
+      },
+      {
+        name: 'usual noise',
+        type: 'line',
+        data: usual,
+        showSymbol: false,
+        color: ink('noiseBaseline'),
+        lineStyle: { width: 1, type: 'dashed' },
+        tooltip: { valueFormatter: withUnit('mV') },
+      },
+    ],
+  };
+}
+
+/**
  * DC against AC resistance: R_app = V/I through the run and the high-frequency intercept of each impedance spectrum.
  * Contact loss raises R_app (constriction) while R_hf stays put; a rising R_hf points at the electrolyte itself.
  */
@@ -673,4 +710,4 @@ export const CHART_HELPERS = [
   halfCycleBars,
 ] as const;
 
-export const CHART_BUILDERS = { voltageOption, contactOption, ratioOption, resistanceOption, auxOption, halfCycleOption } as const;
+export const CHART_BUILDERS = { voltageOption, contactOption, ratioOption, resistanceOption, noiseOption, auxOption, halfCycleOption } as const;

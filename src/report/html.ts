@@ -153,6 +153,16 @@ export async function loadReportInput(dir: string, timeZone?: string): Promise<R
           pts.map(([t, v]) => [Math.round((t - t0) / 36) / 1e5, Number(v.toPrecision(4))] as [number, number]),
         ]),
       ),
+      noise: events
+        .filter((e) => e['cell'] === id && e['type'] === 'noise')
+        .map(
+          (e) =>
+            [
+              Math.round(((Date.parse(String(e['start'])) + Date.parse(String(e['end']))) / 2 - t0) / 36) / 1e5,
+              Number(e['voltageNoise_mV']),
+              typeof e['baseline_mV'] === 'number' ? (e['baseline_mV'] as number) : null,
+            ] as [number, number, number | null],
+        ),
       impedance: spectra
         .filter((b) => b['cell'] === id && typeof b['rHf_Ohm'] === 'number')
         .map((b) => [Math.round((Date.parse(String(b['start'])) - t0) / 36) / 1e5, Number(b['rHf_Ohm'])] as [number, number]),
@@ -295,6 +305,12 @@ ${
   (c.impedance?.length ?? 0) > 0
     ? `<p>${fmt((s['impedance'] as Record<string, unknown> | undefined)?.['blocks'])} impedance spectra in the run · high-frequency intercept R_hf ${fmt((s['impedance'] as Record<string, unknown> | undefined)?.['rHfFirst_Ohm'])} Ω at the first, ${fmt((s['impedance'] as Record<string, unknown> | undefined)?.['rHfLast_Ohm'])} Ω at the last (impedance.jsonl, points in impedance.csv)${riseLine(s)}</p>
 <div class="chart" data-cell="${i}" data-kind="resistanceOption"></div>`
+    : ''
+}
+${
+  (c.noise?.length ?? 0) > 0
+    ? `<p>Voltage noise per window of active current (an hour, or up to a rest or a reversal) beside the cell's usual noise at that current and temperature; three windows in a row at twice it raise noise-rising.</p>
+<div class="chart" data-cell="${i}" data-kind="noiseOption"></div>`
     : ''
 }
 ${panel(c, i, 'auxOption')}

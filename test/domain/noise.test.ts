@@ -3,10 +3,13 @@
  * cut where the current or the half cycle changes, a sustained rise against the cell's quiet history at the same
  * current and temperature raised once from its first window, and what the real soft short of jr862 shows.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyze } from '../../pipelines/analyze.js';
+import { registryPath, simulate } from '../../pipelines/simulate.js';
+import { loadRegistry } from '../../src/config/registry.js';
 import type { AlertEvent, NoiseEvent } from '../../src/domain/events.js';
 import {
   DEFAULT_NOISE,
@@ -74,6 +77,23 @@ describe('noise windows', () => {
     expect(observeNoiseWindow(s, w(18, 1.4), DEFAULT_NOISE)).toBeNull();
     expect([19, 20, 21].map((h) => observeNoiseWindow(s, w(h, 0.55), DEFAULT_NOISE))).toEqual([null, null, 'cleared']);
   });
+});
+
+describe('noise during polarization', () => {
+  it('raises nothing: the voltage and its noise grow tenfold in a polarizing half cycle (very-high-rate)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cw-noise-'));
+    try {
+      const csv = join(dir, 'vhr.csv');
+      await simulate({ scenarios: ['very-high-rate'], out: csv, dt_s: 10, duration_h: 30, seed: 2 });
+      const r = await analyze({ files: [csv], registry: await loadRegistry(registryPath(csv)) });
+      const noise = r.events.filter((e): e is NoiseEvent => e.type === 'noise');
+      // Windows at 2× the stable median and more, while polarizing: compared, not judged.
+      expect(noise.filter((n) => n.baseline_mV !== null && n.voltageNoise_mV >= 2 * n.baseline_mV).length).toBeGreaterThan(10);
+      expect(r.events.filter((e) => e.type === 'alert' && e.code === 'noise-rising')).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 const jr862 = join(__dirname, '../fixtures/real/jr862_11_08_23_insitu-impedance-LiLi_1MLiTFSI_TEGDME-1mA_03_GCPL_C05.txt');

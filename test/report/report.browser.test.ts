@@ -233,6 +233,7 @@ describe.skipIf(!run)('report in a browser', () => {
       'voltageOption',
       'contactOption',
       'ratioOption',
+      'noiseOption',
       'auxOption',
       'halfCycleOption',
     ]);
@@ -252,7 +253,7 @@ describe.skipIf(!run)('report in a browser', () => {
         return n;
       }),
     );
-    expect(inked.length).toBeGreaterThanOrEqual(7);
+    expect(inked.length).toBeGreaterThanOrEqual(8);
     for (const n of inked) expect(n).toBeGreaterThan(1000);
 
     // The shading is the labelled segments: same regimes, same start and end times (hours).
@@ -365,9 +366,9 @@ describe.skipIf(!run)('report in a browser', () => {
     const duration = await page.evaluate(() => (window as unknown as { __cyclewatch: { cells: { duration_h: number }[] } }).__cyclewatch.cells[0]!.duration_h);
     const charts = await geometry(page);
     expect(errors).toEqual([]);
-    expect(charts.map((c) => c.kind)).toEqual(['voltageOption', 'contactOption', 'ratioOption', 'auxOption', 'halfCycleOption']);
+    expect(charts.map((c) => c.kind)).toEqual(['voltageOption', 'contactOption', 'ratioOption', 'noiseOption', 'auxOption', 'halfCycleOption']);
     const plots = charts.flatMap((c) => c.plots);
-    expect(plots.length).toBe(6); // the half cycles have two panels
+    expect(plots.length).toBe(7); // the half cycles have two panels
     for (const p of plots) {
       // The same left and right pixel edge as the voltage's, to the pixel, and the whole run.
       expect(Math.abs(p.left - plots[0]!.left)).toBeLessThan(0.5);

@@ -129,7 +129,7 @@ export function softShortChanged(s: DetectorState, cell: CellConfig, change: 'op
 /** A closed noise window: its point, and the `noise-rising` alert when the cell's noise rose or settled again. */
 export function noiseWindowClosed(s: DetectorState, cell: CellConfig, o: DetectorOptions, w: NoiseWindow, emit: Emit): void {
   const n = s.noise!;
-  const change = observeNoiseWindow(n, w, o.noise);
+  const change = observeNoiseWindow(n, w, o.noise, s.regime.regime === 'stable');
   const baseline = n.lastBaseline_mV;
   emit({
     type: 'noise',
