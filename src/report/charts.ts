@@ -341,7 +341,8 @@ export function voltageOption(c: ReportCell, interactive: boolean, zoom?: [numbe
       {
         name: absLog ? '|V|' : 'voltage',
         type: 'line',
-        data: plotted,
+        // A paused test or a logger gap is a break, not a line through values never measured.
+        data: withGaps(plotted),
         showSymbol: false,
         color: ink('voltage'),
         lineStyle: { width: 1 },
