@@ -59,7 +59,6 @@ export interface NoiseState {
   key: number;
   start_ms: number;
   end_ms: number;
-  last_ms: number;
   abs0: number;
   n0: number;
   v0: number;
@@ -81,7 +80,6 @@ export function noiseState(): NoiseState {
     key: -1,
     start_ms: NaN,
     end_ms: -Infinity,
-    last_ms: NaN,
     abs0: 0,
     n0: 0,
     v0: 0,
@@ -109,7 +107,6 @@ export function rollNoiseWindow(s: NoiseState, t_ms: number, sums: NoiseSums, ab
   s.key = sums.index;
   s.start_ms = t_ms;
   s.end_ms = t_ms + o.window_s * 1000;
-  s.last_ms = t_ms;
   s.abs0 = sums.noiseAbs ?? 0;
   s.n0 = sums.noiseN ?? 0;
   s.v0 = sums.sumSettledAbsV ?? 0;

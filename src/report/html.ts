@@ -254,7 +254,7 @@ function riseLine(s: Record<string, unknown>): string {
 }
 /** The compliance forecast standing at the end of the record (SPEC §5), as the summary line says it. */
 function forecastLine(s: Record<string, unknown>): string {
-  const f = s['complianceForecast'] as { text?: unknown; issuedAt?: unknown } | null | undefined;
+  const f = s['complianceForecast'] as { text?: unknown } | null | undefined;
   return f == null || typeof f.text !== 'string' ? '' : ` · <b class="forecast">${esc(f.text)}</b> (from the last sample; see README on when to trust it)`;
 }
 const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
