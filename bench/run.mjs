@@ -110,6 +110,7 @@ console.log(`target: peak RSS flat in run length → 80 h ${short.peakRssMB} MB,
   const files = [
     join(real, 'neware', '2-1-6_61[07005012].nda'),
     join(real, 'neware', 'TestFile.nda'),
+    join(real, 'neware', 'BTS85-36-6-5-110-20240424.steps1-3.ndax'),
     join(real, 'arbin', '20160805_test001_45_cc_01.res'),
     join(real, 'neware', 'neware_uio.csv'),
     join(real, 'maccor', 'PredictionDiagnostics_000151_paused.052'),
@@ -122,7 +123,7 @@ console.log(`target: peak RSS flat in run length → 80 h ${short.peakRssMB} MB,
     .map((l) => JSON.parse(l));
   console.log('\nInstrument readers, real files, decoded to samples (repeated for ≥ 1 s in one process)');
   for (const r of lines)
-    console.log(`${r.format.padEnd(6)} ${r.file.padEnd(44)} ${String(r.rows).padStart(6)} rows  ${r.rowsPerS.toLocaleString('en').padStart(10)} rows/s`);
+    console.log(`${r.format.padEnd(6)} ${r.file.padEnd(48)} ${String(r.rows).padStart(6)} rows  ${r.rowsPerS.toLocaleString('en').padStart(10)} rows/s`);
   if (!existsSync(sharedMpr)) console.log('(EC-Lab .mpr: ../shared/data/real is not beside the repository; the 800 h .mpr above is the comparison)');
 }
 

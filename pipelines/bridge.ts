@@ -352,7 +352,7 @@ export async function runBridge(config: BridgeConfig, options: BridgeOptions): P
     for (const [path, f] of files) {
       const st = status.get(path);
       log(
-        `bridge: ${basename(path)} → ${f.cell}: ${f.published.toLocaleString('en')} rows published, ${st?.behind ?? 0} ${/\.(mpr|nda)$/i.test(path) ? 'records' : 'bytes'} behind, last sample ${f.lastSample_ms === null ? '—' : formatZoned(f.lastSample_ms, zoneOf(path).zone, true)}${st?.waiting ? `, waiting (${st.waiting})` : ''}${st?.stale ? ', STALE' : ''}`,
+        `bridge: ${basename(path)} → ${f.cell}: ${f.published.toLocaleString('en')} rows published, ${st?.behind ?? 0} ${/\.(mpr|nda|ndax|res)$/i.test(path) ? 'records' : 'bytes'} behind, last sample ${f.lastSample_ms === null ? '—' : formatZoned(f.lastSample_ms, zoneOf(path).zone, true)}${st?.waiting ? `, waiting (${st.waiting})` : ''}${st?.stale ? ', STALE' : ''}`,
       );
     }
   }, config.statusInterval_s * 1000);

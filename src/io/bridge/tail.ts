@@ -1,6 +1,6 @@
 /**
  * One step of following a growing telemetry file: the records written since `offset` (whole lines of a text file,
- * whole rows of an `.mpr`, whole records of an `.nda`), decoded by the same importers `analyze` uses. Nothing here
+ * whole rows of an `.mpr`, whole records of an `.nda`, the records of a saved `.ndax`), decoded by the same importers `analyze` uses. Nothing here
  * remembers anything: the caller keeps the offset and moves it on only once the step's records are safely delivered.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
@@ -11,6 +11,7 @@ import { wholeLinesUntil } from '../instruments/textLines.js';
 import { openMpr } from '../instruments/mpr.js';
 import { openNda } from '../instruments/nda.js';
 import { openRes } from '../instruments/res.js';
+import { openNdax } from '../instruments/ndax.js';
 import { isAbsolute } from '../../domain/labTime.js';
 import { XLSX_MAGIC } from '../instruments/table.js';
 import type { ImpedanceReading } from '../wire/payload.js';
@@ -102,12 +103,18 @@ export async function readTailStep(path: string, at: TailPosition | undefined, o
       total = (await openRes(path)).rows;
       if (from > total) return { kind: 'replaced', signature };
       until = Math.min(total, from + o.maxRows);
+    } else if (format === 'ndax') {
+      // BTSDA writes an .ndax whole (a zip, its directory last) when it saves or backs up a test.
+      if (!o.settled) return { kind: 'waiting', why: 'an .ndax is written whole when BTSDA saves the test: it is read once it has settled', signature };
+      total = (await openNdax(path)).records;
+      if (from > total) return { kind: 'replaced', signature };
+      until = Math.min(total, from + o.maxRows);
     } else if (format === 'nda') {
       const layout = await openNda(path);
       total = layout.records;
       if (from > total) return { kind: 'replaced', signature };
       until = Math.min(total, from + o.maxRows);
-    } else if (head.startsWith(XLSX_MAGIC)) {
+    } else if (format === 'table' && head.startsWith(XLSX_MAGIC)) {
       // A workbook is a zip written whole when saved: nothing to follow row by row. Read once it has settled.
       if (!o.settled) return { kind: 'waiting', why: 'an .xlsx is complete only when saved: it is read once it has settled', signature };
       if (from > size) return { kind: 'replaced', signature };
@@ -143,7 +150,7 @@ export async function readTailStep(path: string, at: TailPosition | undefined, o
           columns: o.columns,
           timeZone: o.timeZone,
           // A workbook is read whole, once.
-          ...(head.startsWith(XLSX_MAGIC) ? {} : { range: { from, until } }),
+          ...(format === 'table' && head.startsWith(XLSX_MAGIC) ? {} : { range: { from, until } }),
           onImpedance: ({ block: _block, ...p }) => void impedance.push(p),
           onNote: (m) => void notes.push(m),
         },

@@ -16,6 +16,7 @@ import { MPR_MAGIC, mprColumn, openMpr, readMprRows } from './mpr.js';
 import { readTable, sniffTable, XLSX_MAGIC, type ColumnNames } from './table.js';
 import { NDA_MAGIC, openNda, readNdaSamples } from './nda.js';
 import { JET_MAGIC, openRes, readResSamples, type ResFile } from './res.js';
+import { openNdax, readNdaxSamples, type NdaxFile } from './ndax.js';
 import { decodeMessages, decodePayload } from '../wire/payload.js';
 import { ImportError, type RejectionLog } from './rejections.js';
 import { MAX_TIME_MS } from '../wire/timestamp.js';
@@ -24,8 +25,8 @@ import { LocalClock, localToUtc_ms } from '../../domain/labTime.js';
 /** The zone this process runs in: the instrument's, when it runs on the cycler PC. */
 export const machineTimeZone = (): string => new Intl.DateTimeFormat().resolvedOptions().timeZone;
 
-export type TelemetryFormat = 'csv' | 'jsonl' | 'mpt' | 'mpr' | 'nda' | 'res' | 'table';
-export const FORMATS: readonly TelemetryFormat[] = ['csv', 'jsonl', 'mpt', 'mpr', 'nda', 'res', 'table'];
+export type TelemetryFormat = 'csv' | 'jsonl' | 'mpt' | 'mpr' | 'nda' | 'ndax' | 'res' | 'table';
+export const FORMATS: readonly TelemetryFormat[] = ['csv', 'jsonl', 'mpt', 'mpr', 'nda', 'ndax', 'res', 'table'];
 
 export interface ImportOptions {
   /** Cell id for single-cell formats (EC-Lab); the file's base name by default. */
@@ -112,6 +113,7 @@ export async function openTelemetry(path: string, rejections: RejectionLog, opti
   const zone = options.timeZone ?? machineTimeZone();
   const nda = f === 'nda' ? await openNda(path) : undefined;
   const res = f === 'res' ? await openRes(path) : undefined;
+  const ndax = f === 'ndax' ? await openNdax(path) : undefined;
   const metadata =
     f === 'mpt'
       ? mptMetadata(await readHeaderText(path, head), zone)
@@ -119,7 +121,9 @@ export async function openTelemetry(path: string, rejections: RejectionLog, opti
         ? await mprMetadata(path, zone)
         : res !== undefined
           ? resMetadata(res, zone)
-          : {};
+          : ndax !== undefined
+            ? ndaxMetadata(ndax)
+            : {};
   const batches =
     f === 'csv'
       ? readCsv(path, head, size_bytes, rejections, options)
@@ -131,9 +135,11 @@ export async function openTelemetry(path: string, rejections: RejectionLog, opti
             ? readNdaSamples(nda, rejections, { ...options, cell: options.cell ?? defaultCellId(path), timeZone: zone })
             : res !== undefined
               ? readResSamples(res, size_bytes, rejections, { ...options, cell: options.cell ?? defaultCellId(path), timeZone: zone })
-              : f === 'table'
-                ? readTable(path, head, rejections, { ...options, timeZone: zone })
-                : readMpt(path, head, rejections, options);
+              : ndax !== undefined
+                ? readNdaxSamples(ndax, rejections, { ...options, cell: options.cell ?? defaultCellId(path) })
+                : f === 'table'
+                  ? readTable(path, head, rejections, { ...options, timeZone: zone })
+                  : readMpt(path, head, rejections, options);
   return { path, format: f, size_bytes, metadata, batches };
 }
 
@@ -145,6 +151,12 @@ function resMetadata(res: ResFile, zone: string): FileMetadata {
     start_ms: res.startWall_ms === undefined ? undefined : localToUtc_ms(zone, res.startWall_ms),
     timeZone: zone,
   };
+}
+
+/** What a Neware `.ndax` says of its run: the channel, the step file, and the first record's date (UTC in the file). */
+function ndaxMetadata(ndax: NdaxFile): FileMetadata {
+  const first = ndax.timed.date_ms[0];
+  return { channel: ndax.channel, technique: ndax.stepFile, start_ms: first === undefined ? undefined : first - ndax.timed.stepTime_ms[0]! };
 }
 
 /** The cell a single-cell file belongs to when no id is given: its base name without extension. */
@@ -168,9 +180,7 @@ export function sniffFormat(path: string, head: string, columns?: ColumnNames): 
   if (first.startsWith('{')) return 'jsonl';
   if (head.startsWith(XLSX_MAGIC)) {
     if (ext === '.xlsx') return 'table';
-    if (ext === '.ndax') {
-      throw new ImportError(path, 'a Neware .ndax (BTS 8 and later) is not read yet: export the test from BTSDA as .nda, CSV or Excel (all three are read)');
-    }
+    if (ext === '.ndax') return 'ndax';
     throw new ImportError(path, 'a zip archive: pass an .xlsx workbook (saved as .xlsx), or the data file itself');
   }
   if (columns === undefined && /^"?(timestamp|time|time_s|t)"?\s*,/i.test(first)) return 'csv';

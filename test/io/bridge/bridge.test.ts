@@ -196,6 +196,36 @@ describe('readTailStep', () => {
     expect(got).toEqual(whole.samples.map((x) => x.t_ms));
   });
 
+  it('reads a Neware .ndax once it has settled (BTSDA writes it whole), in steps, each record once (real file)', async () => {
+    const d = dir();
+    const path = join(d, 'BTS85.ndax');
+    const bytes = readFileSync(join(__dirname, '../../fixtures/real/neware/BTS85-36-6-5-110-20240424.steps1-3.ndax'));
+    // Half written: the zip's directory, at its end, is not there yet.
+    writeFileSync(path, bytes.subarray(0, 300_000));
+    const o = { ...options, maxRows: 30_000 };
+    expect(await readTailStep(path, undefined, o)).toMatchObject({
+      kind: 'waiting',
+      why: expect.stringMatching(/^an \.ndax is written whole when BTSDA saves/),
+    });
+    expect(await readTailStep(path, undefined, { ...o, settled: true })).toMatchObject({
+      kind: 'waiting',
+      why: expect.stringMatching(/the archive is incomplete/),
+    });
+    writeFileSync(path, bytes);
+    const got: number[] = [];
+    let position: { offset: number; signature: string } | undefined;
+    for (;;) {
+      const step = await readTailStep(path, position, { ...o, settled: true });
+      if (step.kind !== 'records') throw new Error(step.kind);
+      got.push(...step.samples.map((x) => x.t_ms));
+      position = at(step);
+      if (step.behind === 0) break;
+    }
+    expect(got).toHaveLength(113_333);
+    expect(new Set(got).size).toBe(113_333);
+    expect(got.every((t, k) => k === 0 || t > got[k - 1]!)).toBe(true);
+  });
+
   it('dates a table of durations from its dates column, else from the file’s creation, else waits for start:', async () => {
     const d = dir();
     // Arbin's columns, no units in the headers, a date column: dated by it, the rows between by the test clock.
