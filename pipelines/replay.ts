@@ -9,7 +9,9 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { MqttClient } from 'mqtt';
-import { machineTimeZone, openTelemetry, type FileMetadata, type ImportOptions, type TelemetryFormat } from '../src/io/instruments/importers.js';
+import type { CellConfig } from '../src/domain/cell.js';
+import type { TimeZoneSource } from '../src/domain/labTime.js';
+import { defaultCellId, machineTimeZone, openTelemetry, type FileMetadata, type ImportOptions, type TelemetryFormat } from '../src/io/instruments/importers.js';
 import { connectMqtt } from '../src/io/mqtt/client.js';
 import { encodeCellMeta, encodeImpedance, encodeMessage, META_KIND, type ImpedanceReading } from '../src/io/wire/payload.js';
 import { RejectionLog } from '../src/io/instruments/rejections.js';
@@ -23,7 +25,13 @@ export interface ReplayOptions {
   readonly qos: 0 | 1 | 2;
   readonly maxInFlight: number;
   readonly format?: TelemetryFormat;
+  /** `timeZone` here is the option's (`--tz`), which wins over a cell's registry entry and this machine's zone. */
   readonly import?: ImportOptions;
+  /**
+   * The cell registry: a single-cell file's entry (its cell named by `import.cell` or the file's name) gives the
+   * table's `columns`, the set current and the instrument's `timeZone` where the options do not.
+   */
+  readonly registry?: ReadonlyMap<string, CellConfig>;
   readonly username?: string;
   readonly password?: string;
   readonly log: (message: string) => void;
@@ -128,10 +136,24 @@ export async function replay(o: ReplayOptions): Promise<{ published: number; rej
   let stopped = false;
   files: for (const [k, path] of o.files.entries()) {
     fileBytes = 0;
+    const entry = o.registry?.get(o.import?.cell ?? defaultCellId(path));
+    const zone: { zone: string; source: TimeZoneSource } =
+      o.import?.timeZone !== undefined
+        ? { zone: o.import.timeZone, source: 'option' }
+        : entry?.timeZone !== undefined
+          ? { zone: entry.timeZone, source: 'registry' }
+          : { zone: machineTimeZone(), source: 'machine' };
     const file = await openTelemetry(
       path,
       rejected,
-      { ...o.import, onImpedance: (p) => void spectra.push(p), onProgress: (bytes) => void (fileBytes = bytes) },
+      {
+        ...o.import,
+        timeZone: zone.zone,
+        columns: o.import?.columns ?? entry?.columns,
+        setCurrent_mA: o.import?.setCurrent_mA ?? entry?.setCurrentMa,
+        onImpedance: (p) => void spectra.push(p),
+        onProgress: (bytes) => void (fileBytes = bytes),
+      },
       o.format,
     );
     const headerFor = new Set<string>();
@@ -145,14 +167,13 @@ export async function replay(o: ReplayOptions): Promise<{ published: number; rej
           headerFor.add(s.cell);
           const m = file.metadata;
           const start_ms = m.start_ms === undefined ? undefined : m.start_ms + (shift_ms ?? o.retimeTo_ms! - s.t_ms);
-          const zone = m.timeZone ?? o.import?.timeZone ?? machineTimeZone();
           const payload = encodeCellMeta(s.cell, {
             file: basename(path),
             format: file.format,
             ...m,
             start_ms,
-            timeZone: zone,
-            timeZoneSource: o.import?.timeZone !== undefined ? 'option' : 'machine',
+            timeZone: m.timeZone ?? zone.zone,
+            timeZoneSource: zone.source,
           });
           // Retained, as the bridge's: a monitor started after the replay still learns the cell's header.
           client.publish(`${o.topicPrefix}/${s.cell}/${META_KIND}`, payload, { qos: 1, retain: true });

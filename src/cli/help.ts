@@ -10,7 +10,7 @@ Usage:
                      [--png] [--svg] [--dpi N] [--width W] [-q]
   cyclewatch report DIR [--tz ZONE] [--png] [--svg] [--dpi N] [--width W]
   cyclewatch run [--config cyclewatch.yaml] [--shard i/n] [--print-config]
-  cyclewatch replay FILE… --broker URL [--speed N|max] [--retime now|ISO] [--tz ZONE] [--topic-prefix cells] [--qos 0|1|2]
+  cyclewatch replay FILE… --broker URL [--cells cells.yaml] [--speed N|max] [--retime now|ISO] [--tz ZONE] [--topic-prefix cells] [--qos 0|1|2]
   cyclewatch bridge --watch 'DIR/**/*.mpr' [--broker URL] [--tz ZONE] [--config bridge.yaml] [--state FILE]
   cyclewatch demo [--out DIR]
   cyclewatch simulate --scenario NAME[,NAME…] --out FILE.csv [--seed N] [--dt S] [--hours H] [--start ISO]
@@ -21,7 +21,8 @@ Scenarios: ${SCENARIO_NAMES.join(', ')}
 `;
 /** Each command's options and an example, for `cyclewatch COMMAND --help`. */
 export const COMMAND_HELP: Record<string, string> = {
-  analyze: `cyclewatch analyze FILE… --out DIR — detect regimes in recorded telemetry (CSV, JSON Lines, EC-Lab .mpr/.mpt)
+  analyze: `cyclewatch analyze FILE… --out DIR — detect regimes in recorded telemetry (EC-Lab .mpr/.mpt, Neware .nda/.ndax, Arbin .res, CSV/TSV/.xlsx
+exports of any cycler, JSON Lines captures)
 
 Options:
   --out DIR             where events.jsonl, segments.jsonl, summary.json and report.html go (required)
@@ -82,6 +83,8 @@ Options:
                         in dashboards that open on the last days; with --speed 1 it looks live
   --topic-prefix P      topic prefix (default cells)
   --qos 0|1|2           (default 1)
+  --cells FILE          cell registry (YAML): a file's cell entry gives its table's columns, set current and timeZone
+                        where the flags do not
   --format, --cell, --columns, --set-current-mA, --start, --tz   as for analyze
 
 Example:

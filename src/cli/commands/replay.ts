@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { replay } from '../../../pipelines/replay.js';
 import { machineTimeZone, type TelemetryFormat } from '../../io/instruments/importers.js';
+import { loadRegistry } from '../../config/registry.js';
 import { formatDuration } from '../terminal.js';
 import { UsageError, num, zoneOption, startOption, columnsOption, IMPORT_FLAGS } from '../args.js';
 
@@ -14,11 +15,13 @@ export async function cmdReplay(argv: string[]): Promise<number> {
       speed: { type: 'string', default: 'max' },
       'topic-prefix': { type: 'string', default: 'cells' },
       qos: { type: 'string', default: '1' },
+      cells: { type: 'string' },
       ...IMPORT_FLAGS,
       retime: { type: 'string' },
     },
   });
-  const timeZone = zoneOption(values.tz) ?? machineTimeZone();
+  const tzOption = zoneOption(values.tz);
+  const timeZone = tzOption ?? machineTimeZone();
   if (positionals.length === 0) throw new UsageError('replay needs at least one telemetry FILE');
   let retimeTo_ms: number | undefined;
   try {
@@ -32,8 +35,9 @@ export async function cmdReplay(argv: string[]): Promise<number> {
   const qos = Number(values.qos);
   if (qos !== 0 && qos !== 1 && qos !== 2) throw new UsageError('--qos expects 0, 1 or 2');
   const start_ms = startOption(values.start, timeZone);
+  const registry = values.cells === undefined ? undefined : await loadRegistry(values.cells);
   process.stderr.write(
-    `replay: local times in the files (EC-Lab's acquisition start, dates without a zone) are read in ${timeZone} (${values.tz === undefined ? "this machine's zone; --tz to set it" : '--tz'})\n`,
+    `replay: local times in the files (EC-Lab's acquisition start, dates without a zone) are read in ${timeZone} (${values.tz === undefined ? `this machine's zone${registry === undefined ? '' : ", or a cell's timeZone in the registry"}; --tz to set it` : '--tz'})\n`,
   );
   const t0 = performance.now();
   // Ctrl-C: stop reading, complete what was sent, say how far it got.
@@ -48,7 +52,14 @@ export async function cmdReplay(argv: string[]): Promise<number> {
     qos,
     maxInFlight: 1000,
     format: values.format as TelemetryFormat | undefined,
-    import: { cell: values.cell, setCurrent_mA: num(values['set-current-mA'], '--set-current-mA'), ...columnsOption(values.columns), start_ms, timeZone },
+    import: {
+      cell: values.cell,
+      setCurrent_mA: num(values['set-current-mA'], '--set-current-mA'),
+      ...columnsOption(values.columns),
+      start_ms,
+      timeZone: tzOption,
+    },
+    registry,
     retimeTo_ms,
     username: process.env['MQTT_USERNAME'],
     password: process.env['MQTT_PASSWORD'],

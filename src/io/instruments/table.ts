@@ -193,7 +193,10 @@ function slashOrder(values: readonly string[]): 'm/d' | 'd/m' | undefined {
   return seen ? 'm/d' : undefined;
 }
 
-/** A date cell: `2024-03-04 10:00:00`, `03/04/2024 10:00:00` in the file's order, or epoch seconds (Arbin); NaN otherwise. */
+/**
+ * A date cell: `2024-03-04 10:00:00`, `03/04/2024 10:00:00` in the file's order, `04.03.2024 10:00:00`, an ISO instant
+ * with its zone, or epoch seconds (Arbin); null otherwise.
+ */
 function wallOrEpoch(text: string, slashDates: 'm/d' | 'd/m' | undefined): { wall_ms: number } | { epoch_ms: number } | null {
   // `5/11/2021 3:40:24 PM` (Maccor), `21/10/2019 10:59:59.5`.
   const slash = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s+(\d{1,2}):(\d\d)(?::(\d\d(?:[.,]\d+)?))?\s*([AaPp][Mm])?)?$/.exec(text);
@@ -209,11 +212,22 @@ function wallOrEpoch(text: string, slashDates: 'm/d' | 'd/m' | undefined): { wal
     const wall = parseLocalDateTime_ms(`${slash[3]}-${two(month)}-${two(day)}${clock}`);
     return Number.isFinite(wall) ? { wall_ms: wall } : null;
   }
+  // `01.03.2026 09:00:00`: dots are day.month.year wherever they are written (German, Russian, Polish… spreadsheets).
+  const dots = /^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\s+(\d{1,2}):(\d\d)(?::(\d\d)(?:[.,](\d+))?)?)?$/.exec(text);
+  if (dots !== null) {
+    const two = (x: string): string => x.padStart(2, '0');
+    const clock = dots[4] === undefined ? '' : ` ${two(dots[4])}:${dots[5]}:${dots[6] ?? '00'}${dots[7] === undefined ? '' : `.${dots[7]}`}`;
+    const wall = parseLocalDateTime_ms(`${dots[3]}-${two(dots[2]!)}-${two(dots[1]!)}${clock}`);
+    return Number.isFinite(wall) ? { wall_ms: wall } : null;
+  }
   const wall = parseLocalDateTime_ms(text);
   if (Number.isFinite(wall)) return { wall_ms: wall };
   const n = Number(text);
   // Epoch seconds from 2001 on (a test time in seconds never reaches 1e9: 31 years).
   if (text !== '' && Number.isFinite(n) && n >= 1e9 && n < 1e11) return { epoch_ms: n * 1000 };
+  // Only an ISO date-time with its zone is an instant; anything else left to Date.parse would be guessed (month
+  // first, in this machine's zone).
+  if (!/^\d{4}-\d\d-\d\dT[\d:.,]+(Z|[+-]\d\d:?\d\d)$/i.test(text)) return null;
   const t = timestampOf(text);
   return Number.isFinite(t) ? { epoch_ms: t } : null;
 }

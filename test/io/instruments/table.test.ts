@@ -56,6 +56,27 @@ describe('a table’s layout from its first lines', () => {
   });
 });
 
+describe('date columns', () => {
+  it('reads dotted dates day.month.year in the lab’s zone, and refuses a date it would have to guess', async () => {
+    const path = join(dir, 'dotted.csv');
+    const dates = ['28.02.2026 23:59:30', '01.03.2026 00:00:00', '01.03.2026 00:00:30,5', '13.03.2026 09:00:00'];
+    writeFileSync(path, `Datum;Spannung;Strom\n${dates.map((d) => `${d};0,07;1,84`).join('\n')}\nMarch 14 2026 09:00;0,07;1,84\n`);
+    const rejections = new RejectionLog();
+    const file = await openTelemetry(path, rejections, { timeZone: 'Europe/Berlin', columns: parseColumnNames('time=Datum,voltage=Spannung,current=Strom') });
+    const samples: Sample[] = [];
+    for await (const b of file.batches) samples.push(...b);
+    // Berlin is UTC+1 in winter: each wall time an hour later than the instant.
+    expect(samples.map((x) => new Date(x.t_ms).toISOString())).toEqual([
+      '2026-02-28T22:59:30.000Z',
+      '2026-02-28T23:00:00.000Z',
+      '2026-02-28T23:00:30.500Z',
+      '2026-03-13T08:00:00.000Z',
+    ]);
+    // "March 14 2026 09:00" has no order or zone a lab writes: one counted rejection, not a guess.
+    expect(rejections.total).toBe(1);
+  });
+});
+
 describe('tables from other instruments give the events of the canonical CSV of the same samples', () => {
   const comma = (x: number): string => String(x).replace('.', ',');
 
