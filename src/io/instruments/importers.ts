@@ -156,7 +156,12 @@ function resMetadata(res: ResFile, zone: string): FileMetadata {
 /** What a Neware `.ndax` says of its run: the channel, the step file, and the first record's date (UTC in the file). */
 function ndaxMetadata(ndax: NdaxFile): FileMetadata {
   const first = ndax.timed.date_ms[0];
-  return { channel: ndax.channel, technique: ndax.stepFile, start_ms: first === undefined ? undefined : first - ndax.timed.stepTime_ms[0]! };
+  return {
+    channel: ndax.channel,
+    technique: ndax.stepFile,
+    protocol: ndax.protocol,
+    start_ms: first === undefined ? undefined : first - ndax.timed.stepTime_ms[0]!,
+  };
 }
 
 /** The cell a single-cell file belongs to when no id is given: its base name without extension. */

@@ -23,6 +23,7 @@ import { nextRecordTime, TEST_CLOCK_START } from '../../domain/testClock.js';
 import { MAX_TIME_MS } from '../wire/timestamp.js';
 import { ImportError, type RejectionLog } from './rejections.js';
 import { ZipError, zipEntries, zipEntryData } from './zip.js';
+import type { Protocol, ProtocolStep } from './ecLabProtocol.js';
 
 const PAGE_BYTES = 4096;
 const RECORDS_AT = 132;
@@ -44,6 +45,42 @@ export interface NdaxFile {
   readonly channel?: string;
   readonly stepFile?: string;
   readonly software?: string;
+  /** The constant-current steps `Step.xml` programs, as EC-Lab's GCPL sequences (the t_max check reads them). */
+  readonly protocol?: Protocol;
+}
+
+/** `Step.xml`'s step types that pass a constant current, with the current's sign (NewareNDA's state list). */
+const CC_STEP_SIGN = new Map([
+  [1, 1], // CC charge
+  [2, -1], // CC discharge
+]);
+
+/**
+ * The constant-current steps of a BTS step file: `Limit/Main` gives the current (`Curr`, mA), the time limit (`Time`,
+ * ms) and the voltage cut-off (`Stop_Volt`, 0.1 mV). Undefined when it programs none.
+ */
+export function stepFileProtocol(xml: string): Protocol | undefined {
+  const steps: ProtocolStep[] = [];
+  for (const m of xml.matchAll(/<Step(\d+) Step_ID="(\d+)" Step_Type="(\d+)"[^>]*>([\s\S]*?)<\/Step\1>/g)) {
+    const sign = CC_STEP_SIGN.get(Number(m[3]));
+    const limit = /<Limit>\s*<Main>([\s\S]*?)<\/Main>/.exec(m[4]!)?.[1];
+    if (sign === undefined || limit === undefined) continue;
+    const value = (name: string): number | null => {
+      const v = new RegExp(`<${name} Value="([-\\d.eE+]+)"`).exec(limit)?.[1];
+      return v === undefined || !Number.isFinite(Number(v)) ? null : Number(v);
+    };
+    const current = value('Curr');
+    const time_ms = value('Time');
+    const stop = value('Stop_Volt');
+    steps.push({
+      sequence: Number(m[2]),
+      current_mA: current === null ? null : sign * Math.abs(current),
+      setBy: 'I',
+      duration_s: time_ms === null ? null : time_ms / 1000,
+      voltageLimit_V: stop === null ? null : stop / 1e4,
+    });
+  }
+  return steps.length > 0 ? { technique: 'GCPL', steps } : undefined;
 }
 
 /** An XML element's attribute (the files are GB2312; the attributes read here are ASCII). */
@@ -131,6 +168,7 @@ export async function openNdax(path: string): Promise<NdaxFile> {
   }
 
   const testInfo = entry('TestInfo.xml')?.toString('latin1') ?? '';
+  const stepXml = entry('Step.xml')?.toString('latin1');
   const version = entry('VersionInfo.xml')?.toString('latin1') ?? '';
   // The auxiliary channels: data_AUX_<real channel>_…, numbered by TestInfo.xml's AuxID; the lowest is T1.
   const auxOf = new Map<number, number>();
@@ -161,6 +199,7 @@ export async function openNdax(path: string): Promise<NdaxFile> {
     channel: dev !== undefined && unit !== undefined && chl !== undefined ? `${dev}-${unit}-${chl}` : undefined,
     stepFile: info('StepName'),
     software: attribute(version, 'ZwjVersion', 'SvrVer') ?? attribute(testInfo, 'config', 'SortVersion'),
+    protocol: stepXml === undefined ? undefined : stepFileProtocol(stepXml),
   };
 }
 

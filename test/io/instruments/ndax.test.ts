@@ -12,7 +12,7 @@ import { analyze } from '../../../pipelines/analyze.js';
 import type { CellEvent, HalfCycleEvent } from '../../../src/domain/events.js';
 import type { Sample } from '../../../src/domain/sample.js';
 import { openTelemetry } from '../../../src/io/instruments/importers.js';
-import { openNdax } from '../../../src/io/instruments/ndax.js';
+import { openNdax, stepFileProtocol } from '../../../src/io/instruments/ndax.js';
 import { RejectionLog } from '../../../src/io/instruments/rejections.js';
 import { zipEntries, zipEntryData } from '../../../src/io/instruments/zip.js';
 
@@ -129,6 +129,12 @@ describe('Neware .ndax', () => {
     const set_mA = Number(/<Step2 [^>]*>[\s\S]*?<Curr Value="([\d.]+)"/.exec(steps)![1]);
     const stop_V = Number(/<Step2 [^>]*>[\s\S]*?<Stop_Volt Value="(\d+)"/.exec(steps)![1]) / 1e4;
     expect([set_mA, stop_V]).toEqual([0.06644, 3.4]);
+    // The programmed steps, as EC-Lab's GCPL sequences: a rate test from 0.066 to 2.66 mA, to 3.4 V and 1.4 V.
+    expect(file.protocol!.steps.slice(0, 2)).toEqual([
+      { sequence: 2, current_mA: 0.06644, setBy: 'I', duration_s: null, voltageLimit_V: 3.4 },
+      { sequence: 3, current_mA: -0.06644, setBy: 'I', duration_s: null, voltageLimit_V: 1.4 },
+    ]);
+    expect(Math.max(...file.protocol!.steps.map((x) => x.current_mA!))).toBe(2.65794);
 
     const rejections = new RejectionLog();
     const samples = await samplesOf(BTS85, { rejections });
@@ -151,6 +157,20 @@ describe('Neware .ndax', () => {
     const stepEnd_s = (s: readonly Sample[]): number => (s.at(-1)!.t_ms - s[0]!.t_ms) / 1000;
     expect(Math.abs(hcs[0]!.duration_s - stepEnd_s(charging))).toBeLessThan(2);
     expect(Math.abs(hcs[1]!.duration_s - stepEnd_s(discharging))).toBeLessThan(2);
+  });
+
+  it('reads a symmetric cell’s time-limited half cycles from a step file, so the protocol is checked against t_max', async () => {
+    const step = (id: number, type: number, limit: string): string =>
+      `<Step${id} Step_ID="${id}" Step_Type="${type}"><Record><Main><Time Value="10000" /></Main></Record><Limit><Main>${limit}</Main></Limit></Step${id}>`;
+    const xml = `<Step_Info Num="4">${step(1, 4, '<Time Value="60000" />')}${step(2, 1, '<Curr Value="1.84" /><Time Value="3600000" />')}${step(3, 2, '<Curr Value="1.84" /><Time Value="3600000" /><Stop_Volt Value="-80000" />')}${step(4, 5, '<Cycle_Count Value="100" />')}</Step_Info>`;
+    expect(stepFileProtocol(xml)).toEqual({
+      technique: 'GCPL',
+      steps: [
+        { sequence: 2, current_mA: 1.84, setBy: 'I', duration_s: 3600, voltageLimit_V: null },
+        { sequence: 3, current_mA: -1.84, setBy: 'I', duration_s: 3600, voltageLimit_V: -8 },
+      ],
+    });
+    expect(stepFileProtocol(step(1, 4, '<Time Value="60000" />'))).toBeUndefined();
   });
 
   it('windows of the file (the bridge) give the samples of the whole', async () => {
