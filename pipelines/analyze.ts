@@ -194,7 +194,8 @@ export async function analyze(options: AnalyzeOptions): Promise<AnalyzeResult> {
         },
         options.format,
       );
-      if (file.format === 'mpt' || file.format === 'mpr' || file.format === 'ndax') headers.set(options.import?.cell ?? defaultCellId(path), { ...file.metadata, file: basename(path) });
+      if (file.format === 'mpt' || file.format === 'mpr' || file.format === 'ndax')
+        headers.set(options.import?.cell ?? defaultCellId(path), { ...file.metadata, file: basename(path) });
       return fromBatches(counted(path, file.batches, spectra.end));
     }).pipe(mergeMap((s) => s));
 
