@@ -140,6 +140,8 @@ export async function runBridge(config: BridgeConfig, options: BridgeOptions): P
   const metrics = new Metrics();
   const rowsPublished = (file: string) => metrics.counter('cyclewatch_bridge_rows_published_total', 'Rows published and acknowledged, per file', { file });
   const status = new Map<string, FileStatus>();
+  /** Size and modification time of each file when a step last read it to its end. */
+  const caughtUp = new Map<string, { size: number; mtime_ms: number }>();
   const errorsLogged = new Set<string>();
   const rejections = new RejectionLog((r) =>
     log(`bridge: skipped (${r.reason}) ${r.source}:${r.line ?? ''} ${r.detail} — further ones of this kind are only counted`),
@@ -176,6 +178,11 @@ export async function runBridge(config: BridgeConfig, options: BridgeOptions): P
     const st = statusOf(path);
     const stat = statSync(path);
     const mtime_ms = stat.mtimeMs;
+    // A file read to its end that has not changed since has nothing new: not decoded again (a database or an .ndax
+    // is read whole at each step).
+    const seen = caughtUp.get(path);
+    if (seen !== undefined && seen.size === stat.size && seen.mtime_ms === mtime_ms && prev !== undefined) return false;
+    caughtUp.delete(path);
     const r = await readTailStep(path, prev, {
       maxRows: config.maxRowsPerStep,
       maxBytes: 4 << 20,
@@ -220,7 +227,14 @@ export async function runBridge(config: BridgeConfig, options: BridgeOptions): P
     const meta = metaOf(path, r, cell, zoneOf(path));
     checkClock(path, samples, r.behind === 0, mtime_ms);
     st.behind = r.behind;
-    if (r.next === prev?.offset && meta === prev.meta) return false;
+    // Only once what was read is in the journal: a step cut short by a lost connection is read again.
+    const readToEnd = (): void => {
+      if (r.behind === 0) caughtUp.set(path, { size: stat.size, mtime_ms });
+    };
+    if (r.next === prev?.offset && meta === prev.meta) {
+      readToEnd();
+      return false;
+    }
     if (prev === undefined) log(`bridge: ${basename(path)} → ${prefix}/${cell}/… (${r.format}${r.metadata.technique ? `, ${r.metadata.technique}` : ''})`);
     if (!ready) return false; // the connection went while the file was read
     if (meta !== prev?.meta) {
@@ -244,6 +258,7 @@ export async function runBridge(config: BridgeConfig, options: BridgeOptions): P
       meta,
     });
     await durable;
+    readToEnd();
     rowsPublished(basename(path)).inc(samples.length);
     return r.behind > 0;
   }
