@@ -168,14 +168,16 @@ export function linearAxis(values: readonly number[], o: Record<string, unknown>
 
 /**
  * A series with a break wherever its points are far apart (a short, a rest, a data gap): more than 10 times the
- * median spacing. A line drawn across those would show values that were never measured.
+ * spacing of 9 in 10 of its points, and at least `minGap_h` (the detector's 5 min). A line drawn across those would
+ * show values that were never measured. Not the median spacing: a display series keeps each bucket's minimum and
+ * maximum, which for a smooth signal sit at the bucket's two ends, so half its steps are a row apart.
  */
-export function withGaps(points: readonly (readonly [number, number])[]): [number, number | null][] {
+export function withGaps(points: readonly (readonly [number, number])[], minGap_h = 300 / 3600): [number, number | null][] {
   if (points.length < 3) return points.map((p) => [p[0], p[1]]);
   const steps: number[] = [];
   for (let k = 1; k < points.length; k++) steps.push(points[k]![0] - points[k - 1]![0]);
   steps.sort((a, b) => a - b);
-  const limit = 10 * Math.max(steps[Math.floor(steps.length / 2)]!, 1e-9);
+  const limit = Math.max(10 * steps[Math.floor(0.9 * (steps.length - 1))]!, minGap_h);
   const out: [number, number | null][] = [[points[0]![0], points[0]![1]]];
   for (let k = 1; k < points.length; k++) {
     if (points[k]![0] - points[k - 1]![0] > limit) out.push([(points[k]![0] + points[k - 1]![0]) / 2, null]);
