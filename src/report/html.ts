@@ -46,9 +46,15 @@ function protocolLine(s: Json): string {
   const steps = (p?.steps ?? []).filter((x) => typeof x['current_mA'] === 'number' && x['current_mA'] !== 0);
   if (p === undefined || steps.length === 0) return '';
   const h = (x: unknown): string => (typeof x !== 'number' || !(x > 0) ? 'no limit' : x < 3600 ? `${fmt(x / 60, 3)} min` : `${fmt(x / 3600, 3)} h`);
+  // A step ends at its time limit, its voltage cut-off, or whichever comes first.
+  const ends = (x: Json): string => {
+    const time = typeof x['duration_s'] === 'number' && x['duration_s'] > 0 ? `up to ${h(x['duration_s'])}` : null;
+    const volts = typeof x['voltageLimit_V'] === 'number' ? `to ${fmt(x['voltageLimit_V'])} V` : null;
+    return time !== null && volts !== null ? `${time} or ${volts}` : (time ?? volts ?? 'up to no limit');
+  };
   const parts = steps.map(
     (x) =>
-      `sequence ${fmt(x['sequence'])}: ${fmt(x['current_mA'])} mA (${fmt(x['currentDensity_mA_cm2'])} mA cm⁻²), up to ${h(x['duration_s'])}` +
+      `sequence ${fmt(x['sequence'])}: ${fmt(x['current_mA'])} mA (${fmt(x['currentDensity_mA_cm2'])} mA cm⁻²), ${ends(x)}` +
       (typeof x['tMax_s'] === 'number' ? `, t_max ${h(x['tMax_s'])}${x['exceedsTMax'] === true ? ' <b class="warn">exceeded</b>' : ''}` : ''),
   );
   return `<p>Programmed (${esc(p.technique)}, from the file's header): ${parts.join(' · ')}${p.ccdRamp ? ' · a CCD ramp' : ''}</p>`;

@@ -15,6 +15,7 @@ import { openTelemetry } from '../../../src/io/instruments/importers.js';
 import { openNdax, stepFileProtocol } from '../../../src/io/instruments/ndax.js';
 import { RejectionLog } from '../../../src/io/instruments/rejections.js';
 import { zipEntries, zipEntryData } from '../../../src/io/instruments/zip.js';
+import { loadReportInput, renderReportHtml } from '../../../src/report/html.js';
 
 const fixtures = join(__dirname, '../../fixtures/real/neware');
 const UNIT27 = join(fixtures, '123456789012_Unit27_Example_Data_File.ndax');
@@ -151,7 +152,13 @@ describe('Neware .ndax', () => {
     expect(peak).toBeGreaterThan(stop_V - 0.001);
 
     // The two half cycles end where the step clock says: the dates and the step times agree to a second.
-    const r = await analyze({ files: [BTS85] });
+    const out = join(dir, 'bts85');
+    const r = await analyze({ files: [BTS85], outDir: out });
+    // The report states the programmed steps, each with the cut-off that ends it.
+    const html = await renderReportHtml(await loadReportInput(out));
+    expect(/<p>Programmed[^<]*/.exec(html)?.[0]).toMatch(
+      /^<p>Programmed \(GCPL, from the file's header\): sequence 2: 0\.0664 mA \(0\.0664 mA cm⁻²\), to 3\.4 V · sequence 3: -0\.0664 mA \(0\.0664 mA cm⁻²\), to 1\.4 V ·/,
+    );
     const hcs = r.events.filter((e): e is HalfCycleEvent => e.type === 'half-cycle');
     expect(hcs).toHaveLength(2);
     const stepEnd_s = (s: readonly Sample[]): number => (s.at(-1)!.t_ms - s[0]!.t_ms) / 1000;
