@@ -1,16 +1,16 @@
 /**
  * When will a polarizing cell reach its compliance limit? A forecast from the half cycles' peak R_app/R_ref.
  *
- * Model (SPEC §2): the voltage is ohmic through the remaining contact, V = R_ref·I/f, so the resistance in excess of
- * full contact, x = R_app/R_ref − 1 = 1/f − 1, measures the voids. Voids grow where current is stripped, and faster
- * where the remaining contact concentrates it (j_local = j/f): the growth of x is proportional to x itself, per unit
- * of stripped charge. So ln x rises linearly with the cell's cumulative areal charge q, and the limit is reached at
- * the charge where x reaches the compliance voltage over the full-contact voltage, less 1. Charge turns into time at
- * the rate the protocol has been passing it (rests and pauses included).
+ * Model (SPEC §2): the voltage is ohmic through the remaining contact, V = R_ref·I/f, so the contact fraction is
+ * f = R_ref/R_app. Voids grow where metal is stripped, and the current is stripped through the contact that remains:
+ * each unit of areal charge takes a constant share of what is left, df/dq = −k·f (first order). So ln f falls, and
+ * ln(R_app/R_ref) rises, linearly with the cell's cumulative areal charge q, and the limit is reached at the charge
+ * where R_app/R_ref reaches the compliance voltage over the full-contact voltage. Charge turns into time at the rate
+ * the protocol has been passing it (rests and pauses included).
  *
  * The interval is the fit's 80 % prediction band crossing the limit (Student's t over the recent half cycles), widened
  * by a floor of the remaining time (MODEL_SPREAD): a growth rate that changes, as it does when voids coalesce, is
- * the usual error and the band of one straight line does not see it. No forecast while x does not grow.
+ * the usual error and the band of one straight line does not see it. No forecast while the contact is not shrinking.
  */
 
 export interface GrowthPoint {
@@ -27,7 +27,7 @@ export interface ForecastOptions {
   readonly window: number;
   /** Fewer than this and there is no forecast. */
   readonly minPoints: number;
-  /** Excess ratio below which a point says nothing of voids (noise of a stable cell). */
+  /** Excess ratio (R_app/R_ref − 1) below which a point says nothing of voids (noise of a stable cell). */
   readonly minExcess: number;
   /** Share of the remaining time always inside the interval, each side. */
   readonly modelSpread: number;
@@ -36,15 +36,15 @@ export interface ForecastOptions {
 export const FORECAST_DEFAULTS: ForecastOptions = { window: 5, minPoints: 4, minExcess: 0.1, modelSpread: 0.2 };
 
 export interface ForecastBasis {
-  readonly model: 'excess-resistance-exponential-in-charge';
+  readonly model: 'contact-first-order-in-charge';
   /** Half cycles the line was fitted to. */
   readonly halfCycles: number;
   /** Peak R_app/R_ref of the first and last of them, and at the limit. */
   readonly fromRatio: number;
   readonly toRatio: number;
   readonly limitRatio: number;
-  /** Areal charge over which the excess resistance doubles. */
-  readonly doubling_mAh_cm2: number;
+  /** Areal charge over which the contact fraction halves (R_app/R_ref doubles). */
+  readonly halving_mAh_cm2: number;
   /** Areal charge the protocol passes per hour, rests included. */
   readonly chargeRate_mAh_cm2_h: number;
 }
@@ -73,7 +73,7 @@ export function forecastCompliance(points: readonly GrowthPoint[], limitRatio: n
   const first = fit[0]!;
   if (last.ratio >= limitRatio) return null;
   const xs = fit.map((p) => p.q_mAh_cm2);
-  const ys = fit.map((p) => Math.log(p.ratio - 1));
+  const ys = fit.map((p) => Math.log(p.ratio));
   const qMean = xs.reduce((a, b) => a + b, 0) / n;
   const yMean = ys.reduce((a, b) => a + b, 0) / n;
   let sxx = 0;
@@ -90,7 +90,7 @@ export function forecastCompliance(points: readonly GrowthPoint[], limitRatio: n
   const s = Math.sqrt(sse / (n - 2));
   const chargeRate_per_ms = (last.q_mAh_cm2 - first.q_mAh_cm2) / (last.t_ms - first.t_ms);
   if (!(chargeRate_per_ms > 0)) return null;
-  const yLimit = Math.log(limitRatio - 1);
+  const yLimit = Math.log(limitRatio);
   const z = t80(n - 2);
   const line = (q: number): number => yMean + slope * (q - qMean);
   const band = (q: number): number => z * s * Math.sqrt(1 + 1 / n + (q - qMean) ** 2 / sxx);
@@ -122,12 +122,12 @@ export function forecastCompliance(points: readonly GrowthPoint[], limitRatio: n
     low_ms: Math.round(Math.max(last.t_ms, low_ms)),
     high_ms: high_ms === null ? null : Math.round(high_ms),
     basis: {
-      model: 'excess-resistance-exponential-in-charge',
+      model: 'contact-first-order-in-charge',
       halfCycles: n,
       fromRatio: first.ratio,
       toRatio: last.ratio,
       limitRatio,
-      doubling_mAh_cm2: Math.LN2 / slope,
+      halving_mAh_cm2: Math.LN2 / slope,
       chargeRate_mAh_cm2_h: chargeRate_per_ms * 3.6e6,
     },
   };

@@ -99,7 +99,7 @@ export function eventToJson(e: CellEvent, cell: { readonly start_ms?: number } =
           fromRatio: r6(e.basis.fromRatio),
           toRatio: r6(e.basis.toRatio),
           limitRatio: r6(e.basis.limitRatio),
-          doubling_mAh_cm2: r6(e.basis.doubling_mAh_cm2),
+          halving_mAh_cm2: r6(e.basis.halving_mAh_cm2),
           chargeRate_mAh_cm2_h: r6(e.basis.chargeRate_mAh_cm2_h),
         },
         message: describeForecast(e, e.t_ms),
