@@ -293,6 +293,7 @@ export async function runMonitor(config: RunConfig, options: RunOptions): Promis
       await checkpoints.settled();
       await saveCheckpoint();
       store.close();
+      restart.close();
       await router.settle();
       await sink.close();
       await new Promise<void>((resolve) => http.close(() => resolve()));
