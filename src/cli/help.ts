@@ -90,7 +90,8 @@ Options:
 Example:
   npx cyclewatch replay run.csv --broker mqtt://127.0.0.1:1883 --speed 3600
 `,
-  bridge: `cyclewatch bridge — on the cycler PC: follow the files EC-Lab writes and publish every new row to MQTT
+  bridge: `cyclewatch bridge — on the cycler PC: follow the files the cycler writes (EC-Lab .mpr/.mpt, Neware .nda/.ndax, Arbin .res,
+CSV/TSV/.xlsx exports) and publish every new row to MQTT
 
 Options:
   --watch GLOB          files to follow (repeatable): * and ? in names, ** for any folders below
