@@ -1,5 +1,5 @@
 /**
- * Replay: publishes recorded telemetry (canonical CSV, JSON Lines capture, EC-Lab export) to MQTT with its
+ * Replay: publishes recorded telemetry (any file `analyze` reads: instrument files, tables, JSON Lines captures) to MQTT with its
  * original timestamps, at N× real time or as fast as the broker acknowledges (bounded in flight). Impedance
  * spectra inside EC-Lab files go to `<prefix>/<cell>/impedance`, each point right after its row's rest sample. What
  * a file's header says (area, compliance limit, programmed protocol, start) goes to the retained
