@@ -180,8 +180,8 @@ export async function runBridge(config: BridgeConfig, options: BridgeOptions): P
     const mtime_ms = stat.mtimeMs;
     // A file read to its end that has not changed since has nothing new: not decoded again (a database or an .ndax
     // is read whole at each step).
-    const seen = caughtUp.get(path);
-    if (seen !== undefined && seen.size === stat.size && seen.mtime_ms === mtime_ms && prev !== undefined) return false;
+    const last = caughtUp.get(path);
+    if (last !== undefined && last.size === stat.size && last.mtime_ms === mtime_ms && prev !== undefined) return false;
     caughtUp.delete(path);
     const r = await readTailStep(path, prev, {
       maxRows: config.maxRowsPerStep,

@@ -198,26 +198,20 @@ function slashOrder(values: readonly string[]): 'm/d' | 'd/m' | undefined {
  * with its zone, or epoch seconds (Arbin); null otherwise.
  */
 function wallOrEpoch(text: string, slashDates: 'm/d' | 'd/m' | undefined): { wall_ms: number } | { epoch_ms: number } | null {
-  // `5/11/2021 3:40:24 PM` (Maccor), `21/10/2019 10:59:59.5`.
-  const slash = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s+(\d{1,2}):(\d\d)(?::(\d\d(?:[.,]\d+)?))?\s*([AaPp][Mm])?)?$/.exec(text);
-  if (slash !== null) {
-    const [month, day] = slashDates === 'd/m' ? [slash[2]!, slash[1]!] : [slash[1]!, slash[2]!];
-    let hour = +(slash[4] ?? 0);
-    const half = slash[7]?.toUpperCase();
+  // `5/11/2021 3:40:24 PM` (Maccor), `21/10/2019 10:59:59.5` in the file's order; `01.03.2026 09:00:00` always
+  // day.month.year, wherever dots are written (German, Russian, Polish… spreadsheets).
+  const dated = /^(\d{1,2})([./])(\d{1,2})\2(\d{4})(?:\s+(\d{1,2}):(\d\d)(?::(\d\d(?:[.,]\d+)?))?\s*([AaPp][Mm])?)?$/.exec(text);
+  if (dated !== null) {
+    const dayFirst = dated[2] === '.' || slashDates === 'd/m';
+    const [month, day] = dayFirst ? [dated[3]!, dated[1]!] : [dated[1]!, dated[3]!];
+    let hour = +(dated[5] ?? 0);
+    const half = dated[8]?.toUpperCase();
     if (half !== undefined && (hour < 1 || hour > 12)) return null;
     if (half !== undefined) hour = (hour % 12) + (half === 'PM' ? 12 : 0);
     const two = (x: string | number): string => String(x).padStart(2, '0');
     const clock =
-      slash[4] === undefined ? '' : ` ${two(hour)}:${slash[5]}:${slash[6] === undefined ? '00' : slash[6].replace(',', '.').replace(/^(\d)(?=\.|$)/, '0$1')}`;
-    const wall = parseLocalDateTime_ms(`${slash[3]}-${two(month)}-${two(day)}${clock}`);
-    return Number.isFinite(wall) ? { wall_ms: wall } : null;
-  }
-  // `01.03.2026 09:00:00`: dots are day.month.year wherever they are written (German, Russian, Polish… spreadsheets).
-  const dots = /^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:\s+(\d{1,2}):(\d\d)(?::(\d\d)(?:[.,](\d+))?)?)?$/.exec(text);
-  if (dots !== null) {
-    const two = (x: string): string => x.padStart(2, '0');
-    const clock = dots[4] === undefined ? '' : ` ${two(dots[4])}:${dots[5]}:${dots[6] ?? '00'}${dots[7] === undefined ? '' : `.${dots[7]}`}`;
-    const wall = parseLocalDateTime_ms(`${dots[3]}-${two(dots[2]!)}-${two(dots[1]!)}${clock}`);
+      dated[5] === undefined ? '' : ` ${two(hour)}:${dated[6]}:${dated[7] === undefined ? '00' : dated[7].replace(',', '.').replace(/^(\d)(?=\.|$)/, '0$1')}`;
+    const wall = parseLocalDateTime_ms(`${dated[4]}-${two(month)}-${two(day)}${clock}`);
     return Number.isFinite(wall) ? { wall_ms: wall } : null;
   }
   const wall = parseLocalDateTime_ms(text);

@@ -39,18 +39,19 @@ function zipOf(entries: readonly { name: string; data: Buffer }[], deflate = fal
   for (const e of entries) {
     const body = deflate ? deflateRawSync(e.data) : e.data;
     const name = Buffer.from(e.name);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(deflate ? 8 : 0, 8);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(e.data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    const dir = Buffer.alloc(46);
-    dir.writeUInt32LE(0x02014b50, 0);
-    dir.writeUInt16LE(deflate ? 8 : 0, 10);
-    dir.writeUInt32LE(body.length, 20);
-    dir.writeUInt32LE(e.data.length, 24);
-    dir.writeUInt16LE(name.length, 28);
+    // The local header and the directory entry share a run of fields (method … name length), 2 bytes further on in
+    // the directory (APPNOTE §4.3.7, §4.3.12).
+    const header = (bytes: number, signature: number, shared: number): Buffer => {
+      const b = Buffer.alloc(bytes);
+      b.writeUInt32LE(signature, 0);
+      b.writeUInt16LE(deflate ? 8 : 0, shared);
+      b.writeUInt32LE(body.length, shared + 10);
+      b.writeUInt32LE(e.data.length, shared + 14);
+      b.writeUInt16LE(name.length, shared + 18);
+      return b;
+    };
+    const local = header(30, 0x04034b50, 8);
+    const dir = header(46, 0x02014b50, 10);
     dir.writeUInt32LE(at, 42);
     parts.push(local, name, body);
     central.push(dir, name);
